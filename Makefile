@@ -1,0 +1,37 @@
+# The README's two commands: `make demo` and `make test`. Each sets up .venv when needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint types pytest docs bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m toolkit analyze data/sample.har --out out/demo
+
+test: lint types pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check toolkit tests bench data
+
+types: $(STAMP)
+	$(PY) -m mypy
+
+pytest: $(STAMP)
+	$(PY) -m pytest -q
+
+# Regenerate the README's table reference from toolkit/schema.py.
+docs: $(STAMP)
+	$(PY) scripts/update_readme.py
+
+bench: $(STAMP)
+	$(PY) bench/bench_har.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

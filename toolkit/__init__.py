@@ -1,0 +1,29 @@
+"""A toolkit to prove what an app or a browser sends home.
+
+Load a capture (HAR today; pcap and pcapng next), get pandas tables:
+
+>>> import toolkit
+>>> capture = toolkit.load("data/sample.har")
+>>> sorted(capture.tables)
+['problems', 'requests']
+"""
+
+from toolkit.capture import Capture, Provenance, load
+from toolkit.errors import (
+    CaptureError,
+    MalformedCaptureError,
+    TruncatedCaptureError,
+    UnsupportedFormatError,
+)
+from toolkit.schema import TABLES
+
+__all__ = [
+    "TABLES",
+    "Capture",
+    "CaptureError",
+    "MalformedCaptureError",
+    "Provenance",
+    "TruncatedCaptureError",
+    "UnsupportedFormatError",
+    "load",
+]

@@ -1,0 +1,188 @@
+"""One capture file, loaded: its tables and where they came from.
+
+>>> import toolkit
+>>> capture = toolkit.load("data/sample.har")
+>>> capture.provenance.format, capture.provenance.tool
+('har', 'toolkit.lab 0.1.0')
+>>> capture.requests[["method", "host", "status"]].head(2).values.tolist()
+[['GET', 'www.example-news.com', 200], ['GET', 'cdn.example-news.com', 200]]
+>>> capture.problems.empty
+True
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import IO, Any
+
+import pandas as pd
+
+from toolkit.errors import CaptureError, MalformedCaptureError, UnsupportedFormatError
+from toolkit.io.har import read_har
+from toolkit.io.sniff import sniff
+from toolkit.problems import ProblemLog
+from toolkit.schema import TABLES
+
+__all__ = ["Capture", "Provenance", "load", "toolkit_version"]
+
+
+def toolkit_version() -> str:
+    """The installed toolkit's version (``"0+unknown"`` when run from a bare source tree)."""
+    try:
+        return version("toolkit")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a capture came from: enough to cite it and to check it was not altered."""
+
+    path: str
+    """The file as given."""
+    size: int
+    """Bytes on disk."""
+    sha256: str
+    """SHA-256 of the file on disk, hex."""
+    format: str
+    """``har``, ``pcap`` or ``pcapng``."""
+    compression: str | None
+    """``gzip`` when the file is compressed."""
+    tool: str | None
+    """The program that wrote the file, when the file says (HAR ``log.creator``, pcapng SHB)."""
+    toolkit_version: str
+    """Version of the toolkit that read it."""
+
+    @property
+    def capture_id(self) -> str:
+        """The id used in the ``capture`` column and in evidence: the file name."""
+        return os.path.basename(self.path)
+
+
+@dataclass
+class Capture:
+    """The tables read from one capture file.
+
+    Tables the format cannot provide (``flows`` for a HAR) are absent from :attr:`tables`; the
+    properties below still return them, empty, with the right columns.
+    """
+
+    provenance: Provenance
+    tables: dict[str, pd.DataFrame]
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Format-specific facts: HAR version, browser and pages; pcapng interfaces ..."""
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table ``name`` (one of :data:`toolkit.schema.TABLES`), empty if not available."""
+        if name not in TABLES:
+            raise KeyError(f"no table {name!r}; tables are {', '.join(TABLES)}")
+        found = self.tables.get(name)
+        return found if found is not None else TABLES[name].empty()
+
+    @property
+    def requests(self) -> pd.DataFrame:
+        return self.table("requests")
+
+    @property
+    def flows(self) -> pd.DataFrame:
+        return self.table("flows")
+
+    @property
+    def dns(self) -> pd.DataFrame:
+        return self.table("dns")
+
+    @property
+    def tls(self) -> pd.DataFrame:
+        return self.table("tls")
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        return self.table("problems")
+
+    def summary(self) -> dict[str, Any]:
+        """Provenance and row counts, ready for ``json.dumps``."""
+        return {
+            "provenance": asdict(self.provenance),
+            "rows": {name: len(frame) for name, frame in self.tables.items()},
+            "meta": {k: v for k, v in self.meta.items() if k != "pages"},
+        }
+
+    def __repr__(self) -> str:
+        rows = ", ".join(f"{name}={len(frame)}" for name, frame in self.tables.items())
+        return f"<Capture {self.provenance.capture_id} ({self.provenance.format}): {rows}>"
+
+
+def load(path: str | os.PathLike[str], *, strict: bool = False) -> Capture:
+    """Read a capture file into tables, detecting its format from its content.
+
+    Args:
+        path: a HAR (optionally gzip-compressed or JSONP-wrapped) file.
+        strict: raise on the first damaged record instead of listing it in ``problems``.
+
+    Raises:
+        CaptureError: the file cannot be read at all (or, with ``strict``, has a damaged record).
+    """
+    path = os.fspath(path)
+    sniffed = sniff(path)
+    problems = ProblemLog(path, strict=strict)
+    meta: dict[str, Any] = {}
+    with _open(path, sniffed.compression) as raw:
+        if sniffed.format == "har":
+            har = read_har(path, raw, problems)
+            tables = {"requests": har.requests}
+            tool = har.tool
+            meta = {"har_version": har.version, "browser": har.browser, "pages": har.pages}
+        elif sniffed.format == "keylog":
+            raise UnsupportedFormatError(
+                path, None, "this is a TLS key log, not a capture; give it with its capture"
+            )
+        else:
+            raise UnsupportedFormatError(path, None, f"{sniffed.format} files are not read yet")
+    tables["problems"] = problems.frame()
+    size, digest = _size_and_sha256(path)
+    provenance = Provenance(
+        path=path,
+        size=size,
+        sha256=digest,
+        format=sniffed.format,
+        compression=sniffed.compression,
+        tool=tool,
+        toolkit_version=toolkit_version(),
+    )
+    return Capture(provenance, tables, meta)
+
+
+def _open(path: str, compression: str | None) -> IO[bytes]:
+    if compression == "gzip":
+        return _GzipErrors(path)  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+class _GzipErrors(gzip.GzipFile):
+    """A gzip reader whose damage surfaces as :class:`CaptureError` naming the file."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, "rb")
+        self._path = path
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return super().read(size)
+        except (OSError, EOFError) as exc:
+            if isinstance(exc, CaptureError):
+                raise
+            raise MalformedCaptureError(self._path, None, f"gzip data is damaged: {exc}") from None
+
+
+def _size_and_sha256(path: str) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()

@@ -1,0 +1,202 @@
+"""Incremental JSON: walk a large JSON document without holding all of it in memory.
+
+A HAR file is one JSON object whose bulk is a single array (``log.entries``). This module lets a
+reader step through the outer structure token by token and decode each array item with the
+standard library's C decoder (:meth:`json.JSONDecoder.raw_decode`), so memory is bounded by the
+largest single item plus a read buffer, and speed is that of :func:`json.loads`.
+
+>>> import io
+>>> doc = JsonStream(io.BytesIO(b'{"log": {"version": "1.2", "entries": [{"a": 1}, {"a": 2}]}}'))
+>>> for key in doc.object_keys():
+...     for key2 in doc.object_keys():
+...         print(key2, list(doc.array_items()) if key2 == "entries" else doc.read_value())
+version 1.2
+entries [{'a': 1}, {'a': 2}]
+
+Errors are :class:`JsonSyntaxError` with the character offset and whether the input simply
+ended (``truncated``) rather than being malformed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator
+from typing import IO, Any
+
+__all__ = ["JsonStream", "JsonSyntaxError"]
+
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+# A JSON token cut by the end of the buffer fails within this many characters of the end
+# (the longest literals, `false`/`-1e+`, and a cut `\uXXXX` escape are shorter).
+_CUT_MARGIN = 16
+
+
+class JsonSyntaxError(ValueError):
+    """The input is not valid JSON at ``offset`` (characters from the start of the text)."""
+
+    def __init__(self, message: str, offset: int, *, truncated: bool) -> None:
+        self.message = message
+        self.offset = offset
+        self.truncated = truncated
+        super().__init__(f"{message} at character {offset}")
+
+
+class JsonStream:
+    """A pull parser over a binary file holding UTF-8 JSON (a leading BOM is skipped).
+
+    Args:
+        raw: binary file object, read from its current position.
+        chunk_size: bytes read at a time; a value larger than a chunk is read with doubling reads.
+        max_value_size: largest single value (in characters) the stream will buffer.
+    """
+
+    def __init__(
+        self, raw: IO[bytes], *, chunk_size: int = 1 << 20, max_value_size: int = 1 << 31
+    ) -> None:
+        self._raw = raw
+        self._chunk = chunk_size
+        self._max = max_value_size
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+        self._buf = ""
+        self._pos = 0
+        self._base = 0  # offset of _buf[0] in the whole text
+        self._eof = False
+        #: set when invalid UTF-8 was met and replaced by U+FFFD
+        self.replaced_bytes = False
+
+    # -- buffer -------------------------------------------------------------------------------
+
+    @property
+    def offset(self) -> int:
+        """Character offset of the read position in the whole text."""
+        return self._base + self._pos
+
+    def _fill(self, size: int) -> bool:
+        """Append at least ``size`` more bytes of text to the buffer; False at end of input."""
+        if self._eof:
+            return False
+        data = self._raw.read(size)
+        final = not data
+        try:
+            text = self._decoder.decode(data, final)
+        except UnicodeDecodeError:
+            self.replaced_bytes = True
+            text = data.decode("utf-8", "replace")
+            self._decoder.reset()
+        if self._pos:
+            self._base += self._pos
+            self._buf = self._buf[self._pos :]
+            self._pos = 0
+        self._buf += text
+        if final:
+            self._eof = True
+        return True
+
+    def _error(self, message: str, pos: int) -> JsonSyntaxError:
+        truncated = self._eof and pos >= len(self._buf)
+        return JsonSyntaxError(message, self._base + pos, truncated=truncated)
+
+    def peek(self) -> str:
+        """Skip whitespace and return the next character, or ``""`` at the end of input."""
+        while True:
+            self._pos = _WS.match(self._buf, self._pos).end()  # type: ignore[union-attr]
+            if self._pos < len(self._buf):
+                return self._buf[self._pos]
+            if not self._fill(self._chunk):
+                return ""
+
+    def expect(self, chars: str) -> str:
+        """Consume the next non-blank character, which must be one of ``chars``."""
+        char = self.peek()
+        if not char or char not in chars:
+            found = repr(char) if char else "end of input"
+            raise self._error(f"expected {' or '.join(repr(c) for c in chars)}, found {found}", self._pos)
+        self._pos += 1
+        return char
+
+    def skip_prefix(self, pattern: re.Pattern[str]) -> str | None:
+        """Consume ``pattern`` if the text (after blanks) starts with it; return the match."""
+        self.peek()
+        while len(self._buf) - self._pos < 4096 and self._fill(self._chunk):
+            pass
+        match = pattern.match(self._buf, self._pos)
+        if not match:
+            return None
+        self._pos = match.end()
+        return match.group(0)
+
+    def rest_is(self, pattern: re.Pattern[str]) -> bool:
+        """Whether everything left in the input matches ``pattern`` (used for JSONP tails)."""
+        self.peek()
+        while len(self._buf) - self._pos < 4096 and self._fill(self._chunk):
+            pass
+        if not self._eof:
+            return False
+        return pattern.fullmatch(self._buf, self._pos) is not None
+
+    # -- values -------------------------------------------------------------------------------
+
+    def read_value(self) -> Any:
+        """Decode the next complete JSON value with the C decoder."""
+        if not self.peek():
+            raise self._error("expected a value, found end of input", self._pos)
+        size = self._chunk
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self._buf, self._pos)
+            except json.JSONDecodeError as exc:
+                cut = exc.pos >= len(self._buf) - _CUT_MARGIN or exc.msg.startswith("Unterminated")
+                if cut and self._grow(size):
+                    size *= 2
+                    continue
+                raise self._error(exc.msg, exc.pos) from None
+            except RecursionError:
+                raise self._error("nesting too deep", self._pos) from None
+            if end >= len(self._buf) and self._grow(size):  # a number may go on
+                size *= 2
+                continue
+            self._pos = end
+            return value
+
+    def _grow(self, size: int) -> bool:
+        if len(self._buf) - self._pos > self._max:
+            raise self._error(f"a single value is larger than {self._max} characters", self._pos)
+        return self._fill(size)
+
+    def read_string(self) -> str:
+        """Decode the next value, which must be a string (an object key)."""
+        if self.peek() != '"':
+            raise self._error("expected a string", self._pos)
+        value = self.read_value()
+        assert isinstance(value, str)
+        return value
+
+    # -- containers -------------------------------------------------------------------------
+
+    def object_keys(self) -> Iterator[str]:
+        """Yield the keys of the object that starts at the read position; the caller must
+        consume each key's value (read, skip or walk it) before asking for the next key."""
+        self.expect("{")
+        if self.peek() == "}":
+            self._pos += 1
+            return
+        while True:
+            key = self.read_string()
+            self.expect(":")
+            yield key
+            if self.expect(",}") == "}":
+                return
+
+    def array_items(self) -> Iterator[Any]:
+        """Yield the decoded items of the array that starts at the read position."""
+        self.expect("[")
+        if self.peek() == "]":
+            self._pos += 1
+            return
+        while True:
+            yield self.read_value()
+            if self.expect(",]") == "]":
+                return

@@ -1,0 +1,99 @@
+"""Format detection from a file's first bytes, never from its name.
+
+>>> import gzip, io
+>>> sniff_bytes(b"\\xef\\xbb\\xbf{\\"log\\": {}}")
+'har'
+>>> sniff_bytes(b"onInputData({\\"log\\": {}});")
+'har'
+>>> sniff_bytes(bytes.fromhex("0a0d0d0a") + b"\\x00" * 24)
+'pcapng'
+>>> sniff_bytes(bytes.fromhex("d4c3b2a1") + b"\\x00" * 20)
+'pcap'
+>>> sniff_bytes(b"# keys\\nCLIENT_RANDOM 00 11\\n")
+'keylog'
+>>> sniff_bytes(b"GIF89a") is None
+True
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Literal
+
+from toolkit.errors import MalformedCaptureError, UnsupportedFormatError
+
+__all__ = ["Format", "Sniffed", "sniff", "sniff_bytes"]
+
+Format = Literal["har", "pcap", "pcapng", "keylog"]
+
+_PCAP_MAGICS = {
+    bytes.fromhex(m)
+    for m in ("a1b2c3d4", "d4c3b2a1", "a1b23c4d", "4d3cb2a1", "a1b2cd34", "34cdb2a1")
+}
+_PCAPNG_MAGIC = bytes.fromhex("0a0d0d0a")
+_GZIP_MAGIC = b"\x1f\x8b"
+_JSON_START = re.compile(rb"\s*(\{|[A-Za-z_$][\w$.]*\s*\(\s*\{)")
+_KEYLOG_LINE = re.compile(
+    rb"\s*(#[^\n]*\n\s*)*(CLIENT_RANDOM|CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET"
+    rb"|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0|EXPORTER_SECRET|CLIENT_EARLY_TRAFFIC_SECRET"
+    rb"|EARLY_EXPORTER_SECRET|RSA) "
+)
+_HEAD = 4096
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """What a file is."""
+
+    format: Format
+    compression: Literal["gzip"] | None = None
+
+
+def sniff_bytes(head: bytes) -> Format | None:
+    """The format of a file whose (decompressed) content starts with ``head``, or None."""
+    if head[:4] in _PCAP_MAGICS:
+        return "pcap"
+    if head[:4] == _PCAPNG_MAGIC:
+        return "pcapng"
+    text = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    if _JSON_START.match(text):
+        return "har"
+    if _KEYLOG_LINE.match(text):
+        return "keylog"
+    return None
+
+
+def sniff(path: str | os.PathLike[str]) -> Sniffed:
+    """Detect the format of the file at ``path`` (gzip-compressed files are looked into).
+
+    Raises:
+        UnsupportedFormatError: empty, or not a format the toolkit reads.
+        MalformedCaptureError: a gzip file that does not decompress.
+    """
+    try:
+        with open(path, "rb") as raw:
+            head = raw.read(_HEAD)
+    except OSError as exc:
+        raise UnsupportedFormatError(path, None, f"cannot open: {exc.strerror or exc}") from None
+    compression: Literal["gzip"] | None = None
+    if head.startswith(_GZIP_MAGIC):
+        compression = "gzip"
+        try:
+            with gzip.open(path, "rb") as inner:
+                head = inner.read(_HEAD)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise MalformedCaptureError(path, None, f"gzip file does not decompress: {exc}") from None
+    if not head:
+        raise UnsupportedFormatError(path, None, "the file is empty")
+    found = sniff_bytes(head)
+    if found is None:
+        raise UnsupportedFormatError(
+            path,
+            None,
+            f"not a HAR, pcap, pcapng or key log file (starts with {head[:8].hex(' ')})",
+        )
+    return Sniffed(found, compression)

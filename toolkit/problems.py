@@ -1,0 +1,78 @@
+"""Collecting the records a reader skipped or read only in part.
+
+Readers are lenient by default and never silent: every skipped or damaged record becomes a row of
+the ``problems`` table. With ``strict=True`` the first problem raises instead.
+
+>>> from toolkit.problems import ProblemLog
+>>> log = ProblemLog("session.har")
+>>> log.add("entry 3", "malformed", "request.url is missing; entry skipped")
+>>> log.frame()[["record", "kind", "severity"]].values.tolist()
+[['entry 3', 'malformed', 'error']]
+>>> ProblemLog("session.har", strict=True).add("entry 3", "malformed", "bad url")
+Traceback (most recent call last):
+...
+toolkit.errors.MalformedCaptureError: session.har: entry 3: bad url
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+import pandas as pd
+
+from toolkit.errors import (
+    CaptureError,
+    MalformedCaptureError,
+    TruncatedCaptureError,
+    UnsupportedFormatError,
+)
+from toolkit.schema import TABLES
+
+__all__ = ["ProblemKind", "ProblemLog"]
+
+ProblemKind = Literal["malformed", "truncated", "unsupported", "missing", "decode"]
+Severity = Literal["error", "warning"]
+
+_ERRORS: dict[str, type[CaptureError]] = {
+    "truncated": TruncatedCaptureError,
+    "unsupported": UnsupportedFormatError,
+}
+
+
+class ProblemLog:
+    """Problems of one input file, in the order they were found."""
+
+    def __init__(self, path: str | os.PathLike[str], *, strict: bool = False) -> None:
+        self.path = os.fspath(path)
+        self.capture = os.path.basename(self.path)
+        self.strict = strict
+        self._rows: list[tuple[str | None, str, str, str]] = []
+
+    def add(
+        self,
+        record: str | None,
+        kind: ProblemKind,
+        message: str,
+        severity: Severity = "error",
+    ) -> None:
+        """Record a problem; in strict mode raise the matching :class:`CaptureError` instead."""
+        if self.strict:
+            raise _ERRORS.get(kind, MalformedCaptureError)(self.path, record, message)
+        self._rows.append((record, kind, " ".join(message.split()), severity))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def frame(self) -> pd.DataFrame:
+        """The problems as a ``problems`` table."""
+        records, kinds, messages, severities = (list(c) for c in zip(*self._rows)) if self._rows else ([], [], [], [])
+        return TABLES["problems"].frame(
+            {
+                "capture": [self.capture] * len(records),
+                "record": records,
+                "kind": kinds,
+                "message": messages,
+                "severity": severities,
+            }
+        )
