@@ -99,7 +99,7 @@ def build() -> dict[str, object]:
             entries.append(
                 _entry(ts, "GET", "https://cdn.example-news.com/static/app.js",
                        headers=[*base_headers, ("referer", page)], mime="application/javascript",
-                       text="console.log(1)", ip="192.0.2.20")  # fmt: skip
+                       text="console.log(1)", ip="192.0.2.20")
             )
         for event in ("page_load_event_start", "page_load_event_finish"):
             events.append({
@@ -110,20 +110,20 @@ def build() -> dict[str, object]:
                 "lib": {"$lib": "Android", "$lib_version": "3.2.10"},
                 "properties": {"$device_id": ANDROID_ID, "$model": "Redmi Note 8",
                                "$manufacturer": "Xiaomi", "$os_version": "10", "url": page},
-            })  # fmt: skip
+            })
         ts += timedelta(seconds=5)
     entries.append(
         _entry(ts, "POST", "https://sa.api.intl.miui.com/sa?project=global_browser_mini&r=ES",
                headers=[*base_headers, ("content-type", "application/x-www-form-urlencoded")],
                post={"mimeType": "application/x-www-form-urlencoded", "text": _sensors_body(events)},
-               mime="application/json", text='{"code":0}', ip="192.0.2.30")  # fmt: skip
+               mime="application/json", text='{"code":0}', ip="192.0.2.30")
     )
     return {
         "log": {
             "version": "1.2",
             "creator": {"name": "toolkit.lab", "version": "0.1.0"},
             "pages": [{"id": "page_1", "title": "sample session",
-                       "startedDateTime": entries[0]["startedDateTime"], "pageTimings": {}}],  # fmt: skip
+                       "startedDateTime": entries[0]["startedDateTime"], "pageTimings": {}}],
             "entries": entries,
         }
     }

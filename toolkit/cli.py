@@ -81,7 +81,7 @@ def _human_summary(capture: Capture, out: Path | None) -> str:
     problems = capture.problems
     if len(problems):
         lines.append(f"problems: {len(problems)} (first: {problems.iloc[0]['record']}: "
-                     f"{problems.iloc[0]['message'][:120]})")  # fmt: skip
+                     f"{problems.iloc[0]['message'][:120]})")
     if out is not None:
         lines.append(f"tables written to {out}/")
     return "\n".join(lines)

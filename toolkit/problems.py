@@ -66,7 +66,7 @@ class ProblemLog:
 
     def frame(self) -> pd.DataFrame:
         """The problems as a ``problems`` table."""
-        records, kinds, messages, severities = (list(c) for c in zip(*self._rows)) if self._rows else ([], [], [], [])
+        records, kinds, messages, severities = ([row[i] for row in self._rows] for i in range(4))
         return TABLES["problems"].frame(
             {
                 "capture": [self.capture] * len(records),

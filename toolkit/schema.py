@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Column", "SchemaError", "Table", "TABLES", "markdown_reference"]
+__all__ = ["TABLES", "Column", "SchemaError", "Table", "markdown_reference"]
 
 #: pandas dtype names used by the tables, with what they hold.
 DTYPES: dict[str, str] = {

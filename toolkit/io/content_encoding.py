@@ -18,7 +18,7 @@ import zlib
 import brotli
 import zstandard
 
-__all__ = ["ContentDecodingError", "decode_content", "MAX_DECODED_SIZE"]
+__all__ = ["MAX_DECODED_SIZE", "ContentDecodingError", "decode_content"]
 
 #: Largest decoded body kept; a larger one is a decompression bomb for our purposes.
 MAX_DECODED_SIZE = 256 * 1024 * 1024

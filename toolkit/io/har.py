@@ -26,8 +26,8 @@ base64 body, a bad timestamp) are kept and listed as warnings.
 >>> row = result.requests.iloc[0]
 >>> row.method, row.host, row.query, row.http_version, row.body, str(row.ts)
 ('POST', 'sa.api.intl.miui.com', 'r=ES', 'HTTP/2', b'gzip=1', '2020-04-30 08:00:00+00:00')
->>> result.tool, len(problems)
-('demo 1', 0)
+>>> result.tool, problems.frame()["message"].tolist()
+('demo 1', ['entry lacks HAR 1.2 field(s) cache, time, timings; read anyway'])
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ import pandas as pd
 from toolkit.errors import MalformedCaptureError, TruncatedCaptureError
 from toolkit.io.content_encoding import ContentDecodingError, decode_content
 from toolkit.io.jsonstream import JsonStream, JsonSyntaxError
-from toolkit.problems import ProblemLog
+from toolkit.problems import ProblemKind, ProblemLog
 from toolkit.schema import TABLES
 
 __all__ = ["HarContents", "read_har"]
@@ -58,6 +58,9 @@ _BLANK = re.compile(r"[ \t\r\n]*")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
 # Magic bytes of an encoded body: a body that lacks them was stored decoded, as HAR 1.2 asks.
 _MAGIC = {"gzip": b"\x1f\x8b", "x-gzip": b"\x1f\x8b", "zstd": b"\x28\xb5\x2f\xfd"}
+
+# Fields HAR 1.2 requires of every entry (startedDateTime and request are checked on their own).
+_REQUIRED = frozenset({"time", "response", "cache", "timings"})
 
 _HTTP_VERSIONS = {
     "http/0.9": "HTTP/0.9",
@@ -83,7 +86,7 @@ _COLUMNS = [
     "query", "http_version", "request_headers", "cookies", "body", "content_type", "status",
     "response_headers", "response_body", "response_content_type", "websocket", "page",
     "decrypted", "evidence",
-]  # fmt: skip
+]
 
 
 @dataclass
@@ -144,12 +147,12 @@ def read_har(path: str | os.PathLike[str], raw: IO[bytes], problems: ProblemLog)
         if not stream.rest_is(tail):
             problems.add(None, "malformed", "unexpected data after the HAR object; ignored", "warning")
     except JsonSyntaxError as exc:
-        kind = "truncated" if exc.truncated else "malformed"
+        kind: ProblemKind = "truncated" if exc.truncated else "malformed"
         if not saw_log:
             error = TruncatedCaptureError if exc.truncated else MalformedCaptureError
             raise error(path, None, f"not valid JSON: {exc}") from None
         problems.add(where, kind, f"{'file ends' if exc.truncated else 'invalid JSON'}: {exc}; "
-                     f"the rest of the file is not read")  # fmt: skip
+                     f"the rest of the file is not read")
     if not saw_log:
         keys = ", ".join(top_keys[:8]) or "none"
         raise MalformedCaptureError(path, None, f"not a HAR: no top-level `log` object (keys: {keys})")
@@ -243,11 +246,14 @@ class _EntryReader:
         if not isinstance(url, str) or not url:
             problems.add(record, "malformed", "request.url is missing or not a string; skipped")
             return
+        if not entry.keys() >= _REQUIRED:
+            absent = ", ".join(sorted(_REQUIRED - entry.keys()))
+            problems.add(record, "missing", f"entry lacks HAR 1.2 field(s) {absent}; read anyway", "warning")
         response = entry.get("response")
-        if response is not None and not isinstance(response, dict):
-            problems.add(record, "malformed", "response is not an object; ignored", "warning")
-            response = None
-        response = response or {}
+        if not isinstance(response, dict):
+            if "response" in entry:
+                problems.add(record, "malformed", "response is not an object; ignored", "warning")
+            response = {}
         put = self._append
 
         started = entry.get("startedDateTime")
@@ -322,9 +328,9 @@ class _EntryReader:
         elif isinstance(post.get("params"), list):
             pairs = _pairs(post["params"], record, "postData.params", self.problems)
             body = urlencode(pairs).encode() if pairs else None
-        if body is not None:
+        if body:
             body = self._content_decoded(body, _header(headers, "content-encoding"), record, "request")
-        return body, mime
+        return body or None, mime
 
     def _response_body(
         self, content: Any, headers: list[tuple[str, str]], record: str
@@ -340,7 +346,7 @@ class _EntryReader:
                     return None, mime
                 coding = _header(headers, "content-encoding")
                 return self._content_decoded(body, coding, record, "response"), mime
-            return text.encode("utf-8", "surrogatepass"), mime
+            return text.encode("utf-8", "surrogatepass") or None, mime
         if "_file" in content:
             return self._external(content["_file"], record, "response.content._file"), mime
         return None, mime
@@ -369,7 +375,7 @@ class _EntryReader:
             if magic is None:
                 return body  # br/deflate carry no magic: take the body as already decoded
             self.problems.add(record, "decode", f"{what} body declared {coding} does not decode "
-                              f"({exc}); kept as stored", "warning")  # fmt: skip
+                              f"({exc}); kept as stored", "warning")
             return body
 
     def _external(self, name: Any, record: str, what: str) -> bytes | None:
@@ -380,13 +386,13 @@ class _EntryReader:
         target = (self.base_dir / name).resolve()
         if not target.is_relative_to(self.base_dir):
             self.problems.add(record, "malformed", f"{what} {name!r} points outside the HAR's "
-                              "folder; not read", "warning")  # fmt: skip
+                              "folder; not read", "warning")
             return None
         try:
             return target.read_bytes()
         except OSError as exc:
             self.problems.add(record, "missing", f"{what} {name!r} cannot be read "
-                              f"({exc.strerror or exc}); body left empty", "warning")  # fmt: skip
+                              f"({exc.strerror or exc}); body left empty", "warning")
             return None
 
     def frame(self) -> pd.DataFrame:
@@ -396,7 +402,7 @@ class _EntryReader:
         for position in (ts.isna() & pd.Series([t is not None for t in raw_ts], dtype=bool)).to_numpy().nonzero()[0]:
             record = columns["evidence"][position].rsplit("=", 1)[-1]
             self.problems.add(f"entry {record}", "malformed",
-                              f"startedDateTime {raw_ts[position]!r} is not a date; ts left empty", "warning")  # fmt: skip
+                              f"startedDateTime {raw_ts[position]!r} is not a date; ts left empty", "warning")
         table = TABLES["requests"]
         return table.validate(table.frame({"ts": ts, **columns}))
 

@@ -152,10 +152,12 @@ class JsonStream:
                 if cut and self._grow(size):
                     size *= 2
                     continue
-                raise self._error(exc.msg, exc.pos) from None
+                raise JsonSyntaxError(exc.msg, self._base + exc.pos, truncated=cut and self._eof) from None
             except RecursionError:
                 raise self._error("nesting too deep", self._pos) from None
-            if end >= len(self._buf) and self._grow(size):  # a number may go on
+            # A number that ends near the end of the buffer may go on in the next chunk ("0" | ".5").
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if number and end + _CUT_MARGIN > len(self._buf) and self._grow(size):
                 size *= 2
                 continue
             self._pos = end
