@@ -18,7 +18,7 @@ demo: $(STAMP)
 test: lint types pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check toolkit tests bench data
+	$(PY) -m ruff check .
 
 types: $(STAMP)
 	$(PY) -m mypy
