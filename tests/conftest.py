@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-CORPUS = ROOT.parent / "shared" / "corpus"
+#: The shared third-party corpus: $TOOLKIT_CORPUS, or ../shared/corpus beside the checkout.
+CORPUS = Path(os.environ.get("TOOLKIT_CORPUS", ROOT.parent / "shared" / "corpus"))
 
 
 @pytest.fixture(scope="session")

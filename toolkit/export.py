@@ -4,11 +4,9 @@ Columns of Python objects are made portable first: header and cookie lists becom
 bodies (bytes) become text when they are UTF-8 and ``base64:``-prefixed base64 otherwise.
 
 >>> import pandas as pd
->>> portable(pd.DataFrame({"body": [b"a=1", b"\\x00\\xff", None], "headers": [[("A", "1")], [], None]}))
-         body         headers
-0         a=1    [["A", "1"]]
-1  base64:AP8=              []
-2        <NA>            <NA>
+>>> frame = pd.DataFrame({"body": [b"a=1", b"\\x00\\xff", None], "headers": [[("A", "1")], [], None]})
+>>> portable(frame).astype(object).values.tolist()
+[['a=1', '[["A", "1"]]'], ['base64:AP8=', '[]'], [<NA>, <NA>]]
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ from typing import Any
 import pandas as pd
 
 import toolkit
+from tests.conftest import CORPUS
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden" / "har"
-CORPUS_HAR = HERE.parent.parent.parent / "shared" / "corpus" / "har"
+CORPUS_HAR = CORPUS / "har"
 
 #: dialect → corpus file
 DIALECTS = {

@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 import toolkit
+from tests.conftest import CORPUS
 from tests.io.har_golden import DIALECTS, GOLDEN, summarise
 
-CORPUS_HAR = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "har"
+CORPUS_HAR = CORPUS / "har"
 FILES = sorted(CORPUS_HAR.glob("*")) if CORPUS_HAR.is_dir() else []
 GOOD = [f for f in FILES if ".malformed." not in f.name]
 MALFORMED = [f for f in FILES if ".malformed." in f.name]
