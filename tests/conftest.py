@@ -1,21 +1,25 @@
-"""Shared test fixtures: paths to the bundled data and to the shared corpus (skipped if absent)."""
+"""Shared test fixtures: the shared corpus and lists, skipped where absent."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
-#: The shared third-party corpus: $TOOLKIT_CORPUS, or ../shared/corpus beside the checkout.
-CORPUS = Path(os.environ.get("TOOLKIT_CORPUS", ROOT.parent / "shared" / "corpus"))
+from tests.paths import CORPUS, LISTS
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The third-party capture corpus; tests using it skip where it is not present."""
     if not CORPUS.is_dir():
-        pytest.skip("../shared/corpus is not present")
+        pytest.skip(f"{CORPUS} is not present")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def lists() -> Path:
+    """The third-party tracker lists; tests using them skip where they are not present."""
+    if not LISTS.is_dir():
+        pytest.skip(f"{LISTS} is not present")
+    return LISTS

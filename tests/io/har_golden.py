@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 import toolkit
-from tests.conftest import CORPUS
+from tests.paths import CORPUS
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden" / "har"

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import toolkit
-from tests.conftest import CORPUS
+from tests.paths import CORPUS
 from tests.io.har_golden import DIALECTS, GOLDEN, summarise
 
 CORPUS_HAR = CORPUS / "har"
