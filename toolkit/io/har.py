@@ -192,15 +192,6 @@ def _pairs(value: Any, record: str, what: str, problems: ProblemLog) -> list[tup
     if not isinstance(value, list):
         problems.add(record, "malformed", f"{what} is not a list; ignored", "warning")
         return []
-    # Fast path for the common case (every item a dict with a text name and value); the loop
-    # below gives the same result for it and also handles odd items.
-    try:
-        pairs = [(item["name"], item["value"]) for item in value]
-    except (TypeError, KeyError):
-        pass
-    else:
-        if all(type(name) is str and type(text) is str for name, text in pairs):
-            return pairs
     pairs = []
     for item in value:
         if isinstance(item, dict) and "name" in item:
