@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
     analyze.add_argument("--strict", action="store_true", help="fail on the first damaged record")
 
+    commands.add_parser("lab", add_help=False, help="make the lab's sample captures (see `lab --help`)")
+
     schema = commands.add_parser("schema", help="print the table reference (Markdown)")
     schema.set_defaults(markdown=True)
     return parser
@@ -39,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["lab"]:
+        from toolkit.lab import main as lab_main  # the lab needs ssl, h2 and cryptography: load on demand
+
+        return lab_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "schema":
         sys.stdout.write(markdown_reference())
