@@ -9,6 +9,7 @@ Load a capture (HAR today; pcap and pcapng next), get pandas tables:
 """
 
 from toolkit.capture import Capture, Provenance, load
+from toolkit.endpoints import Context, classify, registrable_domain
 from toolkit.errors import (
     CaptureError,
     MalformedCaptureError,
@@ -21,9 +22,12 @@ __all__ = [
     "TABLES",
     "Capture",
     "CaptureError",
+    "Context",
     "MalformedCaptureError",
     "Provenance",
     "TruncatedCaptureError",
     "UnsupportedFormatError",
+    "classify",
     "load",
+    "registrable_domain",
 ]

@@ -23,7 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["TABLES", "Column", "SchemaError", "Table", "markdown_reference"]
+__all__ = ["LATER_COLUMNS", "TABLES", "Column", "SchemaError", "Table", "markdown_reference"]
+
+#: Columns filled after reading: by classification (toolkit.endpoints) and by a Study (session).
+LATER_COLUMNS = frozenset({"session", "registrable_domain", "organisation", "role"})
 
 #: pandas dtype names used by the tables, with what they hold.
 DTYPES: dict[str, str] = {
@@ -65,6 +68,15 @@ class Table:
     def names(self) -> list[str]:
         """Column names in order."""
         return [c.name for c in self.columns]
+
+    @property
+    def reader_names(self) -> list[str]:
+        """Columns a capture reader fills; the others (:data:`LATER_COLUMNS`) come from later stages.
+
+        >>> "session" in TABLES["requests"].reader_names, "url" in TABLES["requests"].reader_names
+        (False, True)
+        """
+        return [c.name for c in self.columns if c.name not in LATER_COLUMNS]
 
     def empty(self) -> pd.DataFrame:
         """A table with no rows and the right dtypes.
@@ -163,6 +175,9 @@ TABLES: dict[str, Table] = {
             ("server_port", "Int64", "server port (explicit in the URL or the scheme default)"),
             ("scheme", "category", "URL scheme: http, https, ws, wss, data ..."),
             ("host", "string", "host name from the URL, lower case, no port"),
+            ("registrable_domain", "string", "eTLD+1 of the host (filled by classification)"),
+            ("organisation", "string", "organisation behind the host (filled by classification)"),
+            ("role", "category", "role of the host: first_party, platform, third_party, infrastructure, unknown"),
             ("sni", "string", "TLS server name of the connection, when seen"),
             ("method", "category", "HTTP method, upper case"),
             ("url", "string", "full URL as requested"),
@@ -205,6 +220,9 @@ TABLES: dict[str, Table] = {
             ("closed", "category", "how a TCP flow ended: fin, rst, or <NA> if still open"),
             ("hostname", "string", "server name of the flow"),
             ("hostname_source", "category", "where hostname came from: sni, quic_sni, dns, http_host"),
+            ("registrable_domain", "string", "eTLD+1 of the hostname (filled by classification)"),
+            ("organisation", "string", "organisation behind the host (filled by classification)"),
+            ("role", "category", "role of the hostname: first_party, platform, third_party, infrastructure, unknown"),
             ("protocol", "category", "dns, tls, quic, http or other"),
             ("tls_version", "category", "negotiated TLS version"),
             ("alpn", "category", "negotiated ALPN protocol"),
@@ -225,6 +243,9 @@ TABLES: dict[str, Table] = {
             ("kind", "category", "dns, mdns or llmnr"),
             ("response", "boolean", "true for an answer, false for a query"),
             ("qname", "string", "question name, lower case, no trailing dot"),
+            ("registrable_domain", "string", "eTLD+1 of the name asked (filled by classification)"),
+            ("organisation", "string", "organisation behind the host (filled by classification)"),
+            ("role", "category", "role of the name asked: first_party, platform, third_party, infrastructure, unknown"),
             ("qtype", "category", "question type: A, AAAA, HTTPS, CNAME ..."),
             ("rcode", "category", "response code: NOERROR, NXDOMAIN ...; <NA> for queries"),
             ("answers", "object", "list of answer values (addresses, CNAME targets, SVCB names)"),
@@ -294,14 +315,20 @@ TABLES: dict[str, Table] = {
         _table(
             "identifiers",
             "One row per identifier value seen in a Study, with how far it persists.",
-            ("value", "string", "the identifier"),
-            ("kind", "category", "known kind (android_id, advertising_id ...) or inferred"),
-            ("keys", "object", "names under which it travelled (distinct_id, $device_id ...)"),
+            ("value", "string", "the identifier (masked when the Study asks for it)"),
+            ("kind", "category", "known kind (android_id, advertising_id ...) or shape (uuid, hex, token ...)"),
+            ("keys", "object", "names under which it travelled (distinct_id, $device_id, query:cid ...)"),
             ("hosts", "object", "hosts that received it"),
+            ("organisations", "object", "organisations that received it (hosts nobody knows are left out)"),
             ("sessions", "object", "sessions it appeared in"),
+            ("modes", "object", "modes of those sessions (normal, incognito ...)"),
+            ("requests", "Int64", "requests that carried it"),
             ("first_seen", "datetime64[ns, UTC]", "first request carrying it"),
             ("last_seen", "datetime64[ns, UTC]", "last request carrying it"),
             ("persistence", "category", "request, session, across_sessions, across_modes"),
+            ("matches_known", "string", "the user-given identifier it is, e.g. `ANDROID_ID` or `sha256(ANDROID_ID)`"),
+            ("linkable", "boolean", "seen in a private (incognito) session and in a session of another mode"),
+            ("evidence", "string", "the first request carrying it (`file#entry=N` ...)"),
         ),
     ]
 }
