@@ -23,6 +23,7 @@ import pandas as pd
 
 from toolkit.errors import CaptureError, MalformedCaptureError, UnsupportedFormatError
 from toolkit.io.har import read_har
+from toolkit.io.pcap import read_pcap
 from toolkit.io.sniff import sniff
 from toolkit.problems import ProblemLog
 from toolkit.schema import TABLES
@@ -120,7 +121,7 @@ def load(path: str | os.PathLike[str], *, strict: bool = False) -> Capture:
     """Read a capture file into tables, detecting its format from its content.
 
     Args:
-        path: a HAR (optionally gzip-compressed or JSONP-wrapped) file.
+        path: a HAR (optionally JSONP-wrapped), pcap or pcapng file, optionally gzip-compressed.
         strict: raise on the first damaged record instead of listing it in ``problems``.
 
     Raises:
@@ -141,7 +142,10 @@ def load(path: str | os.PathLike[str], *, strict: bool = False) -> Capture:
                 path, None, "this is a TLS key log, not a capture; give it with its capture"
             )
         else:
-            raise UnsupportedFormatError(path, None, f"{sniffed.format} files are not read yet")
+            packets = read_pcap(path, raw, problems)
+            tables = {"flows": packets.flows, "dns": packets.dns, "tls": packets.tls, "requests": packets.requests}
+            tool = packets.tool
+            meta = packets.meta
     tables["problems"] = problems.frame()
     size, digest = _size_and_sha256(path)
     provenance = Provenance(

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import toolkit
-from tests.paths import CORPUS
 from tests.io.har_golden import DIALECTS, GOLDEN, summarise
+from tests.paths import CORPUS
 
 CORPUS_HAR = CORPUS / "har"
 FILES = sorted(CORPUS_HAR.glob("*")) if CORPUS_HAR.is_dir() else []

@@ -1,0 +1,859 @@
+"""pcap and pcapng captures into the ``flows``, ``dns``, ``tls`` and ``requests`` tables.
+
+One pass over the packets (:mod:`toolkit.io.pcapfile`), dissecting only what the tables need:
+link layer (:mod:`~toolkit.io.linktypes`), IP (:mod:`~toolkit.io.ip`), TCP and UDP headers with
+struct-free byte arithmetic, then per flow: TCP reassembly (:mod:`~toolkit.io.tcp`) only while a
+flow still has something to tell (a TLS handshake, plaintext HTTP, DNS over TCP), DNS over UDP,
+QUIC Initials (:mod:`~toolkit.io.quic`) and PCAPdroid's app attribution. Everything else is
+counted and skipped, so the cost per packet of bulk encrypted traffic is a few dictionary lookups.
+
+>>> import io
+>>> from toolkit.problems import ProblemLog
+>>> from toolkit.io.pcap_builder import PcapBuilder
+>>> builder = PcapBuilder()
+>>> builder.dns_exchange("10.0.0.2", "10.0.0.1", "example.org", ["93.184.216.34"])
+>>> builder.tls_connection("10.0.0.2", "93.184.216.34", "example.org")
+>>> result = read_pcap("demo.pcap", io.BytesIO(builder.pcap()), ProblemLog("demo.pcap"))
+>>> result.flows[["transport", "server_port", "protocol", "hostname", "hostname_source"]].values.tolist()
+[['udp', 53, 'dns', <NA>, <NA>], ['tcp', 443, 'tls', 'example.org', 'sni']]
+>>> result.dns[["qname", "response", "answers"]].values.tolist()
+[['example.org', False, []], ['example.org', True, ['93.184.216.34']]]
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import struct
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from toolkit.io.content_encoding import ContentDecodingError, decode_content
+from toolkit.io.dns import DnsError, cname_chain, parse_dns
+from toolkit.io.flows import PROCESS_UID_BASE, Flow, evidence, flows_table, server_is_source, timestamps
+from toolkit.io.http1 import Http1Connection, HttpMessage, looks_like_http_request, parse_datagram
+from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
+from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
+from toolkit.io.pcapdroid import read_trailer, uid_from_comment
+from toolkit.io.pcapfile import CaptureFile
+from toolkit.io.quic import QuicInitialReader, is_quic_long_header
+from toolkit.io.tcp import Chunk, Gap, StreamReassembler
+from toolkit.io.tls import HandshakeReader, TlsError, looks_like_tls, parse_client_hello, parse_server_hello
+from toolkit.problems import ProblemLog
+from toolkit.schema import TABLES
+
+__all__ = ["PcapContents", "read_pcap", "tcp_streams"]
+
+_DNS_KINDS = {53: "dns", 5353: "mdns", 5355: "llmnr"}
+_MAX_DNS_TCP = 70_000
+_UNDECIDED_CHUNKS = 6
+_PROCESS_PREFIX = "\0process:"  # marks a process name passed where a packet comment goes
+# Ethernet type; IPv4 version+IHL, total length, fragment field, protocol, addresses; TCP/UDP ports;
+# TCP flags (for UDP, a payload byte that is not used).
+_FAST_UNPACK = struct.Struct("!12xHB1xH2xH1xB2x4s4sHH9xB").unpack_from
+_TRAILER_MAGIC = b"\x01\x07\x20\x21"
+
+
+@dataclass
+class PcapContents:
+    """What a pcap or pcapng file holds, as tables plus facts about the file."""
+
+    flows: pd.DataFrame
+    dns: pd.DataFrame
+    tls: pd.DataFrame
+    requests: pd.DataFrame
+    format: str
+    tool: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class _Reader:
+    """The single pass: packets in, rows out."""
+
+    def __init__(self, path: str, problems: ProblemLog) -> None:
+        self.path = path
+        self.capture = os.path.basename(path)
+        self.problems = problems
+        self.table: dict[tuple[bytes, int, bytes, int, int], tuple[Flow, bool]] = {}
+        self.flows: list[Flow] = []
+        self.fragments = FragmentReassembler()
+        self.dns_by_address: dict[bytes, tuple[str, int]] = {}
+        self.dns_rows: list[tuple[Any, ...]] = []
+        self.tls_flows: list[Flow] = []
+        self.http_datagrams: list[tuple[Flow, HttpMessage, int | None]] = []
+        self.apps: dict[int, str] = {}
+        self.process_uids: dict[str, int] = {}
+        self.non_ip = 0
+        self.unsupported_links: dict[int, list[int]] = {}
+
+    # -- the packet loop -------------------------------------------------------------------------
+    def run(self, capture: CaptureFile) -> None:
+        fast = self.fast_path
+        if capture.is_classic_pcap():
+            # Walk the file's buffers directly: no tuple and no copy for packets the fast path takes.
+            spans = capture.pcap_spans()
+            for buf, start, stop, frame in spans:
+                unpack_record = capture.record_struct.unpack_from
+                frac_ns = capture.ns_per_fraction
+                linktype = capture.interfaces[0].linktype
+                link = SUPPORTED.get(linktype)
+                ethernet = linktype == 1
+                pos = start
+                while pos < stop:
+                    sec, frac, incl, _orig = unpack_record(buf, pos)
+                    ts = sec * 1_000_000_000 + frac * frac_ns
+                    data_start = pos + 16
+                    pos = data_start + incl
+                    if not (ethernet and incl >= 48 and fast(buf, data_start, pos, ts, frame)):
+                        self.packet(frame, ts, linktype, link, buf[data_start:pos], None)
+                    frame += 1
+            return
+        parsers: list[tuple[int, Any]] = []
+        for frame, ts, iface, data, _orig_len, comment, process in capture.records():
+            try:
+                linktype, link = parsers[iface]
+            except IndexError:
+                while len(parsers) <= iface:
+                    linktype = capture.interfaces[len(parsers)].linktype
+                    parsers.append((linktype, SUPPORTED.get(linktype)))
+                linktype, link = parsers[iface]
+            if linktype == 1 and len(data) >= 48 and comment is None and process is None and fast(
+                data, 0, len(data), ts, frame
+            ):
+                continue
+            if process is not None:
+                comment = f"{_PROCESS_PREFIX}{process}"
+            self.packet(frame, ts, linktype, link, data, comment)
+
+    def fast_path(self, buf: bytes, start: int, stop: int, ts: int | None, frame: int) -> bool:
+        """Count a packet of an established flow with nothing left to dissect; False if it is not one.
+
+        Taken only by Ethernet frames with IPv4 without options or fragments, TCP without SYN and
+        either no payload or a flow whose payload no longer matters, and UDP of flows that are only
+        counted. ``buf[start:stop]`` is the frame.
+        """
+        (ethertype, version_ihl, total, fragment, protocol, src, dst, sport, dport, flags) = _FAST_UNPACK(buf, start)
+        end = start + 14 + total
+        if (
+            ethertype != 0x0800
+            or version_ihl != 0x45
+            or fragment & 0x3FFF
+            or total < 28
+            or end > stop
+            or (stop - end >= 32 and buf[stop - 32 : stop - 28] == _TRAILER_MAGIC)
+        ):
+            return False
+        entry = self.table.get((src, sport, dst, dport, protocol))
+        if entry is None:
+            return False
+        flow = entry[0]
+        if protocol == 6:
+            payload = total - 20 - ((buf[start + 46] >> 4) << 2)
+            if flags & 0x02 or (payload > 0 and flow.mode is not None):
+                return False
+            if payload < 0:
+                payload = 0
+            if flags & 0x05:
+                if flags & 0x04:
+                    flow.closed = "rst"
+                elif flow.closed is None:
+                    flow.closed = "fin"
+        elif protocol == 17 and (flow.protocol == "other" or (flow.quic is not None and flow.quic.finished)):
+            payload = total - 28
+        else:
+            return False
+        flow.ts_end = ts
+        flow.last_frame = frame
+        if entry[1]:
+            flow.packets_up += 1
+            flow.bytes_up += payload
+        else:
+            flow.packets_down += 1
+            flow.bytes_down += payload
+        return True
+
+    def packet(
+        self, frame: int, ts: int | None, linktype: int, link: Any, data: bytes, comment: str | None
+    ) -> None:
+        """Dissect one frame: link layer, IP, then TCP or UDP."""
+        if link is None:
+            self.unsupported_links.setdefault(linktype, []).append(frame)
+            return
+        start = link(data)
+        if start is None:
+            self.non_ip += 1
+            return
+        uid = None
+        if comment is not None:
+            if comment.startswith(_PROCESS_PREFIX):  # Apple: a process name, no UID
+                uid = self.process_uid(comment[len(_PROCESS_PREFIX) :])
+            else:
+                uid = uid_from_comment(comment)
+        elif linktype == 1 and data[-32:-28] == _TRAILER_MAGIC:
+            trailer = read_trailer(data)
+            if trailer is not None:
+                uid = trailer[0]
+                if trailer[1]:
+                    self.apps.setdefault(uid, trailer[1])
+        try:
+            ip = parse_ip(start[0], data, start[1], self.fragments, frame)
+        except IpError as exc:
+            self.problems.add(f"frame {frame}", "malformed", f"{exc}; packet skipped")
+            return
+        if ip is None:
+            return  # a fragment waiting for the rest of its datagram
+        protocol = ip.protocol
+        l4 = ip.payload
+        if protocol == 6:
+            if len(l4) < 20:
+                self.problems.add(f"frame {frame}", "malformed", f"TCP header cut short ({len(l4)} bytes)")
+                return
+            self.tcp(ip.src, ip.dst, l4, frame, ts, uid)
+        elif protocol == 17:
+            if len(l4) < 8:
+                self.problems.add(f"frame {frame}", "malformed", f"UDP header cut short ({len(l4)} bytes)")
+                return
+            self.udp(ip.src, ip.dst, l4, frame, ts, uid, ip.frames)
+
+    def process_uid(self, name: str) -> int:
+        """A stand-in negative UID for an Apple process name, so flows carry it like an Android app."""
+        uid = self.process_uids.get(name)
+        if uid is None:
+            uid = self.process_uids[name] = PROCESS_UID_BASE - len(self.process_uids)
+            self.apps[uid] = name
+        return uid
+
+    def flow_for(
+        self,
+        src: bytes,
+        sport: int,
+        dst: bytes,
+        dport: int,
+        proto: int,
+        ts: int | None,
+        frame: int,
+        client_is_src: bool | None,
+    ) -> tuple[Flow, bool]:
+        if client_is_src is None:
+            client_is_src = not server_is_source(sport, dport)
+        transport = "tcp" if proto == 6 else "udp"
+        if client_is_src:
+            flow = Flow(len(self.flows), transport, src, sport, dst, dport, ts, frame)
+        else:
+            flow = Flow(len(self.flows), transport, dst, dport, src, sport, ts, frame)
+        self.flows.append(flow)
+        self.table[(src, sport, dst, dport, proto)] = (flow, client_is_src)
+        self.table[(dst, dport, src, sport, proto)] = (flow, not client_is_src)
+        known = self.dns_by_address.get(flow.server)
+        if known is not None:
+            flow.dns_name, flow.dns_frame = known
+        return flow, client_is_src
+
+    # -- TCP -------------------------------------------------------------------------------------
+    def tcp(self, src: bytes, dst: bytes, l4: bytes, frame: int, ts: int | None, uid: int | None) -> None:
+        sport = (l4[0] << 8) | l4[1]
+        dport = (l4[2] << 8) | l4[3]
+        flags = l4[13]
+        entry = self.table.get((src, sport, dst, dport, 6))
+        syn_only = flags & 0x12 == 0x02
+        if entry is None or (syn_only and entry[0].closed is not None and entry[1]):
+            client = True if syn_only else (False if flags & 0x12 == 0x12 else None)
+            entry = self.flow_for(src, sport, dst, dport, 6, ts, frame, client)
+        flow, up = entry
+        header_len = (l4[12] >> 4) * 4
+        payload = l4[header_len:] if header_len >= 20 else b""
+        flow.ts_end = ts
+        flow.last_frame = frame
+        if uid is not None and flow.uid is None:
+            flow.uid = uid
+        if up:
+            flow.packets_up += 1
+            flow.bytes_up += len(payload)
+        else:
+            flow.packets_down += 1
+            flow.bytes_down += len(payload)
+        if flags & 0x04:
+            flow.closed = "rst"
+        elif flags & 0x01 and flow.closed is None:
+            flow.closed = "fin"
+        if flags & 0x02:
+            if not flags & 0x10:
+                flow.syn_seen = True
+            elif flow.syn_seen:
+                flow.handshake = True
+            if flow.mode is not None:
+                streams = flow.streams or self.open_streams(flow)
+                streams[0 if up else 1].syn(int.from_bytes(l4[4:8], "big"))
+        if not payload or flow.mode is None:
+            return
+        streams = flow.streams or self.open_streams(flow)
+        events = streams[0 if up else 1].segment(int.from_bytes(l4[4:8], "big"), payload, frame)
+        for event in events:
+            if flow.mode is None:
+                break
+            self.stream_event(flow, up, event, ts)
+
+    def open_streams(self, flow: Flow) -> tuple[StreamReassembler, StreamReassembler]:
+        flow.streams = (StreamReassembler(), StreamReassembler())
+        return flow.streams
+
+    def stream_event(self, flow: Flow, up: bool, event: Chunk | Gap, ts: int | None) -> None:
+        if isinstance(event, Gap):
+            if flow.mode == "http" and flow.http is not None:
+                parser = flow.http.requests if up else flow.http.responses
+                self.collect_http(flow, parser.gap(), up)
+                self.problems.add(
+                    f"flow {flow.id}",
+                    "missing",
+                    f"{event.size} bytes {'client to server' if up else 'server to client'} at stream "
+                    f"offset {event.offset} were not captured; HTTP parsing resumed after the gap",
+                    "warning",
+                )
+            elif flow.mode == "tls":
+                self.finish_tls_side(flow, up)
+            return
+        data, frame = event.data, event.frame
+        if flow.mode == "?":
+            self.decide_tcp(flow, up, data)
+        mode = flow.mode
+        if mode == "tls":
+            self.tls_data(flow, up, data, frame, ts)
+        elif mode == "http":
+            assert flow.http is not None
+            flow.http_ts.setdefault(frame, ts)
+            if up:
+                self.collect_http(flow, flow.http.client(data, frame), True)
+            else:
+                self.collect_http(flow, flow.http.server(data, frame), False)
+            tunnel = flow.http.tunnel
+            if tunnel is not None or (flow.http.requests.stopped and flow.http.responses.stopped):
+                if tunnel == "connect":
+                    flow.mode = "tls?"
+                else:
+                    flow.mode = None
+                    flow.streams = None
+        elif mode == "tls?":  # inside a CONNECT tunnel: TLS expected from the client
+            if up and looks_like_tls(data):
+                flow.mode = "tls"
+                flow.protocol = "tls"
+                self.tls_data(flow, up, data, frame, ts)
+            elif up:
+                flow.mode = None
+                flow.streams = None
+        elif mode == "dns":
+            self.dns_tcp(flow, up, data, frame, ts)
+
+    def decide_tcp(self, flow: Flow, up: bool, data: bytes) -> None:
+        if looks_like_tls(data):
+            flow.mode = flow.protocol = "tls"
+        elif (up and looks_like_http_request(data)) or (not up and data.startswith(b"HTTP/1.")):
+            flow.mode = flow.protocol = "http"
+            flow.http = Http1Connection()
+        elif flow.server_port == 53:
+            flow.mode = flow.protocol = "dns"
+        else:
+            # A capture that starts mid-connection may begin inside a message: give the flow a few
+            # chunks to show the start of one before counting it only.
+            flow.undecided_chunks += 1
+            if flow.undecided_chunks >= _UNDECIDED_CHUNKS:
+                flow.mode = None
+                flow.streams = None
+
+    # -- TLS -------------------------------------------------------------------------------------
+    def tls_data(self, flow: Flow, up: bool, data: bytes, frame: int, ts: int | None) -> None:
+        if flow.tls_readers is None:
+            flow.tls_readers = (HandshakeReader(), HandshakeReader())
+        reader = flow.tls_readers[0 if up else 1]
+        if up and flow.client_hello is None:
+            if flow.tls_ts is None:
+                flow.tls_ts = ts
+            flow.hello_frames.append(frame)
+        messages = reader.feed(data)
+        for kind, body in messages:
+            try:
+                if kind == 1 and up and flow.client_hello is None:
+                    flow.client_hello = parse_client_hello(body)
+                    self.tls_flows.append(flow)
+                elif kind == 2 and not up and flow.server_hello is None:
+                    flow.server_hello = parse_server_hello(body)
+                    flow.server_hello_frame = frame
+                    flow.alpn = flow.server_hello.alpn
+            except TlsError as exc:
+                self.problems.add(
+                    f"frame {frame}",
+                    "malformed",
+                    f"flow {flow.id}: {'ClientHello' if kind == 1 else 'ServerHello'} unreadable: {exc}",
+                    "warning",
+                )
+        if reader.error is not None and not reader.messages_seen:
+            if flow.client_hello is None and up:
+                flow.protocol = "other"
+            flow.mode = None
+            flow.streams = None
+            return
+        if (up and flow.client_hello is not None) or reader.done:
+            self.finish_tls_side(flow, up)
+
+    def finish_tls_side(self, flow: Flow, up: bool) -> None:
+        readers = flow.tls_readers
+        if readers is None:
+            flow.mode = None
+            flow.streams = None
+            return
+        readers[0 if up else 1].done = True
+        if (readers[0].done or flow.client_hello is not None) and (readers[1].done or flow.server_hello is not None):
+            flow.mode = None
+            flow.streams = None
+
+    # -- HTTP ------------------------------------------------------------------------------------
+    def collect_http(self, flow: Flow, messages: list[HttpMessage], up: bool) -> None:
+        for message in messages:
+            if up:
+                flow.http_requests.append(message)
+                if flow.http_host is None:
+                    host = _host_of(message)
+                    if host:
+                        flow.http_host = host
+                        flow.http_frames.append(message.frames[0])
+                if message.method == "CONNECT":
+                    flow.tunnel_host = message.target.rsplit(":", 1)[0].strip("[]").lower()
+            else:
+                flow.http_responses.append(message)
+
+    # -- UDP -------------------------------------------------------------------------------------
+    def udp(
+        self,
+        src: bytes,
+        dst: bytes,
+        l4: bytes,
+        frame: int,
+        ts: int | None,
+        uid: int | None,
+        fragment_frames: tuple[int, ...] | None,
+    ) -> None:
+        sport = (l4[0] << 8) | l4[1]
+        dport = (l4[2] << 8) | l4[3]
+        entry = self.table.get((src, sport, dst, dport, 17))
+        if entry is None:
+            entry = self.flow_for(src, sport, dst, dport, 17, ts, frame, None)
+        flow, up = entry
+        length = (l4[4] << 8) | l4[5]
+        payload = l4[8:length] if 8 <= length <= len(l4) else l4[8:]
+        flow.ts_end = ts
+        flow.last_frame = frame
+        if uid is not None and flow.uid is None:
+            flow.uid = uid
+        if up:
+            flow.packets_up += 1
+            flow.bytes_up += len(payload)
+        else:
+            flow.packets_down += 1
+            flow.bytes_down += len(payload)
+        protocol = flow.protocol
+        if protocol == "other" or not payload:
+            return
+        if protocol is None:
+            if sport in _DNS_KINDS or dport in _DNS_KINDS:
+                protocol = flow.protocol = "dns"
+            elif is_quic_long_header(payload) or (
+                (sport == 443 or dport == 443) and len(payload) >= 21
+                and (payload[0] & 0x40 or (payload[0] & 0x01 and payload[9:11] == b"Q0"))
+            ):  # an Initial; a capture that starts after them (short headers); Google QUIC
+                protocol = flow.protocol = "quic"
+                flow.quic = QuicInitialReader()
+            elif sport == 1900 or dport == 1900:
+                protocol = flow.protocol = "ssdp"
+            else:
+                flow.protocol = "other"
+                return
+        if protocol == "dns":
+            kind = _DNS_KINDS.get(dport) or _DNS_KINDS.get(sport) or "dns"
+            self.dns_message(flow, payload, frame, ts, kind, src, dst, uid, fragment_frames)
+        elif protocol == "quic":
+            self.quic_datagram(flow, up, payload, frame, ts)
+        elif protocol == "ssdp":
+            message = parse_datagram(payload, frame)
+            if message is not None and message.is_request:
+                self.http_datagrams.append((flow, message, ts))
+
+    def quic_datagram(self, flow: Flow, up: bool, payload: bytes, frame: int, ts: int | None) -> None:
+        reader = flow.quic
+        if reader is None or reader.finished:
+            return
+        had_hello = reader.client_hello is not None
+        reader.datagram(payload, up, frame)
+        if reader.client_hello is not None and not had_hello:
+            flow.client_hello = reader.client_hello
+            flow.hello_frames = list(reader.frames)
+            flow.tls_ts = ts
+            self.tls_flows.append(flow)
+        if reader.server_hello is not None and flow.server_hello is None:
+            flow.server_hello = reader.server_hello
+            flow.server_hello_frame = frame
+        if reader.error is not None and reader.client_hello is None and not reader.finished:
+            self.problems.add(
+                f"frame {frame}", "decode", f"flow {flow.id}: QUIC Initial unreadable: {reader.error}", "warning"
+            )
+            reader.error = None
+
+    # -- DNS -------------------------------------------------------------------------------------
+    def dns_tcp(self, flow: Flow, up: bool, data: bytes, frame: int, ts: int | None) -> None:
+        if flow.dns_buffers is None:
+            flow.dns_buffers = [b"", b""]
+        side = 0 if up else 1
+        buffer = flow.dns_buffers[side] + data
+        while len(buffer) >= 2:
+            size = (buffer[0] << 8) | buffer[1]
+            if len(buffer) < 2 + size:
+                break
+            src, dst = (flow.client, flow.server) if up else (flow.server, flow.client)
+            self.dns_message(flow, buffer[2 : 2 + size], frame, ts, "dns", src, dst, flow.uid, None)
+            buffer = buffer[2 + size :]
+        if len(buffer) > _MAX_DNS_TCP:
+            flow.mode = None
+            flow.streams = None
+            buffer = b""
+        flow.dns_buffers[side] = buffer
+
+    def dns_message(
+        self,
+        flow: Flow,
+        payload: bytes,
+        frame: int,
+        ts: int | None,
+        kind: str,
+        src: bytes,
+        dst: bytes,
+        uid: int | None,
+        fragment_frames: tuple[int, ...] | None,
+    ) -> None:
+        try:
+            message = parse_dns(payload)
+        except DnsError as exc:
+            self.problems.add(f"frame {frame}", "malformed", f"{kind.upper()} message unreadable: {exc}; skipped")
+            return
+        if message.damage:
+            self.problems.add(
+                f"frame {frame}", "malformed",
+                f"{kind.upper()} message partly damaged ({message.damage}); the readable part was kept", "warning",
+            )
+        if message.response:
+            for _owner, rtype, value in message.answers:
+                if rtype in ("A", "AAAA") and message.questions:
+                    try:
+                        address = bytes(_pack_address(value))
+                    except OSError:
+                        continue
+                    self.dns_by_address[address] = (message.questions[0][0], frame)
+        client, server = (dst, src) if message.response else (src, dst)
+        frames = fragment_frames or (frame,)
+        answers = [value for _owner, _rtype, value in message.answers]
+        questions: list[tuple[str | None, str | None]] = list(message.questions) or [(None, None)]
+        for qname, qtype in questions:
+            self.dns_rows.append(
+                (
+                    ts,
+                    uid if uid is not None else flow.uid,
+                    flow.id,
+                    client,
+                    server,
+                    kind,
+                    message.response,
+                    qname,
+                    qtype,
+                    message.rcode,
+                    answers,
+                    cname_chain(qname, message.answers) if qname else [],
+                    evidence(self.capture, frames),
+                )
+            )
+
+    # -- end of capture --------------------------------------------------------------------------
+    def finish(self) -> None:
+        for flow in self.flows:
+            if flow.streams is not None and flow.mode is not None:
+                for up, stream in ((True, flow.streams[0]), (False, flow.streams[1])):
+                    for event in stream.flush():
+                        if flow.mode is None:
+                            break
+                        self.stream_event(flow, up, event, flow.ts_end)
+            if flow.http is not None:
+                self.collect_http(flow, flow.http.requests.close(), True)
+                self.collect_http(flow, flow.http.responses.close(), False)
+        if len(self.fragments):
+            heads = self.fragments.incomplete()
+            for (src, dst, protocol, _ident), part, fragment_frames in heads:
+                # As Wireshark does, read what the first fragment holds (a DNS question often).
+                self.problems.add(
+                    f"frame {fragment_frames[0]}",
+                    "truncated",
+                    f"IP datagram never completed (frames {', '.join(map(str, fragment_frames))}); its first "
+                    "fragment was read alone",
+                    "warning",
+                )
+                if protocol == 17 and len(part) >= 8:
+                    self.udp(src, dst, part, fragment_frames[0], None, None, fragment_frames)
+            if len(self.fragments) > len(heads):
+                self.problems.add(
+                    None,
+                    "truncated",
+                    f"{len(self.fragments) - len(heads)} fragmented IP datagrams lack their first fragment; skipped",
+                )
+        for linktype, frames in self.unsupported_links.items():
+            shown = ", ".join(str(f) for f in frames[:5]) + (" ..." if len(frames) > 5 else "")
+            self.problems.add(
+                f"frame {frames[0]}",
+                "unsupported",
+                f"link type {linktype} is not read: {len(frames)} frames skipped (frames {shown})",
+            )
+
+
+def _pack_address(text: str) -> bytes:
+    import socket
+
+    return socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+
+
+def _host_of(message: HttpMessage) -> str | None:
+    if message.method == "CONNECT":
+        return message.target.rsplit(":", 1)[0].strip("[]").lower() or None
+    if message.target.startswith(("http://", "https://")):
+        host = urlsplit(message.target).hostname
+        if host:
+            return host.lower()
+    host = message.header("host")
+    if not host:
+        return None
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _decoded(message: HttpMessage | None, problems: ProblemLog, where: str) -> bytes | None:
+    if message is None or not message.body:
+        return None
+    coding = message.header("content-encoding")
+    if not coding:
+        return message.body
+    try:
+        return decode_content(message.body, coding)
+    except ContentDecodingError as exc:
+        problems.add(where, "decode", f"body kept encoded: {exc}", "warning")
+        return message.body
+
+
+def _cookies(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    found = []
+    for name, value in headers:
+        if name.lower() == "cookie":
+            for part in value.split(";"):
+                key, _, val = part.strip().partition("=")
+                if key:
+                    found.append((key, val))
+    return found
+
+
+def _requests_table(reader: _Reader) -> pd.DataFrame:
+    rows: dict[str, list[Any]] = defaultdict(list)  # only the columns filled here
+    items: list[tuple[Flow, HttpMessage, HttpMessage | None, int | None, str]] = []
+    for flow in reader.flows:
+        for index, request in enumerate(flow.http_requests):
+            response = flow.http_responses[index] if index < len(flow.http_responses) else None
+            items.append((flow, request, response, flow.http_ts.get(request.frames[0]), "http"))
+    for flow, message, ts in reader.http_datagrams:
+        items.append((flow, message, None, ts, "httpu"))
+    items.sort(key=lambda item: item[1].frames[0])
+    for flow, request, response, ts, scheme in items:
+        where = f"frame {request.frames[0]}"
+        host = _host_of(request) or address_text(flow.server)
+        target = request.target
+        if request.method == "CONNECT":
+            url, path, query = target, "", ""
+        elif target.startswith(("http://", "https://")):
+            url = target
+            parts = urlsplit(target)
+            path, query = parts.path or "/", parts.query
+        else:
+            header_host = (request.header("host") or host).strip()
+            url = f"{scheme}://{header_host}{target if target != '*' else ''}"
+            path, _, query = target.partition("?")
+        frames = list(request.frames) + (response.frames[:1] if response is not None else [])
+        content_type = request.header("content-type")
+        rows["ts"].append(ts)
+        rows["capture"].append(reader.capture)
+        rows["app"].append(reader.apps.get(flow.uid) if flow.uid is not None else None)
+        rows["flow_id"].append(flow.id)
+        rows["client"].append(address_text(flow.client))
+        rows["server_ip"].append(address_text(flow.server))
+        rows["server_port"].append(flow.server_port)
+        rows["scheme"].append(scheme)
+        rows["host"].append(host)
+        rows["sni"].append(flow.sni)
+        rows["method"].append(request.method.upper())
+        rows["url"].append(url)
+        rows["path"].append(path)
+        rows["query"].append(query)
+        rows["http_version"].append(request.version.upper() if request.version.upper().startswith("HTTP/") else None)
+        rows["request_headers"].append(request.headers)
+        rows["cookies"].append(_cookies(request.headers))
+        rows["body"].append(_decoded(request, reader.problems, where))
+        rows["content_type"].append(content_type)
+        rows["status"].append(response.status if response is not None else None)
+        rows["response_headers"].append(response.headers if response is not None else [])
+        rows["response_body"].append(_decoded(response, reader.problems, where))
+        rows["response_content_type"].append(response.header("content-type") if response is not None else None)
+        upgrade = (request.header("upgrade") or "").lower()
+        rows["websocket"].append(upgrade == "websocket" and response is not None and response.status == 101)
+        rows["page"].append(None)
+        rows["decrypted"].append(False)
+        rows["evidence"].append(evidence(reader.capture, frames))
+    rows["ts"] = timestamps(rows["ts"])
+    return TABLES["requests"].validate(TABLES["requests"].frame(rows))
+
+
+def _dns_table(reader: _Reader) -> pd.DataFrame:
+    names = [
+        "ts",
+        "app",
+        "flow_id",
+        "client",
+        "server",
+        "kind",
+        "response",
+        "qname",
+        "qtype",
+        "rcode",
+        "answers",
+        "cnames",
+        "evidence",
+    ]
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    for row in reader.dns_rows:
+        for name, value in zip(names, row, strict=True):
+            columns[name].append(value)
+    columns["app"] = [reader.apps.get(uid) if uid is not None else None for uid in columns["app"]]
+    columns["client"] = [address_text(a) for a in columns["client"]]
+    columns["server"] = [address_text(a) for a in columns["server"]]
+    columns["capture"] = [reader.capture] * len(reader.dns_rows)
+    columns["ts"] = timestamps(columns["ts"])
+    return TABLES["dns"].validate(TABLES["dns"].frame(columns))
+
+
+def _tls_table(reader: _Reader) -> pd.DataFrame:
+    columns: dict[str, list[Any]] = defaultdict(list)  # only the columns filled here
+    for flow in reader.tls_flows:
+        hello = flow.client_hello
+        assert hello is not None
+        server = flow.server_hello
+        frames = list(flow.hello_frames) + ([flow.server_hello_frame] if flow.server_hello_frame else [])
+        columns["ts"].append(flow.tls_ts)
+        columns["capture"].append(reader.capture)
+        columns["app"].append(reader.apps.get(flow.uid) if flow.uid is not None else None)
+        columns["flow_id"].append(flow.id)
+        columns["sni"].append(hello.sni)
+        columns["versions_offered"].append(hello.versions)
+        columns["version"].append(server.version if server else None)
+        columns["cipher"].append(server.cipher if server else None)
+        columns["alpn_offered"].append(hello.alpn)
+        columns["alpn"].append(server.alpn if server else None)
+        columns["ech"].append(hello.ech)
+        columns["evidence"].append(evidence(reader.capture, frames))
+    columns["ts"] = timestamps(columns["ts"])
+    return TABLES["tls"].validate(TABLES["tls"].frame(columns))
+
+
+def read_pcap(path: str | os.PathLike[str], stream: IO[bytes], problems: ProblemLog) -> PcapContents:
+    """Read a pcap or pcapng stream (already decompressed) into tables.
+
+    Raises:
+        CaptureError: the file header is not pcap/pcapng (damage later on becomes ``problems``
+            rows, or raises when ``problems`` is strict).
+    """
+    with _collector_paused():
+        return _read_pcap(os.fspath(path), stream, problems)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: a capture makes millions of short-lived objects and
+    no reference cycles, so the collector would only spend time walking them (a third of the time
+    of building the tables)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog) -> PcapContents:
+    capture = CaptureFile(path, stream, problems)
+    reader = _Reader(path, problems)
+    reader.run(capture)
+    reader.finish()
+    for uid, (package, _app) in capture.uid_map.items():
+        reader.apps[uid] = package
+    meta = {
+        "interfaces": [{**i.as_dict(), "linktype_name": LINKTYPE_NAMES.get(i.linktype)} for i in capture.interfaces],
+        "hardware": capture.hardware,
+        "os": capture.os,
+        "frames_not_ip": reader.non_ip,
+        "decryption_secrets_blocks": len(capture.decryption_secrets),
+        "uid_map": {uid: list(names) for uid, names in capture.uid_map.items()},
+    }
+    return PcapContents(
+        flows=flows_table(reader.flows, reader.capture, reader.apps),
+        dns=_dns_table(reader),
+        tls=_tls_table(reader),
+        requests=_requests_table(reader),
+        format=capture.format,
+        tool=capture.tool,
+        meta=meta,
+    )
+
+
+def tcp_streams(
+    path: str | os.PathLike[str], stream: IO[bytes], problems: ProblemLog, max_bytes: int = 64 * 1024 * 1024
+) -> Iterator[tuple[Flow, bool, list[Chunk | Gap]]]:
+    """Every TCP connection's two reassembled directions: (flow, client_to_server, events).
+
+    For readers that need whole streams (TLS decryption, HTTP/2): chunks carry their frame
+    numbers; at most ``max_bytes`` per direction are kept, the rest becomes a :class:`Gap`.
+    Streams are yielded at the end of the capture, in flow order.
+    """
+    path = os.fspath(path)
+    capture = CaptureFile(path, stream, problems)
+    reader = _Reader(path, problems)
+    kept: dict[tuple[int, bool], list[Chunk | Gap]] = {}
+    sizes: dict[tuple[int, bool], int] = {}
+
+    def keep(flow: Flow, up: bool, event: Chunk | Gap, ts: int | None) -> None:
+        key = (flow.id, up)
+        events = kept.setdefault(key, [])
+        size = sizes.get(key, 0)
+        if isinstance(event, Chunk) and size + len(event.data) > max_bytes:
+            event = Gap(event.offset, len(event.data))
+        elif isinstance(event, Chunk):
+            sizes[key] = size + len(event.data)
+        events.append(event)
+
+    reader.stream_event = keep  # type: ignore[method-assign]
+    with _collector_paused():
+        reader.run(capture)
+    for flow in reader.flows:
+        if flow.streams is not None:
+            for up, assembler in ((True, flow.streams[0]), (False, flow.streams[1])):
+                for event in assembler.flush():
+                    keep(flow, up, event, None)
+    for flow in reader.flows:
+        if flow.transport == "tcp":
+            for up in (True, False):
+                yield flow, up, kept.pop((flow.id, up), [])

@@ -1,0 +1,256 @@
+"""Synthetic pcap and pcapng files for tests and benchmarks (no network, no scapy).
+
+A :class:`PcapBuilder` collects packets (Ethernet + IPv4/IPv6 + TCP/UDP) with a steadily advancing
+clock and writes them as pcap (micro- or nanosecond, either byte order) or pcapng. Helpers build
+whole conversations: a DNS exchange, a TLS connection with a ClientHello and a ServerHello, a
+plaintext HTTP/1.1 exchange. Checksums are left at zero, which readers of captures ignore.
+
+>>> builder = PcapBuilder()
+>>> builder.http_exchange("10.0.0.2", "192.0.2.7", "example.org", "/a?b=1")
+>>> data = builder.pcap()
+>>> data[:4].hex(), len(builder.packets)
+('d4c3b2a1', 7)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from dataclasses import dataclass, field
+
+from toolkit.io.tls import client_hello_for_tests
+
+__all__ = ["PcapBuilder", "dns_message", "server_hello_for_tests"]
+
+
+def dns_message(
+    name: str,
+    *,
+    ident: int = 1,
+    qtype: int = 1,
+    response: bool = False,
+    answers: list[str] | None = None,
+    cname: str | None = None,
+) -> bytes:
+    """A DNS query, or a response with A/AAAA answers (and an optional CNAME first)."""
+
+    def encode(n: str) -> bytes:
+        return b"".join(bytes([len(p)]) + p.encode() for p in n.split(".") if p) + b"\x00"
+
+    answers = answers or []
+    records = b""
+    owner = b"\xc0\x0c"
+    if response and cname:
+        target = encode(cname)
+        records += owner + struct.pack("!HHIH", 5, 1, 60, len(target)) + target
+        owner = encode(cname)
+    for value in answers if response else []:
+        address = ipaddress.ip_address(value)
+        rtype = 1 if address.version == 4 else 28
+        records += owner + struct.pack("!HHIH", rtype, 1, 60, len(address.packed)) + address.packed
+    count = (len(answers) + (1 if cname else 0)) if response else 0
+    flags = 0x8180 if response else 0x0100
+    header = struct.pack("!HHHHHH", ident, flags, 1, count, 0, 0)
+    return header + encode(name) + struct.pack("!HH", qtype, 1) + records
+
+
+def server_hello_for_tests(*, version: int = 0x0304, cipher: int = 0x1301, alpn: str | None = None) -> bytes:
+    """A ServerHello TLS record choosing ``version`` (via supported_versions) and ``cipher``."""
+    extensions = b""
+    if version >= 0x0304:
+        extensions += struct.pack("!HHH", 43, 2, version)
+    if alpn:
+        name = alpn.encode()
+        extensions += struct.pack("!HHHB", 16, len(name) + 3, len(name) + 1, len(name)) + name
+    body = b"\x03\x03" + bytes(range(32)) + b"\x00" + struct.pack("!HB", cipher, 0)
+    body += struct.pack("!H", len(extensions)) + extensions
+    message = b"\x02" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x03" + struct.pack("!H", len(message)) + message
+
+
+@dataclass
+class _Tcp:
+    seq_client: int
+    seq_server: int
+
+
+@dataclass
+class PcapBuilder:
+    """Packets in memory, written out as a capture file."""
+
+    start_ns: int = 1_700_000_000_000_000_000
+    step_ns: int = 1_000_000
+    packets: list[tuple[int, bytes]] = field(default_factory=list)
+    _clock: int = 0
+    _next_port: int = 40000
+
+    # -- primitives ------------------------------------------------------------------------------
+    def ephemeral_port(self) -> int:
+        self._next_port = 40000 + (self._next_port - 40000 + 1) % 25000
+        return self._next_port
+
+    def add_frame(self, frame: bytes) -> None:
+        """Add a complete link-layer frame."""
+        self.packets.append((self.start_ns + self._clock, frame))
+        self._clock += self.step_ns
+
+    def ip_packet(self, src: str, dst: str, protocol: int, payload: bytes) -> bytes:
+        a, b = ipaddress.ip_address(src), ipaddress.ip_address(dst)
+        if a.version == 4:
+            return (
+                struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(payload), 1, 0x4000, 64, protocol, 0)
+                + a.packed
+                + b.packed
+                + payload
+            )
+        return struct.pack("!IHBB", 0x60000000, len(payload), protocol, 64) + a.packed + b.packed + payload
+
+    def ethernet(self, ip: bytes) -> bytes:
+        ethertype = 0x0800 if ip[0] >> 4 == 4 else 0x86DD
+        return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01" + struct.pack("!H", ethertype) + ip
+
+    def udp(self, src: str, sport: int, dst: str, dport: int, payload: bytes) -> None:
+        segment = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+        self.add_frame(self.ethernet(self.ip_packet(src, dst, 17, segment)))
+
+    def tcp(
+        self, src: str, sport: int, dst: str, dport: int, seq: int, ack: int, flags: int, payload: bytes = b""
+    ) -> None:
+        segment = (
+            struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0)
+            + payload
+        )
+        self.add_frame(self.ethernet(self.ip_packet(src, dst, 6, segment)))
+
+    # -- conversations ---------------------------------------------------------------------------
+    def tcp_open(self, client: str, cport: int, server: str, sport: int) -> _Tcp:
+        state = _Tcp(1000, 5000)
+        self.tcp(client, cport, server, sport, state.seq_client, 0, 0x02)
+        self.tcp(server, sport, client, cport, state.seq_server, state.seq_client + 1, 0x12)
+        state.seq_client += 1
+        state.seq_server += 1
+        self.tcp(client, cport, server, sport, state.seq_client, state.seq_server, 0x10)
+        return state
+
+    def tcp_send(
+        self,
+        state: _Tcp,
+        client: str,
+        cport: int,
+        server: str,
+        sport: int,
+        data: bytes,
+        from_client: bool,
+        segment_size: int = 1400,
+    ) -> None:
+        for i in range(0, len(data), segment_size):
+            piece = data[i : i + segment_size]
+            if from_client:
+                self.tcp(client, cport, server, sport, state.seq_client, state.seq_server, 0x18, piece)
+                state.seq_client += len(piece)
+            else:
+                self.tcp(server, sport, client, cport, state.seq_server, state.seq_client, 0x18, piece)
+                state.seq_server += len(piece)
+
+    def tcp_close(self, state: _Tcp, client: str, cport: int, server: str, sport: int) -> None:
+        self.tcp(client, cport, server, sport, state.seq_client, state.seq_server, 0x11)
+        self.tcp(server, sport, client, cport, state.seq_server, state.seq_client + 1, 0x11)
+
+    def dns_exchange(
+        self, client: str, resolver: str, name: str, addresses: list[str], cname: str | None = None, ident: int = 7
+    ) -> None:
+        """A UDP DNS query and its answer."""
+        port = self.ephemeral_port()
+        self.udp(client, port, resolver, 53, dns_message(name, ident=ident))
+        self.udp(
+            resolver, 53, client, port, dns_message(name, ident=ident, response=True, answers=addresses, cname=cname)
+        )
+
+    def tls_connection(
+        self,
+        client: str,
+        server: str,
+        sni: str | None,
+        *,
+        alpn: list[str] | None = None,
+        records: int = 0,
+        record_size: int = 1200,
+        port: int = 443,
+    ) -> None:
+        """Handshake, ClientHello, ServerHello, ``records`` encrypted records each way, FIN."""
+        cport = self.ephemeral_port()
+        state = self.tcp_open(client, cport, server, port)
+        self.tcp_send(state, client, cport, server, port, client_hello_for_tests(sni, alpn=alpn), True)
+        self.tcp_send(state, client, cport, server, port, server_hello_for_tests(alpn=alpn[0] if alpn else None), False)
+        blob = b"\x17\x03\x03" + struct.pack("!H", record_size) + bytes(record_size)
+        for _ in range(records):
+            self.tcp_send(state, client, cport, server, port, blob, True)
+            self.tcp_send(state, client, cport, server, port, blob, False)
+        self.tcp_close(state, client, cport, server, port)
+
+    def http_exchange(
+        self,
+        client: str,
+        server: str,
+        host: str,
+        target: str = "/",
+        *,
+        method: str = "GET",
+        body: bytes = b"",
+        response_body: bytes = b"ok",
+        port: int = 80,
+    ) -> None:
+        """One plaintext HTTP/1.1 request and response on a fresh connection."""
+        cport = self.ephemeral_port()
+        state = self.tcp_open(client, cport, server, port)
+        request = f"{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: test\r\n".encode()
+        if body:
+            request += f"Content-Length: {len(body)}\r\n".encode()
+        request += b"\r\n" + body
+        response = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(response_body)
+            + response_body
+        )
+        self.tcp_send(state, client, cport, server, port, request, True)
+        self.tcp_send(state, client, cport, server, port, response, False)
+        self.tcp_close(state, client, cport, server, port)
+
+    # -- output ----------------------------------------------------------------------------------
+    def pcap(self, *, nanoseconds: bool = False, big_endian: bool = False, linktype: int = 1) -> bytes:
+        """The packets as a classic pcap file."""
+        order = ">" if big_endian else "<"
+        magic = 0xA1B23C4D if nanoseconds else 0xA1B2C3D4
+        parts = [struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, 262144, linktype)]
+        divisor = 1 if nanoseconds else 1000
+        for ts, frame in self.packets:
+            seconds, rest = divmod(ts, 1_000_000_000)
+            parts.append(struct.pack(order + "IIII", seconds, rest // divisor, len(frame), len(frame)))
+            parts.append(frame)
+        return b"".join(parts)
+
+    def pcapng(
+        self,
+        *,
+        tool: str = "toolkit.pcap_builder",
+        comments: dict[int, str] | None = None,
+        extra_blocks: list[bytes] | None = None,
+    ) -> bytes:
+        """The packets as pcapng: one section, one Ethernet interface, EPBs (with optional comments)."""
+
+        def option(code: int, value: bytes) -> bytes:
+            return struct.pack("<HH", code, len(value)) + value + bytes(-len(value) % 4)
+
+        def block(kind: int, body: bytes) -> bytes:
+            return struct.pack("<II", kind, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+
+        comments = comments or {}
+        shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + option(4, tool.encode()) + option(0, b"")
+        idb = struct.pack("<HHI", 1, 0, 262144) + option(2, b"eth0") + option(9, b"\x09") + option(0, b"")
+        parts = [block(0x0A0D0D0A, shb), block(1, idb), *(extra_blocks or [])]
+        for index, (ts, frame) in enumerate(self.packets, start=1):
+            body = struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(frame), len(frame))
+            body += frame + bytes(-len(frame) % 4)
+            if index in comments:
+                body += option(1, comments[index].encode()) + option(0, b"")
+            parts.append(block(6, body))
+        return b"".join(parts)

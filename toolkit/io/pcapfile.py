@@ -1,0 +1,452 @@
+"""The pcap and pcapng file formats: records out, nothing dissected.
+
+One fast, struct-based pass over the blocks of a file, reading the stream the caller gives (a plain
+file or a gzip stream) in large chunks, so memory stays bounded by one chunk plus one record.
+
+* pcap: micro- and nanosecond variants, both byte orders (magic ``a1b2c3d4``/``a1b23c4d``);
+* pcapng: several sections and interfaces, Enhanced, Simple and obsolete Packet Blocks, comments,
+  ``if_tsresol``, Decryption Secrets Blocks (kept for later decryption), PCAPdroid's custom
+  block (PEN 62652) with its UID map, and Apple's process information blocks.
+
+Damage stops the reading where it is: the packets before it are returned and the damage becomes one
+row of ``problems`` (or, with ``strict``, a :class:`~toolkit.errors.CaptureError`). A header that is
+not pcap at all raises at once.
+
+>>> import io, struct
+>>> header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101)
+>>> record = struct.pack("<IIII", 1, 500000, 3, 3) + b"abc"
+>>> from toolkit.problems import ProblemLog
+>>> capture = CaptureFile("x.pcap", io.BytesIO(header + record + record[:9]), ProblemLog("x.pcap"))
+>>> [(p.frame, p.ts_ns, p.data) for p in capture.packets()]
+[(1, 1500000000, b'abc')]
+>>> capture.problems.frame()[["record", "kind"]].values.tolist()
+[['frame 2', 'truncated']]
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, NamedTuple
+
+from toolkit.errors import TruncatedCaptureError, UnsupportedFormatError
+from toolkit.problems import ProblemLog
+
+__all__ = ["MAX_PACKET_SIZE", "PCAPDROID_PEN", "CaptureFile", "Interface", "Packet"]
+
+#: Largest packet accepted, as in Wireshark (262144 bytes); a larger record is damage.
+MAX_PACKET_SIZE = 262_144
+#: Largest pcapng block that is not a packet (secrets, name tables) read into memory.
+MAX_BLOCK_SIZE = 16 * 1024 * 1024
+#: Latest time a pandas timestamp can hold (2262-04-11); a later packet time is treated as unknown.
+MAX_TIMESTAMP_NS = 9_223_372_036_854_775_807
+#: IANA Private Enterprise Number of PCAPdroid, used in its pcapng custom blocks.
+PCAPDROID_PEN = 62652
+_CHUNK = 1 << 20
+
+_PCAP_MAGICS: dict[bytes, tuple[str, int]] = {
+    # magic as read from the file -> (struct byte order, nanoseconds per fraction unit)
+    b"\xd4\xc3\xb2\xa1": ("<", 1000),
+    b"\xa1\xb2\xc3\xd4": (">", 1000),
+    b"\x4d\x3c\xb2\xa1": ("<", 1),
+    b"\xa1\xb2\x3c\x4d": (">", 1),
+}
+_SHB = 0x0A0D0D0A
+_IDB, _OPB, _SPB, _NRB, _ISB, _EPB, _DSB = 1, 2, 3, 4, 5, 6, 0x0A
+_CUSTOM = (0x00000BAD, 0x40000BAD)
+# Apple's pcapng extension (macOS/iOS tcpdump -k): a process information block per process and
+# an EPB option naming the block of the packet's process, counted from 0 within the section.
+_APPLE_PROCESS = 0x80000001
+_APPLE_PROCESS_INDEX = 0x8001
+
+
+class Packet(NamedTuple):
+    """One captured frame."""
+
+    frame: int
+    """1-based frame number, as Wireshark counts."""
+    ts_ns: int | None
+    """Capture time in nanoseconds since the Unix epoch (None for pcapng Simple Packet Blocks)."""
+    interface: int
+    """Index into :attr:`CaptureFile.interfaces`."""
+    data: bytes
+    """The captured bytes, starting at the link-layer header."""
+    orig_len: int
+    """Length of the packet on the wire (larger than ``len(data)`` when cut by the snap length)."""
+    comment: str | None
+    """pcapng ``opt_comment`` of the packet (PCAPdroid writes ``u-<uid>`` there)."""
+    process: str | None = None
+    """Name of the process that sent or received it (Apple pcapng: process information block)."""
+
+
+Record = tuple[int, int | None, int, bytes, int, str | None, str | None]
+"""The fields of a :class:`Packet` as a plain tuple."""
+
+
+@dataclass
+class Interface:
+    """A capture interface (pcap files have exactly one)."""
+
+    linktype: int
+    snaplen: int
+    name: str | None = None
+    description: str | None = None
+    ts_resolution_ns: float = 1000.0
+    """Nanoseconds per timestamp unit (pcapng ``if_tsresol``)."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "linktype": self.linktype,
+            "snaplen": self.snaplen,
+            "name": self.name,
+            "description": self.description,
+        }
+
+
+@dataclass
+class CaptureFile:
+    """Reader of one pcap or pcapng stream; iterate :meth:`packets` once.
+
+    After the iteration, :attr:`interfaces`, :attr:`tool`, :attr:`uid_map` and
+    :attr:`decryption_secrets` hold what the file said about itself.
+    """
+
+    path: str | os.PathLike[str]
+    stream: IO[bytes]
+    problems: ProblemLog
+    format: str = ""
+    interfaces: list[Interface] = field(default_factory=list)
+    tool: str | None = None
+    hardware: str | None = None
+    os: str | None = None
+    uid_map: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """PCAPdroid UID -> (package name, app name), from its pcapng custom blocks."""
+    decryption_secrets: list[tuple[int, bytes]] = field(default_factory=list)
+    """pcapng Decryption Secrets Blocks: (secrets type, data)."""
+    processes: list[tuple[int, str | None]] = field(default_factory=list)
+    """Apple process information blocks: (process id, process name)."""
+    record_struct: struct.Struct = field(default_factory=lambda: struct.Struct("<IIII"))
+    """Classic pcap record header (seconds, fraction, captured length, original length)."""
+    ns_per_fraction: int = 1000
+    _buf: bytes = b""
+    _pos: int = 0
+    _eof: bool = False
+
+    # -- buffered reading ------------------------------------------------------------------
+    def _fill(self, need: int) -> bool:
+        """Make ``need`` bytes available at ``_pos``; False at the end of the stream."""
+        have = len(self._buf) - self._pos
+        if have >= need:
+            return True
+        parts = [self._buf[self._pos :]]
+        while have < need and not self._eof:
+            chunk = self.stream.read(max(_CHUNK, need - have))
+            if not chunk:
+                self._eof = True
+                break
+            parts.append(chunk)
+            have += len(chunk)
+        self._buf = b"".join(parts)
+        self._pos = 0
+        return have >= need
+
+    def _remaining(self) -> int:
+        return len(self._buf) - self._pos
+
+    # -- public ------------------------------------------------------------------------------
+    def packets(self) -> Iterator[Packet]:
+        """The packets in file order; damage ends the iteration after a problem row."""
+        return (Packet(*record) for record in self.records())
+
+    def is_classic_pcap(self) -> bool:
+        """Whether the stream is a classic pcap file (then :meth:`pcap_spans` may be used)."""
+        return self._fill(4) and self._buf[self._pos : self._pos + 4] in _PCAP_MAGICS
+
+    def records(self) -> Iterator[Record]:
+        """As :meth:`packets`, as plain tuples (the fast path of :mod:`toolkit.io.pcap`)."""
+        if not self._fill(4):
+            raise UnsupportedFormatError(self.path, None, "the file is empty")
+        magic = self._buf[:4]
+        if magic in _PCAP_MAGICS:
+            self.format = "pcap"
+            return self._pcap_packets()
+        if magic == b"\x0a\x0d\x0d\x0a":
+            self.format = "pcapng"
+            return self._pcapng_packets()
+        raise UnsupportedFormatError(self.path, None, f"not a pcap or pcapng file (starts with {magic.hex(' ')})")
+
+    # -- pcap --------------------------------------------------------------------------------
+    def pcap_spans(self) -> Iterator[tuple[bytes, int, int, int]]:
+        """Classic pcap only: ``(buffer, start, stop, first frame)`` runs of whole, checked records.
+
+        The fast path of :mod:`toolkit.io.pcap` walks these buffers itself (record header, then
+        packet bytes, with :attr:`record_struct` and :attr:`ns_per_fraction`) instead of receiving
+        one tuple per packet; :meth:`records` is built on them too.
+        """
+        if not self._fill(24):
+            raise TruncatedCaptureError(self.path, "file header", "the pcap file header is cut short")
+        if self._buf[:4] not in _PCAP_MAGICS:
+            raise UnsupportedFormatError(self.path, None, "not a classic pcap file")
+        self.format = "pcap"
+        order, frac_ns = _PCAP_MAGICS[self._buf[:4]]
+        _major, _minor, _zone, _sigfigs, snaplen, network = struct.unpack_from(order + "HHiIII", self._buf, 4)
+        self.interfaces.append(Interface(network & 0x0FFFFFFF, snaplen, ts_resolution_ns=float(frac_ns)))
+        self.record_struct = struct.Struct(order + "IIII")
+        self.ns_per_fraction = frac_ns
+        self._pos = 24
+        length_of = struct.Struct(order + "I").unpack_from
+        frame = 0
+        limit = max(MAX_PACKET_SIZE, snaplen if snaplen < 16 * MAX_PACKET_SIZE else 0)
+        while True:
+            buf, start = self._buf, self._pos
+            size = len(buf)
+            scan = start
+            first = frame + 1
+            incl = 0
+            while size - scan >= 16:
+                incl = length_of(buf, scan + 8)[0]
+                if incl > limit or scan + 16 + incl > size:
+                    break
+                scan += 16 + incl
+                frame += 1
+            if scan > start:
+                self._pos = scan
+                yield buf, start, scan, first
+            if size - scan >= 16 and incl > limit:
+                self.problems.add(
+                    f"frame {frame + 1}", "malformed",
+                    f"the record claims a {incl}-byte packet, larger than the {limit}-byte maximum; "
+                    f"the rest of the file is not read ({frame} packets read)",
+                )
+                return
+            need = 16 if size - scan < 16 else 16 + incl
+            if not self._fill(need):
+                left = self._remaining()
+                if left >= 16:
+                    self.problems.add(
+                        f"frame {frame + 1}", "truncated",
+                        f"the file ends inside the packet data ({left - 16} of {incl} bytes); {frame} packets read",
+                    )
+                elif left:
+                    self.problems.add(
+                        f"frame {frame + 1}", "truncated",
+                        f"the file ends inside a record header ({left} of 16 bytes); {frame} packets read",
+                    )
+                return
+
+    def _pcap_packets(self) -> Iterator[Record]:
+        for buf, start, stop, frame in self.pcap_spans():
+            unpack_from = self.record_struct.unpack_from
+            frac_ns = self.ns_per_fraction
+            pos = start
+            while pos < stop:
+                sec, frac, incl, orig = unpack_from(buf, pos)
+                data = buf[pos + 16 : pos + 16 + incl]
+                yield (frame, sec * 1_000_000_000 + frac * frac_ns, 0, data, orig, None, None)
+                frame += 1
+                pos += 16 + incl
+
+    # -- pcapng ------------------------------------------------------------------------------
+    def _pcapng_packets(self) -> Iterator[Record]:
+        order = "<"
+        frame = 0
+        section_base = 0  # index of this section's first interface in self.interfaces
+        process_base = 0  # index of this section's first process information block
+        block_index = 0
+        while True:
+            if not self._fill(12):
+                if self._remaining():
+                    self.problems.add(
+                        f"block {block_index + 1}",
+                        "truncated",
+                        f"the file ends inside a block header; {frame} packets read",
+                    )
+                return
+            buf, pos = self._buf, self._pos
+            block_index += 1
+            where = f"block {block_index} (after frame {frame})"
+            btype = struct.unpack_from(order + "I", buf, pos)[0]
+            if btype == _SHB:
+                bom = buf[pos + 8 : pos + 12]
+                if bom == b"\x4d\x3c\x2b\x1a":
+                    order = "<"
+                elif bom == b"\x1a\x2b\x3c\x4d":
+                    order = ">"
+                else:
+                    self._stop(where, "malformed", f"section header has a bad byte-order magic {bom.hex()}", frame)
+                    return
+                section_base = len(self.interfaces)
+                process_base = len(self.processes)
+            btype, blen = struct.unpack_from(order + "II", buf, pos)
+            if blen < 12 or blen % 4:
+                self._stop(where, "malformed", f"block length {blen} is not a multiple of 4 of at least 12", frame)
+                return
+            if blen > MAX_BLOCK_SIZE + MAX_PACKET_SIZE:
+                self._stop(where, "malformed", f"block claims {blen} bytes, more than any real block", frame)
+                return
+            if not self._fill(blen):
+                self._stop(
+                    where,
+                    "truncated",
+                    f"the file ends inside a {blen}-byte block ({self._remaining()} bytes left)",
+                    frame,
+                )
+                return
+            buf, pos = self._buf, self._pos
+            trailer = struct.unpack_from(order + "I", buf, pos + blen - 4)[0]
+            if trailer != blen:
+                self._stop(where, "malformed", f"block length {blen} and trailing length {trailer} differ", frame)
+                return
+            self._pos = pos + blen
+            body_start, body_end = pos + 8, pos + blen - 4
+            if btype == _EPB:
+                if blen < 32:
+                    self._stop(where, "malformed", "enhanced packet block too short", frame)
+                    return
+                iface, ts_hi, ts_lo, caplen, orig = struct.unpack_from(order + "IIIII", buf, body_start)
+                data_start = body_start + 20
+                if caplen > body_end - data_start:
+                    self._stop(where, "malformed", f"captured length {caplen} exceeds the block", frame)
+                    return
+                frame += 1
+                data = buf[data_start : data_start + caplen]
+                opt_start = data_start + ((caplen + 3) & ~3)
+                comment = process = None
+                if opt_start < body_end:
+                    comment, process = self._packet_options(buf, opt_start, body_end, order, process_base)
+                index = section_base + iface
+                ts = self._timestamp(index, (ts_hi << 32) | ts_lo)
+                if index >= len(self.interfaces):
+                    self.problems.add(
+                        f"frame {frame}",
+                        "malformed",
+                        f"packet names interface {iface} that was not described; packet skipped",
+                    )
+                    continue
+                yield (frame, ts, index, data, orig, comment, process)
+            elif btype == _SPB:
+                if section_base >= len(self.interfaces):
+                    self._stop(where, "malformed", "simple packet block without an interface", frame)
+                    return
+                orig = struct.unpack_from(order + "I", buf, body_start)[0]
+                frame += 1
+                caplen = min(orig, body_end - body_start - 4, self.interfaces[section_base].snaplen or orig)
+                yield (frame, None, section_base, buf[body_start + 4 : body_start + 4 + caplen], orig, None, None)
+            elif btype == _OPB:
+                iface, _drops, ts_hi, ts_lo, caplen, orig = struct.unpack_from(order + "HHIIII", buf, body_start)
+                data_start = body_start + 20
+                if caplen > body_end - data_start or section_base + iface >= len(self.interfaces):
+                    self._stop(where, "malformed", "packet block with a bad length or interface", frame)
+                    return
+                frame += 1
+                index = section_base + iface
+                yield (
+                    frame,
+                    self._timestamp(index, (ts_hi << 32) | ts_lo),
+                    index,
+                    buf[data_start : data_start + caplen],
+                    orig,
+                    None,
+                    None,
+                )
+            elif btype == _IDB:
+                self._interface(buf, body_start, body_end, order)
+            elif btype == _SHB:
+                self._section(buf, body_start, body_end, order)
+            elif btype == _DSB and body_end - body_start >= 8:
+                stype, slen = struct.unpack_from(order + "II", buf, body_start)
+                self.decryption_secrets.append((stype, buf[body_start + 8 : body_start + 8 + slen]))
+            elif btype == _APPLE_PROCESS and body_end - body_start >= 4:
+                self._process(buf, body_start, body_end, order)
+            elif btype in _CUSTOM:
+                self._custom(buf, body_start, body_end, order)
+            # name resolution, interface statistics and unknown blocks are skipped by design
+
+    def _stop(self, where: str, kind: str, message: str, frame: int) -> None:
+        self.problems.add(where, kind, f"{message}; the rest of the file is not read ({frame} packets read)")  # type: ignore[arg-type]
+
+    def _timestamp(self, index: int, units: int) -> int | None:
+        if index >= len(self.interfaces):
+            return None
+        resolution = self.interfaces[index].ts_resolution_ns
+        if resolution == 1000.0:
+            ts = units * 1000
+        elif resolution == 1.0:
+            ts = units
+        else:
+            ts = int(units * resolution)
+        return ts if ts <= MAX_TIMESTAMP_NS else None
+
+    @staticmethod
+    def _options(buf: bytes, start: int, end: int, order: str) -> Iterator[tuple[int, bytes]]:
+        fmt = order + "HH"
+        while start + 4 <= end:
+            code, length = struct.unpack_from(fmt, buf, start)
+            if code == 0 or start + 4 + length > end:
+                return
+            yield code, buf[start + 4 : start + 4 + length]
+            start += 4 + ((length + 3) & ~3)
+
+    def _packet_options(
+        self, buf: bytes, start: int, end: int, order: str, process_base: int
+    ) -> tuple[str | None, str | None]:
+        comment = process = None
+        for code, value in self._options(buf, start, end, order):
+            if code == 1 and comment is None:
+                comment = value.decode("utf-8", "replace")
+            elif code == _APPLE_PROCESS_INDEX and len(value) == 4 and process is None:
+                index = process_base + struct.unpack(order + "I", value)[0]
+                if index < len(self.processes):
+                    process = self.processes[index][1]
+        return comment, process
+
+    def _process(self, buf: bytes, start: int, end: int, order: str) -> None:
+        pid = struct.unpack_from(order + "I", buf, start)[0]
+        name = None
+        for code, value in self._options(buf, start + 4, end, order):
+            if code == 2:
+                name = value.decode("utf-8", "replace").rstrip("\0")
+        self.processes.append((pid, name))
+
+    def _section(self, buf: bytes, start: int, end: int, order: str) -> None:
+        for code, value in self._options(buf, start + 16, end, order):
+            text = value.decode("utf-8", "replace").rstrip("\0")
+            if code == 2:
+                self.hardware = text
+            elif code == 3:
+                self.os = text
+            elif code == 4:
+                self.tool = text
+
+    def _interface(self, buf: bytes, start: int, end: int, order: str) -> None:
+        linktype, _reserved, snaplen = struct.unpack_from(order + "HHI", buf, start)
+        interface = Interface(linktype, snaplen)
+        for code, value in self._options(buf, start + 8, end, order):
+            if code == 2:
+                interface.name = value.decode("utf-8", "replace").rstrip("\0")
+            elif code == 3:
+                interface.description = value.decode("utf-8", "replace").rstrip("\0")
+            elif code == 9 and value:
+                exponent = value[0] & 0x7F
+                if value[0] & 0x80:
+                    interface.ts_resolution_ns = 1e9 / (2**exponent)
+                else:
+                    interface.ts_resolution_ns = 10.0 ** (9 - exponent)
+        self.interfaces.append(interface)
+
+    def _custom(self, buf: bytes, start: int, end: int, order: str) -> None:
+        if end - start < 14:
+            return
+        pen = struct.unpack_from(order + "I", buf, start)[0]
+        if pen != PCAPDROID_PEN:
+            return
+        version, kind = struct.unpack_from(order + "HB", buf, start + 4)
+        if version != 1 or kind != 1:
+            return
+        uid = struct.unpack_from(order + "i", buf, start + 8)[0]
+        package_len, app_len = buf[start + 12], buf[start + 13]
+        package = buf[start + 14 : start + 14 + package_len].decode("utf-8", "replace")
+        app = buf[start + 14 + package_len : start + 14 + package_len + app_len].decode("utf-8", "replace")
+        self.uid_map[uid] = (package, app)
