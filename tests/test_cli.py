@@ -18,10 +18,11 @@ SAMPLE = ROOT / "data" / "sample.har"
 
 def test_analyze_writes_every_table_and_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(SAMPLE), "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["problems.csv", "requests.csv", "summary.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "endpoints.csv", "problems.csv", "requests.csv", "summary.json"]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["provenance"]["format"] == "har"
-    assert summary["rows"] == {"requests": 5, "problems": 0}
+    assert summary["rows"] == {"requests": 5, "endpoints": 5, "problems": 0}
     requests = pd.read_csv(tmp_path / "requests.csv")
     assert requests["host"].tolist()[-1] == "sa.api.intl.miui.com"
     assert requests["body"].iloc[-1].startswith("crc=")

@@ -1,11 +1,11 @@
 """A toolkit to prove what an app or a browser sends home.
 
-Load a capture (HAR today; pcap and pcapng next), get pandas tables:
+Load a capture (HAR, pcap or pcapng; TLS decrypted with a key log), get pandas tables:
 
 >>> import toolkit
 >>> capture = toolkit.load("data/sample.har")
 >>> sorted(capture.tables)
-['problems', 'requests']
+['endpoints', 'problems', 'requests']
 """
 
 from toolkit.capture import Capture, Provenance, load

@@ -15,14 +15,18 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import IO, Any
 
 import pandas as pd
 
+from toolkit.endpoints import Context, join_endpoints
+from toolkit.endpoints import classify as classify_endpoints
 from toolkit.errors import CaptureError, MalformedCaptureError, UnsupportedFormatError
 from toolkit.io.har import read_har
+from toolkit.io.keylog import KeyLog
 from toolkit.io.pcap import read_pcap
 from toolkit.io.sniff import sniff
 from toolkit.problems import ProblemLog
@@ -57,6 +61,8 @@ class Provenance:
     """The program that wrote the file, when the file says (HAR ``log.creator``, pcapng SHB)."""
     toolkit_version: str
     """Version of the toolkit that read it."""
+    keylogs: tuple[tuple[str, str], ...] = ()
+    """Key log files used to decrypt TLS: (path, sha256). pcapng secrets are counted in ``meta``."""
 
     @property
     def capture_id(self) -> str:
@@ -117,37 +123,57 @@ class Capture:
         return f"<Capture {self.provenance.capture_id} ({self.provenance.format}): {rows}>"
 
 
-def load(path: str | os.PathLike[str], *, strict: bool = False) -> Capture:
+#: Names a key log beside a capture may have: ``session.pcapng`` → ``session.keylog`` ...
+KEYLOG_SUFFIXES = (".keylog", ".keys", ".sslkeylog", ".txt")
+
+
+def load(
+    path: str | os.PathLike[str],
+    *,
+    keylog: str | os.PathLike[str] | KeyLog | None = None,
+    strict: bool = False,
+    classify: bool = True,
+    context: Context | None = None,
+) -> Capture:
     """Read a capture file into tables, detecting its format from its content.
 
     Args:
         path: a HAR (optionally JSONP-wrapped), pcap or pcapng file, optionally gzip-compressed.
+        keylog: an NSS key log (SSLKEYLOGFILE) to decrypt TLS with. When not given, a key log with
+            the capture's base name beside it (``.keylog``, ``.keys``, ``.sslkeylog``, ``.txt``) is
+            used; pcapng Decryption Secrets Blocks are always used. Provenance lists what was used.
         strict: raise on the first damaged record instead of listing it in ``problems``.
+        classify: add the ``endpoints`` table and fill the endpoint columns (registrable domain,
+            organisation, role) of ``requests``, ``flows`` and ``dns``.
+        context: the context of the roles (sites visited, vendor under study); inferred if None.
 
     Raises:
         CaptureError: the file cannot be read at all (or, with ``strict``, has a damaged record).
     """
     path = os.fspath(path)
     sniffed = sniff(path)
+    if sniffed.format == "keylog":
+        raise UnsupportedFormatError(path, None, "this is a TLS key log, not a capture; give it with its capture")
     problems = ProblemLog(path, strict=strict)
     meta: dict[str, Any] = {}
-    with _open(path, sniffed.compression) as raw:
-        if sniffed.format == "har":
-            har = read_har(path, raw, problems)
-            tables = {"requests": har.requests}
-            tool = har.tool
-            meta = {"har_version": har.version, "browser": har.browser, "pages": har.pages}
-        elif sniffed.format == "keylog":
-            raise UnsupportedFormatError(
-                path, None, "this is a TLS key log, not a capture; give it with its capture"
-            )
-        else:
-            packets = read_pcap(path, raw, problems)
-            tables = {"flows": packets.flows, "dns": packets.dns, "tls": packets.tls, "requests": packets.requests}
-            tool = packets.tool
-            meta = packets.meta
+    keys, keylogs = _key_log(path, keylog, problems) if sniffed.format != "har" else (None, ())
+    with ThreadPoolExecutor(1) as hashing:  # hashlib releases the GIL: hash while reading
+        digest_future = hashing.submit(_size_and_sha256, path)
+        with _open(path, sniffed.compression) as raw:
+            if sniffed.format == "har":
+                har = read_har(path, raw, problems)
+                tables = {"requests": har.requests}
+                tool = har.tool
+                meta = {"har_version": har.version, "browser": har.browser, "pages": har.pages}
+            else:
+                packets = read_pcap(path, raw, problems, keys)
+                tables = {"flows": packets.flows, "dns": packets.dns, "tls": packets.tls, "requests": packets.requests}
+                tool = packets.tool
+                meta = packets.meta
+        size, digest = digest_future.result()
+    if classify:
+        _classify(tables, context)
     tables["problems"] = problems.frame()
-    size, digest = _size_and_sha256(path)
     provenance = Provenance(
         path=path,
         size=size,
@@ -156,8 +182,50 @@ def load(path: str | os.PathLike[str], *, strict: bool = False) -> Capture:
         compression=sniffed.compression,
         tool=tool,
         toolkit_version=toolkit_version(),
+        keylogs=keylogs,
     )
     return Capture(provenance, tables, meta)
+
+
+def _key_log(
+    path: str, given: str | os.PathLike[str] | KeyLog | None, problems: ProblemLog
+) -> tuple[KeyLog | None, tuple[tuple[str, str], ...]]:
+    """The key log to use and, for provenance, the files it came from with their SHA-256."""
+    if isinstance(given, KeyLog):
+        return given, tuple((source, "") for source in given.sources)
+    if given is not None:
+        candidates = [os.fspath(given)]
+        if not os.path.isfile(candidates[0]):
+            raise UnsupportedFormatError(candidates[0], None, "key log file not found")
+    else:
+        stem = os.path.splitext(path[:-3] if path.endswith(".gz") else path)[0]
+        candidates = [stem + suffix for suffix in KEYLOG_SUFFIXES if os.path.isfile(stem + suffix)]
+        if candidates and candidates[0].endswith(".txt") and sniff(candidates[0]).format != "keylog":
+            candidates = []
+    if not candidates:
+        return None, ()
+    keylog_path = candidates[0]
+    keys = KeyLog.read(keylog_path)
+    name = os.path.basename(keylog_path)
+    for number, reason in keys.bad_lines:
+        problems.add(f"{name} line {number}", "malformed", f"key log line skipped: {reason}", "warning")
+    return keys, ((keylog_path, _size_and_sha256(keylog_path)[1]),)
+
+
+def _classify(tables: dict[str, pd.DataFrame], context: Context | None) -> None:
+    """Add ``endpoints`` and fill the endpoint columns of the other tables, in place."""
+    endpoints = classify_endpoints(tables, context)
+    for name in ("requests", "flows", "dns"):
+        frame = tables.get(name)
+        if frame is None or frame.empty:
+            continue
+        joined = join_endpoints(frame, endpoints)
+        frame = frame.copy()
+        for column in ("registrable_domain", "organisation", "role"):
+            frame[column] = pd.array(joined[column].astype(object), dtype="string")
+        frame["role"] = frame["role"].astype("category")
+        tables[name] = TABLES[name].validate(frame)
+    tables["endpoints"] = endpoints
 
 
 def _open(path: str, compression: str | None) -> IO[bytes]:

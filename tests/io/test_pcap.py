@@ -29,7 +29,7 @@ def test_flow_counters_state_and_hostname_sources() -> None:
     assert (named["hostname"], named["hostname_source"], named["protocol"]) == ("cdn.example", "dns", "tls")
     assert (named["packets_up"], named["packets_down"], named["handshake"], named["closed"]) == (7, 6, True, "fin")
     assert named["bytes_up"] == len(client_hello_for_tests(None)) + 3 * 1205
-    assert named["not_decrypted_reason"] == "no key" and not named["decrypted"]
+    assert named["not_decrypted_reason"] == "no key log" and not named["decrypted"]
     sni = flows.loc["192.0.2.6"]
     assert (sni["hostname_source"], sni["tls_version"], sni["alpn"]) == ("sni", "TLS 1.3", "h2")
     assert flows.loc["192.0.2.7", "hostname_source"] == "http_host"

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.io.http1 import Http1Connection, HttpMessage
+from toolkit.io.https import HttpsFlow, HttpsResult
 from toolkit.io.ip import address_text
 from toolkit.io.quic import QuicInitialReader
 from toolkit.io.tcp import StreamReassembler
@@ -112,6 +113,8 @@ class Flow:
         "http_requests",
         "http_responses",
         "http_ts",
+        "https",
+        "https_result",
         "id",
         "last_frame",
         "mode",
@@ -184,6 +187,9 @@ class Flow:
         self.alpn: str | None = None
         self.uid: int | None = None
         self.undecided_chunks = 0
+        self.https: HttpsFlow | None = None
+        """TLS decryption and HTTP reading, while a key log may open the flow."""
+        self.https_result: HttpsResult | None = None
 
     @property
     def sni(self) -> str | None:
@@ -230,12 +236,23 @@ def flows_table(flows: list[Flow], capture: str, apps: dict[int, str]) -> pd.Dat
         columns["protocol"].append(flow.protocol or "other")
         columns["tls_version"].append(flow.server_hello.version if flow.server_hello else None)
         columns["alpn"].append(flow.alpn)
-        columns["decrypted"].append(False if tls else None)
-        columns["not_decrypted_reason"].append(("quic" if flow.protocol == "quic" else "no key") if tls else None)
+        decrypted, reason = _decryption(flow) if tls else (None, None)
+        columns["decrypted"].append(decrypted)
+        columns["not_decrypted_reason"].append(reason)
         columns["evidence"].append(evidence(capture, [flow.first_frame, *frames]))
     for name in ("ts_start", "ts_end"):
         columns[name] = timestamps(columns[name])
     return TABLES["flows"].validate(TABLES["flows"].frame(columns))
+
+
+def _decryption(flow: Flow) -> tuple[bool, str | None]:
+    """(decrypted, why not) of a TLS or QUIC flow."""
+    if flow.protocol == "quic":
+        return False, "QUIC (HTTP/3 is not decrypted yet)"
+    result = flow.https_result
+    if result is None:
+        return False, "no key log" if flow.client_hello is not None else "missing handshake"
+    return result.tls.decrypted, result.tls.reason
 
 
 def timestamps(values: list[int | None]) -> pd.Series:

@@ -42,6 +42,11 @@ class HttpsFlow:
         self._requests: list[HttpMessage] = []
         self._responses: list[HttpMessage] = []
 
+    @property
+    def decrypting(self) -> bool:
+        """Whether more bytes may still be decrypted (False once the key is known to be missing)."""
+        return not self._tls.hopeless
+
     def feed(self, up: bool, data: bytes, frame: int) -> None:
         """Add reassembled stream bytes (``up``: client to server) that arrived in ``frame``."""
         for plain in self._tls.feed(UP if up else DOWN, data, frame):

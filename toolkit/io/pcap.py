@@ -38,7 +38,9 @@ from toolkit.io.content_encoding import ContentDecodingError, decode_content
 from toolkit.io.dns import DnsError, cname_chain, parse_dns
 from toolkit.io.flows import PROCESS_UID_BASE, Flow, evidence, flows_table, server_is_source, timestamps
 from toolkit.io.http1 import Http1Connection, HttpMessage, looks_like_http_request, parse_datagram
+from toolkit.io.https import HttpsFlow
 from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
+from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
 from toolkit.io.pcapdroid import read_trailer, uid_from_comment
 from toolkit.io.pcapfile import CaptureFile
@@ -58,6 +60,7 @@ _PROCESS_PREFIX = "\0process:"  # marks a process name passed where a packet com
 # TCP flags (for UDP, a payload byte that is not used).
 _FAST_UNPACK = struct.Struct("!12xHB1xH2xH1xB2x4s4sHH9xB").unpack_from
 _TRAILER_MAGIC = b"\x01\x07\x20\x21"
+_TLS_KEY_LOG_SECRETS = 0x544C534B  # pcapng DSB secrets type "TLSK": an NSS key log
 
 
 @dataclass
@@ -76,7 +79,10 @@ class PcapContents:
 class _Reader:
     """The single pass: packets in, rows out."""
 
-    def __init__(self, path: str, problems: ProblemLog) -> None:
+    def __init__(self, path: str, problems: ProblemLog, keys: KeyLog | None = None) -> None:
+        self.keys = keys
+        self.secrets_read = 0  # Decryption Secrets Blocks already merged into keys
+        self.capture_file: CaptureFile | None = None
         self.path = path
         self.capture = os.path.basename(path)
         self.problems = problems
@@ -94,6 +100,7 @@ class _Reader:
 
     # -- the packet loop -------------------------------------------------------------------------
     def run(self, capture: CaptureFile) -> None:
+        self.capture_file = capture
         fast = self.fast_path
         if capture.is_classic_pcap():
             # Walk the file's buffers directly: no tuple and no copy for packets the fast path takes.
@@ -316,7 +323,10 @@ class _Reader:
                     "warning",
                 )
             elif flow.mode == "tls":
-                self.finish_tls_side(flow, up)
+                if flow.https is not None:
+                    flow.https.gap(up)
+                else:
+                    self.finish_tls_side(flow, up)
             return
         data, frame = event.data, event.frame
         if flow.mode == "?":
@@ -366,7 +376,32 @@ class _Reader:
                 flow.streams = None
 
     # -- TLS -------------------------------------------------------------------------------------
+    def keys_now(self) -> KeyLog | None:
+        """The key log, with the secrets of any Decryption Secrets Block read so far merged in."""
+        capture = self.capture_file
+        if capture is not None and len(capture.decryption_secrets) > self.secrets_read:
+            for secrets_type, data in capture.decryption_secrets[self.secrets_read :]:
+                if secrets_type == _TLS_KEY_LOG_SECRETS:
+                    found = KeyLog.parse_text(data.decode("utf-8", "replace"), "pcapng DSB")
+                    if self.keys is None:
+                        self.keys = KeyLog()
+                    self.keys.merge(found)
+            self.secrets_read = len(capture.decryption_secrets)
+        return self.keys
+
     def tls_data(self, flow: Flow, up: bool, data: bytes, frame: int, ts: int | None) -> None:
+        https = flow.https
+        if https is None and flow.tls_readers is None and flow.https_result is None:
+            keys = self.keys_now()
+            if keys:
+                https = flow.https = HttpsFlow(keys)
+        if https is not None:
+            flow.http_ts.setdefault(frame, ts)
+            https.feed(up, data, frame)
+            if flow.client_hello is not None and flow.server_hello is not None:
+                if not https.decrypting:
+                    self.finish_tls_side(flow, up)
+                return  # the handshake is read: only decryption goes on
         if flow.tls_readers is None:
             flow.tls_readers = (HandshakeReader(), HandshakeReader())
         reader = flow.tls_readers[0 if up else 1]
@@ -408,6 +443,11 @@ class _Reader:
             return
         readers[0 if up else 1].done = True
         if (readers[0].done or flow.client_hello is not None) and (readers[1].done or flow.server_hello is not None):
+            https = flow.https
+            if https is not None:
+                if https.decrypting:
+                    return  # keep the streams: the key log opens this flow
+                flow.https_result, flow.https = https.finish(), None
             flow.mode = None
             flow.streams = None
 
@@ -586,6 +626,12 @@ class _Reader:
             if flow.http is not None:
                 self.collect_http(flow, flow.http.requests.close(), True)
                 self.collect_http(flow, flow.http.responses.close(), False)
+            if flow.https is not None:
+                flow.https_result, flow.https = flow.https.finish(), None
+            result = flow.https_result
+            if result is not None:
+                for problem in result.problems:
+                    self.problems.add(f"flow {flow.id}", "malformed", f"decrypted {problem}", "warning")
         if len(self.fragments):
             heads = self.fragments.incomplete()
             for (src, dst, protocol, _ident), part, fragment_frames in heads:
@@ -667,6 +713,9 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
         for index, request in enumerate(flow.http_requests):
             response = flow.http_responses[index] if index < len(flow.http_responses) else None
             items.append((flow, request, response, flow.http_ts.get(request.frames[0]), "http"))
+        if flow.https_result is not None:
+            for request, response in flow.https_result.exchanges:
+                items.append((flow, request, response, flow.http_ts.get(request.frames[0]), "https"))
     for flow, message, ts in reader.http_datagrams:
         items.append((flow, message, None, ts, "httpu"))
     items.sort(key=lambda item: item[1].frames[0])
@@ -712,7 +761,7 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
         upgrade = (request.header("upgrade") or "").lower()
         rows["websocket"].append(upgrade == "websocket" and response is not None and response.status == 101)
         rows["page"].append(None)
-        rows["decrypted"].append(False)
+        rows["decrypted"].append(scheme == "https")
         rows["evidence"].append(evidence(reader.capture, frames))
     rows["ts"] = timestamps(rows["ts"])
     return TABLES["requests"].validate(TABLES["requests"].frame(rows))
@@ -769,15 +818,19 @@ def _tls_table(reader: _Reader) -> pd.DataFrame:
     return TABLES["tls"].validate(TABLES["tls"].frame(columns))
 
 
-def read_pcap(path: str | os.PathLike[str], stream: IO[bytes], problems: ProblemLog) -> PcapContents:
+def read_pcap(
+    path: str | os.PathLike[str], stream: IO[bytes], problems: ProblemLog, keys: KeyLog | None = None
+) -> PcapContents:
     """Read a pcap or pcapng stream (already decompressed) into tables.
+
+    TLS flows are decrypted with ``keys`` and with the pcapng file's own Decryption Secrets Blocks.
 
     Raises:
         CaptureError: the file header is not pcap/pcapng (damage later on becomes ``problems``
             rows, or raises when ``problems`` is strict).
     """
     with _collector_paused():
-        return _read_pcap(os.fspath(path), stream, problems)
+        return _read_pcap(os.fspath(path), stream, problems, keys)
 
 
 @contextmanager
@@ -794,9 +847,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog) -> PcapContents:
+def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog | None) -> PcapContents:
     capture = CaptureFile(path, stream, problems)
-    reader = _Reader(path, problems)
+    reader = _Reader(path, problems, keys)
     reader.run(capture)
     reader.finish()
     for uid, (package, _app) in capture.uid_map.items():

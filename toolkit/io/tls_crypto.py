@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import hmac
 import struct
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
@@ -31,7 +32,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 __all__ = ["SUITES", "CipherSuite", "DecryptError", "RecordKeys", "hkdf_expand_label", "tls12_key_block"]
 
-Mode = Literal["gcm", "chacha", "ccm", "ccm8", "cbc"]
+Mode = Literal["gcm", "chacha", "ccm", "ccm8", "cbc", "rc4"]
 
 
 class DecryptError(ValueError):
@@ -50,10 +51,13 @@ class CipherSuite:
     """Hash of the PRF / HKDF (TLS 1.3, AEAD 1.2) or of the record MAC (CBC suites)."""
     prf_hash: Literal["sha256", "sha384"] = "sha256"
     """TLS 1.2 PRF hash (SHA-384 for the *_SHA384 suites, SHA-256 otherwise)."""
+    export: bool = False
+    """An export suite: 5 secret key bytes, stretched by the PRF (RFC 2246 §6.3)."""
 
     @property
     def mac_len(self) -> int:
-        return {"sha1": 20, "md5": 16, "sha256": 32, "sha384": 48}[self.hash_name] if self.mode == "cbc" else 0
+        sizes = {"sha1": 20, "md5": 16, "sha256": 32, "sha384": 48}
+        return sizes[self.hash_name] if self.mode in ("cbc", "rc4") else 0
 
     @property
     def tag_len(self) -> int:
@@ -106,7 +110,19 @@ def _suites() -> dict[int, CipherSuite]:
         0xC027: ("ECDHE_RSA_WITH_AES_128_CBC_SHA256", 16, "sha256", "sha256"),
         0xC028: ("ECDHE_RSA_WITH_AES_256_CBC_SHA384", 32, "sha384", "sha384"),
     }
+    # RC4 suites (RFC 5246 appendix C, RFC 4492): broken, but old captures use them.
+    rc4 = {
+        0x0003: ("RSA_EXPORT_WITH_RC4_40_MD5", 5, "md5"),
+        0x0004: ("RSA_WITH_RC4_128_MD5", 16, "md5"),
+        0x0005: ("RSA_WITH_RC4_128_SHA", 16, "sha1"),
+        0xC002: ("ECDH_ECDSA_WITH_RC4_128_SHA", 16, "sha1"),
+        0xC007: ("ECDHE_ECDSA_WITH_RC4_128_SHA", 16, "sha1"),
+        0xC00C: ("ECDH_RSA_WITH_RC4_128_SHA", 16, "sha1"),
+        0xC011: ("ECDHE_RSA_WITH_RC4_128_SHA", 16, "sha1"),
+    }
     suites = {code: CipherSuite(code, name, mode, key, h, prf) for code, name, mode, key, h, prf in table}  # type: ignore[arg-type]
+    for code, (name, key, mac) in rc4.items():
+        suites[code] = CipherSuite(code, "TLS_" + name, "rc4", key, mac, "sha256", export=key == 5)  # type: ignore[arg-type]
     for code, (name, mode, key, prf) in aead12.items():
         suites[code] = CipherSuite(code, "TLS_" + name, mode, key, prf, prf)  # type: ignore[arg-type]
     for code, (name, key, mac, prf) in cbc12.items():
@@ -142,6 +158,8 @@ def tls12_key_block(suite: CipherSuite, master: bytes, client_random: bytes, ser
 
 
 def _fixed_iv_len(suite: CipherSuite) -> int:
+    if suite.mode == "rc4":
+        return 0
     if suite.mode == "chacha":
         return 12
     if suite.mode == "cbc":
@@ -159,6 +177,8 @@ class RecordKeys:
     mac_key: bytes = b""
     secret: bytes = b""
     """TLS 1.3 traffic secret (for KeyUpdate)."""
+    stream: list[Any] = field(default_factory=list, compare=False)
+    """Running cipher state of a stream cipher (RC4 carries on from record to record)."""
 
     @classmethod
     def tls13(cls, suite: CipherSuite, secret: bytes) -> RecordKeys:
@@ -184,6 +204,10 @@ class RecordKeys:
             parts.append(block[pos : pos + size])
             pos += size
         client_mac, server_mac, client_key, server_key, client_iv, server_iv = parts
+        if suite.export:  # RFC 2246 §6.3: final keys stretched from the 5 secret bytes
+            randoms = client_random + server_random
+            client_key = _p_hash(suite.prf_hash, client_key, b"client write key" + randoms, 16)
+            server_key = _p_hash(suite.prf_hash, server_key, b"server write key" + randoms, 16)
         return cls(suite, client_key, client_iv, client_mac), cls(suite, server_key, server_iv, server_mac)
 
     # -- opening records -------------------------------------------------------------------
@@ -225,6 +249,13 @@ class RecordKeys:
         suite = self.suite
         if suite.mode == "cbc":
             return self._open_cbc(fragment, version, encrypt_then_mac)
+        if suite.mode == "rc4":
+            if not self.stream:
+                self.stream.append(Cipher(ARC4(self.key), mode=None).decryptor())
+            plain = self.stream[0].update(fragment)
+            if len(plain) < suite.mac_len:
+                raise DecryptError("RC4 record shorter than its MAC")
+            return plain[: len(plain) - suite.mac_len]
         if suite.mode == "chacha":  # RFC 7905: no explicit nonce
             nonce, body = self._nonce(seq), fragment
         else:  # RFC 5288: 8-byte explicit nonce

@@ -93,6 +93,11 @@ class TlsDecryptor:
         self._out: list[Plaintext] = []
         self._problems: list[str] = []
 
+    @property
+    def hopeless(self) -> bool:
+        """Nothing more can be decrypted (no key, unsupported suite, or both directions lost)."""
+        return self.outcome.reason is not None or all(d.stopped for d in self._dirs)
+
     # -- input ---------------------------------------------------------------------------------
 
     def feed(self, direction: int, data: bytes, frame: int) -> list[Plaintext]:
