@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m toolkit analyze data/sample.har --out out/demo
+	$(PY) -m toolkit analyze data/lab/incognito.pcapng --out out/demo
 
 test: lint types pytest
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import cast
 
 from toolkit.capture import Capture, load, toolkit_version
+from toolkit.coverage import coverage_line, decryption_coverage
 from toolkit.errors import CaptureError
 from toolkit.export import ExportFormat, write_table
 from toolkit.schema import markdown_reference
@@ -27,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     analyze = commands.add_parser("analyze", help="read a capture and write its tables")
-    analyze.add_argument("capture", type=Path, help="HAR file (pcap/pcapng follow)")
+    analyze.add_argument("capture", type=Path, help="HAR, pcap or pcapng file (optionally gzip-compressed)")
+    analyze.add_argument("--keylog", type=Path, help="NSS key log (SSLKEYLOGFILE) to decrypt TLS with")
     analyze.add_argument("--out", type=Path, help="folder for the tables and summary.json")
     analyze.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
     analyze.add_argument("--strict", action="store_true", help="fail on the first damaged record")
@@ -51,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(markdown_reference())
         return 0
     try:
-        capture = load(args.capture, strict=args.strict)
+        capture = load(args.capture, keylog=args.keylog, strict=args.strict)
     except CaptureError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -69,6 +71,8 @@ def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in capture.tables.items():
         write_table(frame, out / name, fmt)
+    if "flows" in capture.tables:
+        write_table(decryption_coverage(capture.flows), out / "coverage", fmt)
     summary = capture.summary()
     summary["command"] = ["python", "-m", "toolkit", *sys.argv[1:]]
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
@@ -81,6 +85,8 @@ def _human_summary(capture: Capture, out: Path | None) -> str:
         f"sha256 {p.sha256[:16]}…, written by {p.tool or 'an unnamed tool'}",
         "rows: " + ", ".join(f"{name} {len(frame):,}" for name, frame in capture.tables.items()),
     ]
+    if "flows" in capture.tables:
+        lines.append(coverage_line(capture.flows))
     requests = capture.requests
     if len(requests):
         hosts = requests["host"].value_counts().head(5)
