@@ -472,13 +472,14 @@ def join_endpoints(frame: pd.DataFrame, endpoints: pd.DataFrame, *, column: str 
         if column is None:
             raise KeyError("join_endpoints: the table has no host, hostname or qname column")
     psl = bundled_suffix_list()
-    keys = (
-        frame[column]
-        .astype(object)
-        .map(lambda h: (psl.parse(h).host or psl.parse(h).text) if isinstance(h, str) and h.strip() else None)
-    )
+    # Parse each distinct host once, then spread the keys back over the rows (tables repeat hosts).
+    codes, distinct = pd.factorize(frame[column].astype(object), use_na_sentinel=True)
+    distinct_keys = [
+        (psl.parse(h).host or psl.parse(h).text) if isinstance(h, str) and h.strip() else None for h in distinct
+    ]
+    keys = pd.Index([*distinct_keys, None], dtype=object).take(codes)  # code -1 (missing) takes the None
     by_host = endpoints.set_index("host")[["registrable_domain", "organisation", "role"]]
     by_host = by_host[~by_host.index.duplicated()]
-    joined = by_host.reindex(keys.to_numpy())
+    joined = by_host.reindex(keys)
     joined.index = frame.index
     return joined

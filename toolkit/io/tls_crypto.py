@@ -18,6 +18,7 @@ IV XOR the record sequence number; the additional data is the record header.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import struct
 from dataclasses import dataclass, field
@@ -25,10 +26,8 @@ from typing import Any, Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM, ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 __all__ = ["SUITES", "CipherSuite", "DecryptError", "RecordKeys", "hkdf_expand_label", "tls12_key_block"]
 
@@ -133,14 +132,30 @@ def _suites() -> dict[int, CipherSuite]:
 #: Cipher suites whose records can be opened, by IANA code.
 SUITES: dict[int, CipherSuite] = _suites()
 
-_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384}
+_TLS13_HEADER = struct.Struct("!BHH")  # the additional data: an application_data record header
 
 
 def hkdf_expand_label(secret: bytes, label: str, context: bytes, length: int, hash_name: str) -> bytes:
     """HKDF-Expand-Label of RFC 8446 §7.1."""
     full = b"tls13 " + label.encode()
     info = struct.pack("!HB", length, len(full)) + full + struct.pack("!B", len(context)) + context
-    return HKDFExpand(_HASHES[hash_name](), length, info).derive(secret)
+    return _hkdf_expand(secret, info, length, hash_name)
+
+
+def _hkdf_expand(secret: bytes, info: bytes, length: int, hash_name: str) -> bytes:
+    """HKDF-Expand of RFC 5869 §2.3 with HMAC (one C call per block; TLS keys and IVs need one block).
+
+    >>> from cryptography.hazmat.primitives.hashes import SHA256
+    >>> from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+    >>> _hkdf_expand(b"k" * 32, b"info", 80, "sha256") == HKDFExpand(SHA256(), 80, b"info").derive(b"k" * 32)
+    True
+    """
+    out, block, counter = b"", b"", 1
+    while len(out) < length:
+        block = hmac.digest(secret, block + info + bytes([counter]), hash_name)
+        out += block
+        counter += 1
+    return out[:length]
 
 
 def _p_hash(hash_name: str, secret: bytes, seed: bytes, length: int) -> bytes:
@@ -212,7 +227,9 @@ class RecordKeys:
 
     # -- opening records -------------------------------------------------------------------
 
-    def _aead(self) -> AESGCM | ChaCha20Poly1305 | AESCCM:
+    @functools.cached_property
+    def _cipher(self) -> AESGCM | ChaCha20Poly1305 | AESCCM:
+        """The AEAD object, made once per key (not once per record)."""
         mode = self.suite.mode
         if mode == "gcm":
             return AESGCM(self.key)
@@ -220,17 +237,25 @@ class RecordKeys:
             return ChaCha20Poly1305(self.key)
         return AESCCM(self.key, tag_length=self.suite.tag_len)
 
+    def _aead(self) -> AESGCM | ChaCha20Poly1305 | AESCCM:
+        return self._cipher
+
+    @functools.cached_property
+    def _iv_number(self) -> int:
+        return int.from_bytes(self.iv, "big")
+
     def _nonce(self, seq: int) -> bytes:
-        padded = bytes(4) + seq.to_bytes(8, "big")
-        return bytes(a ^ b for a, b in zip(self.iv, padded, strict=True))
+        """The per-record nonce: the IV XOR the 64-bit sequence number, left-padded (RFC 8446 §5.3)."""
+        return (self._iv_number ^ seq).to_bytes(len(self.iv), "big")
 
     def open_tls13(self, fragment: bytes, seq: int) -> tuple[int, bytes]:
         """Decrypt a TLS 1.3 record's fragment; return (inner content type, content)."""
-        header = struct.pack("!BHH", 23, 0x0303, len(fragment))
         try:
-            inner = self._aead().decrypt(self._nonce(seq), fragment, header)
+            inner = self._cipher.decrypt(self._nonce(seq), fragment, _TLS13_HEADER.pack(23, 0x0303, len(fragment)))
         except (InvalidTag, ValueError):
             raise DecryptError("record does not decrypt with this key") from None
+        if inner[-1:] not in (b"\x00", b""):  # no padding: the usual case, one copy fewer
+            return inner[-1], inner[:-1]
         stripped = inner.rstrip(b"\x00")
         if not stripped:
             raise DecryptError("decrypted record has no content type")
@@ -284,4 +309,3 @@ class RecordKeys:
         if end < 0 or plain[len(plain) - pad - 1 : -1] != bytes([pad]) * pad:
             raise DecryptError("CBC padding is wrong: wrong key or damaged record")
         return plain[:end]
-

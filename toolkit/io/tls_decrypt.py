@@ -30,6 +30,8 @@ UP, DOWN = 0, 1
 
 _HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
 _MAX_RECORD = (1 << 14) + 2048
+_RECORD_HEADER = struct.Struct("!BHH")  # content type, legacy version, length (RFC 8446 §5.1)
+_RECORD_TYPES = frozenset(range(20, 25))
 _MAX_FAILURES = 3  # consecutive records that do not open before a direction is given up
 
 
@@ -96,7 +98,8 @@ class TlsDecryptor:
     @property
     def hopeless(self) -> bool:
         """Nothing more can be decrypted (no key, unsupported suite, or both directions lost)."""
-        return self.outcome.reason is not None or all(d.stopped for d in self._dirs)
+        up, down = self._dirs
+        return self.outcome.reason is not None or (up.stopped is not None and down.stopped is not None)
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -106,19 +109,30 @@ class TlsDecryptor:
         if d.stopped:
             return []
         d.spans.append((d.consumed + len(d.buf), d.consumed + len(d.buf) + len(data), frame))
-        d.buf += data
-        while len(d.buf) >= 5 and not d.stopped:
-            ctype, version, length = struct.unpack_from("!BHH", d.buf)
+        if d.buf:
+            d.buf += data
+            if len(d.buf) < 5 or (len(d.buf) < 5 + int.from_bytes(d.buf[3:5], "big") and d.buf[0] in _RECORD_TYPES):
+                return []  # the record is still incomplete: wait for more bytes, without copying
+            data = bytes(d.buf)
+            d.buf.clear()
+        # Whole records are read straight from ``data`` (one copy per fragment); a partial record at
+        # the end waits in ``d.buf`` for the next segment.
+        pos, size = 0, len(data)
+        while size - pos >= 5 and not d.stopped:
+            ctype, version, length = _RECORD_HEADER.unpack_from(data, pos)
             if not (20 <= ctype <= 24 and version >> 8 == 3 and length <= _MAX_RECORD):
                 self._stop(direction, "stream is not TLS records (desynchronised)")
                 break
-            if len(d.buf) < 5 + length:
+            end = pos + 5 + length
+            if size < end:
                 break
-            fragment = bytes(d.buf[5 : 5 + length])
+            fragment = data[pos + 5 : end]
             frames = self._frames(d, 5 + length)
-            del d.buf[: 5 + length]
             d.consumed += 5 + length
+            pos = end
             self._record(direction, ctype, version, fragment, frames)
+        if pos < size:
+            d.buf += data[pos:] if pos else data
         out, self._out = self._out, []
         return out
 
