@@ -629,6 +629,8 @@ class _Reader:
             if flow.https is not None:
                 flow.https_result, flow.https = flow.https.finish(), None
             result = flow.https_result
+            if result is not None and flow.alpn is None:
+                flow.alpn = result.tls.alpn  # TLS 1.3 sends it encrypted: known once decrypted
             if result is not None:
                 for problem in result.problems:
                     self.problems.add(f"flow {flow.id}", "malformed", f"decrypted {problem}", "warning")
@@ -811,7 +813,7 @@ def _tls_table(reader: _Reader) -> pd.DataFrame:
         columns["version"].append(server.version if server else None)
         columns["cipher"].append(server.cipher if server else None)
         columns["alpn_offered"].append(hello.alpn)
-        columns["alpn"].append(server.alpn if server else None)
+        columns["alpn"].append(flow.alpn)
         columns["ech"].append(hello.ech)
         columns["evidence"].append(evidence(reader.capture, frames))
     columns["ts"] = timestamps(columns["ts"])
