@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint types pytest docs bench clean
+.PHONY: demo test lint types pytest docs bench lab clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m toolkit analyze data/lab/incognito.pcapng --out out/demo
+	$(PY) -m toolkit demo --out out/demo
+
+# JupyterLab on the notebooks (installs the `lab` extra on first use).
+lab: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,lab]'
+	cd notebooks && ../$(VENV)/bin/jupyter lab
 
 test: lint types pytest
 

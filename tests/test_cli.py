@@ -19,10 +19,12 @@ SAMPLE = ROOT / "data" / "sample.har"
 def test_analyze_writes_every_table_and_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(SAMPLE), "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "endpoints.csv", "problems.csv", "requests.csv", "summary.json"]
+        "endpoints.csv", "leaks.csv", "problems.csv", "requests.csv", "summary.json"]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["provenance"]["format"] == "har"
-    assert summary["rows"] == {"requests": 5, "endpoints": 5, "problems": 0}
+    assert summary["rows"]["requests"] == 5 and summary["rows"]["problems"] == 0
+    leaks = pd.read_csv(tmp_path / "leaks.csv")
+    assert set(leaks["host"]) >= {"sa.api.intl.miui.com"}
     requests = pd.read_csv(tmp_path / "requests.csv")
     assert requests["host"].tolist()[-1] == "sa.api.intl.miui.com"
     assert requests["body"].iloc[-1].startswith("crc=")
@@ -56,3 +58,38 @@ def test_missing_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_schema_command_prints_the_reference(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     assert "### `requests`" in capsys.readouterr().out
+
+
+def test_pcapng_with_known_id_vendor_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capture = ROOT / "data" / "lab" / "incognito.pcapng"
+    argv = ["analyze", str(capture), "--out", str(tmp_path), "--report", "--vendor", "Xiaomi",
+            "--id", "ANDROID_ID=8e5fbce04dc91566"]
+    assert main(argv) == 0
+    assert "encrypted flows: 6 of 6 decrypted" in capsys.readouterr().out
+    leaks = pd.read_csv(tmp_path / "leaks.csv")
+    android = leaks[leaks["needle"] == "8e5fbce04dc91566"]
+    assert not android.empty and set(android["role"]) == {"platform"}
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html.lower() and "incognito.pcapng" in html
+    assert (tmp_path / "coverage.csv").exists()
+
+
+def test_bad_identifier_and_missing_browsing_log_are_exit_2(tmp_path: Path) -> None:
+    assert main(["analyze", str(SAMPLE), "--id", "no-equals-sign"]) == 2
+    assert main(["analyze", str(SAMPLE), "--visited", str(tmp_path / "missing.txt")]) == 2
+
+
+def test_study_manifest_writes_claims_and_identifiers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = ROOT / "data" / "studies" / "xiaomi-2020.toml"
+    assert main(["analyze", str(manifest), "--out", str(tmp_path)]) == 0
+    claims = pd.read_csv(tmp_path / "claims.csv")
+    assert set(claims["verdict"]) == {"supported", "contradicted"}
+    assert "session" in pd.read_csv(tmp_path / "requests.csv").columns
+    assert (tmp_path / "identifiers.csv").exists()
+    assert "contradicted" in capsys.readouterr().out
+
+
+def test_demo_runs_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "report.html").exists() and (tmp_path / "claims.csv").exists()

@@ -16,7 +16,9 @@ from toolkit.errors import (
     TruncatedCaptureError,
     UnsupportedFormatError,
 )
+from toolkit.leaks import find_leaks
 from toolkit.schema import TABLES
+from toolkit.study import Session, Study
 
 __all__ = [
     "TABLES",
@@ -25,9 +27,12 @@ __all__ = [
     "Context",
     "MalformedCaptureError",
     "Provenance",
+    "Session",
+    "Study",
     "TruncatedCaptureError",
     "UnsupportedFormatError",
     "classify",
+    "find_leaks",
     "load",
     "registrable_domain",
 ]

@@ -1,4 +1,4 @@
-"""The command line: ``python -m toolkit analyze CAPTURE --out DIR``.
+"""The command line: ``python -m toolkit analyze CAPTURE --out DIR`` and friends.
 
 Exit status: 0 on success, 2 when the input cannot be read (one line on stderr naming the file and
 the reason, no traceback), 1 for anything else.
@@ -11,34 +11,66 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from toolkit.capture import Capture, load, toolkit_version
 from toolkit.coverage import coverage_line, decryption_coverage
+from toolkit.endpoints import Context
 from toolkit.errors import CaptureError
 from toolkit.export import ExportFormat, write_table
 from toolkit.schema import markdown_reference
 
 __all__ = ["main"]
 
+EXAMPLES = """examples:
+  python -m toolkit analyze session.har --out results/
+  python -m toolkit analyze phone.pcapng --keylog phone.keylog --visited urls.txt --id ANDROID_ID=8e5fbce04dc91566 \\
+      --vendor Xiaomi --out results/ --report
+  python -m toolkit analyze data/studies/xiaomi-2020.toml --out findings/ --report
+  python -m toolkit demo                 # the whole pipeline on data/, report in out/demo/report.html
+  python -m toolkit lab --out my-lab/    # make the lab's captures yourself
+"""
+DEMO_STUDY = Path("data/studies/xiaomi-2020.toml")
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m toolkit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m toolkit",
+        description="Prove what an app or a browser sends home: captures to tables, leaks and verdicts.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"toolkit {toolkit_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    analyze = commands.add_parser("analyze", help="read a capture and write its tables")
-    analyze.add_argument("capture", type=Path, help="HAR, pcap or pcapng file (optionally gzip-compressed)")
+    analyze = commands.add_parser(
+        "analyze", help="read a capture (or a study manifest) and write its tables", epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    analyze.add_argument("capture", type=Path, help="HAR, pcap or pcapng file, or a study manifest (.toml)")
+    _output_options(analyze)
     analyze.add_argument("--keylog", type=Path, help="NSS key log (SSLKEYLOGFILE) to decrypt TLS with")
-    analyze.add_argument("--out", type=Path, help="folder for the tables and summary.json")
-    analyze.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
+    analyze.add_argument("--visited", type=Path, help="browsing log: one URL per line, or CSV/JSON with a url column")
+    analyze.add_argument("--id", action="append", default=[], metavar="NAME=VALUE",
+                         help="a known identifier to look for (repeatable), e.g. ANDROID_ID=...")
+    analyze.add_argument("--vendor", action="append", default=[], metavar="ORGANISATION",
+                         help="maker of the app/browser under study: its hosts get the role `platform`")
     analyze.add_argument("--strict", action="store_true", help="fail on the first damaged record")
 
-    commands.add_parser("lab", add_help=False, help="make the lab's sample captures (see `lab --help`)")
+    demo = commands.add_parser("demo", help="run the whole pipeline on the bundled data and write the report")
+    _output_options(demo, default_out=Path("out/demo"))
 
-    schema = commands.add_parser("schema", help="print the table reference (Markdown)")
-    schema.set_defaults(markdown=True)
+    commands.add_parser("lab", add_help=False, help="make the lab's sample captures (see `lab --help`)")
+    commands.add_parser("schema", help="print the table reference (Markdown)")
     return parser
+
+
+def _output_options(parser: argparse.ArgumentParser, default_out: Path | None = None) -> None:
+    parser.add_argument("--out", type=Path, default=default_out, help="folder for the tables and summary.json")
+    parser.add_argument("--format", choices=["csv", "parquet", "json"], default="csv", help="table file format")
+    parser.add_argument("--report", action="store_true", default=default_out is not None,
+                        help="also write report.html and report.md")
+    parser.add_argument("--mask", action="store_true", help="mask identifiers in the report (for publication)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,19 +84,83 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "schema":
         sys.stdout.write(markdown_reference())
         return 0
+    fmt = cast(ExportFormat, args.format)
+    if args.command == "demo":
+        if not DEMO_STUDY.is_file():
+            print(f"error: {DEMO_STUDY} not found: run the demo from the repository's root", file=sys.stderr)
+            return 2
+        return _analyze_study(DEMO_STUDY, args.out, fmt, strict=False, report=True, mask=args.mask)
+    if args.capture.suffix.lower() == ".toml":
+        return _analyze_study(args.capture, args.out, fmt, args.strict, args.report, args.mask)
+    return _analyze_capture(args, fmt)
+
+
+def _fail(message: object) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
+    from toolkit.leaks import find_leaks
+
+    context = Context(vendors=tuple(args.vendor)) if args.vendor else None
     try:
-        capture = load(args.capture, keylog=args.keylog, strict=args.strict)
+        capture = load(args.capture, keylog=args.keylog, strict=args.strict, context=context)
+        visited = str(args.visited) if args.visited else None
+        leaks = find_leaks(capture, visited=visited, identifiers=args.id or None)
     except CaptureError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(exc)
+    except (OSError, ValueError) as exc:  # an unreadable browsing log or a malformed --id
+        return _fail(exc)
+    leaks.attrs.clear()
+    capture.tables["leaks"] = leaks
     if args.out is not None:
         try:
-            _write(capture, args.out, cast(ExportFormat, args.format))
+            _write(capture, args.out, fmt)
+            if args.report:
+                _report(args.out, dict(capture.tables), [capture.provenance], fmt, args.mask)
         except OSError as exc:
-            print(f"error: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
+            return _fail(f"cannot write to {args.out}: {exc.strerror or exc}")
     print(_human_summary(capture, args.out))
     return 0
+
+
+def _analyze_study(manifest: Path, out: Path | None, fmt: ExportFormat, strict: bool, report: bool, mask: bool) -> int:
+    """`analyze study.toml`: every session's tables with a `session` column, claims.csv, identifiers.csv."""
+    from toolkit.study import ManifestError, Study
+
+    try:
+        study = Study.from_manifest(manifest, strict=strict).run()
+    except (ManifestError, CaptureError) as exc:
+        return _fail(exc)
+    claims = study.evaluate()
+    if out is not None:
+        try:
+            study.write(out, fmt)
+            if report:
+                tables: dict[str, Any] = {**study.tables, "claims": claims}
+                paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]
+                _report(out, tables, paths, fmt, mask or study.mask_identifiers)
+        except OSError as exc:
+            return _fail(f"cannot write to {out}: {exc.strerror or exc}")
+    print(repr(study))
+    print("rows: " + ", ".join(f"{name} {len(frame):,}" for name, frame in study.tables.items()))
+    if "flows" in study.tables:
+        print(coverage_line(study.tables["flows"]))
+    for row in claims.itertuples(index=False):
+        print(f"{row.verdict:>13}  {row.claim}: {row.reason}")
+    for note in study.notes:
+        print(f"note: {note}")
+    if out is not None:
+        print(f"tables written to {out}/" + (f", report: {out / 'report.html'}" if report else ""))
+    return 0
+
+
+def _report(out: Path, tables: dict[str, Any], provenance: list[Any], fmt: ExportFormat, mask: bool) -> None:
+    from toolkit.report import write_report
+
+    write_report(out, tables=tables, provenance=provenance, command=["python", "-m", "toolkit", *sys.argv[1:]],
+                 mask_identifiers=mask, formats=(fmt,))
 
 
 def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
@@ -91,6 +187,10 @@ def _human_summary(capture: Capture, out: Path | None) -> str:
     if len(requests):
         hosts = requests["host"].value_counts().head(5)
         lines.append("top hosts: " + ", ".join(f"{h} ({n})" for h, n in hosts.items()))
+    leaks = capture.tables.get("leaks")
+    if leaks is not None and len(leaks):
+        by_host = leaks.groupby("host", observed=True)["needle"].nunique().sort_values(ascending=False).head(5)
+        lines.append("leaks: " + ", ".join(f"{h} ({n} values)" for h, n in by_host.items()))
     problems = capture.problems
     if len(problems):
         lines.append(f"problems: {len(problems)} (first: {problems.iloc[0]['record']}: "

@@ -1,0 +1,103 @@
+"""Every transform is named, and every reversible one decodes what it encodes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolkit.leaks import lzstring
+from toolkit.leaks.transforms import (
+    HASHES,
+    TRANSFORMS,
+    DecompressionBomb,
+    apply_chain,
+    b64decode_loose,
+    gunzip,
+    inflate_raw,
+)
+
+REVERSIBLE = sorted(name for name, t in TRANSFORMS.items() if t.decode is not None)
+TEXT_ONLY = {"html", "html_numeric", "json_escape", "lzstring_base64", "lzstring_uri"}
+
+
+@pytest.mark.parametrize("name", REVERSIBLE)
+@settings(max_examples=60, deadline=None)
+@given(data=st.binary(max_size=300), text=st.text(max_size=200))
+def test_reversible_transforms_round_trip(name: str, data: bytes, text: str) -> None:
+    if name.startswith("html"):  # HTML maps C0/C1 control references to other characters, as browsers do
+        text = "".join(c for c in text if c.isprintable() and not 0x80 <= ord(c) < 0xA0)
+    value = text.encode() if name in TEXT_ONLY else data
+    decode = TRANSFORMS[name].decode
+    assert decode is not None
+    encoded = TRANSFORMS[name].encode(value)
+    if not value and name.startswith(("lzstring", "base", "hex")):
+        return  # the empty value has no encoding to find
+    assert decode(encoded) == value
+
+
+def test_known_values() -> None:
+    url = b"https://example.org/a b?q=\xc3\xa9"
+    assert TRANSFORMS["quote"].encode(url) == b"https%3A%2F%2Fexample.org%2Fa%20b%3Fq%3D%C3%A9"
+    assert TRANSFORMS["quote_plus"].encode(b"a b/c") == b"a+b%2Fc"
+    assert TRANSFORMS["quote_lower"].encode(b"/\xe9") == b"%2f%e9"
+    assert TRANSFORMS["quote_all"].encode(b"ab") == b"%61%62"
+    assert TRANSFORMS["quote_twice"].encode(b"/") == b"%252F"
+    assert TRANSFORMS["quote_uri"].encode(url) == b"https://example.org/a%20b?q=%C3%A9"
+    assert TRANSFORMS["base64url_nopad"].encode(b"\xfb\xff") == b"-_8"
+    assert TRANSFORMS["base64_mime"].encode(b"x" * 60).count(b"\r\n") == 1
+    assert TRANSFORMS["base32"].encode(b"hi") == b"NBUQ===="
+    assert TRANSFORMS["hex_upper"].encode(b"\xab") == b"AB"
+    assert TRANSFORMS["html"].encode(b"a&b<") == b"a&amp;b&lt;"
+    assert TRANSFORMS["html_numeric"].encode(b"h/") == b"&#104;&#47;"
+    assert TRANSFORMS["json_escape"].encode("a/é".encode()) == b"a\\/\\u00e9"
+    assert TRANSFORMS["punycode"].encode("https://bücher.example/x".encode()) == b"https://xn--bcher-kva.example/x"
+    assert TRANSFORMS["punycode"].encode(b"https://ascii.example/") == b"https://ascii.example/"
+    assert TRANSFORMS["upper"].encode(b"abc") == b"ABC"
+
+
+@pytest.mark.parametrize("name", HASHES)
+def test_hashes_are_hex_digests_of_hashlib(name: str) -> None:
+    assert TRANSFORMS[name].encode(b"abc") == hashlib.new(name, b"abc").hexdigest().encode()
+    assert TRANSFORMS[name].kind == "hash" and TRANSFORMS[name].decode is None
+
+
+def test_hash_of_encoding_chain() -> None:
+    expected = hashlib.sha256(b"aHR0cHM6Ly9hLmV4YW1wbGUv").hexdigest().encode()
+    assert apply_chain(["base64", "sha256"], b"https://a.example/") == expected
+
+
+def test_lzstring_matches_the_javascript_library() -> None:
+    # produced by lz-string 1.5.0 (npm) under Node: [text, compressToBase64, compressToEncodedURIComponent]
+    vectors = json.loads((Path(__file__).parent / "lzstring_js_vectors.json").read_text())
+    for text, as_base64, as_uri in vectors:
+        assert lzstring.compress_to_base64(text) == as_base64
+        assert lzstring.compress_to_uri_component(text) == as_uri
+        assert lzstring.decompress_from_base64(as_base64) == text
+        assert lzstring.decompress_from_uri_component(as_uri) == text
+
+
+def test_base64_decoding_is_lenient_about_variants() -> None:
+    assert b64decode_loose(b"aGVsbG8gd29ybGQ") == b"hello world"
+    assert b64decode_loose(b"aGVs\r\nbG8=") == b"hello"
+    assert b64decode_loose(b"a+b/") == b64decode_loose(b"a b/")  # '+' turned into a space by a form
+    with pytest.raises(ValueError):
+        b64decode_loose(b"not*base64")
+
+
+def test_decompression_is_bounded() -> None:
+    bomb = TRANSFORMS["gzip"].encode(b"\0" * 5_000_000)
+    with pytest.raises(DecompressionBomb):
+        gunzip(bomb, limit=1_000_000)
+    assert gunzip(bomb) == b"\0" * 5_000_000
+
+
+def test_raw_deflate_must_fill_the_data() -> None:
+    blob = TRANSFORMS["deflate"].encode(b"hello hello")
+    assert inflate_raw(blob) == b"hello hello"
+    with pytest.raises(ValueError):
+        inflate_raw(blob + b"trailing junk")

@@ -1,0 +1,120 @@
+"""The format-neutral report: which sections, tables and figures come from which tables."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+
+import toolkit
+from tests.paths import DATA
+from tests.report.hostile import hostile_tables
+from toolkit.report.document import Facts, FigureBlock, TableBlock, build_report, cell_text, visible
+from toolkit.schema import TABLES
+
+
+def _figures(report: object) -> list[str]:
+    return [b.name for s in report.sections for b in s.blocks if isinstance(b, FigureBlock)]  # type: ignore[attr-defined]
+
+
+def _tables(report: object) -> dict[str, TableBlock]:
+    return {b.caption: b for s in report.sections for b in s.blocks if isinstance(b, TableBlock)}  # type: ignore[attr-defined]
+
+
+def test_sections_in_order() -> None:
+    report = build_report(hostile_tables(), figures=False)
+    assert [s.anchor for s in report.sections] == [
+        "summary",
+        "claims",
+        "leaks",
+        "endpoints",
+        "decryption",
+        "identifiers",
+        "problems",
+        "provenance",
+    ]
+    assert not _figures(report)
+
+
+def test_figures_of_a_full_report() -> None:
+    report = build_report(hostile_tables(), generated=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    names = _figures(report)
+    assert names[0] == "leak-matrix"
+    assert {"bytes", "decryption", "identifiers", "timeline-1", "timeline-2", "encoding-chain-1"} <= set(
+        names
+    )
+    assert report.generated == "2026-01-02 03:04:05 UTC"
+    for block in (b for s in report.sections for b in s.blocks if isinstance(b, FigureBlock)):
+        assert block.png.startswith(b"\x89PNG")
+
+
+def test_summary_counts() -> None:
+    report = build_report(hostile_tables(), figures=False)
+    facts = dict(next(b for b in report.sections[0].blocks if isinstance(b, Facts)).items)
+    assert facts["requests"] == "10"
+    assert facts["leaks"] == "7 leak, 3 referer"
+    assert facts["claims"] == "1 false, 1 true, 1 unverified"
+    assert facts["problems in the captures"] == "1"
+
+
+def test_leak_table_puts_leaks_before_referers() -> None:
+    report = build_report(hostile_tables(), figures=False)
+    table = _tables(report)["Every leak: leaks first, then Referers, worst first"]
+    what = [row[table.columns.index("what")] for row in table.rows]
+    first_referer = next(i for i, w in enumerate(what) if w and w.endswith("(referer)"))
+    assert all(w and w.endswith("(referer)") for w in what[first_referer:])
+    assert table.total_rows == 10 and table.source == "leaks"
+
+
+def test_lab_capture_report_has_the_sensors_analytics_chain() -> None:
+    from toolkit.leaks.detect import find_leaks
+
+    capture = toolkit.load(DATA / "lab" / "normal.har")
+    leaks = find_leaks(capture)
+    report = build_report({"requests": capture.requests, "leaks": leaks}, provenance=[capture.provenance])
+    table = _tables(report)["Every leak: leaks first, then Referers, worst first"]
+    found = table.columns.index("where > decoding chain")
+    assert any(
+        row[found] and "form:data_list > urldecode > base64 > gzip > json:" in row[found]
+        for row in table.rows
+    )
+    captures = _tables(report)["Captures"]
+    assert captures.rows[0][captures.columns.index("sha256")] == capture.provenance.sha256
+    assert "encoding-chain-1" in _figures(report)
+
+
+def test_cell_text() -> None:
+    assert cell_text(pd.Timestamp("2020-04-30T09:00:00.123456Z")) == "2020-04-30 09:00:00.123 UTC"
+    assert cell_text(b"\xff\x00") == "base64:/wA="
+    assert cell_text(["a", "b"]) == "a, b"
+    assert cell_text(pd.NA) is None and cell_text(float("nan")) is None
+    assert cell_text(True) == "yes"
+    assert visible("ok\ttab\nline") == "ok\ttab\nline"
+
+
+def test_missing_tables_are_empty() -> None:
+    report = build_report({"leaks": TABLES["leaks"].empty()}, figures=False)
+    texts = [getattr(b, "text", "") for s in report.sections for b in s.blocks]
+    assert "No leak was found." in texts and "No identifier table was given." in texts
+
+
+def test_provenance_from_plain_paths(tmp_path: Path) -> None:
+    keylog = DATA / "lab" / "normal.keylog"
+    missing = tmp_path / "gone.pcap"
+    report = build_report(
+        {}, provenance=[DATA / "lab" / "normal.pcapng", str(keylog), missing], figures=False
+    )
+    captures = _tables(report)["Captures"]
+    rows = [dict(zip(captures.columns, row, strict=True)) for row in captures.rows]
+    assert (
+        rows[0]["format"] == "pcapng"
+        and rows[0]["sha256"] == hashlib.sha256((DATA / "lab" / "normal.pcapng").read_bytes()).hexdigest()
+    )
+    assert rows[1]["format"] == "keylog" and rows[1]["capture"] == "normal.keylog"
+    assert rows[2]["sha256"].startswith("unreadable")

@@ -1,0 +1,181 @@
+"""A study's per-capture work in worker processes, on a Dask cluster, stored as Parquet and resumed."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import toolkit.study
+from tests.paths import DATA
+from toolkit.parallel import Progress, run_each
+from toolkit.study import CaptureJob, CaptureResult, Session, Study
+
+LAB = DATA / "lab"
+MANIFEST = DATA / "studies" / "xiaomi-2020.toml"
+
+
+def _assert_same_study(expected: Study, actual: Study) -> None:
+    assert list(actual.tables) == list(expected.tables)
+    for name, frame in expected.tables.items():
+        pd.testing.assert_frame_equal(actual.tables[name], frame, obj=name)
+    assert actual.notes == expected.notes
+
+
+@pytest.fixture(scope="module")
+def serial() -> Study:
+    return Study.from_manifest(MANIFEST).run(workers=1)
+
+
+def test_two_local_processes_give_the_serial_tables(serial: Study) -> None:
+    assert len(serial.requests) == 50 and len(serial.leaks) > 0
+    _assert_same_study(serial, Study.from_manifest(MANIFEST).run(workers=2))
+
+
+@pytest.mark.enable_socket
+def test_a_two_worker_dask_cluster_gives_the_serial_tables(serial: Study) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    # worker processes (not threads), talking TCP on the loopback interface only
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        assert len(client.scheduler_info()["workers"]) == 2
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        on_client = Study.from_manifest(MANIFEST).run(client=client)
+        by_address = Study.from_manifest(MANIFEST).run(client=cluster.scheduler_address)
+    _assert_same_study(serial, on_client)
+    _assert_same_study(serial, by_address)
+
+
+def _corrupt_study(tmp_path: Path) -> Study:
+    not_json = tmp_path / "broken.har"
+    not_json.write_text("{not json")
+    cut = tmp_path / "cut.pcapng"
+    cut.write_bytes((LAB / "normal.pcapng").read_bytes()[:3000])  # ends inside a block
+    return Study(
+        [
+            Session("good", [LAB / "normal.har", LAB / "incognito.har"]),
+            Session("bad", [not_json, cut, tmp_path / "gone.har"]),
+        ],
+        workers=2,
+    )
+
+
+def test_corrupt_captures_become_problems_and_the_study_completes(tmp_path: Path) -> None:
+    study = _corrupt_study(tmp_path).run()
+    assert study.requests.groupby("session", observed=True).size().to_dict() == {"good": 36}
+    assert len(study.leaks) > 0
+    problems = study.problems
+    unreadable = problems[problems["capture"].isin(["broken.har", "gone.har"])]
+    assert sorted(unreadable["capture"]) == ["broken.har", "gone.har"]
+    assert unreadable["message"].str.startswith("capture not loaded").all()
+    # the cut pcapng loads partially: its damage is listed, not fatal
+    assert (problems["capture"] == "cut.pcapng").any()
+    assert sum("broken.har" in note or "gone.har" in note for note in study.notes) == 2
+    # the same outcome, serially
+    _assert_same_study(study, Study(study.sessions, workers=1).run())
+
+
+def test_strict_raises_the_first_error(tmp_path: Path) -> None:
+    study = _corrupt_study(tmp_path)
+    strict = Study(study.sessions, strict=True, workers=2)
+    with pytest.raises(toolkit.study.CaptureError, match=r"broken\.har"):
+        strict.run()
+
+
+def test_resume_skips_captures_done_with_the_same_bytes_and_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "captures"
+    shutil.copy(LAB / "normal.har", tmp_path / "normal.har")
+    sessions = [
+        Session("one", [tmp_path / "normal.har"], mode="normal"),
+        Session("two", [LAB / "incognito.har", LAB / "incognito.pcapng"], mode="incognito"),
+    ]
+    first = Study(sessions, workers=1).run(out=folder)
+    requests = pd.read_parquet(folder / "requests")  # one dataset, partitioned by session and capture
+    assert sorted(requests.groupby(["session", "capture"], observed=True).size().items()) == [
+        (("one", "normal.har"), 18), (("two", "incognito.har"), 18), (("two", "incognito.pcapng"), 18),
+    ]  # fmt: skip
+    assert (folder / "tls" / "session=two" / "capture=incognito.pcapng" / "part-0.parquet").is_file()
+
+    analysed: list[str] = []
+    real = toolkit.study.analyse_capture
+
+    def counting(job: CaptureJob) -> CaptureResult:
+        analysed.append(job.spec.path.name)
+        return real(job)
+
+    monkeypatch.setattr(toolkit.study, "analyse_capture", counting)
+    again = Study(sessions, workers=1).run(out=folder)
+    assert analysed == []
+    _assert_same_study(first, again)
+
+    # a changed file is analysed again, the others are read back
+    with open(tmp_path / "normal.har", "a") as har:
+        har.write("\n")
+    Study(sessions, workers=1).run(out=folder)
+    assert analysed == ["normal.har"]
+
+    # changed settings (a known identifier) make every capture stale
+    analysed.clear()
+    changed = Study(sessions, workers=1, known_identifiers={"ANDROID_ID": "8e5fbce04dc91566"}).run(out=folder)
+    assert sorted(analysed) == ["incognito.har", "incognito.pcapng", "normal.har"]
+    assert (changed.leaks["needle_kind"] == "identifier").any()
+
+
+def test_a_damaged_store_is_analysed_again(tmp_path: Path) -> None:
+    folder = tmp_path / "captures"
+    sessions = [Session("one", [LAB / "normal.har"])]
+    first = Study(sessions, workers=1).run(out=folder)
+    for part in (folder / "requests").rglob("*.parquet"):
+        part.write_bytes(b"not parquet")
+    _assert_same_study(first, Study(sessions, workers=1).run(out=folder))
+    (folder / "index.json").write_text("{")
+    _assert_same_study(first, Study(sessions, workers=1).run(out=folder))
+
+
+def test_progress_lists_failures_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    _corrupt_study(tmp_path).run(progress=True, workers=1)
+    shown = stream.getvalue()
+    assert "[5/5] 2 failed" in shown
+    assert "2 of 5 failed:" in shown and "bad/broken.har: capture not loaded" in shown
+    # quiet when stderr is not a terminal
+    stream.truncate(0)
+    stream.seek(0)
+    _corrupt_study(tmp_path).run(workers=1)
+    assert stream.getvalue() == ""
+    assert Progress(1, stream=stream).enabled is False
+
+
+def _square_or_die(n: int) -> int:
+    if n < 0:
+        os._exit(3)  # a worker killed mid-job (out of memory, a crash in native code)
+    if n == 0:
+        raise ValueError("zero")
+    return n * n
+
+
+def test_run_each_keeps_the_order_and_reports_failures() -> None:
+    outcomes = run_each(_square_or_die, [3, 1, 0, 2], workers=2)
+    assert [o.value for o in outcomes] == [9, 1, None, 4]
+    assert outcomes[2].error == "ValueError: zero"
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        run_each(_square_or_die, [1], workers=0)
+
+
+def test_a_dying_worker_does_not_end_the_run() -> None:
+    outcomes = run_each(_square_or_die, [2, -1], workers=2)
+    assert len(outcomes) == 2
+    assert not outcomes[1].ok and "BrokenProcessPool" in str(outcomes[1].error)
+    # the job beside it either finished before the crash or is reported with it, never lost
+    assert outcomes[0].value == 4 or "BrokenProcessPool" in str(outcomes[0].error)

@@ -1,0 +1,617 @@
+"""Claims: a quoted statement, a named check over a Study, and a verdict with its evidence.
+
+A vendor says "incognito mode protects your browsing"; the check ``no_browsing_data`` looks for
+visited URLs and search terms reaching the vendor in incognito sessions. The verdict is
+``supported``, ``contradicted`` or ``inconclusive`` (the data cannot decide: no session in that
+mode, no decrypted requests, no TLS handshakes ...), always with a reason in words and the
+evidence rows that decided it.
+
+>>> from toolkit.study import Session, Study
+>>> study = Study([Session("incognito", ["data/lab/incognito.har"], mode="incognito")], vendors=["Xiaomi"])
+>>> claim = Claim("private", "Nothing you browse in incognito reaches us.", "no_browsing_data",
+...               {"mode": "incognito", "organisations": ["Xiaomi"]})
+>>> verdict = check(study, claim)
+>>> verdict.verdict, len(verdict.evidence)
+('contradicted', 9)
+>>> verdict.reason.split(":")[0]
+'9 findings of 5 visited URLs or search terms reached Xiaomi in incognito'
+
+The checks (their parameters are listed in :data:`CHECKS` docstrings):
+
+- ``no_browsing_data``: no visited URL or search term reaches a role or organisation in a mode;
+- ``toggle_stops``: a kind of leak present in ``baseline`` sessions is absent in ``treatment``;
+- ``identifiers_do_not_persist``: no identifier appears in two sessions (or two modes);
+- ``aggregated_only``: no request to a destination carries a per-device identifier;
+- ``no_data_to``: no data reaches an organisation or SDK, by host and by payload format;
+- ``tls_min_version``: every TLS handshake negotiates at least a version, and no cleartext HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from toolkit.study import Study
+
+__all__ = ["CHECKS", "SDK_FINGERPRINTS", "Claim", "Verdict", "check", "evaluate", "evidence_table"]
+
+VerdictName = Literal["supported", "contradicted", "inconclusive"]
+URL_KINDS = ("url", "url_part", "search_term")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A statement quoted from its source, and the check that tests it."""
+
+    id: str
+    quote: str
+    check: str
+    """Name of a check in :data:`CHECKS`."""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    """Where the quote comes from (URL, document and date)."""
+    quote_kind: str = "verbatim"
+    """``verbatim`` or ``paraphrase`` (when only a summary of the statement could be found)."""
+
+    @classmethod
+    def from_mapping(cls, entry: Mapping[str, Any]) -> Claim:
+        """A claim from a manifest ``[[claim]]`` table.
+
+        >>> Claim.from_mapping({"id": "tls", "quote": "We use TLS 1.2.", "check": "tls_min_version"}).params
+        {}
+        """
+        allowed = {"id", "quote", "check", "params", "source", "quote_kind"}
+        unknown = set(entry) - allowed
+        if unknown:
+            raise ValueError(f"unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+        for key in ("id", "quote", "check"):
+            if not isinstance(entry.get(key), str) or not entry[key]:
+                raise ValueError(f"`{key}` is missing")
+        if entry["check"] not in CHECKS:
+            raise ValueError(f"unknown check {entry['check']!r}; checks are {', '.join(CHECKS)}")
+        params = entry.get("params", {})
+        if not isinstance(params, Mapping):
+            raise ValueError("`params` must be a table")
+        _check_params(entry["check"], params)
+        return cls(
+            entry["id"], entry["quote"], entry["check"], dict(params), entry.get("source"),
+            entry.get("quote_kind", "verbatim"),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check."""
+
+    verdict: VerdictName
+    reason: str
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The rows (of leaks, identifiers, tls, requests ...) that decided; empty when nothing did."""
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _sessions(study: Study, params: Mapping[str, Any], key: str = "sessions") -> list[str]:
+    selector: Any = params.get(key)
+    if selector is None and key == "sessions" and "mode" in params:
+        selector = {"mode": params["mode"]}
+    return [s.name for s in study.select(selector)]
+
+
+def _describe(params: Mapping[str, Any], names: Sequence[str]) -> str:
+    return str(params["mode"]) if "mode" in params else ", ".join(names) or "no session"
+
+
+def _destination(frame: pd.DataFrame, params: Mapping[str, Any], default_roles: Sequence[str] = ()) -> pd.Series:
+    """Rows whose destination is one of ``organisations`` / ``hosts`` or has one of ``roles``."""
+    organisations = [o.lower() for o in params.get("organisations", [])]
+    hosts = [h.lower() for h in params.get("hosts", [])]
+    roles = list(params.get("roles", default_roles if not organisations and not hosts else ()))
+    mask = pd.Series(False, index=frame.index)
+    if organisations and "organisation" in frame:
+        mask |= frame["organisation"].astype("string").str.lower().isin(organisations).fillna(False).astype(bool)
+    if hosts:
+        host = frame["host"].astype("string").str.lower().fillna("")
+        mask |= host.map(lambda h: any(h == d or h.endswith("." + d) for d in hosts)).astype(bool)
+    if roles and "role" in frame:
+        mask |= frame["role"].astype("string").isin(roles).fillna(False).astype(bool)
+    return mask
+
+
+def _target(params: Mapping[str, Any], default_roles: Sequence[str] = ()) -> str:
+    parts = list(params.get("organisations", [])) + list(params.get("hosts", []))
+    if not parts:
+        roles = params.get("roles", default_roles)
+        return " or ".join(f"{r} hosts" for r in roles) if roles else "any destination"
+    return ", ".join(parts)
+
+
+def _with_destination(study: Study, requests: pd.DataFrame) -> pd.DataFrame:
+    endpoints = study.endpoints
+    organisation = dict(zip(endpoints["host"].astype(object), endpoints["organisation"].astype(object), strict=True))
+    role = dict(zip(endpoints["host"].astype(object), endpoints["role"].astype(object), strict=True))
+    out = requests.copy()
+    out["organisation"] = pd.array([organisation.get(h) for h in out["host"].astype(object)], dtype="string")
+    out["role"] = pd.array([role.get(h) for h in out["host"].astype(object)], dtype="string")
+    return out
+
+
+def _leak_engine_failed(study: Study) -> list[str]:
+    return [n for n in study.notes if "leaks not searched" in n]
+
+
+def _examples(values: pd.Series, limit: int = 3) -> str:
+    unique = list(dict.fromkeys(str(v) for v in values.dropna()))
+    shown = ", ".join(unique[:limit])
+    return shown + (f" and {len(unique) - limit} more" if len(unique) > limit else "")
+
+
+def _no_requests(study: Study, names: Sequence[str]) -> bool:
+    requests = study.requests
+    return not len(requests) or not requests["session"].astype(object).isin(list(names)).any()
+
+
+# --- the checks -----------------------------------------------------------------------------
+
+
+def no_browsing_data(study: Study, params: Mapping[str, Any]) -> Verdict:
+    """No visited URL or search term reaches a destination in the selected sessions.
+
+    Params: ``mode`` or ``sessions``; ``organisations``, ``hosts`` or ``roles`` (default
+    ``platform`` and ``third_party``); ``kinds`` (default url, url_part, search_term);
+    ``referers`` (count Referer headers too, default true).
+    """
+    names = _sessions(study, params)
+    where = _describe(params, names)
+    target = _target(params, ("platform", "third_party"))
+    if not names:
+        return Verdict("inconclusive", f"no session in {where}: nothing to check")
+    if _no_requests(study, names):
+        return Verdict("inconclusive", f"no HTTP request in {where} (a HAR, or decrypted TLS, is needed)")
+    if failed := _leak_engine_failed(study):
+        return Verdict("inconclusive", "the leak engine did not run: " + "; ".join(failed))
+    without_log = [s for s in names if study.session(s).visited is None and not _inferred_visits(study, s)]
+    leaks = study.leaks
+    kinds = list(params.get("kinds", URL_KINDS))
+    mask = leaks["session"].astype(object).isin(names) & leaks["needle_kind"].astype(object).isin(kinds)
+    if not params.get("referers", True):
+        mask &= leaks["kind"].astype(object) != "referer"
+    found = leaks[mask & _destination(leaks, params, ("platform", "third_party"))]
+    if len(found):
+        first = found.iloc[0]
+        return Verdict(
+            "contradicted",
+            f"{len(found)} findings of {found['needle'].nunique()} visited URLs or search terms reached {target} "
+            f"in {where}: {_examples(found['needle'])} (first: {first['host']}, {first['location']}"
+            f"{' > ' + first['chain'] if first['chain'] else ''})",
+            found.reset_index(drop=True),
+        )
+    if without_log:
+        return Verdict("inconclusive", f"no browsing log and no page navigation found in {', '.join(without_log)}")
+    count = int(study.requests["session"].astype(object).isin(names).sum())
+    return Verdict("supported", f"no visited URL or search term reached {target} in {count} requests of {where}")
+
+
+def _inferred_visits(study: Study, session: str) -> bool:
+    from toolkit.leaks.needles import infer_visited
+
+    requests = study.requests
+    return bool(infer_visited(requests[requests["session"].astype(object) == session]))
+
+
+def toggle_stops(study: Study, params: Mapping[str, Any]) -> Verdict:
+    """Leaks to a destination present in ``baseline`` sessions are absent from ``treatment`` sessions.
+
+    Params: ``baseline``, ``treatment`` (session names or labels); ``organisations``, ``hosts`` or
+    ``roles``; ``kinds`` (default url, url_part, search_term).
+    """
+    baseline, treatment = _sessions(study, params, "baseline"), _sessions(study, params, "treatment")
+    target = _target(params, ("platform", "third_party"))
+    if not baseline or not treatment:
+        return Verdict("inconclusive", "the baseline or the treatment selects no session")
+    if _no_requests(study, treatment) or _no_requests(study, baseline):
+        return Verdict("inconclusive", "the baseline or the treatment sessions have no HTTP request")
+    if failed := _leak_engine_failed(study):
+        return Verdict("inconclusive", "the leak engine did not run: " + "; ".join(failed))
+    leaks = study.leaks
+    kinds = list(params.get("kinds", URL_KINDS))
+    relevant = leaks[
+        leaks["needle_kind"].astype(object).isin(kinds) & _destination(leaks, params, ("platform", "third_party"))
+    ]
+    before = relevant[relevant["session"].astype(object).isin(baseline)]
+    after = relevant[relevant["session"].astype(object).isin(treatment)]
+    label = f"{', '.join(kinds)} leaks to {target}"
+    if len(after):
+        return Verdict(
+            "contradicted",
+            f"{len(after)} {label} remain in {', '.join(treatment)}: {_examples(after['needle'])}",
+            after.reset_index(drop=True),
+        )
+    if not len(before):
+        return Verdict("inconclusive", f"no {label} in the baseline ({', '.join(baseline)}): nothing to stop")
+    requests = _with_destination(study, study.requests)
+    still = requests[requests["session"].astype(object).isin(treatment) & _destination(requests, params, ("platform",))]
+    rest = f"; {len(still)} requests to {target} still go out" if len(still) else f"; no request to {target} at all"
+    return Verdict(
+        "supported",
+        f"{len(before)} {label} in {', '.join(baseline)}, none in {', '.join(treatment)}{rest}",
+        before.reset_index(drop=True),
+    )
+
+
+def _identifiers_to(study: Study, params: Mapping[str, Any], names: Sequence[str]) -> pd.DataFrame:
+    identifiers = study.identifiers
+    if not len(identifiers):
+        return identifiers
+    keep = identifiers["sessions"].map(lambda s: bool(set(s) & set(names)))
+    if params.get("organisations") or params.get("hosts") or params.get("roles"):
+        endpoints = study.endpoints
+        frame = pd.DataFrame(
+            {"host": endpoints["host"], "organisation": endpoints["organisation"], "role": endpoints["role"]}
+        )
+        wanted = set(frame[_destination(frame, params)]["host"].astype(object))
+        keep &= identifiers["hosts"].map(lambda hosts: bool(set(hosts) & wanted))
+    return identifiers[keep.astype(bool)]
+
+
+def identifiers_do_not_persist(study: Study, params: Mapping[str, Any]) -> Verdict:
+    """No identifier appears in two of the selected sessions (``across = "sessions"``) or in two
+    modes (``across = "modes"``).
+
+    Params: ``across``; ``sessions``; ``organisations``, ``hosts`` or ``roles`` to limit the
+    destinations (default: any).
+    """
+    across = params.get("across", "sessions")
+    names = _sessions(study, params)
+    modes = {s: study.session(s).mode for s in names}
+    groups = len({m for m in modes.values() if m}) if across == "modes" else len(names)
+    if groups < 2:
+        return Verdict("inconclusive", f"persistence across {across} needs two {across}; the selection has {groups}")
+    if any(_no_requests(study, [n]) for n in names):
+        empty = [n for n in names if _no_requests(study, [n])]
+        return Verdict("inconclusive", f"no HTTP request in {', '.join(empty)}")
+    identifiers = _identifiers_to(study, params, names)
+
+    def spread(sessions: list[str]) -> int:
+        chosen = [s for s in sessions if s in modes]
+        return len({modes[s] for s in chosen if modes[s]}) if across == "modes" else len(chosen)
+
+    persistent = identifiers[identifiers["sessions"].map(spread) >= 2] if len(identifiers) else identifiers
+    if len(persistent):
+        parts = []
+        for row in persistent.head(3).itertuples(index=False):
+            known = f", is {row.matches_known}" if isinstance(row.matches_known, str) else ""
+            parts.append(
+                f"{row.value} ({', '.join(row.keys)}{known}) to {', '.join(row.organisations or row.hosts)} "
+                f"in {len([s for s in row.sessions if s in modes])} sessions"
+            )
+        linkable = [s for s in names if study.session(s).private]
+        link = (
+            f"; the private sessions ({', '.join(linkable)}) are linkable to the others"
+            if linkable and persistent["linkable"].fillna(False).any()
+            else ""
+        )
+        return Verdict(
+            "contradicted",
+            f"{len(persistent)} identifiers persist across {across} ({', '.join(names)}): " + "; ".join(parts) + link,
+            persistent.reset_index(drop=True),
+        )
+    return Verdict(
+        "supported",
+        f"{len(identifiers)} identifier candidates in {', '.join(names)}; none appears in two {across}",
+    )
+
+
+def aggregated_only(study: Study, params: Mapping[str, Any]) -> Verdict:
+    """No request to the destination carries a per-device identifier: a value that matches a
+    known device identifier, or one that recurs over requests.
+
+    Params: ``sessions`` or ``mode``; ``organisations``, ``hosts`` or ``roles`` (default platform).
+    """
+    names = _sessions(study, params)
+    target = _target(params, ("platform",))
+    requests = _with_destination(study, study.requests)
+    mine = requests[requests["session"].astype(object).isin(names) & _destination(requests, params, ("platform",))]
+    if not len(mine):
+        return Verdict("inconclusive", f"no HTTP request to {target} in {_describe(params, names)}")
+    scoped = dict(params)
+    if not (params.get("organisations") or params.get("hosts") or params.get("roles")):
+        scoped["roles"] = ["platform"]
+    identifiers = _identifiers_to(study, scoped, names)
+    device = (
+        identifiers[
+            identifiers["matches_known"].notna()
+            | identifiers["persistence"].astype(object).isin(["session", "across_sessions", "across_modes"])
+        ]
+        if len(identifiers)
+        else identifiers
+    )
+    if len(device):
+        described = "; ".join(
+            f"{r.value} ({', '.join(r.keys)}{', is ' + r.matches_known if isinstance(r.matches_known, str) else ''}) "
+            f"in {r.requests} requests"
+            for r in device.head(3).itertuples(index=False)
+        )
+        return Verdict(
+            "contradicted",
+            f"{len(device)} per-device identifiers travel to {target}: {described}",
+            device.reset_index(drop=True),
+        )
+    return Verdict("supported", f"{len(mine)} requests to {target}; none carries a recurring or known identifier")
+
+
+#: Payload formats of analytics SDKs: name → (description, test on a request row).
+SDK_FINGERPRINTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = {}
+
+
+def _sensors_analytics(row: Mapping[str, Any]) -> bool:
+    # sensorsdata/sa-sdk-android AnalyticsMessages.sendHttpRequest posts crc, gzip and data_list;
+    # the web SDK posts data= and ext=crc= (github.com/sensorsdata/sa-sdk-javascript).
+    body = row.get("body")
+    text = body.decode("latin-1") if isinstance(body, bytes | bytearray) else ""
+    fields = {part.split("=", 1)[0] for part in text.split("&") if "=" in part}
+    if {"data_list", "crc"} <= fields or ({"data", "ext"} <= fields and "crc%3D" in text):
+        return True
+    url = str(row.get("url") or "")
+    return bool(re.search(r"/sa(?:\.gif)?\?(?:[^#]*&)?project=", url))
+
+
+SDK_FINGERPRINTS["sensors_analytics"] = ("Sensors Analytics SDK wire format", _sensors_analytics)
+
+
+def no_data_to(study: Study, params: Mapping[str, Any]) -> Verdict:
+    """No data reaches an organisation (its hosts, by any protocol) or an SDK (its payload format).
+
+    Params: ``organisations``, ``hosts`` (domains, subdomains included); ``sdk`` (a name in
+    :data:`SDK_FINGERPRINTS`); ``by`` = ``host``, ``payload`` or ``both`` (default both);
+    ``sessions`` or ``mode``.
+    """
+    by = params.get("by", "both")
+    names = _sessions(study, params)
+    target = _target(params)
+    if not (params.get("organisations") or params.get("hosts")) and by != "payload":
+        return Verdict("inconclusive", "no organisation or host given to look for")
+    requests = _with_destination(study, study.requests)
+    requests = requests[requests["session"].astype(object).isin(names)]
+    flows = study.flows[study.flows["session"].astype(object).isin(names)]
+    if not len(requests) and not len(flows):
+        return Verdict("inconclusive", f"no request or connection in {_describe(params, names)}")
+    evidence: list[pd.DataFrame] = []
+    reasons: list[str] = []
+    if by in ("host", "both"):
+        hits = requests[_destination(requests, params)]
+        flow_frame = pd.DataFrame(
+            {"host": flows["hostname"], "organisation": pd.array([None] * len(flows), dtype="string")}
+        )
+        endpoints_org = dict(
+            zip(study.endpoints["host"].astype(object), study.endpoints["organisation"].astype(object), strict=True)
+        )
+        flow_frame["organisation"] = pd.array(
+            [endpoints_org.get(h) for h in flow_frame["host"].astype(object)], dtype="string"
+        )
+        flow_hits = flows[_destination(flow_frame, params).to_numpy()]
+        if len(hits) or len(flow_hits):
+            reasons.append(
+                f"{len(hits)} requests and {len(flow_hits)} connections reached {target} "
+                f"({_examples(pd.concat([hits['host'], flow_hits['hostname']]).astype(object))})"
+            )
+            evidence += [hits, flow_hits]
+    sdk = params.get("sdk")
+    payload_note = ""
+    if sdk:
+        description, test = SDK_FINGERPRINTS[sdk]
+        matches = requests[[test(r) for r in requests.to_dict("records")]] if len(requests) else requests
+        if len(matches):
+            if by in ("payload", "both"):
+                reasons.append(f"{len(matches)} requests carry the {description} (to {_examples(matches['host'])})")
+                evidence.append(matches)
+            else:
+                payload_note = (
+                    f"; {len(matches)} requests use the {description}, sent to "
+                    f"{_examples(matches['host'])}, not to {target}"
+                )
+    if reasons:
+        frames = [e for e in evidence if len(e)]
+        return Verdict(
+            "contradicted", "; ".join(reasons), pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        )
+    checked = f"{len(requests)} requests and {len(flows)} connections of {_describe(params, names)}"
+    return Verdict("supported", f"nothing reached {target} in {checked}{payload_note}")
+
+
+def _version(text: Any) -> tuple[int, int] | None:
+    """``"TLS 1.2"``, ``"TLSv1.3"``, ``"SSL 3.0"`` → comparable tuples; SSL sorts below TLS."""
+    if not isinstance(text, str):
+        return None
+    match = re.search(r"(\d)\.(\d)", text)
+    if not match:
+        return None
+    major, minor = int(match.group(1)), int(match.group(2))
+    return (0, major) if "ssl" in text.lower() else (major, minor)
+
+
+def tls_min_version(study: Study, params: Mapping[str, Any]) -> Verdict:
+    """Every TLS handshake negotiates at least ``min_version`` (default ``"1.2"``) and no request
+    or connection is cleartext HTTP.
+
+    Params: ``min_version``; ``sessions`` or ``mode``; ``cleartext`` (allow cleartext HTTP,
+    default false).
+    """
+    names = _sessions(study, params)
+    minimum = _version(f"TLS {params.get('min_version', '1.2')}")
+    if minimum is None:
+        raise ValueError(f"min_version {params.get('min_version')!r} is not a version like 1.2")
+    tls = study.tls[study.tls["session"].astype(object).isin(names)]
+    flows = study.flows[study.flows["session"].astype(object).isin(names)]
+    requests = study.requests[study.requests["session"].astype(object).isin(names)]
+    problems: list[str] = []
+    evidence: list[pd.DataFrame] = []
+    versions = tls["version"].astype(object).map(_version) if len(tls) else pd.Series([], dtype=object)
+    old = tls[versions.map(lambda v: v is not None and v < minimum).astype(bool)] if len(tls) else tls
+    if len(old):
+        problems.append(
+            f"{len(old)} handshakes below TLS {params.get('min_version', '1.2')} "
+            f"({_examples(old['version'].astype(object))} with {_examples(old['sni'])})"
+        )
+        evidence.append(old)
+    if not params.get("cleartext", False):
+        plain = requests[requests["scheme"].astype(object).isin(["http", "ws"])]
+        plain_flows = flows[flows["protocol"].astype(object) == "http"]
+        if len(plain) or len(plain_flows):
+            problems.append(
+                f"{len(plain)} cleartext HTTP requests and {len(plain_flows)} cleartext HTTP connections "
+                f"({_examples(pd.concat([plain['host'], plain_flows['hostname']]).astype(object))})"
+            )
+            evidence += [plain, plain_flows]
+    if problems:
+        frames = [e for e in evidence if len(e)]
+        return Verdict("contradicted", "; ".join(problems), pd.concat(frames, ignore_index=True))
+    if not len(tls):
+        return Verdict(
+            "inconclusive",
+            f"no TLS handshake in {_describe(params, names)}: HAR files do not record TLS versions; "
+            "add the session's pcap or pcapng",
+        )
+    unknown = tls[versions.isna().to_numpy()]
+    https_hosts = set(requests[requests["scheme"].astype(object) == "https"]["host"].dropna().astype(str))
+    seen = set(tls["sni"].dropna().astype(str)) | set(flows["hostname"].dropna().astype(str))
+    uncovered = sorted(https_hosts - seen)
+    if len(unknown) or uncovered:
+        what = []
+        if len(unknown):
+            what.append(f"{len(unknown)} handshakes without a negotiated version")
+        if uncovered:
+            what.append(f"no handshake seen for {', '.join(uncovered)}")
+        return Verdict("inconclusive", "; ".join(what), unknown.reset_index(drop=True))
+    counts = tls["version"].astype(object).value_counts()
+    summary = ", ".join(f"{v}: {n}" for v, n in sorted(counts.items()))
+    return Verdict(
+        "supported",
+        f"all {len(tls)} TLS handshakes in {_describe(params, names)} negotiated TLS "
+        f"{params.get('min_version', '1.2')} or newer ({summary}); no cleartext HTTP",
+        tls.reset_index(drop=True),
+    )
+
+
+#: Every check by name.
+CHECKS: dict[str, Callable[[Study, Mapping[str, Any]], Verdict]] = {
+    "no_browsing_data": no_browsing_data,
+    "toggle_stops": toggle_stops,
+    "identifiers_do_not_persist": identifiers_do_not_persist,
+    "aggregated_only": aggregated_only,
+    "no_data_to": no_data_to,
+    "tls_min_version": tls_min_version,
+}
+
+_PARAMS: dict[str, set[str]] = {
+    "no_browsing_data": {"mode", "sessions", "organisations", "hosts", "roles", "kinds", "referers"},
+    "toggle_stops": {"baseline", "treatment", "organisations", "hosts", "roles", "kinds"},
+    "identifiers_do_not_persist": {"across", "sessions", "mode", "organisations", "hosts", "roles"},
+    "aggregated_only": {"sessions", "mode", "organisations", "hosts", "roles"},
+    "no_data_to": {"organisations", "hosts", "sdk", "by", "sessions", "mode"},
+    "tls_min_version": {"min_version", "sessions", "mode", "cleartext"},
+}
+
+
+def _check_params(name: str, params: Mapping[str, Any]) -> None:
+    unknown = set(params) - _PARAMS[name]
+    if unknown:
+        raise ValueError(f"check {name}: unknown params {sorted(unknown)}; allowed: {sorted(_PARAMS[name])}")
+    if name == "no_data_to" and params.get("sdk") is not None and params["sdk"] not in SDK_FINGERPRINTS:
+        raise ValueError(f"unknown sdk {params['sdk']!r}; known: {', '.join(SDK_FINGERPRINTS)}")
+    if params.get("across", "sessions") not in ("sessions", "modes"):
+        raise ValueError("`across` is sessions or modes")
+    if params.get("by", "both") not in ("host", "payload", "both"):
+        raise ValueError("`by` is host, payload or both")
+
+
+def check(study: Study, claim: Claim) -> Verdict:
+    """Run one claim's check over a study."""
+    if claim.check not in CHECKS:
+        raise ValueError(f"claim {claim.id}: unknown check {claim.check!r}; checks are {', '.join(CHECKS)}")
+    _check_params(claim.check, claim.params)
+    try:
+        return CHECKS[claim.check](study, claim.params)
+    except KeyError as exc:  # a session named in the params does not exist
+        return Verdict("inconclusive", f"claim {claim.id}: {exc.args[0] if exc.args else exc}")
+
+
+#: Columns of the claims table.
+CLAIM_COLUMNS = (
+    "claim", "quote", "quote_kind", "source", "check", "params", "verdict", "reason", "evidence_rows", "evidence",
+    "rows",
+)  # fmt: skip
+
+
+def _evidence_text(frame: pd.DataFrame, limit: int = 5) -> str | None:
+    """Where to look, for people: the first evidence references of the rows."""
+    if "evidence" not in frame or not len(frame):
+        return None
+    refs = list(dict.fromkeys(str(e) for e in frame["evidence"].dropna()))
+    more = f" (+{len(refs) - limit} more)" if len(refs) > limit else ""
+    return "; ".join(refs[:limit]) + more if refs else None
+
+
+def evaluate(study: Study, claims: Sequence[Claim]) -> pd.DataFrame:
+    """The claims table: claim, quote, quote_kind, source, check, params (JSON), verdict, reason,
+    evidence_rows, evidence (where to look, e.g. ``incognito.har#entry=0; ...``) and ``rows``
+    (the evidence rows themselves, a DataFrame per claim; :func:`evidence_table` flattens them)."""
+    rows = []
+    for claim in claims:
+        verdict = check(study, claim)
+        rows.append(
+            {
+                "claim": claim.id, "quote": claim.quote, "quote_kind": claim.quote_kind, "source": claim.source,
+                "check": claim.check, "params": json.dumps(dict(claim.params), sort_keys=True),
+                "verdict": verdict.verdict, "reason": verdict.reason, "evidence_rows": len(verdict.evidence),
+                "evidence": _evidence_text(verdict.evidence), "rows": verdict.evidence,
+            }
+        )  # fmt: skip
+    frame = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+    for name in ("claim", "quote", "quote_kind", "source", "check", "params", "reason", "evidence"):
+        frame[name] = frame[name].astype("string")
+    frame["verdict"] = frame["verdict"].astype(pd.CategoricalDtype(["supported", "contradicted", "inconclusive"]))
+    frame["evidence_rows"] = frame["evidence_rows"].astype("Int64")
+    return frame
+
+
+def evidence_table(claims: pd.DataFrame) -> pd.DataFrame:
+    """The evidence of every claim as one table: claim, session, evidence (where to look), row (JSON)."""
+    rows = []
+    for claim, frame in zip(claims["claim"], claims["rows"], strict=True):
+        if not isinstance(frame, pd.DataFrame):
+            continue
+        for record in frame.to_dict("records"):
+            session = record.get("session", record.get("sessions"))
+            if isinstance(session, list):
+                session = ", ".join(session)
+            rows.append(
+                {
+                    "claim": claim,
+                    "session": session if isinstance(session, str) else None,
+                    "evidence": record.get("evidence") if isinstance(record.get("evidence"), str) else None,
+                    "row": json.dumps(
+                        {k: _jsonable(v) for k, v in record.items() if k not in ("body", "response_body")},
+                        default=str,
+                        ensure_ascii=False,
+                    ),
+                }
+            )
+    return pd.DataFrame(rows, columns=["claim", "session", "evidence", "row"]).astype("string")
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bytes | bytearray):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,365 @@
+"""Find visited URLs, search terms and identifiers in outgoing requests: the ``leaks`` table.
+
+>>> import toolkit
+>>> from toolkit.leaks.detect import find_leaks
+>>> capture = toolkit.load("data/sample.har")
+>>> leaks = find_leaks(capture, identifiers=["ANDROID_ID=9774d56d682e549c"])
+>>> row = leaks[leaks.needle_kind == "url"].iloc[0]
+>>> row.host, row.location, row.matched_form
+('sa.api.intl.miui.com', 'body', 'url')
+>>> row.chain
+'form:data_list > urldecode > base64 > gzip > json:[0].properties.url'
+>>> sorted(set(leaks.severity))
+['full_url', 'identifier']
+
+Visited URLs come from the user (a browsing log, see :func:`toolkit.leaks.needles.read_visited`)
+or, when none are given, are inferred from the capture's navigations (``evidence`` then says
+``inferred needle``). A URL sent to its own site (same registrable domain) is not a leak; a
+Referer carrying it to a third party is reported with ``kind = referer``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from toolkit.leaks.adapters import sensors_label
+from toolkit.leaks.needles import (
+    Expansion,
+    Needle,
+    Pattern,
+    all_needles,
+    expand,
+    infer_visited,
+    parse_identifiers,
+    read_visited,
+)
+from toolkit.leaks.search import Matcher, build_matcher
+from toolkit.leaks.transforms import TRANSFORMS
+from toolkit.leaks.unwrap import Limits, Located, unwrap_request
+from toolkit.problems import ProblemLog
+from toolkit.schema import TABLES
+
+__all__ = ["NeedleIndex", "effective_layers", "find_leaks"]
+
+_SEVERITY_RANK = {"full_url": 0, "identifier": 0, "path": 1, "search_term": 2, "domain": 3}
+_DECODING_STEPS = frozenset(
+    {"urldecode", "base64", "base32", "hex", "html", "json_unescape", "gzip", "zlib", "deflate",
+     "brotli", "zstd", "lzstring"}
+)  # fmt: skip
+
+
+class NeedleIndex:
+    """Every pattern of every needle, compiled into one matcher.
+
+    Long patterns are searched by their last :attr:`KEY_BYTES` bytes and confirmed in full where
+    that key occurs: the automaton stays small (its size grows with the bytes of its patterns, and
+    ``quote_all`` or ``sha512`` forms are long) while a hit is still an exact match.
+
+    >>> from toolkit.leaks.needles import identifier_needles
+    >>> index = NeedleIndex(identifier_needles("email", "someone.with.a.long.address@example.org"))
+    >>> [p.matched_form for p in index.find(b"to=SOMEONE.WITH.A.LONG.ADDRESS@EXAMPLE.ORG&x=1")]
+    ['upper(email)']
+    >>> index.find(b"to=ONE.WITH.A.LONG.ADDRESS@EXAMPLE.ORG")
+    []
+    """
+
+    KEY_BYTES = 24
+
+    def __init__(
+        self, needles: Iterable[Needle], expansion: Expansion | None = None, engine: str = "auto"
+    ) -> None:
+        expansion = expansion or Expansion()
+        by_key: dict[bytes, list[Pattern]] = {}
+        count = 0
+        for needle in needles:
+            for pattern in expand(needle, expansion):
+                by_key.setdefault(pattern.data[-self.KEY_BYTES :], []).append(pattern)
+                count += 1
+        self.count = count
+        self.patterns: list[list[Pattern]] = list(by_key.values())
+        self.matcher: Matcher = build_matcher(list(by_key), engine)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def find(self, data: bytes) -> list[Pattern]:
+        """Patterns occurring in ``data`` (each once)."""
+        if not data:
+            return []
+        seen: set[int] = set()
+        out: list[Pattern] = []
+        for index, _start, end in self.matcher.find(data):
+            for pattern in self.patterns[index]:
+                if id(pattern) in seen:
+                    continue
+                size = len(pattern.data)
+                if size <= self.KEY_BYTES or (end >= size and data[end - size : end] == pattern.data):
+                    seen.add(id(pattern))
+                    out.append(pattern)
+        return out
+
+
+@dataclass(frozen=True)
+class _Hit:
+    pattern: Pattern
+    location: str
+    chain: tuple[str, ...]
+    """Steps with JSON paths worked out."""
+
+
+def _locate(index: NeedleIndex, text: Located) -> list[_Hit]:
+    found = index.find(text.data)
+    if not found and not (text.search_parts and text.parts is not None):
+        return []
+
+    def steps(item: Located) -> tuple[str, ...]:
+        return tuple(item.resolve(step) for step in item.chain)
+
+    if text.parts is None:
+        return [_Hit(p, text.location, steps(text)) for p in found]
+    if text.where is not None and not text.search_parts:  # JSON: place each occurrence by its offset
+        occurrences: list[tuple[int, int, Pattern]] = []
+        for number, pattern in enumerate(found):
+            start = text.data.find(pattern.data)
+            while start >= 0 and len(occurrences) < 10_000:
+                occurrences.append((start, number, pattern))
+                start = text.data.find(pattern.data, start + 1)
+        placed_hits: dict[tuple[int, tuple[str, ...]], _Hit] = {}
+        for start, number, pattern in sorted(occurrences, key=lambda o: o[:2]):  # one pass of the cursor
+            chain = tuple(text.resolve(step) for step in text.where(start))
+            placed_hits.setdefault((number, chain), _Hit(pattern, text.location, chain))
+        return list(placed_hits.values())
+    hits: list[_Hit] = []
+    placed: set[Needle] = set()
+    for part in text.parts():
+        # Leaves that differ from the raw text (escapes) are searched in full; otherwise only what
+        # the raw text holds can be in a leaf.
+        in_part = index.find(part.data) if text.search_parts else [p for p in found if p.data in part.data]
+        for pattern in in_part:
+            hits.append(_Hit(pattern, part.location, steps(part)))
+            placed.add(pattern.needle)
+    hits.extend(_Hit(p, text.location, steps(text)) for p in found if p.needle not in placed)
+    return hits
+
+
+def _registrable(host: str | None) -> str | None:
+    if not host:
+        return None
+    try:
+        from toolkit.endpoints.domains import registrable_domain
+
+        return registrable_domain(host)
+    except Exception:
+        parts = host.lower().rstrip(".").split(".")
+        return ".".join(parts[-2:])
+
+
+def _host_of(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def effective_layers(chain: str, matched_form: str) -> list[str]:
+    """The encoding layers of a finding, first applied first, as transform families.
+
+    The decoding steps of ``chain`` are undone last-applied first; the needle-side transforms of
+    ``matched_form`` were applied first. Structural steps (``form:``, ``json:``) are left out.
+
+    >>> effective_layers("form:data_list > urldecode > base64 > gzip > json:[0].url", "url")
+    ['gzip', 'base64', 'percent']
+    >>> effective_layers("query:u > base64", "sha256(lower(url))")
+    ['lower', 'sha256', 'base64']
+    """
+    decoding = [s.strip() for s in chain.split(">") if s.strip() in _DECODING_STEPS]
+    needle_side: list[str] = []
+    text = matched_form
+    while "(" in text and text.endswith(")"):
+        name, _, inner = text.partition("(")
+        needle_side.append(name)
+        text = inner[:-1]
+    families = {
+        "urldecode": "percent", "json_unescape": "json_escape",
+    }  # fmt: skip
+    out: list[str] = []
+    for name in reversed(needle_side):
+        family = TRANSFORMS[name].family if name in TRANSFORMS else name
+        out += [family, family] if name == "quote_twice" else [family]
+    out += [families.get(s, s) for s in reversed(decoding)]
+    return out
+
+
+def _endpoint_lookup(requests: pd.DataFrame, visited: Sequence[str]) -> Callable[[str], tuple[Any, Any]]:
+    """Organisation and role of each destination from :mod:`toolkit.endpoints`, with the visited
+    sites as first party; <NA> for every host if that package is missing or fails."""
+    try:
+        from toolkit.endpoints import Context, classify
+
+        context = Context.infer(requests)
+        sites = tuple(dict.fromkeys([*context.sites, *visited]))
+        table = classify(requests, dataclasses.replace(context, sites=sites))
+        known = {
+            str(host): (_missing_to_none(org), _missing_to_none(role))
+            for host, org, role in zip(table["host"], table["organisation"], table["role"], strict=True)
+        }
+    except Exception:  # a failure there must not break leak detection
+        known = {}
+
+    def lookup(host: str) -> tuple[Any, Any]:
+        return known.get(host, (None, None))
+
+    return lookup
+
+
+def _sdk_label(body: Any, hit: _Hit) -> str:
+    """``; Sensors Analytics event search (track)`` where an adapter knows the format, else ``""``."""
+    if hit.location != "body" or not isinstance(body, bytes) or not hit.chain:
+        return ""
+    try:
+        label = sensors_label(body, " > ".join(hit.chain))
+    except Exception:  # adapters label; they must never break detection
+        return ""
+    return f"; {label}" if label else ""
+
+
+def _missing_to_none(value: Any) -> Any:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
+
+
+def _requests_of(requests_or_capture: Any) -> tuple[pd.DataFrame, str]:
+    if isinstance(requests_or_capture, pd.DataFrame):
+        frame = requests_or_capture
+        capture = str(frame["capture"].iloc[0]) if len(frame) and "capture" in frame else "requests"
+        return frame, capture
+    frame = requests_or_capture.requests
+    return frame, requests_or_capture.provenance.capture_id
+
+
+def _value(row: Mapping[str, Any], name: str) -> Any:
+    value = row.get(name)
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value
+
+
+def find_leaks(
+    requests_or_capture: Any,
+    visited: str | os.PathLike[str] | Sequence[str] | None = None,
+    identifiers: Iterable[str] | Mapping[str, str] | None = None,
+    *,
+    expansion: Expansion | None = None,
+    limits: Limits | None = None,
+    engine: str = "auto",
+    problems: ProblemLog | None = None,
+) -> pd.DataFrame:
+    """The ``leaks`` table of a capture (or a ``requests`` table).
+
+    Args:
+        requests_or_capture: a :class:`toolkit.Capture` or a ``requests`` DataFrame.
+        visited: visited URLs, or a browsing-log file; ``None`` infers them from the capture.
+        identifiers: ``NAME=VALUE`` strings or a mapping (ANDROID_ID, advertising id, e-mail ...).
+        expansion: needle-side forms; limits: unwrapping bounds; engine: search engine name.
+        problems: where requests that could not be fully unwrapped are reported (a gzip bomb);
+            the problems are also in ``leaks.attrs["problems"]``.
+    """
+    limits = limits or Limits()
+    requests, capture = _requests_of(requests_or_capture)
+    log = problems if problems is not None else ProblemLog(capture)
+    inferred = visited is None
+    if visited is None:
+        urls = infer_visited(requests) if len(requests) else []
+    elif isinstance(visited, str | os.PathLike):
+        urls = read_visited(visited)
+    else:
+        urls = list(visited)
+    needles = all_needles(urls, parse_identifiers(identifiers), inferred=inferred)
+    index = NeedleIndex(needles, expansion, engine)
+    lookup = _endpoint_lookup(requests, urls)
+    source_domain: dict[str, str | None] = {}
+    rows: dict[tuple[Any, ...], tuple[tuple[int, ...], dict[str, Any]]] = {}
+    for position, row in enumerate(requests.to_dict("records")):
+        evidence = _value(row, "evidence") or f"{capture}#row={position}"
+
+        def report(message: str, evidence: str = evidence) -> None:
+            log.add(evidence, "decode", message, "warning")
+
+        hits: list[_Hit] = []
+        for text in unwrap_request(
+            url=_value(row, "url"),
+            headers=_value(row, "request_headers"),
+            body=_value(row, "body"),
+            content_type=_value(row, "content_type"),
+            cookies=_value(row, "cookies"),
+            limits=limits,
+            on_problem=report,
+        ):
+            hits.extend(_locate(index, text))
+        if not hits:
+            continue
+        host = _value(row, "host") or _host_of(str(_value(row, "url") or "")) or ""
+        destination = _registrable(host)
+        for hit in hits:
+            needle = hit.pattern.needle
+            if needle.kind != "identifier":
+                if needle.source not in source_domain:
+                    source_domain[needle.source] = _registrable(_host_of(needle.source))
+                if destination is not None and source_domain[needle.source] == destination:
+                    continue
+            kind = "referer" if hit.location == "header:referer" and needle.kind != "identifier" else "leak"
+            structural = tuple(s for s in hit.chain if s not in _DECODING_STEPS)
+            key = (position, needle.source, hit.location, structural)
+            rank = (
+                _SEVERITY_RANK.get(needle.severity, 9),
+                len(hit.pattern.transforms),
+                -len(needle.value),
+                -(len(hit.chain) - len(structural)),
+            )
+            if key in rows and rows[key][0] <= rank:
+                continue
+            organisation, role = lookup(host)
+            rows[key] = (
+                rank,
+                {
+                    "ts": _value(row, "ts"),
+                    "capture": _value(row, "capture") or capture,
+                    "session": _value(row, "session"),
+                    "kind": kind,
+                    "needle_kind": needle.kind,
+                    "needle": needle.value,
+                    "matched_form": hit.pattern.matched_form,
+                    "location": hit.location,
+                    "chain": " > ".join(hit.chain),
+                    "host": host or None,
+                    "organisation": organisation,
+                    "role": role,
+                    "severity": needle.severity,
+                    "evidence": evidence
+                    + _sdk_label(_value(row, "body"), hit)
+                    + ("; inferred needle" if needle.inferred else ""),
+                },
+            )
+    # A domain-level finding adds nothing where a URL of that domain was found at the same place.
+    covered = {
+        (key[0], key[2], key[3], _host_of(key[1]))
+        for key, (_rank, record) in rows.items()
+        if record["severity"] != "domain" and record["needle_kind"] != "identifier"
+    }
+    records = [
+        record
+        for key, (_rank, record) in rows.items()
+        if not (record["severity"] == "domain" and (key[0], key[2], key[3], record["needle"]) in covered)
+    ]
+    columns = {name: [r[name] for r in records] for name in TABLES["leaks"].names}
+    table = TABLES["leaks"].validate(TABLES["leaks"].frame(columns))
+    table.attrs["problems"] = log.frame()
+    table.attrs["needle_patterns"] = len(index)
+    return table

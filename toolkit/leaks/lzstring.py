@@ -1,0 +1,206 @@
+"""lz-string (the JavaScript library by Pieroxy) in its base64 and URI-component text forms.
+
+Written from the format's description: an LZW variant that writes variable-width codes least
+significant bit first, packed 6 bits per output character. Analytics scripts use it to shrink
+payloads before sending them (``compressToBase64`` / ``compressToEncodedURIComponent``).
+
+>>> packed = compress_to_base64("https://example.org/a?q=1")
+>>> decompress_from_base64(packed)
+'https://example.org/a?q=1'
+>>> decompress_from_uri_component(compress_to_uri_component("hello hello hello"))
+'hello hello hello'
+>>> decompress_from_base64("!!not lz!!") is None
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = [
+    "compress_to_base64",
+    "compress_to_uri_component",
+    "decompress_from_base64",
+    "decompress_from_uri_component",
+]
+
+_BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_URI = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-$"
+_BASE64_VALUES = {c: i for i, c in enumerate(_BASE64)}
+_URI_VALUES = {c: i for i, c in enumerate(_URI)}
+
+#: Largest decompressed text (characters); longer output means garbage input or a bomb.
+MAX_OUTPUT = 4 * 1024 * 1024
+
+
+class _BitWriter:
+    def __init__(self, alphabet: str) -> None:
+        self.alphabet = alphabet
+        self.out: list[str] = []
+        self.value = 0
+        self.position = 0
+
+    def write(self, value: int, bits: int) -> None:
+        for _ in range(bits):
+            self.value = (self.value << 1) | (value & 1)
+            value >>= 1
+            if self.position == 5:
+                self.out.append(self.alphabet[self.value])
+                self.value = 0
+                self.position = 0
+            else:
+                self.position += 1
+
+    def finish(self) -> str:
+        while True:
+            self.value <<= 1
+            if self.position == 5:
+                self.out.append(self.alphabet[self.value])
+                return "".join(self.out)
+            self.position += 1
+
+
+def _compress(text: str, alphabet: str) -> str:
+    writer = _BitWriter(alphabet)
+    dictionary: dict[str, int] = {}
+    pending: set[str] = set()  # single characters not yet written literally
+    size, width, grow_in = 3, 2, 2
+    word = ""
+
+    def emit(w: str) -> None:
+        nonlocal width, grow_in
+        if w in pending:
+            code = ord(w[0])
+            if code < 256:
+                writer.write(0, width)
+                writer.write(code, 8)
+            else:
+                writer.write(1, width)
+                writer.write(code, 16)
+            grow_in -= 1
+            if grow_in == 0:
+                grow_in, width = 1 << width, width + 1
+            pending.discard(w)
+        else:
+            writer.write(dictionary[w], width)
+        grow_in -= 1
+        if grow_in == 0:
+            grow_in, width = 1 << width, width + 1
+
+    for char in text:
+        if char not in dictionary:
+            dictionary[char] = size
+            size += 1
+            pending.add(char)
+        joined = word + char
+        if joined in dictionary:
+            word = joined
+            continue
+        emit(word)
+        dictionary[joined] = size
+        size += 1
+        word = char
+    if word:
+        emit(word)
+    writer.write(2, width)
+    return writer.finish()
+
+
+def _decompress(text: str, values: dict[str, int]) -> str | None:
+    if not text:
+        return None
+    try:
+        codes = [values[c] for c in text]
+    except KeyError:
+        return None
+    index, reset = 1, 32
+    current, position = codes[0], reset
+
+    def read(bits: int) -> int:
+        nonlocal index, current, position
+        result = 0
+        for shift in range(bits):
+            if current & position:
+                result |= 1 << shift
+            position >>= 1
+            if position == 0:
+                position = reset
+                current = codes[index] if index < len(codes) else 0
+                index += 1
+        return result
+
+    dictionary: list[str] = ["", "", ""]
+    first = read(2)
+    if first == 2:
+        return ""
+    if first == 3:
+        return None
+    word = chr(read(8 if first == 0 else 16))
+    dictionary.append(word)
+    out = [word]
+    total = 1
+    width, grow_in = 3, 4
+    reader: Callable[[int], int] = read
+    while True:
+        if index > len(codes):
+            return None
+        code = reader(width)
+        if code == 2:
+            return "".join(out)
+        if code in (0, 1):
+            dictionary.append(chr(reader(8 if code == 0 else 16)))
+            code = len(dictionary) - 1
+            grow_in -= 1
+            if grow_in == 0:
+                grow_in, width = 1 << width, width + 1
+        if code < len(dictionary):
+            entry = dictionary[code]
+        elif code == len(dictionary):
+            entry = word + word[0]
+        else:
+            return None
+        out.append(entry)
+        total += len(entry)
+        if total > MAX_OUTPUT:
+            return None
+        dictionary.append(word + entry[0])
+        grow_in -= 1
+        word = entry
+        if grow_in == 0:
+            grow_in, width = 1 << width, width + 1
+
+
+def _to_utf16_units(text: str) -> str:
+    # JavaScript strings are UTF-16 code units: split astral characters into surrogate pairs.
+    if text.isascii():
+        return text
+    data = text.encode("utf-16-le", "surrogatepass")
+    return "".join(chr(int.from_bytes(data[i : i + 2], "little")) for i in range(0, len(data), 2))
+
+
+def _from_utf16_units(units: str | None) -> str | None:
+    if units is None or units.isascii():
+        return units
+    data = b"".join(ord(u).to_bytes(2, "little") if ord(u) < 0x10000 else b"??" for u in units)
+    return data.decode("utf-16-le", "surrogatepass")
+
+
+def compress_to_base64(text: str) -> str:
+    """lz-string ``compressToBase64``: padded with ``=`` to a multiple of 4."""
+    packed = _compress(_to_utf16_units(text), _BASE64)
+    return packed + "=" * (-len(packed) % 4)
+
+
+def decompress_from_base64(text: str) -> str | None:
+    """lz-string ``decompressFromBase64``; ``None`` when ``text`` is not such a stream."""
+    return _from_utf16_units(_decompress(text.rstrip("="), _BASE64_VALUES))
+
+
+def compress_to_uri_component(text: str) -> str:
+    """lz-string ``compressToEncodedURIComponent`` (alphabet ``A-Za-z0-9+-$``)."""
+    return _compress(_to_utf16_units(text), _URI)
+
+
+def decompress_from_uri_component(text: str) -> str | None:
+    """lz-string ``decompressFromEncodedURIComponent``; ``None`` when not such a stream."""
+    return _from_utf16_units(_decompress(text.replace(" ", "+"), _URI_VALUES))

@@ -1,0 +1,392 @@
+"""What to look for: visited URLs and their parts, search terms, identifiers, and their forms.
+
+A :class:`Needle` is one value worth finding (a full URL, its host, a search term, an ANDROID_ID);
+a :class:`Pattern` is one byte string to search for, made by applying needle-side transforms
+(case folds, percent-encoding, base64 at its three alignments, hex, hashes ...) to a needle.
+
+>>> needles = url_needles("https://www.example-search.com/search?q=hiv+test#top")
+>>> for needle in needles[:3]:
+...     print(needle.form, needle.value)
+url https://www.example-search.com/search?q=hiv+test#top
+url_no_fragment https://www.example-search.com/search?q=hiv+test
+no_scheme www.example-search.com/search?q=hiv+test
+>>> [(n.kind, n.value, n.severity) for n in needles if n.kind == "search_term"]
+[('search_term', 'hiv test', 'search_term')]
+>>> [n.value for n in identifier_needles("latitude", "48.856613")]
+['48.856613', '48.8566', '48.857', '48.856', '48.86', '48.85']
+>>> forms = {p.matched_form for p in expand(identifier_needles("ANDROID_ID", "9774d56d682e549c")[0])}
+>>> {"ANDROID_ID", "sha256(ANDROID_ID)", "md5(sha1(ANDROID_ID))", "base64(ANDROID_ID)"} <= forms
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+
+import pandas as pd
+
+from toolkit.leaks.transforms import HASHES, TRANSFORMS
+
+__all__ = [
+    "SEARCH_PARAMETERS",
+    "Expansion",
+    "Needle",
+    "Pattern",
+    "expand",
+    "identifier_needles",
+    "infer_visited",
+    "parse_identifiers",
+    "read_visited",
+    "url_needles",
+]
+
+#: Query parameter names that carry a search term on common search engines and sites.
+SEARCH_PARAMETERS = frozenset(
+    {"q", "query", "search", "search_query", "searchterm", "keyword", "keywords", "wd", "word",
+     "text", "p", "k", "term", "s", "kw", "qs", "oq"}
+)  # fmt: skip
+
+_URL_SAFE = ":/?#[]@!$&'()*+,;=~-._%"
+
+#: Shortest needle value searched for; shorter values match by chance.
+MIN_NEEDLE_LENGTH = 4
+
+
+@dataclass(frozen=True)
+class Needle:
+    """One value worth finding."""
+
+    kind: str
+    """``url``, ``url_part``, ``search_term``, ``host`` or ``identifier``."""
+    value: str
+    """The value itself."""
+    form: str
+    """Which part of the source it is (``url``, ``host_path``, ``query:q``) or the identifier name."""
+    source: str
+    """The visited URL it was derived from, or the identifier name."""
+    severity: str
+    """``full_url``, ``path``, ``search_term``, ``domain`` or ``identifier``."""
+    inferred: bool = False
+    """The visited URL was inferred from the capture, not given by the user."""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One byte string to search for, and how it was made from its needle."""
+
+    data: bytes
+    needle: Needle
+    transforms: tuple[str, ...] = ()
+    """Needle-side transforms, first applied first."""
+
+    @property
+    def matched_form(self) -> str:
+        """``sha256(base64(url))``: the transforms written around the needle's form name."""
+        text = self.needle.form
+        for name in self.transforms:
+            text = f"{name}({text})"
+        return text
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """Which needle-side forms to generate (the decoding side handles deeper chains)."""
+
+    hashes: tuple[str, ...] = HASHES
+    """Hash functions to search for."""
+    hash_layers: int = 2
+    """1: ``sha256(x)``; 2: also ``md5(sha1(x))`` (identifiers only)."""
+    pre_hash: tuple[tuple[str, ...], ...] = (
+        (), ("lower",), ("upper",), ("base64",), ("base64url_nopad",), ("quote",), ("hex",),
+        ("lower", "base64"),
+    )  # fmt: skip
+    """Encodings applied before hashing (hash-of-encoding chains)."""
+    url_pre_hash: tuple[tuple[str, ...], ...] = ((), ("lower",), ("quote",), ("base64",))
+    """The same for full URLs (there are many more URLs than identifiers)."""
+    hashed_kinds: frozenset[str] = field(default_factory=lambda: frozenset({"identifier", "url"}))
+    """Needle kinds whose hashes are searched for."""
+
+
+_TEXT_FORMS: tuple[tuple[str, ...], ...] = (
+    (), ("lower",), ("upper",), ("punycode",), ("quote",), ("quote_plus",), ("quote_uri",),
+    ("quote_lower",), ("quote_all",), ("quote_twice",), ("base32",), ("hex",), ("hex_upper",),
+    ("html",), ("html_numeric",), ("json_escape",), ("lower", "quote"), ("lower", "quote_plus"),
+)  # fmt: skip
+
+
+def _base64_aligned(data: bytes, urlsafe: bool) -> list[bytes]:
+    """The base64 text of ``data`` at each of the 3 byte offsets inside a longer base64 text.
+
+    Characters that depend on unknown neighbouring bytes are cut off both ends.
+    """
+    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
+    out = []
+    for offset in range(3):
+        text = encode(b"\0" * offset + data)
+        start = (offset * 4 + 2) // 3
+        end = (offset + len(data)) // 3 * 4
+        if end - start >= 4:
+            out.append(text[start:end])
+    return out
+
+
+def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
+    """All patterns for one needle, without duplicate byte strings (the simplest form wins).
+
+    >>> [p.matched_form for p in expand(Needle("identifier", "ab cd", "x", "x", "identifier"))][:4]
+    ['x', 'upper(x)', 'quote(x)', 'quote_plus(x)']
+    """
+    raw = needle.value.encode("utf-8")
+    seen: dict[bytes, Pattern] = {}
+
+    def add(data: bytes, transforms: tuple[str, ...]) -> None:
+        if len(data) >= MIN_NEEDLE_LENGTH and data not in seen:
+            seen[data] = Pattern(data, needle, transforms)
+
+    for chain in _TEXT_FORMS:
+        data = raw
+        for name in chain:
+            data = TRANSFORMS[name].encode(data)
+        if chain and chain[-1] in ("lower", "upper", "punycode") and data == raw:
+            continue
+        add(data, chain)
+    for urlsafe, name in ((False, "base64"), (True, "base64url")):
+        for data in _base64_aligned(raw, urlsafe):
+            add(data, (name,))
+    if needle.kind in expansion.hashed_kinds:
+        pre_hash = expansion.url_pre_hash if needle.kind == "url" else expansion.pre_hash
+        for chain in pre_hash:
+            data = raw
+            for name in chain:
+                data = TRANSFORMS[name].encode(data)
+            if chain and data == raw:
+                continue
+            for hash_name in expansion.hashes:
+                digest = TRANSFORMS[hash_name].encode(data)
+                add(digest, (*chain, hash_name))
+                add(digest.upper(), (*chain, hash_name, "upper"))
+                if expansion.hash_layers >= 2 and needle.kind == "identifier" and not chain:
+                    for outer in expansion.hashes:
+                        add(TRANSFORMS[outer].encode(digest), (hash_name, outer))
+    return list(seen.values())
+
+
+# --- visited URLs ----------------------------------------------------------------------------
+
+
+def _query_needles(url: str, inferred: bool) -> list[Needle]:
+    out = []
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=False):
+        value = value.strip()
+        if len(value) < MIN_NEEDLE_LENGTH or (value.isdigit() and len(value) < 6):
+            continue
+        if name.lower() in SEARCH_PARAMETERS:
+            out.append(Needle("search_term", value, f"query:{name}", url, "search_term", inferred))
+        else:
+            out.append(Needle("url_part", value, f"query:{name}", url, "path", inferred))
+    return out
+
+
+def url_needles(url: str, *, inferred: bool = False) -> list[Needle]:
+    """The needles of one visited URL: the URL in several cuts, its query values, its host.
+
+    >>> [n.form for n in url_needles("https://a.example/p/q?x=hello")]
+    ['url', 'no_scheme', 'no_query', 'host_path', 'path_query', 'query:x', 'host']
+    """
+    url = url.strip()
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    no_fragment = urlunsplit(parts._replace(fragment=""))
+    cuts = [
+        ("url", "url", url, "full_url"),
+        ("url", "url_no_fragment", no_fragment, "full_url"),
+        ("url_part", "no_scheme", no_fragment.split("://", 1)[-1], "full_url"),
+        ("url_part", "no_query", urlunsplit(parts._replace(query="", fragment="")), "path"),
+        ("url_part", "host_path", parts.netloc + parts.path, "path"),
+        ("url_part", "path_query", parts.path + (f"?{parts.query}" if parts.query else ""), "path"),
+    ]
+    # The same URL as a browser puts it on the wire (non-ASCII percent-encoded as UTF-8), or as
+    # typed when it was given percent-encoded: both are the URL itself, not an encoding of it.
+    wire = quote(url, safe=_URL_SAFE)
+    typed = unquote(url) if "%" in url else url
+    for other in (wire, typed):
+        if other != url:
+            cuts.insert(1, ("url", "url", other, "full_url"))
+            no_fragment_other = urlunsplit(urlsplit(other)._replace(fragment=""))
+            cuts.append(("url", "url_no_fragment", no_fragment_other, "full_url"))
+    out: list[Needle] = []
+    seen: set[str] = set()
+    for kind, form, value, severity in cuts:
+        if value in seen or len(value) < MIN_NEEDLE_LENGTH:
+            continue
+        if form == "path_query" and (parts.path in ("", "/") and not parts.query):
+            continue
+        if form == "host_path" and parts.path in ("", "/"):
+            continue
+        seen.add(value)
+        out.append(Needle(kind, value, form, url, severity, inferred))
+    out.extend(_query_needles(url, inferred))
+    if host and len(host) >= MIN_NEEDLE_LENGTH:
+        out.append(Needle("host", host, "host", url, "domain", inferred))
+    return out
+
+
+def read_visited(path: str | os.PathLike[str]) -> list[str]:
+    """Visited URLs from a browsing log: text (one URL a line), JSON or CSV with a ``url`` column.
+
+    Raises:
+        ValueError: the file holds no URL, naming the file.
+    """
+    text = Path(path).read_text(encoding="utf-8-sig")
+    name = os.fspath(path)
+    urls: list[str] = []
+    stripped = text.lstrip()
+    if stripped.startswith(("[", "{")):
+        try:
+            urls = _urls_from_json(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{name}: not valid JSON: {exc}") from None
+    else:
+        first = stripped.splitlines()[0] if stripped else ""
+        if "," in first or "\t" in first or first.lower() == "url":
+            dialect = csv.excel_tab if "\t" in first else csv.excel
+            rows = list(csv.reader(io.StringIO(text), dialect))
+            header = [h.strip().lower() for h in rows[0]] if rows else []
+            column = header.index("url") if "url" in header else 0
+            body = rows[1:] if "url" in header or not _is_url(rows[0][0]) else rows
+            urls = [r[column].strip() for r in body if len(r) > column]
+        else:
+            urls = [line.strip() for line in text.splitlines()]
+    urls = [u for u in urls if u and not u.startswith("#")]
+    if not urls:
+        raise ValueError(f"{name}: no visited URL found (expected one URL a line, JSON or CSV)")
+    return urls
+
+
+def _is_url(text: str) -> bool:
+    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text.strip()))
+
+
+def _urls_from_json(data: Any) -> list[str]:
+    if isinstance(data, Mapping):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        return _urls_from_json(lists[0]) if lists else _urls_from_json([data])
+    out = []
+    for item in data if isinstance(data, list) else []:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            value = next((v for k, v in item.items() if str(k).lower() == "url"), None)
+            if isinstance(value, str):
+                out.append(value)
+    return out
+
+
+def infer_visited(requests: pd.DataFrame) -> list[str]:
+    """Top-level document navigations in a ``requests`` table (needles flagged as inferred).
+
+    A request is a navigation when its headers say so (``Sec-Fetch-Dest: document``,
+    ``Sec-Fetch-Mode: navigate``), or, lacking those headers, when it is a GET without a
+    Referer that was answered with HTML.
+    """
+    out: list[str] = []
+    for row in requests.itertuples(index=False):
+        headers = {str(k).lower(): str(v).lower() for k, v in (row.request_headers or [])}
+        url = str(row.url)
+        if not url.startswith(("http://", "https://")):
+            continue
+        if "sec-fetch-dest" in headers or "sec-fetch-mode" in headers:
+            navigation = (
+                headers.get("sec-fetch-dest") in ("document", None)
+                and headers.get("sec-fetch-mode", "navigate") == "navigate"
+            )
+        else:
+            content_type = row.response_content_type
+            navigation = (
+                row.method == "GET"
+                and "referer" not in headers
+                and isinstance(content_type, str)
+                and content_type.lower().startswith(("text/html", "application/xhtml"))
+            )
+        if navigation and url not in out:
+            out.append(url)
+    return out
+
+
+# --- identifiers -----------------------------------------------------------------------------
+
+_COORDINATE = re.compile(r"lat|lon|lng", re.IGNORECASE)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def parse_identifiers(items: Iterable[str] | Mapping[str, str] | None) -> list[tuple[str, str]]:
+    """``NAME=VALUE`` strings (or a mapping) to pairs.
+
+    >>> parse_identifiers(["ANDROID_ID=9774d56d682e549c", "email = a@b.org"])
+    [('ANDROID_ID', '9774d56d682e549c'), ('email', 'a@b.org')]
+    """
+    if items is None:
+        return []
+    if isinstance(items, Mapping):
+        return [(str(k), str(v)) for k, v in items.items()]
+    pairs = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"identifier {item!r} is not NAME=VALUE")
+        pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def identifier_needles(name: str, value: str) -> list[Needle]:
+    """The needles of one identifier: the value and its usual variants (rounded coordinates,
+    UUIDs without dashes, phone numbers as digits, e-mail in lower case)."""
+    values = [value]
+    if _COORDINATE.search(name):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is not None:
+            for places in (4, 3, 2):
+                values.append(f"{number:.{places}f}")
+                truncated = f"{int(number * 10**places) / 10**places:.{places}f}"
+                values.append(truncated)
+    elif _UUID.match(value):
+        values.append(value.replace("-", ""))
+    elif re.fullmatch(r"\+?[\d\s().-]{7,}", value):
+        digits = re.sub(r"\D", "", value)
+        values += [digits, f"+{digits}"]
+    elif "@" in value:
+        values.append(value.lower())
+    out: list[Needle] = []
+    for item in dict.fromkeys(values):
+        if len(item) >= MIN_NEEDLE_LENGTH:
+            out.append(Needle("identifier", item, name, name, "identifier"))
+    return out
+
+
+def all_needles(
+    visited: Sequence[str], identifiers: Sequence[tuple[str, str]], *, inferred: bool = False
+) -> list[Needle]:
+    """Needles of every visited URL and identifier, without duplicates."""
+    out: dict[tuple[str, str, str], Needle] = {}
+    for url in visited:
+        for needle in url_needles(url, inferred=inferred):
+            # a host is one needle, whichever visited URL it came from
+            source = "" if needle.kind == "host" else needle.source
+            out.setdefault((needle.kind, needle.value, source), needle)
+    for name, value in identifiers:
+        for needle in identifier_needles(name, value):
+            out.setdefault((needle.kind, needle.value, needle.source), needle)
+    return list(out.values())

@@ -1,0 +1,383 @@
+"""The registry of transforms a sender may apply to a value before it leaves the device.
+
+Each transform is small and named; reversible ones carry their decoder. Transforms work on bytes
+(text is UTF-8) so that compressions and hashes chain with text encodings:
+
+>>> from toolkit.leaks.transforms import TRANSFORMS, apply_chain
+>>> apply_chain(["gzip", "base64", "quote"], b"https://example.org/")[:12]
+b'H4sIAAAAAAAA'
+>>> TRANSFORMS["base64"].decode(b"aGk=")
+b'hi'
+>>> apply_chain(["lower", "md5"], b"ABC")
+b'900150983cd24fb0d6963f7d28e17f72'
+>>> TRANSFORMS["sha256"].kind, TRANSFORMS["sha256"].decode is None
+('hash', True)
+
+Families group variants that a decoder cannot tell apart (``quote`` and ``quote_plus`` are both
+``percent``); leak chains name families on the decoding side.
+
+>>> sorted({t.family for t in TRANSFORMS.values() if t.kind == "compression"})
+['brotli', 'deflate', 'gzip', 'lzstring', 'zlib', 'zstd']
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import html
+import json
+import re
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote, quote_plus, unquote_to_bytes, urlsplit, urlunsplit
+
+import brotli
+import zstandard
+
+from toolkit.leaks import lzstring
+
+__all__ = [
+    "HASHES",
+    "TRANSFORMS",
+    "Transform",
+    "TransformKind",
+    "apply_chain",
+    "b64decode_loose",
+]
+
+TransformKind = Literal["encoding", "compression", "hash", "fold"]
+
+
+@dataclass(frozen=True)
+class Transform:
+    """One named transform."""
+
+    name: str
+    """Registry name, used in ``matched_form`` (``sha256(url)``)."""
+    family: str
+    """What a decoder can tell: ``percent``, ``base64``, ``gzip``, ``sha256`` ..."""
+    kind: TransformKind
+    """encoding (reversible text form), compression, hash (one way), fold (case, punycode)."""
+    encode: Callable[[bytes], bytes]
+    """Apply the transform."""
+    decode: Callable[[bytes], bytes] | None = None
+    """Undo it (``None`` for hashes and folds); raises ``ValueError`` on input it cannot undo."""
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _bytes(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that does not stand for a raw byte
+        return text.encode("utf-8", "surrogatepass")
+
+
+# --- percent-encoding ------------------------------------------------------------------------
+
+_URI_SAFE = ":/?#[]@!$&'()*+,;=~-._"
+
+
+def _quote_lower(data: bytes) -> bytes:
+    return re.sub(rb"%[0-9A-F]{2}", lambda m: m.group().lower(), _bytes(quote(data, safe="")))
+
+
+def _quote_all(data: bytes) -> bytes:
+    return "".join(f"%{b:02X}" for b in data).encode()
+
+
+def unquote_bytes(data: bytes) -> bytes:
+    """Undo percent-encoding (``+`` is kept: it is a space only in forms).
+
+    >>> unquote_bytes(b"a%2Fb+c%zz")
+    b'a/b+c%zz'
+    """
+    return unquote_to_bytes(data)
+
+
+def _unquote_plus(data: bytes) -> bytes:
+    return unquote_to_bytes(data.replace(b"+", b" "))
+
+
+# --- base64 family ---------------------------------------------------------------------------
+
+_B64_JUNK = re.compile(rb"[\s]+")
+
+
+def b64decode_loose(data: bytes) -> bytes:
+    """Decode standard or URL-safe base64, padded or not, with or without line breaks.
+
+    A space stands for ``+`` (a ``+`` that went through form decoding).
+
+    >>> b64decode_loose(b"aGk"), b64decode_loose(b"-_8="), b64decode_loose(b"aG\\r\\nk=")
+    (b'hi', b'\\xfb\\xff', b'hi')
+    >>> b64decode_loose(b"a")
+    Traceback (most recent call last):
+    ...
+    ValueError: not base64: length 1 leaves a lone character
+    """
+    data = data.strip().replace(b" ", b"+")
+    data = _B64_JUNK.sub(b"", data).rstrip(b"=")
+    if len(data) % 4 == 1:
+        raise ValueError(f"not base64: length {len(data)} leaves a lone character")
+    data += b"=" * (-len(data) % 4)
+    if b"-" in data or b"_" in data:
+        data = data.replace(b"-", b"+").replace(b"_", b"/")
+    try:
+        return base64.b64decode(data, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"not base64: {exc}") from None
+
+
+def _b64_mime(data: bytes) -> bytes:
+    return base64.encodebytes(data).replace(b"\n", b"\r\n").rstrip(b"\r\n")
+
+
+def _b32decode(data: bytes) -> bytes:
+    data = data.strip().upper().rstrip(b"=")
+    data += b"=" * (-len(data) % 8)
+    try:
+        return base64.b32decode(data)
+    except binascii.Error as exc:
+        raise ValueError(f"not base32: {exc}") from None
+
+
+def _hexdecode(data: bytes) -> bytes:
+    try:
+        return bytes.fromhex(data.strip().decode("ascii"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not hex: {exc}") from None
+
+
+# --- HTML, JSON ------------------------------------------------------------------------------
+
+
+def _html_numeric(data: bytes) -> bytes:
+    return "".join(f"&#{ord(c)};" for c in _text(data)).encode()
+
+
+def _html_decode(data: bytes) -> bytes:
+    return _bytes(html.unescape(_text(data)))
+
+
+def _json_escape(data: bytes) -> bytes:
+    return json.dumps(_text(data).encode("utf-8", "replace").decode("utf-8"))[1:-1].replace("/", "\\/").encode()
+
+
+_JSON_ESCAPE = re.compile(r"\\(u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[\"\\/bfnrt])")
+_JSON_SIMPLE = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def json_unescape(data: bytes) -> bytes:
+    """Undo JSON string escapes (``\\/``, ``\\n``, ``\\uXXXX`` incl. surrogate pairs) in any text.
+
+    >>> json_unescape(rb"https:\\/\\/a.org\\/\\u00e9")
+    b'https://a.org/\\xc3\\xa9'
+    """
+
+    def one(match: re.Match[str]) -> str:
+        body = match.group(1)
+        if body[0] != "u":
+            return _JSON_SIMPLE[body]
+        units = [int(u, 16) for u in body[1:].split("\\u")]
+        raw = b"".join(u.to_bytes(2, "little") for u in units)
+        return raw.decode("utf-16-le", "surrogatepass").encode("utf-8", "replace").decode("utf-8", "replace")
+
+    return _bytes(_JSON_ESCAPE.sub(one, _text(data)))
+
+
+# --- folds -----------------------------------------------------------------------------------
+
+
+def _punycode(data: bytes) -> bytes:
+    """IDNA-encode the host of a URL (or a bare host name); other text is returned as is."""
+    text = _text(data)
+    if text.isascii():
+        return data
+    try:
+        parts = urlsplit(text)
+        if parts.hostname:
+            host = parts.hostname.encode("idna").decode()
+            netloc = parts.netloc.replace(parts.hostname, host)
+            if netloc == parts.netloc:  # hostname was lower-cased by urlsplit
+                netloc = host if parts.port is None else f"{host}:{parts.port}"
+            return _bytes(urlunsplit(parts._replace(netloc=netloc)))
+        return text.encode("idna")
+    except (UnicodeError, ValueError):
+        return data
+
+
+# --- compressions ----------------------------------------------------------------------------
+
+#: Largest output of one decompression inside the leak engine.
+MAX_DECOMPRESSED = 64 * 1024 * 1024
+
+
+class DecompressionBomb(ValueError):
+    """A compressed blob expands beyond the allowed size."""
+
+
+def _inflate(data: bytes, wbits: int, name: str, limit: int = MAX_DECOMPRESSED, whole: bool = False) -> bytes:
+    decompressor = zlib.decompressobj(wbits)
+    try:
+        out = decompressor.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(f"not {name}: {exc}") from None
+    if len(out) > limit:
+        raise DecompressionBomb(f"{name} expands beyond {limit} bytes")
+    if not decompressor.eof:
+        raise ValueError(f"not {name}: stream is truncated")
+    if whole and decompressor.unused_data:
+        raise ValueError(f"not {name}: stream ends before the data")
+    return out
+
+
+def gunzip(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
+    """Decompress one gzip member (trailing bytes ignored), at most ``limit`` bytes out."""
+    return _inflate(data, 16 + zlib.MAX_WBITS, "gzip", limit)
+
+
+def unzlib(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
+    """Decompress a zlib stream, at most ``limit`` bytes out."""
+    return _inflate(data, zlib.MAX_WBITS, "zlib", limit)
+
+
+def inflate_raw(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
+    """Decompress raw deflate (no header) that fills ``data`` exactly, at most ``limit`` bytes out.
+
+    Raw deflate has no header to recognise it by; asking that the stream end exactly where the
+    data ends rejects most random input that happens to inflate.
+    """
+    return _inflate(data, -zlib.MAX_WBITS, "deflate", limit, whole=True)
+
+
+def unbrotli(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
+    """Decompress brotli, at most ``limit`` bytes out."""
+    decompressor = brotli.Decompressor()
+    try:
+        out = decompressor.process(data, output_buffer_limit=limit + 1)
+    except brotli.error as exc:
+        raise ValueError(f"not brotli: {exc}") from None
+    if len(out) > limit:
+        raise DecompressionBomb(f"brotli expands beyond {limit} bytes")
+    if not decompressor.is_finished():
+        raise ValueError("not brotli: stream is truncated")
+    return out
+
+
+def unzstd(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
+    """Decompress a zstd frame, at most ``limit`` bytes out."""
+    try:
+        reader = zstandard.ZstdDecompressor().stream_reader(data)
+        out = reader.read(limit + 1)
+    except zstandard.ZstdError as exc:
+        raise ValueError(f"not zstd: {exc}") from None
+    if len(out) > limit:
+        raise DecompressionBomb(f"zstd expands beyond {limit} bytes")
+    return out
+
+
+def _lz_decode(decompress: Callable[[str], str | None]) -> Callable[[bytes], bytes]:
+    def decode(data: bytes) -> bytes:
+        try:
+            text = decompress(data.strip().decode("ascii"))
+        except (UnicodeDecodeError, IndexError):
+            text = None
+        if not text:
+            raise ValueError("not lz-string")
+        return _bytes(text)
+
+    return decode
+
+
+# --- hashes ----------------------------------------------------------------------------------
+
+#: Hash functions searched for, by the name used in ``matched_form``.
+HASHES: tuple[str, ...] = (
+    "md5", "sha1", "sha224", "sha256", "sha384", "sha512",
+    "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s",
+)  # fmt: skip
+
+
+def _hasher(name: str) -> Callable[[bytes], bytes]:
+    def digest(data: bytes) -> bytes:
+        return hashlib.new(name, data).hexdigest().encode()
+
+    digest.__name__ = name
+    return digest
+
+
+def _registry(transforms: Iterable[Transform]) -> dict[str, Transform]:
+    return {t.name: t for t in transforms}
+
+
+TRANSFORMS: dict[str, Transform] = _registry(
+    [
+        Transform("quote", "percent", "encoding", lambda d: _bytes(quote(d, safe="")), unquote_bytes),
+        Transform("quote_plus", "percent", "encoding", lambda d: _bytes(quote_plus(d, safe="")),
+                  _unquote_plus),
+        Transform("quote_uri", "percent", "encoding", lambda d: _bytes(quote(d, safe=_URI_SAFE)),
+                  unquote_bytes),
+        Transform("quote_lower", "percent", "encoding", _quote_lower, unquote_bytes),
+        Transform("quote_all", "percent", "encoding", _quote_all, unquote_bytes),
+        Transform("quote_twice", "percent", "encoding",
+                  lambda d: _bytes(quote(quote(d, safe=""), safe="")),
+                  lambda d: unquote_bytes(unquote_bytes(d))),
+        Transform("base64", "base64", "encoding", base64.b64encode, b64decode_loose),
+        Transform("base64_nopad", "base64", "encoding", lambda d: base64.b64encode(d).rstrip(b"="),
+                  b64decode_loose),
+        Transform("base64url", "base64", "encoding", base64.urlsafe_b64encode, b64decode_loose),
+        Transform("base64url_nopad", "base64", "encoding",
+                  lambda d: base64.urlsafe_b64encode(d).rstrip(b"="), b64decode_loose),
+        Transform("base64_mime", "base64", "encoding", _b64_mime, b64decode_loose),
+        Transform("base32", "base32", "encoding", base64.b32encode, _b32decode),
+        Transform("hex", "hex", "encoding", lambda d: d.hex().encode(), _hexdecode),
+        Transform("hex_upper", "hex", "encoding", lambda d: d.hex().upper().encode(), _hexdecode),
+        Transform("html", "html", "encoding", lambda d: _bytes(html.escape(_text(d))), _html_decode),
+        Transform("html_numeric", "html", "encoding", _html_numeric, _html_decode),
+        Transform("json_escape", "json_escape", "encoding", _json_escape, json_unescape),
+        Transform("punycode", "punycode", "fold", _punycode),
+        Transform("lower", "lower", "fold", lambda d: _bytes(_text(d).lower())),
+        Transform("upper", "upper", "fold", lambda d: _bytes(_text(d).upper())),
+        Transform("gzip", "gzip", "compression", lambda d: zlib_gzip(d), gunzip),
+        Transform("zlib", "zlib", "compression", zlib.compress, unzlib),
+        Transform("deflate", "deflate", "compression", lambda d: _deflate_raw(d), inflate_raw),
+        Transform("brotli", "brotli", "compression", brotli.compress, unbrotli),
+        Transform("zstd", "zstd", "compression", lambda d: zstandard.ZstdCompressor().compress(d),
+                  unzstd),
+        Transform("lzstring_base64", "lzstring", "compression",
+                  lambda d: lzstring.compress_to_base64(_text(d)).encode(),
+                  _lz_decode(lzstring.decompress_from_base64)),
+        Transform("lzstring_uri", "lzstring", "compression",
+                  lambda d: lzstring.compress_to_uri_component(_text(d)).encode(),
+                  _lz_decode(lzstring.decompress_from_uri_component)),
+        *(Transform(name, name, "hash", _hasher(name)) for name in HASHES),
+    ]
+)  # fmt: skip
+
+
+def zlib_gzip(data: bytes) -> bytes:
+    """gzip with a zero timestamp, so that the output is reproducible."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+def _deflate_raw(data: bytes) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+def apply_chain(chain: Sequence[str], data: bytes) -> bytes:
+    """Apply the named transforms in order (the first name is applied first).
+
+    >>> apply_chain(["base64", "quote"], b"\\xff\\xfe")
+    b'%2F%2F4%3D'
+    """
+    for name in chain:
+        data = TRANSFORMS[name].encode(data)
+    return data

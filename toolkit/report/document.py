@@ -1,0 +1,842 @@
+"""The content of a report, independent of its format: sections of paragraphs, facts, tables, figures.
+
+:func:`build_report` turns the toolkit's tables into a :class:`Report`; :mod:`toolkit.report.html`
+and :mod:`toolkit.report.markdown` only render it. Every cell is kept as plain text here, exactly
+as captured (after masking, when asked); escaping is the renderer's job and is applied to every
+string, ours included, so no path from a capture to the page skips it.
+
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> from toolkit.schema import TABLES
+>>> leaks = TABLES["leaks"].frame({"needle_kind": ["url"], "needle": ["https://a.example/<b>"],
+...     "host": ["t.example"], "kind": ["leak"], "severity": ["full_url"]})
+>>> report = build_report({"leaks": leaks}, figures=False)
+>>> [s.anchor for s in report.sections][:3]
+['summary', 'leaks', 'endpoints']
+>>> cell_text([("Cookie", "a=1"), ("X", "2")])
+'Cookie: a=1; X: 2'
+>>> visible("a\\x00b\\u202ec")
+'a\\\\x00b\\\\u202ec'
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import shlex
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from toolkit import plots
+from toolkit.report.figures import Draw, render_png
+from toolkit.report.masking import Masker
+
+__all__ = [
+    "Block",
+    "Facts",
+    "FigureBlock",
+    "Paragraph",
+    "Report",
+    "Section",
+    "TableBlock",
+    "build_report",
+    "cell_text",
+    "truncate",
+    "visible",
+]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Prose written by the toolkit (never captured text)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Name/value pairs; the values may be captured text."""
+
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    """A table: the first rows of an exported table, each cell plain text or ``None``."""
+
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str | None, ...], ...]
+    total_rows: int
+    """Rows in the full table (more than ``len(rows)`` when the report shows only the first)."""
+    source: str | None = None
+    """Name of the exported table holding every row and the full values."""
+    captured: frozenset[str] = frozenset()
+    """Columns holding captured values (shown as code)."""
+    max_chars: int | None = None
+    """Characters shown per cell, when this table needs more (or fewer) than the report's default."""
+
+
+@dataclass(frozen=True)
+class FigureBlock:
+    """A figure rendered to PNG."""
+
+    name: str
+    caption: str
+    """Shown under the figure; may quote captured values (rendered as text)."""
+    png: bytes
+    alt: str
+    """Alternative text, written by the toolkit only: it becomes an attribute, so never captured text."""
+
+
+Block = Paragraph | Facts | TableBlock | FigureBlock
+
+
+@dataclass(frozen=True)
+class Section:
+    anchor: str
+    """Fixed identifier for links inside the report (never derived from captured data)."""
+    title: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report ready to render."""
+
+    title: str
+    generated: str
+    sections: tuple[Section, ...]
+    max_chars: int
+    """Cells longer than this are cut when rendered; the exported tables keep the full value."""
+    masked: bool
+    tables: dict[str, pd.DataFrame] = field(repr=False)
+    """The tables as the report shows them (masked when ``masked``), for export."""
+
+
+_BIDI_AND_INVISIBLE = {0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF,
+                       *range(0x202A, 0x202F), *range(0x2066, 0x206A)}  # fmt: skip
+
+
+def visible(text: str) -> str:
+    """``text`` with control, bidirectional and invisible characters written as escapes.
+
+    A captured value cannot then reorder the text around it (U+202E) or hide inside a cell.
+    Tabs and line breaks are kept.
+    """
+    out = []
+    for char in text:
+        code = ord(char)
+        if (code < 0x20 and char not in "\t\n\r") or 0x7F <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        elif code in _BIDI_AND_INVISIBLE or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def truncate(text: str, max_chars: int) -> tuple[str, int]:
+    """``text`` cut to ``max_chars`` characters, and how many were cut.
+
+    >>> truncate("abcdef", 4)
+    ('abcd', 2)
+    """
+    if len(text) <= max_chars:
+        return text, 0
+    return text[:max_chars], len(text) - max_chars
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and np.isnan(value)
+
+
+def cell_text(value: Any) -> str | None:
+    """One cell as text: header pairs as ``name: value``, lists joined, bytes as UTF-8 or base64."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if _missing(value):
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        stamp = pd.Timestamp(value)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC")
+        return stamp.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + (" UTC" if stamp.tzinfo is not None else "")
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return "base64:" + base64.b64encode(bytes(value)).decode()
+    if isinstance(value, list | tuple):
+        if all(isinstance(v, list | tuple) and len(v) == 2 for v in value):
+            return "; ".join(f"{cell_text(k) or ''}: {cell_text(v) or ''}" for k, v in value)
+        return ", ".join(cell_text(v) or "" for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, pd.DataFrame):
+        return f"(table of {len(value)} rows)"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _table(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str],
+    caption: str,
+    *,
+    source: str | None,
+    max_rows: int,
+    captured: Iterable[str] = (),
+) -> TableBlock:
+    present = {name: header for name, header in columns.items() if name in frame.columns}
+    shown = frame.head(max_rows)
+    rows = (
+        tuple(
+            tuple(cell_text(value) for value in values)
+            for values in zip(*(shown[name].tolist() for name in present), strict=True)
+        )
+        if present
+        else ()
+    )
+    captured_headers = frozenset(present[name] for name in captured if name in present)
+    return TableBlock(caption, tuple(present.values()), rows, len(frame), source, captured_headers)
+
+
+def _generic_table(frame: pd.DataFrame, caption: str, *, source: str, max_rows: int) -> TableBlock:
+    columns = {str(name): str(name) for name in frame.columns}
+    return _table(frame, columns, caption, source=source, max_rows=max_rows, captured=columns)
+
+
+def _text(frame: pd.DataFrame, *names: str) -> pd.Series:
+    out = pd.Series([pd.NA] * len(frame), index=frame.index, dtype="string")
+    for name in names:
+        if name in frame.columns:
+            out = out.fillna(frame[name].astype("string"))
+    return out
+
+
+def _sessions(frame: pd.DataFrame) -> pd.Series:
+    return _text(frame, "session", "capture").fillna("(capture)")
+
+
+def _software_versions() -> tuple[tuple[str, str], ...]:
+    items = [("python", platform.python_version())]
+    for package in ("toolkit", "pandas", "numpy", "matplotlib", "pyarrow"):
+        try:
+            items.append((package, version(package)))
+        except PackageNotFoundError:
+            items.append((package, "not installed"))
+    return tuple(items)
+
+
+def _reference_data() -> dict[str, Any]:
+    """The bundled reference data's manifest: version, date and each file's sha256."""
+    try:
+        from toolkit.endpoints.atlas import manifest
+    except ImportError:  # pragma: no cover - the endpoints package is part of the toolkit
+        return {}
+    data = manifest()
+    out: dict[str, Any] = {
+        "endpoint data version": data.get("version"),
+        "endpoint data date": data.get("date"),
+    }
+    for name, info in sorted(data.get("files", {}).items()):
+        out[f"{name} sha256"] = info.get("sha256")
+    return out
+
+
+def _file_record(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Provenance of a file given by path (a capture or a key log): size, sha256 and format."""
+    from toolkit.errors import CaptureError
+    from toolkit.io.sniff import sniff
+
+    record: dict[str, Any] = {"path": os.fspath(path)}
+    try:
+        with open(path, "rb") as handle:
+            record["sha256"] = hashlib.file_digest(handle, "sha256").hexdigest()
+        record["size"] = os.path.getsize(path)
+    except OSError as exc:
+        record["sha256"] = f"unreadable: {exc.strerror or exc}"
+        return record
+    try:
+        sniffed = sniff(path)
+        record["format"], record["compression"] = sniffed.format, sniffed.compression
+    except CaptureError:
+        record["format"] = "unknown"
+    return record
+
+
+def _provenance_rows(provenance: Sequence[Any]) -> pd.DataFrame:
+    records = []
+    for item in provenance:
+        if isinstance(item, str | os.PathLike):
+            records.append(_file_record(item))
+            continue
+        record = (
+            dataclasses.asdict(item)
+            if dataclasses.is_dataclass(item) and not isinstance(item, type)
+            else dict(item)
+        )
+        records.append(record)
+    return pd.DataFrame.from_records(records) if records else pd.DataFrame()
+
+
+def _command_text(command: str | Sequence[str] | None) -> str:
+    if command is None:
+        return "not recorded"
+    if isinstance(command, str):
+        return command
+    return shlex.join(command)
+
+
+_SEVERITY_ORDER = ["full_url", "identifier", "path", "search_term", "domain"]
+
+
+def _sorted_leaks(leaks: pd.DataFrame) -> pd.DataFrame:
+    """Leaks before Referers, then by severity, then in time."""
+    worst = len(_SEVERITY_ORDER)
+    rank = [
+        _SEVERITY_ORDER.index(s) if s in _SEVERITY_ORDER else worst
+        for s in leaks["severity"].astype("string").fillna("").tolist()
+    ]
+    referer = (leaks["kind"].astype("string").fillna("") == "referer").to_numpy()
+    order = pd.DataFrame({"referer": referer, "rank": rank, "ts": leaks["ts"]}, index=leaks.index)
+    return leaks.loc[order.sort_values(["referer", "rank", "ts"], kind="stable").index]
+
+
+def _joined(frame: pd.DataFrame, first: str, second: str, separator: str) -> list[str | None]:
+    out: list[str | None] = []
+    for a, b in zip(frame[first].tolist(), frame[second].tolist(), strict=True):
+        parts = [cell_text(v) for v in (a, b)]
+        kept = [p for p in parts if p]
+        out.append(separator.join(kept) if kept else None)
+    return out
+
+
+class _Builder:
+    def __init__(self, tables: Mapping[str, pd.DataFrame], figures: bool, max_rows: int) -> None:
+        self.tables = tables
+        self.figures = figures
+        self.max_rows = max_rows
+        self.mask: Callable[[str], str] | None = None
+
+    def table(self, name: str) -> pd.DataFrame:
+        frame = self.tables.get(name)
+        if frame is None:
+            from toolkit.schema import TABLES
+
+            return TABLES[name].empty() if name in TABLES else pd.DataFrame()
+        return frame
+
+    def figure(
+        self,
+        name: str,
+        caption: str,
+        draw: Draw,
+        size: tuple[float, float] = (8.0, 4.0),
+        alt: str | None = None,
+    ) -> list[Block]:
+        if not self.figures:
+            return []
+        return [FigureBlock(name, caption, render_png(draw, size=size), alt or caption)]
+
+    def summary(self, masked: bool) -> Section:
+        requests, leaks, flows = self.table("requests"), self.table("leaks"), self.table("flows")
+        identifiers, claims, problems = (
+            self.table("identifiers"),
+            self.table("claims"),
+            self.table("problems"),
+        )
+        sessions = sorted(set(_sessions(requests)) | set(_sessions(leaks)) | set(_sessions(flows)))
+        items: list[tuple[str, str]] = [
+            ("sessions", ", ".join(sessions) or "none"),
+            ("requests", str(len(requests))),
+            ("connections (flows)", str(len(flows))),
+        ]
+        if not leaks.empty:
+            kinds = leaks["kind"].astype("string").fillna("leak").value_counts()
+            items.append(("leaks", ", ".join(f"{n} {k}" for k, n in kinds.items())))
+            destinations = _text(leaks[leaks["kind"].astype("string") != "referer"], "organisation", "host")
+            items.append(("receivers of leaks", ", ".join(sorted(set(destinations.dropna()))) or "none"))
+        else:
+            items.append(("leaks", "0"))
+        items.append(("identifiers", str(len(identifiers))))
+        if not claims.empty and "verdict" in claims.columns:
+            verdicts = claims["verdict"].astype("string").fillna("none").value_counts()
+            items.append(("claims", ", ".join(f"{n} {v}" for v, n in verdicts.items())))
+        items.append(("problems in the captures", str(len(problems))))
+        blocks: list[Block] = [Facts(tuple(items))]
+        if masked:
+            blocks.append(
+                Paragraph(
+                    "Identifiers are masked for publication: each identifier the analysis found (the "
+                    "identifiers table, identifier leaks and values given to mask) is replaced by the same "
+                    "label everywhere it appears, and its upper/lower case, percent-encoded, base64 and "
+                    "MD5/SHA forms by the label with the form. Other values are shown as captured. The "
+                    "exported tables are masked the same way."
+                )
+            )
+        return Section("summary", "Summary", tuple(blocks))
+
+    def claims(self) -> Section | None:
+        claims = self.table("claims")
+        if claims.empty:
+            return None
+        wanted = {
+            "claim": "claim",
+            "quote": "quote",
+            "quote_kind": "quote is",
+            "source": "source",
+            "verdict": "verdict",
+            "reason": "reason",
+            "evidence": "evidence",
+        }
+        if not set(wanted) & set(claims.columns):
+            block = _generic_table(claims, "Claims", source="claims", max_rows=self.max_rows)
+        else:
+            marks = {
+                "contradicted": "✗ contradicted",
+                "supported": "✓ supported",
+                "inconclusive": "? inconclusive",
+            }
+            verdicts = claims["verdict"].astype("string") if "verdict" in claims.columns else None
+            if verdicts is not None:  # a mark, so the verdict reads in black and white too
+                claims = claims.assign(
+                    verdict=[marks.get(v, v) if isinstance(v, str) else v for v in verdicts]
+                )
+            block = _table(
+                claims,
+                wanted,
+                "Claims and their verdicts",
+                source="claims",
+                max_rows=self.max_rows,
+                captured=("evidence",),
+            )
+        # Quotes and reasons are the point of this table: show them (nearly) whole.
+        return Section("claims", "Claims and verdicts", (dataclasses.replace(block, max_chars=800),))
+
+    def leaks(self) -> Section:
+        leaks = self.table("leaks")
+        if leaks.empty:
+            return Section("leaks", "Leaks", (Paragraph("No leak was found."),))
+        blocks: list[Block] = []
+        destinations = _text(leaks, "organisation", "host").nunique()
+        sessions = _sessions(leaks).nunique()
+        blocks += self.figure(
+            "leak-matrix",
+            "What leaked to whom: sessions against destination organisations.",
+            lambda ax: plots.leak_matrix(leaks, ax=ax),
+            size=(min(3.5 + 1.5 * destinations, 18.0), min(2.5 + 0.7 * sessions, 12.0)),
+        )
+        destination = _text(leaks, "organisation", "host").fillna("(unknown)")
+        grouped = (
+            pd.DataFrame(
+                {
+                    "destination": destination,
+                    "role": _text(leaks, "role").fillna("unknown"),
+                    "kind": _text(leaks, "kind").fillna("leak"),
+                    "needle_kind": _text(leaks, "needle_kind").fillna(""),
+                    "session": _sessions(leaks),
+                }
+            )
+            .groupby(["destination", "role", "kind"], sort=False)
+            .agg(
+                leaks=("needle_kind", "size"),
+                what=("needle_kind", lambda s: ", ".join(f"{k} ×{n}" for k, n in s.value_counts().items())),
+                sessions=("session", lambda s: ", ".join(dict.fromkeys(s))),
+            )
+            .reset_index()
+            .sort_values("leaks", ascending=False, kind="stable")
+        )
+        blocks.append(
+            _table(
+                grouped,
+                {
+                    "destination": "destination",
+                    "role": "role",
+                    "kind": "kind",
+                    "leaks": "leaks",
+                    "what": "what",
+                    "sessions": "sessions",
+                },
+                "Leaks per destination",
+                source=None,
+                max_rows=self.max_rows,
+                captured=("destination",),
+            )
+        )
+        ordered = _sorted_leaks(leaks)
+        chains = ordered[ordered["kind"].astype("string").fillna("leak") != "referer"]
+        chains = chains.assign(_depth=chains["chain"].astype("string").fillna("").str.count(">"))
+        chains = chains.assign(
+            _shape=chains["chain"].astype("string").fillna("").str.replace(r"\[\d+\]", "[]", regex=True)
+        )
+        chains = (
+            chains.drop_duplicates(subset=["host", "location", "_shape"])
+            .sort_values("_depth", ascending=False, kind="stable")
+            .head(3)
+        )
+        for k, (_index, row) in enumerate(chains.iterrows()):
+            steps = len(plots.chain_steps(row))
+            blocks += self.figure(
+                f"encoding-chain-{k + 1}",
+                f"Decoding chain of one leak (evidence {row.get('evidence')}).",
+                partial(plots.encoding_chain, row),
+                size=(6.0, 0.7 * steps + 0.9),
+                alt=f"Decoding chain of leak {k + 1}: {steps} steps from the request to the value found.",
+            )
+        ordered = ordered.assign(
+            session_label=_sessions(ordered),
+            destination=_joined(ordered, "host", "organisation", " — "),
+            what=[
+                f"{k or 'needle'} (referer)" if kind == "referer" else (k or "needle")
+                for k, kind in zip(
+                    ordered["needle_kind"].astype("string").fillna("").tolist(),
+                    ordered["kind"].astype("string").fillna("").tolist(),
+                    strict=True,
+                )
+            ],
+            found=_joined(ordered, "location", "chain", " > "),
+        )
+        blocks.append(
+            _table(
+                ordered,
+                {
+                    "session_label": "session",
+                    "ts": "time",
+                    "destination": "destination — organisation",
+                    "role": "role",
+                    "what": "what",
+                    "needle": "value",
+                    "matched_form": "matched as",
+                    "found": "where > decoding chain",
+                    "severity": "severity",
+                    "evidence": "evidence",
+                },
+                "Every leak: leaks first, then Referers, worst first",
+                source="leaks",
+                max_rows=self.max_rows,
+                captured=("destination", "needle", "matched_form", "found", "evidence"),
+            )
+        )
+        return Section("leaks", "Leaks", tuple(blocks))
+
+    def endpoints(self) -> Section:
+        endpoints, requests = self.table("endpoints"), self.table("requests")
+        blocks: list[Block] = []
+        if endpoints.empty:
+            if requests.empty:
+                return Section("endpoints", "Endpoints", (Paragraph("No endpoint was contacted."),))
+            hosts = requests["host"].astype("string").fillna("(none)").value_counts().rename_axis("host")
+            blocks.append(
+                Paragraph("No endpoints table was given: hosts are listed without owners or roles.")
+            )
+            blocks.append(
+                _table(
+                    hosts.reset_index(name="requests"),
+                    {"host": "host", "requests": "requests"},
+                    "Hosts contacted",
+                    source="requests",
+                    max_rows=self.max_rows,
+                    captured=("host",),
+                )
+            )
+            return Section("endpoints", "Endpoints", tuple(blocks))
+        has_bytes = endpoints[["bytes_up", "bytes_down"]].astype("Float64").fillna(0).to_numpy().sum() > 0
+        if has_bytes:
+            blocks += self.figure(
+                "bytes",
+                "Bytes per organisation and role.",
+                lambda ax: plots.bytes_by_organisation(endpoints, ax=ax),
+                size=(8.0, 1.6 + 0.4 * min(len(endpoints), 20)),
+            )
+        blocks.append(
+            _table(
+                endpoints,
+                {
+                    "host": "host",
+                    "registrable_domain": "domain",
+                    "organisation": "organisation",
+                    "parent": "parent",
+                    "country": "country",
+                    "role": "role",
+                    "categories": "categories",
+                    "source": "source",
+                    "requests": "requests",
+                    "flows": "flows",
+                    "bytes_up": "bytes sent",
+                    "bytes_down": "bytes received",
+                },
+                "Endpoints: who runs each host",
+                source="endpoints",
+                max_rows=self.max_rows,
+                captured=("host", "registrable_domain"),
+            )
+        )
+        return Section("endpoints", "Endpoints", tuple(blocks))
+
+    def timeline(self) -> Section | None:
+        requests = self.table("requests")
+        if requests.empty or not self.figures:
+            return None
+        leaks, endpoints = self.table("leaks"), self.table("endpoints")
+        sessions = _sessions(requests)
+        leak_sessions = _sessions(leaks)
+        blocks: list[Block] = []
+        names = list(dict.fromkeys(sessions))
+        for k, name in enumerate(names[:4]):
+            chosen = requests[(sessions == name).to_numpy()]
+            chosen_leaks = leaks[(leak_sessions == name).to_numpy()]
+            lanes = min(chosen["host"].astype("string").nunique(), 31)
+            blocks += self.figure(
+                f"timeline-{k + 1}",
+                f"Requests per organisation over time, session {name}.",
+                partial(
+                    plots.request_timeline,
+                    chosen,
+                    endpoints=endpoints if not endpoints.empty else None,
+                    leaks=chosen_leaks,
+                    title=f"Requests over time: {plots.plain_label(name, 30)}",
+                ),
+                size=(8.5, 1.2 + 0.4 * lanes),
+                alt=f"Timeline of requests per organisation, session {k + 1}.",
+            )
+        if len(names) > 4:
+            blocks.append(Paragraph(f"Timelines of the first 4 of {len(names)} sessions are shown."))
+        return Section("timeline", "Timeline", tuple(blocks))
+
+    def decryption(self) -> Section:
+        flows, requests = self.table("flows"), self.table("requests")
+        blocks: list[Block] = []
+        if flows.empty:
+            if requests.empty:
+                text = "The captures hold no connections and no requests."
+            else:
+                text = (
+                    f"The captures are HTTP-level ({len(requests)} requests, e.g. HAR): the client or proxy "
+                    "recorded the contents, so nothing needed decrypting."
+                )
+            return Section("decryption", "Decryption coverage", (Paragraph(text),))
+        encrypted = flows[
+            flows["protocol"].astype("string").isin(["tls", "quic", "http"]).fillna(False).to_numpy()
+        ]
+        by: Literal["app", "host"] = "app" if encrypted["app"].notna().any() else "host"
+        blocks += self.figure(
+            "decryption",
+            f"Share of connections the toolkit could read, per {by}.",
+            lambda ax: plots.decryption_coverage(flows, by=by, ax=ax),
+            size=(
+                8.0,
+                1.6 + 0.4 * min(encrypted["app" if by == "app" else "hostname"].nunique(dropna=False), 40),
+            ),
+        )
+        protocol = encrypted["protocol"].astype("string").fillna("")
+        decrypted = encrypted["decrypted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        summary = pd.DataFrame(
+            {
+                "host": _text(encrypted, "hostname", "server_ip").fillna("(unknown)"),
+                "app": _text(encrypted, "app").fillna(""),
+                "protocol": protocol,
+                "decrypted": decrypted,
+                "reason": _text(encrypted, "not_decrypted_reason").fillna(""),
+            }
+        )
+        table = (
+            summary.groupby(["host", "app", "protocol"], sort=False)
+            .agg(
+                flows=("decrypted", "size"),
+                decrypted=("decrypted", "sum"),
+                reasons=("reason", lambda s: ", ".join(sorted({r for r in s if r}))),
+            )
+            .reset_index()
+        )
+        blocks.append(
+            _table(
+                table,
+                {
+                    "host": "host",
+                    "app": "app",
+                    "protocol": "protocol",
+                    "flows": "flows",
+                    "decrypted": "decrypted",
+                    "reasons": "why not",
+                },
+                "Connections per host",
+                source="flows",
+                max_rows=self.max_rows,
+                captured=("host", "app"),
+            )
+        )
+        return Section("decryption", "Decryption coverage", tuple(blocks))
+
+    def identifiers(self) -> Section:
+        identifiers = self.table("identifiers")
+        if identifiers.empty:
+            return Section("identifiers", "Identifiers", (Paragraph("No identifier table was given."),))
+        blocks: list[Block] = []
+        blocks += self.figure(
+            "identifiers",
+            "Identifiers across sessions.",
+            lambda ax: plots.identifier_persistence(identifiers, ax=ax),
+            size=(8.0, 1.4 + 0.35 * min(len(identifiers), 40)),
+        )
+        blocks.append(
+            _table(
+                identifiers,
+                {
+                    "value": "value",
+                    "kind": "kind",
+                    "keys": "sent as",
+                    "hosts": "hosts",
+                    "sessions": "sessions",
+                    "first_seen": "first seen",
+                    "last_seen": "last seen",
+                    "persistence": "persistence",
+                    "matches_known": "known as",
+                    "linkable": "links sessions",
+                },
+                "Identifiers",
+                source="identifiers",
+                max_rows=self.max_rows,
+                captured=("value", "keys", "hosts"),
+            )
+        )
+        return Section("identifiers", "Identifiers", tuple(blocks))
+
+    def problems(self) -> Section:
+        problems = self.table("problems")
+        if problems.empty:
+            return Section("problems", "Problems in the captures", (Paragraph("Every record was read."),))
+        block = _table(
+            problems,
+            {
+                "capture": "capture",
+                "record": "record",
+                "kind": "kind",
+                "severity": "severity",
+                "message": "message",
+            },
+            "Records skipped or read in part",
+            source="problems",
+            max_rows=self.max_rows,
+            captured=("capture", "record", "message"),
+        )
+        return Section("problems", "Problems in the captures", (block,))
+
+
+def build_report(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    provenance: Sequence[Any] = (),
+    command: str | Sequence[str] | None = None,
+    reference_data: Mapping[str, Any] | None = None,
+    mask_identifiers: bool = False,
+    mask_values: Iterable[str] = (),
+    title: str = "What the captures show",
+    generated: datetime | None = None,
+    figures: bool = True,
+    max_rows: int = 200,
+    max_chars: int = 160,
+    exports: Sequence[str] = (),
+) -> Report:
+    """The report of ``tables`` (any of requests, flows, dns, tls, problems, endpoints, leaks,
+    identifiers, claims; missing ones are treated as empty).
+
+    Args:
+        provenance: one :class:`toolkit.capture.Provenance` (or a mapping) per capture, or plain
+            paths (captures, key logs), which are hashed here.
+        command: the exact command that made the report (a string or its argv).
+        reference_data: versions of the reference data used; by default the bundled manifest.
+        mask_identifiers: replace identifier values everywhere (see :class:`Masker`).
+        mask_values: further values to mask (with or without ``mask_identifiers``).
+        max_rows: rows shown per table; every row is in the exported table.
+        max_chars: characters shown per cell; the exported table keeps the full value.
+        exports: names of the exported files, listed in the report.
+    """
+    masker = (
+        Masker.from_tables(tables, mask_values) if mask_identifiers else Masker.from_tables({}, mask_values)
+    )
+    shown = masker.frames(tables) if masker else dict(tables)
+    builder = _Builder(shown, figures, max_rows)
+    stamp = (generated or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    sections = [builder.summary(bool(masker))]
+    for section in (
+        builder.claims(),
+        builder.leaks(),
+        builder.endpoints(),
+        builder.timeline(),
+        builder.decryption(),
+        builder.identifiers(),
+        builder.problems(),
+    ):
+        if section is not None:
+            sections.append(section)
+    sections.append(_provenance_section(provenance, command, reference_data, stamp, exports, max_rows))
+    return Report(title, stamp, tuple(sections), max_chars, bool(masker), shown)
+
+
+def _provenance_section(
+    provenance: Sequence[Any],
+    command: str | Sequence[str] | None,
+    reference_data: Mapping[str, Any] | None,
+    stamp: str,
+    exports: Sequence[str],
+    max_rows: int,
+) -> Section:
+    blocks: list[Block] = [Facts((("command", _command_text(command)), ("generated", stamp)))]
+    captures = _provenance_rows(provenance)
+    if not captures.empty:
+        columns = {
+            "capture_id": "capture",
+            "path": "path",
+            "format": "format",
+            "compression": "compression",
+            "tool": "written by",
+            "size": "bytes",
+            "sha256": "sha256",
+            "toolkit_version": "read by toolkit",
+        }
+        if "path" in captures.columns and "capture_id" not in captures.columns:
+            captures["capture_id"] = captures["path"].map(
+                lambda p: str(p).replace("\\", "/").rsplit("/", 1)[-1]
+            )
+        blocks.append(
+            _table(
+                captures,
+                columns,
+                "Captures",
+                source=None,
+                max_rows=max_rows,
+                captured=("capture_id", "path", "tool"),
+            )
+        )
+    else:
+        blocks.append(Paragraph("No capture provenance was given."))
+    reference = dict(reference_data) if reference_data is not None else _reference_data()
+    if reference:
+        blocks.append(Paragraph("Reference data:"))
+        blocks.append(Facts(tuple((str(k), cell_text(v) or "") for k, v in reference.items())))
+    blocks.append(Paragraph("Software:"))
+    blocks.append(Facts(_software_versions()))
+    if exports:
+        blocks.append(Paragraph("Exported tables (every row, full values):"))
+        files: dict[str, list[str]] = {}
+        for name in exports:
+            stem = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            files.setdefault(stem, []).append(name)
+        blocks.append(Facts(tuple((stem, ", ".join(names)) for stem, names in files.items())))
+    return Section("provenance", "Provenance", tuple(blocks))
