@@ -28,6 +28,7 @@ from toolkit.errors import CaptureError, MalformedCaptureError, UnsupportedForma
 from toolkit.io.har import read_har
 from toolkit.io.keylog import KeyLog
 from toolkit.io.pcap import read_pcap
+from toolkit.io.progress import ReadProgress
 from toolkit.io.sniff import sniff
 from toolkit.problems import ProblemLog
 from toolkit.schema import TABLES
@@ -134,6 +135,7 @@ def load(
     strict: bool = False,
     classify: bool = True,
     context: Context | None = None,
+    progress: bool | None = None,
 ) -> Capture:
     """Read a capture file into tables, detecting its format from its content.
 
@@ -146,6 +148,7 @@ def load(
         classify: add the ``endpoints`` table and fill the endpoint columns (registrable domain,
             organisation, role) of ``requests``, ``flows`` and ``dns``.
         context: the context of the roles (sites visited, vendor under study); inferred if None.
+        progress: show reading progress on stderr; ``None`` shows it for large files on a terminal.
 
     Raises:
         CaptureError: the file cannot be read at all (or, with ``strict``, has a damaged record).
@@ -159,7 +162,7 @@ def load(
     keys, keylogs = _key_log(path, keylog, problems) if sniffed.format != "har" else (None, ())
     with ThreadPoolExecutor(1) as hashing:  # hashlib releases the GIL: hash while reading
         digest_future = hashing.submit(_size_and_sha256, path)
-        with _open(path, sniffed.compression) as raw:
+        with _open(path, sniffed.compression, progress) as raw:
             if sniffed.format == "har":
                 har = read_har(path, raw, problems)
                 tables = {"requests": har.requests}
@@ -228,18 +231,31 @@ def _classify(tables: dict[str, pd.DataFrame], context: Context | None) -> None:
     tables["endpoints"] = endpoints
 
 
-def _open(path: str, compression: str | None) -> IO[bytes]:
+#: Files from this size on show their reading progress on a terminal (``load(progress=None)``).
+PROGRESS_FROM_BYTES = 20_000_000
+
+
+def _open(path: str, compression: str | None, progress: bool | None) -> IO[bytes]:
+    raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 (closed by the caller's `with`)
+    size = os.fstat(raw.fileno()).st_size
+    if progress or (progress is None and size >= PROGRESS_FROM_BYTES):
+        raw = ReadProgress(raw, size, os.path.basename(path), enabled=progress)  # type: ignore[assignment]
     if compression == "gzip":
-        return _GzipErrors(path)  # type: ignore[return-value]
-    return open(path, "rb")
+        return _GzipErrors(path, raw)  # type: ignore[return-value]
+    return raw
 
 
 class _GzipErrors(gzip.GzipFile):
     """A gzip reader whose damage surfaces as :class:`CaptureError` naming the file."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path, "rb")
+    def __init__(self, path: str, raw: IO[bytes]) -> None:
+        super().__init__(fileobj=raw, mode="rb")
         self._path = path
+        self._raw = raw
+
+    def close(self) -> None:
+        super().close()
+        self._raw.close()
 
     def read(self, size: int | None = -1) -> bytes:
         try:
