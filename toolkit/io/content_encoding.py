@@ -63,11 +63,10 @@ def _gzip(body: bytes, max_size: int) -> bytes:
 
 
 def _deflate(body: bytes, max_size: int) -> bytes:
-    # RFC 9110 says zlib format; many servers send raw deflate. Try both.
-    try:
-        return _zlib(body, max_size, zlib.MAX_WBITS, "deflate")
-    except ContentDecodingError:
-        return _zlib(body, max_size, -zlib.MAX_WBITS, "deflate")
+    # RFC 9110 says zlib format; many servers send raw deflate. A zlib header (RFC 1950: method 8,
+    # header a multiple of 31) tells which.
+    zlib_header = len(body) >= 2 and body[0] & 0x0F == 8 and int.from_bytes(body[:2], "big") % 31 == 0
+    return _zlib(body, max_size, zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS, "deflate")
 
 
 def _brotli(body: bytes, max_size: int) -> bytes:
@@ -84,9 +83,8 @@ def _brotli(body: bytes, max_size: int) -> bytes:
 
 
 def _zstd(body: bytes, max_size: int) -> bytes:
-    reader = zstandard.ZstdDecompressor().decompressobj()
-    try:
-        out = reader.decompress(body)
+    try:  # a stream reader stops at the bound (a one-shot decompress would not)
+        out = zstandard.ZstdDecompressor().stream_reader(body).read(max_size + 1)
     except zstandard.ZstdError as exc:
         raise ContentDecodingError(f"zstd: {exc}") from None
     if len(out) > max_size:
