@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -179,3 +180,26 @@ def test_a_dying_worker_does_not_end_the_run() -> None:
     assert not outcomes[1].ok and "BrokenProcessPool" in str(outcomes[1].error)
     # the job beside it either finished before the crash or is reported with it, never lost
     assert outcomes[0].value == 4 or "BrokenProcessPool" in str(outcomes[0].error)
+
+
+def test_without_dask_the_local_modes_work_and_a_cluster_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # as if dask were not installed
+    assert [o.value for o in run_each(abs, [-2, 3], workers=1)] == [2, 3]
+    with pytest.raises(ImportError, match=r"pip install 'dask\[distributed\]'"):
+        run_each(abs, [-2, 3], client="tcp://127.0.0.1:8786")
+
+
+def test_two_captures_with_one_name_in_a_session_are_stored_apart(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(LAB / "normal.har", tmp_path / "a" / "session.har")
+    shutil.copy(LAB / "incognito_toggle_off.har", tmp_path / "b" / "session.har")
+    sessions = [Session("one", [tmp_path / "a" / "session.har", tmp_path / "b" / "session.har"])]
+    folder = tmp_path / "captures"
+    first = Study(sessions, workers=1).run(out=folder)
+    assert len(first.requests) == 18 + 14
+    parts = sorted(p.parent.name for p in (folder / "requests").rglob("*.parquet"))
+    assert parts == ["capture=session.har", "capture=session.har-2"]
+    _assert_same_study(first, Study(sessions, workers=1).run(out=folder))

@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--vendor", action="append", default=[], metavar="ORGANISATION",
                          help="maker of the app/browser under study: its hosts get the role `platform`")
     analyze.add_argument("--strict", action="store_true", help="fail on the first damaged record")
+    analyze.add_argument("--workers", type=int, metavar="N",
+                         help="a study's captures on N local processes (default: CPU count; 1: one at a time)")
+    analyze.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run a study's captures on a Dask cluster (tcp://host:8786); needs toolkit[scale]")
 
     demo = commands.add_parser("demo", help="run the whole pipeline on the bundled data and write the report")
     _output_options(demo, default_out=Path("out/demo"))
@@ -91,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return _analyze_study(DEMO_STUDY, args.out, fmt, strict=False, report=True, mask=args.mask)
     if args.capture.suffix.lower() == ".toml":
-        return _analyze_study(args.capture, args.out, fmt, args.strict, args.report, args.mask)
+        return _analyze_study(args.capture, args.out, fmt, args.strict, args.report, args.mask,
+                              workers=args.workers, scheduler=args.scheduler)
     return _analyze_capture(args, fmt)
 
 
@@ -125,14 +130,32 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     return 0
 
 
-def _analyze_study(manifest: Path, out: Path | None, fmt: ExportFormat, strict: bool, report: bool, mask: bool) -> int:
-    """`analyze study.toml`: every session's tables with a `session` column, claims.csv, identifiers.csv."""
+def _analyze_study(
+    manifest: Path,
+    out: Path | None,
+    fmt: ExportFormat,
+    strict: bool,
+    report: bool,
+    mask: bool,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> int:
+    """`analyze study.toml`: every session's tables with a `session` column, claims.csv, identifiers.csv.
+
+    With ``--out``, per-capture results are kept in ``out/captures/`` so that a rerun resumes.
+    """
     from toolkit.study import ManifestError, Study
 
     try:
-        study = Study.from_manifest(manifest, strict=strict).run()
+        study = Study.from_manifest(manifest, strict=strict)
+        study.run(workers=workers, client=scheduler, out=out / "captures" if out is not None else None)
     except (ManifestError, CaptureError) as exc:
         return _fail(exc)
+    except (ImportError, ValueError) as exc:  # no dask installed; --workers 0
+        return _fail(exc)
+    except OSError as exc:  # a scheduler that does not answer; an unwritable folder
+        return _fail(f"cannot run the study: {exc}")
     claims = study.evaluate()
     if out is not None:
         try:

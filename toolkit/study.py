@@ -7,6 +7,12 @@ capture of every :class:`Session`, classifies hosts (:mod:`toolkit.endpoints`), 
 ``session`` column. It is built in Python or from a TOML manifest that a reporter publishes beside
 the findings (see ``data/studies/xiaomi-2020.toml``).
 
+The per-capture work (:func:`analyse_capture`: load, decrypt, classify, find leaks) runs on local
+worker processes, or on a Dask cluster when given one (:meth:`Study.run`, :mod:`toolkit.parallel`),
+with the same tables as a serial run; a capture that fails becomes ``problems`` rows. With
+``out=``, per-capture results are kept as Parquet datasets (:class:`ResultStore`) and a study
+stopped half-way resumes where it was.
+
 >>> from toolkit.study import Session, Study
 >>> study = Study(
 ...     [Session("normal", ["data/lab/normal.har"], mode="normal"),
