@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.paths import CORPUS, LISTS
+
+# Property tests draw the same examples on every run (seeded from the test's name), so that CI on a
+# clean clone sees what the developer saw; `HYPOTHESIS_PROFILE=explore` draws new ones.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from toolkit.compression import DecompressionBomb
 from toolkit.leaks import lzstring
 from toolkit.leaks.transforms import (
     HASHES,
     TRANSFORMS,
-    DecompressionBomb,
     apply_chain,
     b64decode_loose,
     gunzip,

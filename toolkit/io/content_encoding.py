@@ -5,18 +5,17 @@
 b'hello'
 >>> decode_content(b"hello", "identity")
 b'hello'
->>> decode_content(b"not gzip", "gzip")
+>>> decode_content(b"not gzip", "gzip")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-toolkit.io.content_encoding.ContentDecodingError: gzip: not a gzip stream
+toolkit.io.content_encoding.ContentDecodingError: gzip: not gzip: Error -3 while decompressing data: ...
 """
 
 from __future__ import annotations
 
-import zlib
+from collections.abc import Callable
 
-import brotli
-import zstandard
+from toolkit.compression import DecompressionBomb, gunzip, inflate_raw, unbrotli, unzlib, unzstd
 
 __all__ = ["MAX_DECODED_SIZE", "ContentDecodingError", "decode_content"]
 
@@ -43,59 +42,31 @@ def decode_content(body: bytes, encodings: str, *, max_size: int = MAX_DECODED_S
     return body
 
 
-def _zlib(body: bytes, max_size: int, wbits: int, name: str) -> bytes:
-    decompressor = zlib.decompressobj(wbits)
-    try:
-        out = decompressor.decompress(body, max_size + 1)
-    except zlib.error as exc:
-        if name == "gzip" and not body.startswith(b"\x1f\x8b"):
-            raise ContentDecodingError("gzip: not a gzip stream") from None
-        raise ContentDecodingError(f"{name}: {exc}") from None
-    if len(out) > max_size:
-        raise ContentDecodingError(f"{name}: decodes to more than {max_size} bytes")
-    if not decompressor.eof:
-        raise ContentDecodingError(f"{name}: stream is truncated")
-    return out
+def _bounded(name: str, decompress: Callable[[bytes, int], bytes]) -> Callable[[bytes, int], bytes]:
+    """A decoder raising :class:`ContentDecodingError` (naming the coding) for damage and bombs."""
+
+    def decode(body: bytes, max_size: int) -> bytes:
+        try:
+            return decompress(body, max_size)
+        except DecompressionBomb:
+            raise ContentDecodingError(f"{name}: decodes to more than {max_size} bytes") from None
+        except ValueError as exc:
+            raise ContentDecodingError(f"{name}: {exc}") from None
+
+    return decode
 
 
-def _gzip(body: bytes, max_size: int) -> bytes:
-    return _zlib(body, max_size, 16 + zlib.MAX_WBITS, "gzip")
-
-
-def _deflate(body: bytes, max_size: int) -> bytes:
+def _zlib_or_raw(body: bytes, limit: int) -> bytes:
     # RFC 9110 says zlib format; many servers send raw deflate. A zlib header (RFC 1950: method 8,
     # header a multiple of 31) tells which.
     zlib_header = len(body) >= 2 and body[0] & 0x0F == 8 and int.from_bytes(body[:2], "big") % 31 == 0
-    return _zlib(body, max_size, zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS, "deflate")
-
-
-def _brotli(body: bytes, max_size: int) -> bytes:
-    decompressor = brotli.Decompressor()
-    try:
-        out = decompressor.process(body, output_buffer_limit=max_size + 1)
-    except brotli.error as exc:
-        raise ContentDecodingError(f"br: {exc}") from None
-    if len(out) > max_size:
-        raise ContentDecodingError(f"br: decodes to more than {max_size} bytes")
-    if not decompressor.is_finished():
-        raise ContentDecodingError("br: stream is truncated")
-    return out
-
-
-def _zstd(body: bytes, max_size: int) -> bytes:
-    try:  # a stream reader stops at the bound (a one-shot decompress would not)
-        out = zstandard.ZstdDecompressor().stream_reader(body).read(max_size + 1)
-    except zstandard.ZstdError as exc:
-        raise ContentDecodingError(f"zstd: {exc}") from None
-    if len(out) > max_size:
-        raise ContentDecodingError(f"zstd: decodes to more than {max_size} bytes")
-    return out
+    return unzlib(body, limit) if zlib_header else inflate_raw(body, limit)
 
 
 _DECODERS = {
-    "gzip": _gzip,
-    "x-gzip": _gzip,
-    "deflate": _deflate,
-    "br": _brotli,
-    "zstd": _zstd,
+    "gzip": _bounded("gzip", gunzip),
+    "x-gzip": _bounded("gzip", gunzip),
+    "deflate": _bounded("deflate", _zlib_or_raw),
+    "br": _bounded("br", unbrotli),
+    "zstd": _bounded("zstd", unzstd),
 }

@@ -27,7 +27,8 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from toolkit.leaks.transforms import b64decode_loose, gunzip
+from toolkit.compression import gunzip
+from toolkit.leaks.transforms import b64decode_loose
 
 __all__ = ["sensors_events", "sensors_label"]
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
+from toolkit.compression import DecompressionBomb
 from toolkit.leaks import transforms as tf
 
 __all__ = ["Limits", "Located", "unwrap_request"]
@@ -570,7 +571,7 @@ class _Unwrapper:
         }  # fmt: skip
         try:
             return decoders[name](data, self._remaining())
-        except tf.DecompressionBomb:
+        except DecompressionBomb:
             self.on_problem(
                 f"{name} blob of {len(data)} bytes expands beyond the {self.limits.max_decoded_bytes}"
                 " bytes allowed per request (decompression bomb?); branch skipped"
