@@ -15,6 +15,13 @@ Seconds are wall-clock (CPU seconds are reported beside them: the machine is sha
 is ``ru_maxrss`` after the job minus ``ru_maxrss`` after the imports, both in the job's process;
 the raw value is kept too. Medians go to the terminal and to ``bench/out/har.json``. The goal of
 issue 2 is ``toolkit.load / json.load`` of at most 2 in both time and peak memory.
+
+With ``--gb 1`` it measures instead ``toolkit.load``'s peak memory on a HAR of about 1 GB (issue 10:
+memory bounded by the output tables plus a fixed buffer): the benchmark HAR's pages and entries are
+repeated, each copy later in time by the file's span and with its own page ids, into
+``bench/out/`` (deleted afterwards); ``toolkit.load`` reads the base file and the big one, each in
+a fresh process, which reports its peak memory above its baseline beside the size of the tables it
+returned. Figures go to ``bench/out/har_memory.json``.
 """
 
 from __future__ import annotations
@@ -23,9 +30,11 @@ import argparse
 import base64
 import gc
 import json
+import math
 import os
 import platform
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -380,6 +389,177 @@ def _job_toolkit(path: str) -> int:
     return len(capture.requests)
 
 
+# -- a HAR of about 1 GB, and toolkit.load's memory on it (issue 10) ---------------------------------
+
+_INDENT = " " * 6  # pages and entries sit at this depth in a 2-space-indented HAR
+_MARK = re.compile(r'"@@(TS|PAGE)@@"')
+
+
+def _shift(text: str, delta: timedelta) -> str:
+    """An ISO 8601 time ``delta`` later, in the same style (``...Z`` with milliseconds, or ``+00:00``)."""
+    moved = datetime.fromisoformat(text) + delta
+    if text.endswith("Z"):
+        return moved.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moved.isoformat()
+
+
+def _template(item: dict[str, Any], page_key: str) -> list[str]:
+    """``item`` as indented JSON split around its time and its page id (odd parts are the markers)."""
+    marked = dict(item, startedDateTime="@@TS@@")
+    if page_key in marked:
+        marked[page_key] = "@@PAGE@@"
+    text = _INDENT + json.dumps(marked, indent=2, ensure_ascii=False).replace("\n", "\n" + _INDENT)
+    return _MARK.split(text)
+
+
+def _fill(parts: list[str], started: str, page: str | None, delta: timedelta, page_offset: int) -> str:
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(part)
+        elif part == "TS":
+            out.append(json.dumps(_shift(started, delta)))
+        else:
+            number = int(str(page).rsplit("_", 1)[1]) + page_offset
+            out.append(json.dumps(f"page_{number}"))
+    return "".join(out)
+
+
+def tile(base: Path, target: Path, size: int) -> int:
+    """Write ``target``: the HAR ``base`` repeated until about ``size`` bytes; the number of copies.
+
+    Each copy's pages and entries are shifted later in time by the base's span (plus a minute) and
+    its page ids follow the previous copy's, so the big file is one long session, not duplicates.
+    """
+    with open(base, "rb") as raw:
+        har = json.load(raw)
+    log = har["log"]
+    pages, entries = log.pop("pages"), log.pop("entries")
+    copies = max(1, math.ceil(size / base.stat().st_size))
+    times = [datetime.fromisoformat(e["startedDateTime"]) for e in entries]
+    span = max(times) - min(times) + timedelta(minutes=1)
+    page_templates = [(_template(p, "id"), p["startedDateTime"], p["id"]) for p in pages]
+    entry_templates = [(_template(e, "pageref"), e["startedDateTime"], e.get("pageref")) for e in entries]
+    del har, pages, entries
+    skeleton = json.dumps({"log": dict(log, pages=["@@PAGES@@"], entries=["@@ENTRIES@@"])}, indent=2,
+                          ensure_ascii=False)  # fmt: skip
+    head, rest = skeleton.split(_INDENT + '"@@PAGES@@"')
+    middle, tail = rest.split(_INDENT + '"@@ENTRIES@@"')
+    separator = ",\n"
+    tmp = target.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        for templates, before in ((page_templates, head), (entry_templates, middle)):
+            out.write(before)
+            for copy in range(copies):
+                chunk = separator.join(
+                    _fill(parts, started, page, span * copy, copy * len(page_templates))
+                    for parts, started, page in templates
+                )
+                out.write((separator if copy else "") + chunk)
+        out.write(tail + "\n")
+    tmp.replace(target)
+    return copies
+
+
+def _table_bytes(frame: Any) -> tuple[int, int]:
+    """Two sizes of a DataFrame in bytes: pandas' ``memory_usage(deep=True)`` (which counts a cell's
+    list but not the tuples and strings inside it) and the same with every object inside a cell
+    counted once (``sys.getsizeof``, recursively through lists, tuples and dicts)."""
+    shallow = int(frame.memory_usage(deep=True, index=True).sum())
+    seen: set[int] = set()
+    extra = 0
+    stack: list[Any] = []
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            stack.extend(v for v in frame[column].tolist() if isinstance(v, list | tuple | dict))
+    while stack:
+        value = stack.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        extra += sys.getsizeof(value)
+        items = value.values() if isinstance(value, dict) else value
+        stack.extend(items)
+    counted = sum(sys.getsizeof(v) for column in frame.columns if frame[column].dtype == object
+                  for v in frame[column].tolist() if isinstance(v, list | tuple | dict))  # fmt: skip
+    return shallow, shallow - counted + extra
+
+
+def _run_memory_job(path: str) -> dict[str, Any]:
+    """``toolkit.load(path)`` in this (fresh) process: time, peak memory, and the tables' sizes."""
+    import pandas  # noqa: F401
+
+    import toolkit
+
+    before = _max_rss()
+    start, cpu_start = time.perf_counter(), time.process_time()
+    capture = toolkit.load(path)
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    peak = _max_rss()
+    after = _current_rss()
+    tables = {name: _table_bytes(frame) for name, frame in capture.tables.items()}
+    return {
+        "seconds": seconds, "cpu_seconds": cpu_seconds, "peak_bytes": peak - before, "raw_peak_bytes": peak,
+        "baseline_bytes": before, "rss_after_bytes": after, "problems": len(capture.problems),
+        "rows": {name: len(frame) for name, frame in capture.tables.items()},
+        "table_bytes": {name: size[0] for name, size in tables.items()},
+        "table_bytes_with_contents": {name: size[1] for name, size in tables.items()},
+    }  # fmt: skip
+
+
+def _current_rss() -> int:
+    """Resident memory of this process now, in bytes (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def memory(base: Path, gigabytes: float) -> None:
+    """Peak memory of ``toolkit.load`` on the base HAR and on a ~``gigabytes`` GB tiling of it."""
+    big = OUT / f"memory-{gigabytes:g}gb.har"
+    try:
+        start = time.perf_counter()
+        command = [sys.executable, __file__, "--tile", str(base), str(big), str(int(gigabytes * 1e9))]
+        copies = int(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+        size = big.stat().st_size
+        print(f"built {big.name}: {size / 1e9:.2f} GB ({copies} shifted copies of {base.name}) "
+              f"in {time.perf_counter() - start:.0f} s")  # fmt: skip
+        figures: dict[str, Any] = {}
+        for name, path in (("base", base), ("big", big)):
+            command = [sys.executable, __file__, "--memory-job", str(path)]
+            result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
+            if result.returncode:
+                raise SystemExit(f"toolkit.load of {path.name} failed:\n{result.stderr[-3000:]}")
+            figures[name] = json.loads(result.stdout) | {"file_bytes": path.stat().st_size}
+    finally:
+        big.unlink(missing_ok=True)
+        big.with_suffix(".tmp").unlink(missing_ok=True)
+    print(f"\n{'file':<6}{'file MB':>9}{'requests':>10}{'load s':>8}{'cpu s':>7}{'peak MB':>9}"
+          f"{'after MB':>9}{'tables MB':>10}{'+contents':>10}{'peak - tables':>14}")  # fmt: skip
+    for name, f in figures.items():
+        tables, contents = sum(f["table_bytes"].values()), sum(f["table_bytes_with_contents"].values())
+        f["tables_bytes"], f["tables_bytes_with_contents"] = tables, contents
+        after = f["rss_after_bytes"] - f["baseline_bytes"]
+        print(
+            f"{name:<6}{f['file_bytes'] / 1e6:>9.0f}{f['rows']['requests']:>10}{f['seconds']:>8.1f}"
+            f"{f['cpu_seconds']:>7.1f}{f['peak_bytes'] / 1e6:>9.0f}{after / 1e6:>9.0f}"
+            f"{tables / 1e6:>10.0f}{contents / 1e6:>10.0f}{(f['peak_bytes'] - contents) / 1e6:>14.0f}"
+        )
+        if f["problems"]:
+            raise SystemExit(f"toolkit.load reported {f['problems']} problems on {name}: a reader bug")
+    print(f"(peak: above the process's baseline of {figures['big']['baseline_bytes'] / 1e6:.0f} MB after imports; "
+          "tables: pandas memory_usage(deep=True); +contents: with the tuples and strings in list cells)")  # fmt: skip
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"), "copies": copies,
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "files": figures,
+    }  # fmt: skip
+    (OUT / "har_memory.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"figures written to {(OUT / 'har_memory.json').relative_to(HERE.parent)}")
+
+
 def _max_rss() -> int:
     """Peak resident memory of this process so far, in bytes."""
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
@@ -427,12 +607,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs of each job (median reported)")
     parser.add_argument("--entries", type=int, default=ENTRIES, help="HAR entries to generate")
+    parser.add_argument("--gb", type=float, help="measure toolkit.load's peak memory on a HAR of this size instead")
     parser.add_argument("--job", nargs=2, metavar=("JOB", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--memory-job", metavar="PATH", help=argparse.SUPPRESS)
+    parser.add_argument("--tile", nargs=3, metavar=("BASE", "TARGET", "BYTES"), help=argparse.SUPPRESS)
     parser.add_argument("--generate", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.job:
+    if args.job or args.memory_job:
         sys.path.insert(0, str(HERE.parent))
-        print(json.dumps(_run_job(*args.job)))
+        print(json.dumps(_run_job(*args.job) if args.job else _run_memory_job(args.memory_job)))
+        return
+    if args.tile:
+        print(tile(Path(args.tile[0]), Path(args.tile[1]), int(args.tile[2])))
         return
     if args.generate:
         generate(Path(args.generate), args.entries)
@@ -447,6 +633,9 @@ def main() -> None:
         command = [sys.executable, __file__, "--generate", str(path), "--entries", str(args.entries)]
         subprocess.run(command, check=True)
         print(f"generated {path.relative_to(HERE.parent)} in {time.perf_counter() - start:.1f} s")
+    if args.gb:
+        memory(path, args.gb)
+        return
     size = path.stat().st_size
     print(f"{path.name}: {size / 1e6:.1f} MB, {args.entries} entries; {args.repeat} runs per job\n")
 

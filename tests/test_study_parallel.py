@@ -203,3 +203,77 @@ def test_two_captures_with_one_name_in_a_session_are_stored_apart(tmp_path: Path
     parts = sorted(p.parent.name for p in (folder / "requests").rglob("*.parquet"))
     assert parts == ["capture=session.har", "capture=session.har-2"]
     _assert_same_study(first, Study(sessions, workers=1).run(out=folder))
+
+
+def test_identifier_candidates_are_found_in_the_workers_and_merged_to_the_same_table(
+    serial: Study, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from toolkit.identifiers import discover_identifiers, request_candidates
+
+    # the table the parent would find by unwrapping every request of the stacked table itself
+    modes = {s.name: s.mode for s in serial.sessions if s.mode}
+    organisations = dict(zip(serial.endpoints["host"].astype(object), serial.endpoints["organisation"], strict=True))
+    organisations = {h: o for h, o in organisations.items() if isinstance(h, str) and isinstance(o, str)}
+    from_parent = discover_identifiers(
+        serial.requests, known=serial.known_identifiers, modes=modes, organisations=organisations,
+        masked=serial.mask_identifiers, leaks=serial.leaks,
+    )  # fmt: skip
+    assert len(from_parent) > 0
+    pd.testing.assert_frame_equal(serial.identifiers, from_parent)
+
+    # each worker's result carries one candidate list per request row, as the parent would find them
+    job = next(j for j in serial.jobs() if j.spec.path.suffix == ".har")
+    result = toolkit.study.analyse_capture(job)
+    assert result.candidates == request_candidates(result.tables["requests"])
+    assert any(c.kind == "distinct_id" for found in result.candidates for c in found)
+
+    # and the parent unwraps no request: the study's table comes from the workers' candidates alone
+    def no_unwrapping(requests: pd.DataFrame) -> list[list[object]]:
+        raise AssertionError("the parent unwrapped the requests again")
+
+    monkeypatch.setattr("toolkit.identifiers.request_candidates", no_unwrapping)
+    for workers in (1, 2):
+        _assert_same_study(serial, Study.from_manifest(MANIFEST).run(workers=workers))
+
+
+def test_resumed_captures_bring_their_identifier_candidates_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "captures"
+    first = Study.from_manifest(MANIFEST).run(workers=1, out=folder)
+    stored = pd.read_parquet(folder / "candidates")
+    assert list(stored.columns[:7]) == list(toolkit.study.CANDIDATE_COLUMNS)
+    assert set(stored["session"]) == {s.name for s in first.sessions}
+    assert (stored["value"] == "8e5fbce04dc91566").any()
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a stored capture was analysed or unwrapped again")
+
+    monkeypatch.setattr(toolkit.study, "analyse_capture", no_work)
+    monkeypatch.setattr("toolkit.identifiers.request_candidates", no_work)
+    _assert_same_study(first, Study.from_manifest(MANIFEST).run(workers=1, out=folder))
+    monkeypatch.undo()
+
+    # a missing candidates file makes its capture stale, not silently without identifiers
+    victim = next((folder / "candidates").rglob("*.parquet"))
+    victim.unlink()
+    analysed: list[str] = []
+    real = toolkit.study.analyse_capture
+
+    def counting(job: CaptureJob) -> CaptureResult:
+        analysed.append(job.spec.path.name)
+        return real(job)
+
+    monkeypatch.setattr(toolkit.study, "analyse_capture", counting)
+    _assert_same_study(first, Study.from_manifest(MANIFEST).run(workers=1, out=folder))
+    assert analysed == [toolkit.study._partition_values("/".join(victim.parent.parts[-2:]))["capture"]]
+
+
+def test_candidates_for_other_requests_are_refused() -> None:
+    from toolkit.identifiers import discover_identifiers, request_candidates
+
+    requests = toolkit.load(LAB / "normal.har").requests
+    candidates = request_candidates(requests)
+    with pytest.raises(ValueError, match="candidates for 17 requests, but the table has 18 rows"):
+        discover_identifiers(requests, candidates=candidates[:-1])
+    pd.testing.assert_frame_equal(discover_identifiers(requests, candidates=candidates), discover_identifiers(requests))

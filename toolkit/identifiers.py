@@ -27,7 +27,7 @@ leak engine's needle expansion (``matches_known``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -45,6 +45,7 @@ __all__ = [
     "discover_identifiers",
     "identifier_shape",
     "mask",
+    "request_candidates",
 ]
 
 #: Field names (lower case, without leading ``$``/``_``, ``-`` as ``_``) that name an identifier,
@@ -251,6 +252,38 @@ def candidates_in_request(
     return list(out.values())
 
 
+#: Columns of a ``requests`` row that :func:`candidates_in_request` unwraps.
+_REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies")
+#: Columns of a ``requests`` row that :func:`discover_identifiers` reads besides the candidates.
+_ROW_FACTS = ("session", "capture", "host", "evidence", "ts")
+
+
+def _records(requests: pd.DataFrame, names: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of ``requests`` as dicts of only the columns ``names`` that it has."""
+    present = [name for name in names if name in requests.columns]
+    if not present:
+        return [{} for _ in range(len(requests))]
+    return requests[present].to_dict("records")
+
+
+def request_candidates(requests: pd.DataFrame) -> list[list[Candidate]]:
+    """The candidates of every row of a ``requests`` table, in row order.
+
+    This is the per-request half of :func:`discover_identifiers` (it unwraps every request, and
+    takes most of the time); a Study runs it per capture in its worker processes and passes the
+    lists on (``candidates=``).
+
+    >>> from toolkit.schema import TABLES
+    >>> requests = TABLES["requests"].frame({"url": ["https://t.example/c?device_id=3f2a9c1e77b04d18", "https://t.example/"]})
+    >>> [[(c.key, c.value) for c in found] for found in request_candidates(requests)]
+    [[('device_id', '3f2a9c1e77b04d18')], []]
+    """
+    return [
+        candidates_in_request(*(_value(row, name) for name in _REQUEST_PARTS))
+        for row in _records(requests, _REQUEST_PARTS)
+    ]
+
+
 def _value(row: Mapping[str, Any], name: str) -> Any:
     value = row.get(name)
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
@@ -286,6 +319,7 @@ def discover_identifiers(
     masked: bool = False,
     min_requests: int = 2,
     leaks: pd.DataFrame | None = None,
+    candidates: Sequence[Sequence[Candidate]] | None = None,
 ) -> pd.DataFrame:
     """The ``identifiers`` table of a ``requests`` table (one capture, or a Study's sessions).
 
@@ -301,22 +335,27 @@ def discover_identifiers(
             identifier, it is a UUID, or it matches a known identifier.
         leaks: the ``leaks`` table of the same requests: a known identifier the leak engine found
             where discovery did not look (inside free text, a URL path) gets a row of its own.
+        candidates: the candidates of each request, in row order, as :func:`request_candidates`
+            gives them (a Study finds them per capture, in parallel); ``None`` finds them here.
+
+    Raises:
+        ValueError: ``candidates`` does not have one entry per request.
     """
+    if candidates is None:
+        candidates = request_candidates(requests)
+    elif len(candidates) != len(requests):
+        raise ValueError(f"candidates for {len(candidates)} requests, but the table has {len(requests)} rows")
     modes = dict(modes or {})
     organisations = dict(organisations or {})
     matcher = _known_matcher(dict(known or {}))
     found: dict[str, dict[str, Any]] = {}
     by_name: dict[str, dict[str, list[str]]] = {}
-    for position, row in enumerate(requests.to_dict("records")):
-        candidates = candidates_in_request(
-            _value(row, "url"), _value(row, "request_headers"), _value(row, "body"),
-            _value(row, "content_type"), _value(row, "cookies"),
-        )  # fmt: skip
+    for position, (row, in_request) in enumerate(zip(_records(requests, _ROW_FACTS), candidates, strict=True)):
         session = str(_value(row, "session") or _value(row, "capture") or "capture")
         host = _value(row, "host")
         evidence = _value(row, "evidence") or f"requests#row={position}"
         seen_here: set[str] = set()
-        for candidate in candidates:
+        for candidate in in_request:
             name = _normal_name(candidate.key)
             by_name.setdefault(name, {}).setdefault(session, []).append(candidate.value)
             entry = found.setdefault(

@@ -7,7 +7,8 @@ capture of every :class:`Session`, classifies hosts (:mod:`toolkit.endpoints`), 
 ``session`` column. It is built in Python or from a TOML manifest that a reporter publishes beside
 the findings (see ``data/studies/xiaomi-2020.toml``).
 
-The per-capture work (:func:`analyse_capture`: load, decrypt, classify, find leaks) runs on local
+The per-capture work (:func:`analyse_capture`: load, decrypt, classify, find leaks and identifier
+candidates) runs on local
 worker processes, or on a Dask cluster when given one (:meth:`Study.run`, :mod:`toolkit.parallel`),
 with the same tables as a serial run; a capture that fails becomes ``problems`` rows. With
 ``out=``, per-capture results are kept as Parquet datasets (:class:`ResultStore`) and a study
@@ -46,7 +47,7 @@ import pandas as pd
 
 from toolkit.capture import load
 from toolkit.errors import CaptureError
-from toolkit.identifiers import PRIVATE_MODES, discover_identifiers
+from toolkit.identifiers import PRIVATE_MODES, Candidate, discover_identifiers, request_candidates
 from toolkit.schema import TABLES
 
 if TYPE_CHECKING:
@@ -201,16 +202,22 @@ class CaptureResult:
     sha256: str | None = None
     failed: bool = False
     """The capture could not be loaded at all."""
+    candidates: list[list[Candidate]] = field(default_factory=list)
+    """Identifier candidates of each row of ``tables["requests"]``, in row order
+    (:func:`toolkit.identifiers.request_candidates`); the Study merges them across captures."""
 
 
 def analyse_capture(job: CaptureJob) -> CaptureResult:
-    """Load one capture, classify its hosts and find its leaks (runs in a worker process).
+    """Load one capture, classify its hosts, find its leaks and its requests' identifier candidates
+    (runs in a worker process).
 
     A capture that cannot be read gives a result with ``failed`` set and a note (unless ``strict``).
 
     >>> result = analyse_capture(CaptureJob("normal", CaptureSpec(Path("data/lab/normal.har"))))
     >>> len(result.tables["requests"]), set(result.tables["requests"]["session"]), len(result.tables["leaks"]) > 0
     (18, {'normal'}, True)
+    >>> len(result.candidates), sorted({c.kind for found in result.candidates for c in found})[:3]
+    (18, ['client_id', 'device_id', 'distinct_id'])
     """
     spec = job.spec
     name = spec.path.name
@@ -234,6 +241,7 @@ def analyse_capture(job: CaptureJob) -> CaptureResult:
     result = CaptureResult(tables, sha256=capture.provenance.sha256)
     requests = tables.get("requests")
     if requests is not None and len(requests):
+        result.candidates = request_candidates(requests)
         for capture_id, part in requests.groupby("capture", observed=True, sort=False):
             leaks, notes, problems = _capture_leaks(part, str(capture_id), job.visited, dict(job.identifiers))
             result.notes += notes
@@ -273,9 +281,12 @@ def _sha256(path: Path) -> str:
 
 
 #: Bumped when the layout of a result folder or the meaning of its files changes.
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: identifier candidates stored beside the tables
 #: Tables a :class:`ResultStore` keeps per capture.
 STORED_TABLES = (*CAPTURE_TABLES, "leaks", "problems")
+#: Columns of the stored identifier candidates, one row per candidate; ``request`` is the row of the
+#: capture's ``requests`` table it was found in.
+CANDIDATE_COLUMNS = ("request", "value", "key", "location", "chain", "kind", "named")
 
 
 class ResultStore:
@@ -285,7 +296,9 @@ class ResultStore:
     hive style, so ``pandas.read_parquet(folder / "requests")`` reads a whole table with its
     ``session`` and ``capture`` columns) and ``<folder>/index.json``: for each capture its SHA-256
     and a digest of the settings that made it. A capture is read back only when both match.
-    Lists (headers, DNS answers) are stored as Parquet lists; bodies as binary.
+    Lists (headers, DNS answers) are stored as Parquet lists; bodies as binary. The identifier
+    candidates of the requests go to ``<folder>/candidates/`` in the same layout (columns
+    :data:`CANDIDATE_COLUMNS`), so that a resumed study does not unwrap its requests again.
     """
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
@@ -333,11 +346,16 @@ class ResultStore:
             for name in entry["tables"]:
                 path = self.folder / name / entry["partition"] / "part-0.parquet"
                 tables[name] = _from_parquet(name, path) if path.is_file() else TABLES[name].empty()
-        except (OSError, ValueError, KeyError):
+            requests = len(tables["requests"]) if "requests" in tables else 0
+            path = self.folder / "candidates" / entry["partition"] / "part-0.parquet"
+            candidates = _candidates_from_parquet(path, requests) if path.is_file() else [[] for _ in range(requests)]
+            if sum(map(len, candidates)) != entry["candidates"]:
+                return None
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
             return None  # a damaged store is analysed again, not trusted
         notes = [(str(c), str(k), str(m)) for c, k, m in entry.get("notes", [])]
         problems = [(str(c), str(k), str(m)) for c, k, m in entry.get("problems", [])]
-        return CaptureResult(tables, notes, problems, sha256=sha256)
+        return CaptureResult(tables, notes, problems, sha256=sha256, candidates=candidates)
 
     def write(self, job: CaptureJob, result: CaptureResult, sha256: str, settings: str) -> None:
         """Store ``result`` (replacing an earlier one of the same capture); :meth:`save` writes the index."""
@@ -350,9 +368,16 @@ class ResultStore:
             if frame is not None and len(frame):
                 folder.mkdir(parents=True)
                 _to_parquet(frame, folder / "part-0.parquet", _partition_values(partition))
+        folder = self.folder / "candidates" / partition
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        count = sum(map(len, result.candidates))
+        if count:
+            folder.mkdir(parents=True)
+            _candidates_to_parquet(result.candidates, folder / "part-0.parquet")
         self.entries[self.key(job)] = {
             "session": job.session, "capture": str(job.spec.path), "partition": partition, "sha256": sha256,
-            "settings": settings, "tables": sorted(result.tables),
+            "settings": settings, "tables": sorted(result.tables), "candidates": count,
             "notes": [list(t) for t in result.notes], "problems": [list(t) for t in result.problems],
         }  # fmt: skip
 
@@ -397,6 +422,40 @@ def _from_parquet(name: str, path: Path) -> pd.DataFrame:
         else:
             columns[column.name] = frame[column.name].tolist()
     return TABLES[name].frame(columns)
+
+
+def _candidates_to_parquet(candidates: Sequence[Sequence[Candidate]], path: Path) -> None:
+    """Identifier candidates per request as one Parquet row per candidate (:data:`CANDIDATE_COLUMNS`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [(position, c) for position, found in enumerate(candidates) for c in found]
+    text = {name: pa.array([getattr(c, name) for _p, c in rows], pa.string()) for name in CANDIDATE_COLUMNS[1:-1]}
+    columns = {
+        "request": pa.array([position for position, _c in rows], pa.int32()),
+        **text,
+        "named": pa.array([c.named for _p, c in rows], pa.bool_()),
+    }
+    pq.write_table(pa.table(columns), path)
+
+
+def _candidates_from_parquet(path: Path, requests: int) -> list[list[Candidate]]:
+    """The candidates written by :func:`_candidates_to_parquet`, one list for each of ``requests`` rows.
+
+    Raises:
+        IndexError: a candidate names a request the table does not have (a damaged store).
+    """
+    import pyarrow.parquet as pq
+
+    data = pq.read_table(path, columns=list(CANDIDATE_COLUMNS)).to_pydict()
+    out: list[list[Candidate]] = [[] for _ in range(requests)]
+    for position, value, key, location, chain, kind, named in zip(
+        *(data[name] for name in CANDIDATE_COLUMNS), strict=True
+    ):
+        if not 0 <= position < requests:
+            raise IndexError(f"candidate of request {position}, of {requests}")
+        out[position].append(Candidate(value, key, location, chain, kind, bool(named)))
+    return out
 
 
 def _partition_values(partition: str) -> dict[str, str]:
@@ -656,6 +715,7 @@ class Study:
         self._extra_problems = []
         self.notes = []
         per_table: dict[str, list[pd.DataFrame]] = {name: [] for name in (*CAPTURE_TABLES, "leaks", "problems")}
+        candidates: list[list[Candidate]] = []  # one list per request, in the stacked table's row order
         jobs = self.jobs()
         for job, result in zip(jobs, self._run_jobs(jobs), strict=True):
             if isinstance(result, str):
@@ -666,8 +726,9 @@ class Study:
             self._extra_problems.extend(result.problems)
             for name, frame in result.tables.items():
                 per_table[name].append(frame)
+            candidates += result.candidates
         tables = {name: self._in_order(concat_tables(name, per_table[name])) for name in CAPTURE_TABLES}
-        tables.update(self._derive(tables, leak_frames=per_table["leaks"]))
+        tables.update(self._derive(tables, leak_frames=per_table["leaks"], candidates=candidates))
         extra = TABLES["problems"].frame(
             {
                 "capture": [c for c, _k, _m in self._extra_problems],
@@ -691,9 +752,11 @@ class Study:
         tables: Mapping[str, pd.DataFrame],
         keep: Mapping[str, pd.DataFrame] | None = None,
         leak_frames: Sequence[pd.DataFrame] | None = None,
+        candidates: Sequence[Sequence[Candidate]] | None = None,
     ) -> dict[str, pd.DataFrame]:
         """Endpoints, leaks and identifiers from the capture tables (those in ``keep`` are kept;
-        ``leak_frames`` are the leaks the per-capture work found)."""
+        ``leak_frames`` are the leaks and ``candidates`` the identifier candidates of each request
+        that the per-capture work found; without them they are found here)."""
         keep = keep or {}
         out: dict[str, pd.DataFrame] = {}
         out["endpoints"] = keep["endpoints"] if "endpoints" in keep else self._endpoints(tables)
@@ -706,6 +769,8 @@ class Study:
         if "identifiers" in keep:
             out["identifiers"] = keep["identifiers"]
         else:
+            if candidates is not None and len(candidates) != len(tables["requests"]):
+                candidates = None  # not the candidates of these requests: found again here
             out["identifiers"] = discover_identifiers(
                 tables["requests"],
                 known=self.known_identifiers,
@@ -713,6 +778,7 @@ class Study:
                 organisations=_host_map(out["endpoints"], "organisation"),
                 masked=self.mask_identifiers,
                 leaks=out["leaks"],
+                candidates=candidates,
             )
         return out
 
