@@ -191,6 +191,19 @@ class Flow:
         """TLS decryption and HTTP reading, while a key log may open the flow."""
         self.https_result: HttpsResult | None = None
 
+    def count(self, up: bool, payload: int, ts: int | None, frame: int, uid: int | None) -> None:
+        """Account one packet carrying ``payload`` bytes (``up``: client to server)."""
+        self.ts_end = ts
+        self.last_frame = frame
+        if uid is not None and self.uid is None:
+            self.uid = uid
+        if up:
+            self.packets_up += 1
+            self.bytes_up += payload
+        else:
+            self.packets_down += 1
+            self.bytes_down += payload
+
     @property
     def sni(self) -> str | None:
         """SNI of the flow's TLS or QUIC ClientHello."""

@@ -275,16 +275,7 @@ class _Reader:
         flow, up = entry
         header_len = (l4[12] >> 4) * 4
         payload = l4[header_len:] if header_len >= 20 else b""
-        flow.ts_end = ts
-        flow.last_frame = frame
-        if uid is not None and flow.uid is None:
-            flow.uid = uid
-        if up:
-            flow.packets_up += 1
-            flow.bytes_up += len(payload)
-        else:
-            flow.packets_down += 1
-            flow.bytes_down += len(payload)
+        flow.count(up, len(payload), ts, frame, uid)
         if flags & 0x04:
             flow.closed = "rst"
         elif flags & 0x01 and flow.closed is None:
@@ -485,16 +476,7 @@ class _Reader:
         flow, up = entry
         length = (l4[4] << 8) | l4[5]
         payload = l4[8:length] if 8 <= length <= len(l4) else l4[8:]
-        flow.ts_end = ts
-        flow.last_frame = frame
-        if uid is not None and flow.uid is None:
-            flow.uid = uid
-        if up:
-            flow.packets_up += 1
-            flow.bytes_up += len(payload)
-        else:
-            flow.packets_down += 1
-            flow.bytes_down += len(payload)
+        flow.count(up, len(payload), ts, frame, uid)
         protocol = flow.protocol
         if protocol == "other" or not payload:
             return
