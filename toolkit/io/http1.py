@@ -162,11 +162,7 @@ class HttpParser:
             elif self._state == "length":
                 if not self._buffer:
                     break
-                take = self._buffer[: self._remaining]
-                self._buffer = self._buffer[len(take) :]
-                self._append_body(take)
-                self._remaining -= len(take)
-                if self._remaining == 0:
+                if self._take_body():
                     self._finish(out)
             elif self._state == "chunk_size":
                 end = self._buffer.find(b"\n")
@@ -188,11 +184,7 @@ class HttpParser:
             elif self._state == "chunk_data":
                 if not self._buffer:
                     break
-                take = self._buffer[: self._remaining]
-                self._buffer = self._buffer[len(take) :]
-                self._append_body(take)
-                self._remaining -= len(take)
-                if self._remaining == 0:
+                if self._take_body():
                     self._state = "chunk_end"
             elif self._state == "chunk_end":
                 if len(self._buffer) < 2 and not self._buffer.startswith(b"\n"):
@@ -303,6 +295,14 @@ class HttpParser:
             self._finish(out)
         else:
             self._state = "close"
+
+    def _take_body(self) -> bool:
+        """Move up to the remaining body bytes from the buffer; True once none remain."""
+        take = self._buffer[: self._remaining]
+        self._buffer = self._buffer[len(take) :]
+        self._append_body(take)
+        self._remaining -= len(take)
+        return self._remaining == 0
 
     def _append_body(self, data: bytes) -> None:
         room = MAX_BODY - self._body_size
