@@ -42,6 +42,7 @@ from toolkit.io.https import HttpsFlow
 from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
 from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
+from toolkit.io.packet_batch import read_ethernet_batch
 from toolkit.io.pcapdroid import read_trailer, uid_from_comment
 from toolkit.io.pcapfile import CaptureFile
 from toolkit.io.quic import QuicInitialReader, is_quic_long_header
@@ -79,8 +80,10 @@ class PcapContents:
 class _Reader:
     """The single pass: packets in, rows out."""
 
-    def __init__(self, path: str, problems: ProblemLog, keys: KeyLog | None = None) -> None:
+    def __init__(self, path: str, problems: ProblemLog, keys: KeyLog | None = None, batched: bool = True) -> None:
         self.keys = keys
+        self.batched = batched
+        """Classic pcap over Ethernet: let :mod:`toolkit.io.packet_batch` count bulk packets."""
         self.secrets_read = 0  # Decryption Secrets Blocks already merged into keys
         self.capture_file: CaptureFile | None = None
         self.path = path
@@ -103,22 +106,26 @@ class _Reader:
         self.capture_file = capture
         fast = self.fast_path
         if capture.is_classic_pcap():
-            # Walk the file's buffers directly: no tuple and no copy for packets the fast path takes.
             spans = capture.pcap_spans()
-            for buf, start, stop, frame in spans:
-                unpack_record = capture.record_struct.unpack_from
-                frac_ns = capture.ns_per_fraction
+            for buf, offsets, frame in spans:
                 linktype = capture.interfaces[0].linktype
                 link = SUPPORTED.get(linktype)
+                if linktype == 1 and self.batched:
+                    read_ethernet_batch(
+                        self, buf, offsets, frame, capture.record_struct.format.startswith(">"),
+                        capture.ns_per_fraction, link,
+                    )
+                    continue
+                unpack_record = capture.record_struct.unpack_from
+                frac_ns = capture.ns_per_fraction
                 ethernet = linktype == 1
-                pos = start
-                while pos < stop:
+                for pos in offsets:
                     sec, frac, incl, _orig = unpack_record(buf, pos)
                     ts = sec * 1_000_000_000 + frac * frac_ns
                     data_start = pos + 16
-                    pos = data_start + incl
-                    if not (ethernet and incl >= 48 and fast(buf, data_start, pos, ts, frame)):
-                        self.packet(frame, ts, linktype, link, buf[data_start:pos], None)
+                    stop = data_start + incl
+                    if not (ethernet and incl >= 48 and fast(buf, data_start, stop, ts, frame)):
+                        self.packet(frame, ts, linktype, link, buf[data_start:stop], None)
                     frame += 1
             return
         parsers: list[tuple[int, Any]] = []
@@ -803,18 +810,25 @@ def _tls_table(reader: _Reader) -> pd.DataFrame:
 
 
 def read_pcap(
-    path: str | os.PathLike[str], stream: IO[bytes], problems: ProblemLog, keys: KeyLog | None = None
+    path: str | os.PathLike[str],
+    stream: IO[bytes],
+    problems: ProblemLog,
+    keys: KeyLog | None = None,
+    *,
+    batched: bool = True,
 ) -> PcapContents:
     """Read a pcap or pcapng stream (already decompressed) into tables.
 
     TLS flows are decrypted with ``keys`` and with the pcapng file's own Decryption Secrets Blocks.
+    ``batched=False`` makes the per-packet reader see every packet of a classic pcap file instead
+    of leaving bulk packets to :mod:`toolkit.io.packet_batch` (same tables, slower: for tests).
 
     Raises:
         CaptureError: the file header is not pcap/pcapng (damage later on becomes ``problems``
             rows, or raises when ``problems`` is strict).
     """
     with _collector_paused():
-        return _read_pcap(os.fspath(path), stream, problems, keys)
+        return _read_pcap(os.fspath(path), stream, problems, keys, batched)
 
 
 @contextmanager
@@ -831,9 +845,11 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog | None) -> PcapContents:
+def _read_pcap(
+    path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog | None, batched: bool
+) -> PcapContents:
     capture = CaptureFile(path, stream, problems)
-    reader = _Reader(path, problems, keys)
+    reader = _Reader(path, problems, keys, batched)
     reader.run(capture)
     reader.finish()
     for uid, (package, _app) in capture.uid_map.items():

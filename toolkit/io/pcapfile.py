@@ -44,7 +44,7 @@ MAX_BLOCK_SIZE = 16 * 1024 * 1024
 MAX_TIMESTAMP_NS = 9_223_372_036_854_775_807
 #: IANA Private Enterprise Number of PCAPdroid, used in its pcapng custom blocks.
 PCAPDROID_PEN = 62652
-_CHUNK = 1 << 20
+_CHUNK = 1 << 22
 
 _PCAP_MAGICS: dict[bytes, tuple[str, int]] = {
     # magic as read from the file -> (struct byte order, nanoseconds per fraction unit)
@@ -178,12 +178,13 @@ class CaptureFile:
         raise UnsupportedFormatError(self.path, None, f"not a pcap or pcapng file (starts with {magic.hex(' ')})")
 
     # -- pcap --------------------------------------------------------------------------------
-    def pcap_spans(self) -> Iterator[tuple[bytes, int, int, int]]:
-        """Classic pcap only: ``(buffer, start, stop, first frame)`` runs of whole, checked records.
+    def pcap_spans(self) -> Iterator[tuple[bytes, list[int], int]]:
+        """Classic pcap only: ``(buffer, record offsets, first frame)`` runs of whole, checked records.
 
-        The fast path of :mod:`toolkit.io.pcap` walks these buffers itself (record header, then
-        packet bytes, with :attr:`record_struct` and :attr:`ns_per_fraction`) instead of receiving
-        one tuple per packet; :meth:`records` is built on them too.
+        Each offset is where a 16-byte record header starts in ``buffer``; its packet bytes follow
+        it (read the header with :attr:`record_struct`, scale the fraction by
+        :attr:`ns_per_fraction`). The readers of :mod:`toolkit.io.pcap` take these runs instead
+        of one tuple per packet; :meth:`records` is built on them too.
         """
         if not self._fill(24):
             raise TruncatedCaptureError(self.path, "file header", "the pcap file header is cut short")
@@ -205,15 +206,18 @@ class CaptureFile:
             scan = start
             first = frame + 1
             incl = 0
+            offsets: list[int] = []
+            record = offsets.append
             while size - scan >= 16:
                 incl = length_of(buf, scan + 8)[0]
                 if incl > limit or scan + 16 + incl > size:
                     break
+                record(scan)
                 scan += 16 + incl
-                frame += 1
-            if scan > start:
+            frame += len(offsets)
+            if offsets:
                 self._pos = scan
-                yield buf, start, scan, first
+                yield buf, offsets, first
             if size - scan >= 16 and incl > limit:
                 self.problems.add(
                     f"frame {frame + 1}", "malformed",
@@ -237,16 +241,14 @@ class CaptureFile:
                 return
 
     def _pcap_packets(self) -> Iterator[Record]:
-        for buf, start, stop, frame in self.pcap_spans():
+        for buf, offsets, frame in self.pcap_spans():
             unpack_from = self.record_struct.unpack_from
             frac_ns = self.ns_per_fraction
-            pos = start
-            while pos < stop:
+            for pos in offsets:
                 sec, frac, incl, orig = unpack_from(buf, pos)
                 data = buf[pos + 16 : pos + 16 + incl]
                 yield (frame, sec * 1_000_000_000 + frac * frac_ns, 0, data, orig, None, None)
                 frame += 1
-                pos += 16 + incl
 
     # -- pcapng ------------------------------------------------------------------------------
     def _pcapng_packets(self) -> Iterator[Record]:

@@ -1,0 +1,276 @@
+"""A batch of Ethernet records at a time: numpy counts the packets no dissector needs.
+
+Most packets of a capture carry bulk data of flows whose facts are already known: a TLS stream
+after both hellos, a STUN conversation, the acknowledgements of every connection. The per-packet
+reader (:class:`toolkit.io.pcap._Reader`) only needs to *count* those. This module reads the
+headers of a whole run of classic pcap records at once (one gather into an ``(n, 64)`` byte
+matrix), sorts the packets into
+
+- **always seen**: not plain IPv4 TCP/UDP over Ethernet (IPv6, VLAN, options, fragments, a
+  PCAPdroid trailer, TCP shorter than its header ...), or TCP with SYN, FIN or RST;
+- **empty TCP segments** of a flow that exists: the reader would only count them;
+- **payload packets** (TCP data, UDP datagrams): the reader must see them while their flow is
+  still *live* (its TLS hellos, HTTP messages, DNS or QUIC Initials are being read), and only
+  counts them once the flow is *quiet*,
+
+and hands the reader, in frame order, the packets it must see: the always-seen ones, the first
+packet of each flow not yet known, and each flow's payload packets until that flow goes quiet
+(a heap merges the flows' queues). Whatever the reader did not see is then counted per flow and
+direction with ``numpy.bincount``. The tables are the same as when the reader sees every packet
+(``tests/io/test_packet_batch.py`` checks that on the corpus and the lab captures); only the work
+is less.
+
+>>> import io
+>>> from toolkit.problems import ProblemLog
+>>> from toolkit.io.pcap import read_pcap
+>>> from toolkit.io.pcap_builder import PcapBuilder
+>>> builder = PcapBuilder()
+>>> builder.tls_connection("10.0.0.2", "192.0.2.9", "example.org", records=40)
+>>> flows = read_pcap("x.pcap", io.BytesIO(builder.pcap()), ProblemLog("x.pcap")).flows
+>>> flows[["packets_up", "packets_down", "closed"]].values.tolist()
+[[44, 43, 'fin']]
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from toolkit.io.flows import Flow
+    from toolkit.io.pcap import _Reader
+
+__all__ = ["read_ethernet_batch"]
+
+_HEADER = 64  # record header (16) + Ethernet (14) + IPv4 (20) + TCP up to its flags (14)
+_F = 16  # where the frame starts in a record
+_TRAILER_MAGIC = np.frombuffer(b"\x01\x07\x20\x21", dtype=np.uint8)
+
+
+def _quiet(flow: Flow) -> bool:
+    """Whether the reader would only count this flow's payload packets (its fast path)."""
+    if flow.transport == "tcp":
+        return flow.mode is None
+    return flow.protocol == "other" or (flow.quic is not None and flow.quic.finished)
+
+
+def read_ethernet_batch(
+    reader: _Reader,
+    buf: bytes,
+    offsets: list[int],
+    first_frame: int,
+    big_endian: bool,
+    ns_per_fraction: int,
+    link: Any,
+) -> None:
+    """Feed one run of classic pcap records (Ethernet link type) to ``reader``.
+
+    ``offsets`` are where the records' 16-byte headers start in ``buf``; the records are whole
+    (checked by :meth:`toolkit.io.pcapfile.CaptureFile.pcap_spans`); ``link`` is the Ethernet
+    parser of :mod:`toolkit.io.linktypes`.
+    """
+    n = len(offsets)
+    data = np.frombuffer(buf, dtype=np.uint8)
+    off = np.asarray(offsets, dtype=np.int64)
+    cells = off[:, None] + np.arange(_HEADER, dtype=np.int64)
+    np.minimum(cells, len(data) - 1, out=cells)  # short records read junk past their end: masked below
+    head = data[cells]
+    order = ">u4" if big_endian else "<u4"
+    sec = head[:, 0:4].copy().view(order)[:, 0].astype(np.int64)
+    frac = head[:, 4:8].copy().view(order)[:, 0].astype(np.int64)
+    incl = head[:, 8:12].copy().view(order)[:, 0].astype(np.int64)
+    ts = sec * 1_000_000_000 + frac * ns_per_fraction
+
+    def be16(at: int) -> np.ndarray:
+        return (head[:, at].astype(np.int64) << 8) | head[:, at + 1]
+
+    def be32(at: int) -> np.ndarray:
+        return (be16(at) << 16) | be16(at + 2)
+
+    total = be16(_F + 16)
+    proto = head[:, _F + 23]
+    tcp = proto == 6
+    plain = (
+        (incl >= 48)
+        & (be16(_F + 12) == 0x0800)
+        & (head[:, _F + 14] == 0x45)
+        & ((be16(_F + 20) & 0x3FFF) == 0)
+        & (14 + total <= incl)
+        & ((tcp & (total >= 40)) | ((proto == 17) & (total >= 28)))
+    )
+    padding = incl - 14 - total
+    trailer = np.flatnonzero(plain & (padding >= 32))
+    if len(trailer):
+        at = off[trailer] + _F + incl[trailer] - 32
+        magic = (data[at[:, None] + np.arange(4)] == _TRAILER_MAGIC).all(axis=1)
+        plain[trailer[magic]] = False
+    flags = head[:, _F + 47]
+    tcp_payload = total - 20 - ((head[:, _F + 46].astype(np.int64) >> 4) << 2)
+    always = ~plain | (plain & tcp & ((flags & 0x07) != 0))
+    empty = plain & ~always & tcp & (tcp_payload <= 0)
+    payload_kind = plain & ~always & ~empty
+    payload = np.where(tcp, np.maximum(tcp_payload, 0), total - 28)
+
+    # One key per flow, whichever way the packet goes: the lower (address, port) side first.
+    src, dst, sport, dport = be32(_F + 26), be32(_F + 30), be16(_F + 34), be16(_F + 36)
+    lower = (src < dst) | ((src == dst) & (sport <= dport))
+    plain_at = np.flatnonzero(plain)
+    pair = (np.where(lower, src, dst)[plain_at] << 32) | np.where(lower, dst, src)[plain_at]
+    pair_code = pd.factorize(pair)[0].astype(np.int64)
+    ports = (np.where(lower, sport, dport)[plain_at] << 24) | (np.where(lower, dport, sport)[plain_at] << 8)
+    inverse = pd.factorize((pair_code << 40) | ports | proto[plain_at])[0].astype(np.int64)
+    key_count = int(inverse.max()) + 1 if len(inverse) else 0
+    # Codes come in order of first appearance: a key's first packet is where the running maximum grows.
+    grows = np.ones(len(inverse), dtype=bool)
+    grows[1:] = inverse[1:] > np.maximum.accumulate(inverse)[:-1]
+    first_at = np.flatnonzero(grows)
+    key_of = np.full(n, -1, dtype=np.int64)
+    key_of[plain_at] = inverse
+    first_of_key = plain_at[first_at].tolist()
+    lower_l = lower.tolist()
+
+    # What the reader knows of each key now.
+    table = reader.table
+    flow_of: list[Flow | None] = [None] * key_count
+    key_of_tuple: dict[tuple[bytes, int, bytes, int, int], int] = {}
+    lower_side: list[tuple[bytes, int]] = []
+    epochs: list[tuple[int, int, Flow, bool]] = []  # (key, index where it starts, flow, client is lower side)
+    forced: list[int] = []
+    empty_l = empty.tolist()
+    for key, at in enumerate(first_of_key):
+        start = offsets[at] + _F
+        a, b = buf[start + 26 : start + 30], buf[start + 30 : start + 34]
+        pa, pb = (buf[start + 34] << 8) | buf[start + 35], (buf[start + 36] << 8) | buf[start + 37]
+        p = buf[start + 23]
+        forward, backward = (a, pa, b, pb, p), (b, pb, a, pa, p)
+        key_of_tuple[forward] = key_of_tuple[backward] = key
+        lower_side.append((a, pa) if lower_l[at] else (b, pb))
+        entry = table.get(forward)
+        if entry is None:
+            if empty_l[at]:
+                forced.append(at)  # its first packet makes the flow: the reader must see it
+            continue
+        flow, client_sends = entry
+        flow_of[key] = flow
+        epochs.append((key, -1, flow, client_sends == lower_l[at]))
+
+    # Each key's payload packets in order, as one list with a cursor per key.
+    payload_at = np.flatnonzero(payload_kind)
+    by_key = payload_at[np.argsort(key_of[payload_at], kind="stable")]
+    bounds = np.searchsorted(key_of[by_key], np.arange(key_count + 1)).tolist()
+    queue = by_key.tolist()
+    cursor, end = bounds[:-1], bounds[1:]
+    heap: list[tuple[int, int]] = []
+    queued = [False] * key_count
+    for key in range(key_count):
+        current = flow_of[key]
+        if (current is None or not _quiet(current)) and cursor[key] < end[key]:
+            heap.append((queue[cursor[key]], key))
+            cursor[key] += 1
+            queued[key] = True
+    heapq.heapify(heap)
+
+    must = np.flatnonzero(always)
+    if forced:
+        must = np.union1d(must, np.asarray(forced, dtype=np.int64))
+    must_l = must.tolist()
+    key_l = key_of.tolist()
+    incl_l = incl.tolist()
+    ts_l = ts.tolist()
+    seen = np.zeros(n, dtype=bool)
+    fast, packet, flows = reader.fast_path, reader.packet, reader.flows
+    known = len(flows)
+    next_must, musts = 0, len(must_l)
+    pop, push = heapq.heappop, heapq.heappush
+    while True:
+        if heap and (next_must >= musts or heap[0][0] < must_l[next_must]):
+            i, key = pop(heap)
+            from_queue = True
+        elif next_must < musts:
+            i = must_l[next_must]
+            next_must += 1
+            key = key_l[i]
+            from_queue = False
+        else:
+            break
+        seen[i] = True
+        start = offsets[i] + _F
+        stop = start + incl_l[i]
+        frame = first_frame + i
+        if not (incl_l[i] >= 48 and fast(buf, start, stop, ts_l[i], frame)):
+            packet(frame, ts_l[i], 1, link, buf[start:stop], None)
+        if len(flows) != known:  # a new flow (perhaps a key's second connection): a new epoch
+            for flow in flows[known:]:
+                number = 6 if flow.transport == "tcp" else 17
+                new_key = key_of_tuple.get((flow.client, flow.client_port, flow.server, flow.server_port, number))
+                if new_key is None:
+                    continue
+                flow_of[new_key] = flow
+                epochs.append((new_key, i, flow, (flow.client, flow.client_port) == lower_side[new_key]))
+                if not queued[new_key] and not _quiet(flow):
+                    c = cursor[new_key]
+                    while c < end[new_key] and queue[c] <= i:
+                        c += 1
+                    if c < end[new_key]:
+                        push(heap, (queue[c], new_key))
+                        queued[new_key] = True
+                        c += 1
+                    cursor[new_key] = c
+            known = len(flows)
+        if from_queue:
+            current = flow_of[key]
+            if current is not None and not _quiet(current) and cursor[key] < end[key]:
+                push(heap, (queue[cursor[key]], key))
+                cursor[key] += 1
+            else:
+                queued[key] = False
+    _count_unseen(reader, plain & ~always & ~seen, key_of, lower, payload, ts, first_frame, epochs, n)
+
+
+def _count_unseen(
+    reader: _Reader,
+    unseen: np.ndarray,
+    key_of: np.ndarray,
+    lower: np.ndarray,
+    payload: np.ndarray,
+    ts: np.ndarray,
+    first_frame: int,
+    epochs: list[tuple[int, int, Flow, bool]],
+    n: int,
+) -> None:
+    """Add the packets the reader did not see to their flows, per direction."""
+    at = np.flatnonzero(unseen)
+    if not len(at) or not epochs:
+        if len(at):
+            raise AssertionError("packets of flows the reader never made")  # ruled out by the forced packets
+        return
+    epochs.sort(key=lambda e: (e[0], e[1]))
+    starts = np.asarray([e[0] * (n + 1) + e[1] + 1 for e in epochs], dtype=np.int64)
+    which = np.searchsorted(starts, key_of[at] * (n + 1) + at + 1, side="right") - 1
+    epoch_keys = np.asarray([e[0] for e in epochs], dtype=np.int64)
+    if (which < 0).any() or (epoch_keys[which] != key_of[at]).any():
+        raise AssertionError("packets of flows the reader never made")  # ruled out by the forced packets
+    client_lower = np.asarray([e[3] for e in epochs], dtype=bool)
+    up = lower[at] == client_lower[which]
+    group = which * 2 + up
+    size = 2 * len(epochs)
+    packets = np.bincount(group, minlength=size)
+    sent = np.bincount(group, weights=payload[at], minlength=size)
+    last = np.full(size, -1, dtype=np.int64)
+    np.maximum.at(last, group, at)
+    for g in np.flatnonzero(packets).tolist():
+        flow = epochs[g >> 1][2]
+        count, volume, index = int(packets[g]), int(sent[g]), int(last[g])
+        if g & 1:
+            flow.packets_up += count
+            flow.bytes_up += volume
+        else:
+            flow.packets_down += count
+            flow.bytes_down += volume
+        frame = first_frame + index
+        if frame > flow.last_frame:
+            flow.last_frame = frame
+            flow.ts_end = int(ts[index])
