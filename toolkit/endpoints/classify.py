@@ -439,7 +439,7 @@ def _traffic(data: Any, hosts: list[str], canonical: Mapping[Any, str]) -> dict[
     requests, flows = tables.get("requests"), tables.get("flows")
     if requests is not None and "host" in requests:
         per = _first_present(requests, ["host", "sni", "server_ip"]).map(canonical).value_counts()
-        out["requests"] = [int(per.get(h, 0)) for h in hosts]
+        out["requests"] = per.reindex(hosts, fill_value=0).astype("int64").tolist()
     if flows is not None and "hostname" in flows:
         keys = _first_present(flows, ["hostname", "server_ip"]).map(canonical)
         frame = pd.DataFrame({"host": keys.to_numpy(dtype=object)})
@@ -448,9 +448,9 @@ def _traffic(data: Any, hosts: list[str], canonical: Mapping[Any, str]) -> dict[
             frame[column] = pd.array(values, dtype="Int64")
         grouped = frame.groupby("host", dropna=True)
         size, up, down = grouped.size(), grouped["bytes_up"].sum(min_count=1), grouped["bytes_down"].sum(min_count=1)
-        out["flows"] = [int(size.get(h, 0)) for h in hosts]
-        out["bytes_up"] = [_int_or_na(up.get(h)) for h in hosts]
-        out["bytes_down"] = [_int_or_na(down.get(h)) for h in hosts]
+        out["flows"] = size.reindex(hosts, fill_value=0).astype("int64").tolist()
+        out["bytes_up"] = [_int_or_na(v) for v in up.reindex(hosts).tolist()]
+        out["bytes_down"] = [_int_or_na(v) for v in down.reindex(hosts).tolist()]
     return out
 
 
