@@ -16,7 +16,7 @@ from tests.paths import DATA
 from toolkit.errors import CaptureError
 from toolkit.io.pcap import read_pcap
 from toolkit.io.pcap_builder import PcapBuilder
-from toolkit.io.pcapdroid import read_trailer
+from toolkit.io.pcapdroid import trailer_for_tests
 from toolkit.problems import ProblemLog
 
 _PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
@@ -96,12 +96,31 @@ def test_flows_spanning_many_read_buffers() -> None:
     assert flows.loc[0, "packets_up"] > 2500
 
 
-def test_pcapdroid_trailers_and_other_frames_are_seen_one_by_one() -> None:
-    builder = _interleaved(3, 8)
-    trailer = b"\x01\x07\x20\x21" + (10123).to_bytes(4, "big") + b"com.example.app".ljust(20, b"\0") + bytes(4)
-    assert read_trailer(b"\0" * 40 + trailer) is not None
-    builder.packets = [(ts, frame + trailer if i % 3 == 0 else frame) for i, (ts, frame) in enumerate(builder.packets)]
-    _assert_same(builder.pcap())
+def _tagged(builder: PcapBuilder, seed: int, share: float) -> PcapBuilder:
+    """PCAPdroid's trailer on a ``share`` of the frames, with one of three apps (even within a flow)."""
+    rng = random.Random(seed)
+    apps = [trailer_for_tests(10100 + k, f"com.example.app{k}") for k in range(3)]
+    builder.packets = [
+        (ts, frame + rng.choice(apps) if rng.random() < share else frame) for ts, frame in builder.packets
+    ]
+    return builder
+
+
+@pytest.mark.parametrize("share", [1.0, 0.9, 0.3])
+def test_pcapdroid_trailers(share: float) -> None:
+    flows = _assert_same(_tagged(_interleaved(3, 20), 3, share).pcap())[0]
+    assert flows["app"].notna().all() if share == 1.0 else flows["app"].notna().any()
+
+
+def test_pcapdroid_trailers_on_long_flows_with_one_app_each() -> None:
+    builder = PcapBuilder(step_ns=1000)
+    for index in range(3):
+        tag = trailer_for_tests(10200 + index, f"com.example.video{index}")
+        start = len(builder.packets)
+        builder.tls_connection(f"10.0.0.{index + 2}", "192.0.2.1", "v.example", records=800)
+        builder.packets[start:] = [(ts, frame + tag) for ts, frame in builder.packets[start:]]
+    flows = _assert_same(builder.pcap())[0]
+    assert flows["app"].tolist() == ["com.example.video0", "com.example.video1", "com.example.video2"]
 
 
 @settings(max_examples=40, deadline=None)

@@ -6,8 +6,9 @@ reader (:class:`toolkit.io.pcap._Reader`) only needs to *count* those. This modu
 headers of a whole run of classic pcap records at once (one gather into an ``(n, 64)`` byte
 matrix), sorts the packets into
 
-- **always seen**: not plain IPv4 TCP/UDP over Ethernet (IPv6, VLAN, options, fragments, a
-  PCAPdroid trailer, TCP shorter than its header ...), or TCP with SYN, FIN or RST;
+- **always seen**: not plain IPv4 TCP/UDP over Ethernet (IPv6, VLAN, options, fragments, TCP
+  shorter than its header ...), TCP with SYN, FIN or RST, and a packet with a PCAPdroid trailer
+  unless its flow already has that app;
 - **empty TCP segments** of a flow that exists: the reader would only count them;
 - **payload packets** (TCP data, UDP datagrams): the reader must see them while their flow is
   still *live* (its TLS hellos, HTTP messages, DNS or QUIC Initials are being read), and only
@@ -47,6 +48,7 @@ __all__ = ["read_ethernet_batch"]
 
 _HEADER = 64  # record header (16) + Ethernet (14) + IPv4 (20) + TCP up to its flags (14)
 _F = 16  # where the frame starts in a record
+_MOSTLY = 0.8  # share of always-seen packets above which a batch is read packet by packet
 _TRAILER_MAGIC = np.frombuffer(b"\x01\x07\x20\x21", dtype=np.uint8)
 
 
@@ -101,17 +103,20 @@ def read_ethernet_batch(
         & (14 + total <= incl)
         & ((tcp & (total >= 40)) | ((proto == 17) & (total >= 28)))
     )
+    # PCAPdroid's trailer (after the IP packet) names the app: see toolkit.io.pcapdroid.
     padding = incl - 14 - total
-    trailer = np.flatnonzero(plain & (padding >= 32))
-    if len(trailer):
-        at = off[trailer] + _F + incl[trailer] - 32
-        magic = (data[at[:, None] + np.arange(4)] == _TRAILER_MAGIC).all(axis=1)
-        plain[trailer[magic]] = False
+    tagged_at = np.flatnonzero(plain & (padding >= 32))
+    tagged_uid = np.zeros(0, dtype=np.int64)
+    if len(tagged_at):
+        at = off[tagged_at] + _F + incl[tagged_at] - 32
+        trailer = data[at[:, None] + np.arange(8)]
+        magic = (trailer[:, :4] == _TRAILER_MAGIC).all(axis=1)
+        tagged_at = tagged_at[magic]
+        tagged_uid = trailer[magic, 4:8].copy().view(">i4")[:, 0].astype(np.int64)
     flags = head[:, _F + 47]
     tcp_payload = total - 20 - ((head[:, _F + 46].astype(np.int64) >> 4) << 2)
+    opens = plain & tcp & ((flags & 0x02) != 0)
     always = ~plain | (plain & tcp & ((flags & 0x07) != 0))
-    empty = plain & ~always & tcp & (tcp_payload <= 0)
-    payload_kind = plain & ~always & ~empty
     payload = np.where(tcp, np.maximum(tcp_payload, 0), total - 28)
 
     # One key per flow, whichever way the packet goes: the lower (address, port) side first.
@@ -138,8 +143,6 @@ def read_ethernet_batch(
     key_of_tuple: dict[tuple[bytes, int, bytes, int, int], int] = {}
     lower_side: list[tuple[bytes, int]] = []
     epochs: list[tuple[int, int, Flow, bool]] = []  # (key, index where it starts, flow, client is lower side)
-    forced: list[int] = []
-    empty_l = empty.tolist()
     for key, at in enumerate(first_of_key):
         start = offsets[at] + _F
         a, b = buf[start + 26 : start + 30], buf[start + 30 : start + 34]
@@ -149,13 +152,24 @@ def read_ethernet_batch(
         key_of_tuple[forward] = key_of_tuple[backward] = key
         lower_side.append((a, pa) if lower_l[at] else (b, pb))
         entry = table.get(forward)
-        if entry is None:
-            if empty_l[at]:
-                forced.append(at)  # its first packet makes the flow: the reader must see it
-            continue
-        flow, client_sends = entry
-        flow_of[key] = flow
-        epochs.append((key, -1, flow, client_sends == lower_l[at]))
+        if entry is not None:
+            flow, client_sends = entry
+            flow_of[key] = flow
+            epochs.append((key, -1, flow, client_sends == lower_l[at]))
+    if len(tagged_at):
+        # A tagged packet changes nothing when its flow already has an app and its app is known,
+        # and no SYN in this batch may start a new flow on the same key: else the reader sees it.
+        settled = np.asarray([f is not None and f.uid is not None for f in flow_of], dtype=bool)
+        settled[key_of[np.flatnonzero(opens)]] = False
+        known_app = np.isin(tagged_uid, np.fromiter(reader.apps, dtype=np.int64, count=len(reader.apps)))
+        always[tagged_at[~(settled[key_of[tagged_at]] & known_app)]] = True
+    if np.count_nonzero(always) > _MOSTLY * n:  # little to save: skip the bookkeeping
+        _see_every_packet(reader, buf, offsets, incl.tolist(), ts.tolist(), first_frame, link)
+        return
+    empty = plain & ~always & tcp & (tcp_payload <= 0)
+    payload_kind = plain & ~always & ~empty
+    # The first packet of a flow not seen before makes the flow: the reader must see it.
+    forced = [at for key, at in enumerate(first_of_key) if flow_of[key] is None and empty[at]]
 
     # Each key's payload packets in order, as one list with a cursor per key.
     payload_at = np.flatnonzero(payload_kind)
@@ -228,6 +242,18 @@ def read_ethernet_batch(
             else:
                 queued[key] = False
     _count_unseen(reader, plain & ~always & ~seen, key_of, lower, payload, ts, first_frame, epochs, n)
+
+
+def _see_every_packet(
+    reader: _Reader, buf: bytes, offsets: list[int], incl: list[int], ts: list[int], first_frame: int, link: Any
+) -> None:
+    """The reader sees every packet of the batch, as without this module."""
+    fast, packet = reader.fast_path, reader.packet
+    for i, at in enumerate(offsets):
+        start = at + _F
+        stop = start + incl[i]
+        if not (incl[i] >= 48 and fast(buf, start, stop, ts[i], first_frame + i)):
+            packet(first_frame + i, ts[i], 1, link, buf[start:stop], None)
 
 
 def _count_unseen(
