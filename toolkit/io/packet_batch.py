@@ -103,16 +103,18 @@ def read_ethernet_batch(
         & (14 + total <= incl)
         & ((tcp & (total >= 40)) | ((proto == 17) & (total >= 28)))
     )
-    # PCAPdroid's trailer (after the IP packet) names the app: see toolkit.io.pcapdroid.
-    padding = incl - 14 - total
-    tagged_at = np.flatnonzero(plain & (padding >= 32))
+    # PCAPdroid's trailer (the frame's last 32 bytes, after the IP packet) names the app: see
+    # toolkit.io.pcapdroid. The per-packet reader looks for its magic in any frame, so do we.
+    ends_magic = np.zeros(n, dtype=bool)
+    long_enough = np.flatnonzero(plain)
+    if len(long_enough):
+        at = off[long_enough] + _F + incl[long_enough] - 32
+        ends_magic[long_enough] = (data[at[:, None] + np.arange(4)] == _TRAILER_MAGIC).all(axis=1)
+    tagged_at = np.flatnonzero(ends_magic & (incl - 14 - total >= 32))
     tagged_uid = np.zeros(0, dtype=np.int64)
     if len(tagged_at):
-        at = off[tagged_at] + _F + incl[tagged_at] - 32
-        trailer = data[at[:, None] + np.arange(8)]
-        magic = (trailer[:, :4] == _TRAILER_MAGIC).all(axis=1)
-        tagged_at = tagged_at[magic]
-        tagged_uid = trailer[magic, 4:8].copy().view(">i4")[:, 0].astype(np.int64)
+        at = off[tagged_at] + _F + incl[tagged_at] - 28
+        tagged_uid = data[at[:, None] + np.arange(4)].copy().view(">i4")[:, 0].astype(np.int64)
     flags = head[:, _F + 47]
     tcp_payload = total - 20 - ((head[:, _F + 46].astype(np.int64) >> 4) << 2)
     opens = plain & tcp & ((flags & 0x02) != 0)
@@ -194,6 +196,14 @@ def read_ethernet_batch(
     key_l = key_of.tolist()
     incl_l = incl.tolist()
     ts_l = ts.tolist()
+    # Plain packets without a trailer go straight to the TCP or UDP step (their IP header is
+    # already read); a SYN skips the fast path, which never takes one.
+    direct = np.where(plain, proto, 0)
+    direct[opens] = 1
+    direct[ends_magic] = 0
+    direct_l = direct.tolist()
+    total_l = total.tolist()
+    tcp_step, udp_step = reader.tcp, reader.udp
     seen = np.zeros(n, dtype=bool)
     fast, packet, flows = reader.fast_path, reader.packet, reader.flows
     known = len(flows)
@@ -214,8 +224,17 @@ def read_ethernet_batch(
         start = offsets[i] + _F
         stop = start + incl_l[i]
         frame = first_frame + i
-        if not (incl_l[i] >= 48 and fast(buf, start, stop, ts_l[i], frame)):
-            packet(frame, ts_l[i], 1, link, buf[start:stop], None)
+        how = direct_l[i]
+        if how == 0:
+            if not (incl_l[i] >= 48 and fast(buf, start, stop, ts_l[i], frame)):
+                packet(frame, ts_l[i], 1, link, buf[start:stop], None)
+        elif how == 1 or not fast(buf, start, stop, ts_l[i], frame):
+            sender, receiver = buf[start + 26 : start + 30], buf[start + 30 : start + 34]
+            segment = buf[start + 34 : start + 14 + total_l[i]]
+            if how == 17:
+                udp_step(sender, receiver, segment, frame, ts_l[i], None, None)
+            else:
+                tcp_step(sender, receiver, segment, frame, ts_l[i], None)
         if len(flows) != known:  # a new flow (perhaps a key's second connection): a new epoch
             for flow in flows[known:]:
                 number = 6 if flow.transport == "tcp" else 17
