@@ -181,3 +181,20 @@ def test_pcapng_time_beyond_pandas_range_is_unknown() -> None:
     data = bytearray(builder.pcapng())
     result = read_pcap("t.pcapng", io.BytesIO(bytes(data)), ProblemLog("t.pcapng"))
     assert result.flows["ts_start"].isna().all() and len(result.tls) == 1
+
+
+@pytest.mark.parametrize("offset", [3600, -60])
+def test_pcapng_interface_time_offset_is_added(offset: int) -> None:
+    """``if_tsoffset`` (option 14): the interface's timestamps count from that many seconds."""
+    options = struct.pack("<HHq", 14, 8, offset) + struct.pack("<HH", 9, 1) + b"\x09\0\0\0" + struct.pack("<HH", 0, 0)
+    body = struct.pack("<HHI", 101, 0, 65535) + options
+    idb = struct.pack("<II", 1, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+    shb_body = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
+    shb = struct.pack("<II", 0x0A0D0D0A, len(shb_body) + 12) + shb_body + struct.pack("<I", len(shb_body) + 12)
+    packet = bytes.fromhex("4500001c000100004011000001020304050607080035003500080000")
+    units = 5_000_000_000  # nanoseconds (if_tsresol 9)
+    epb_body = struct.pack("<IIIII", 0, units >> 32, units & 0xFFFFFFFF, len(packet), len(packet)) + packet
+    epb = struct.pack("<II", 6, len(epb_body) + 12) + epb_body + struct.pack("<I", len(epb_body) + 12)
+    capture, packets, _ = _read(shb + idb + epb)
+    assert capture.interfaces[0].ts_offset_s == offset
+    assert packets[0].ts_ns == (5 + offset) * 1_000_000_000

@@ -95,6 +95,8 @@ class Interface:
     description: str | None = None
     ts_resolution_ns: float = 1000.0
     """Nanoseconds per timestamp unit (pcapng ``if_tsresol``)."""
+    ts_offset_s: int = 0
+    """Seconds added to every timestamp (pcapng ``if_tsoffset``: the interface counts from there)."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -372,14 +374,17 @@ class CaptureFile:
     def _timestamp(self, index: int, units: int) -> int | None:
         if index >= len(self.interfaces):
             return None
-        resolution = self.interfaces[index].ts_resolution_ns
+        interface = self.interfaces[index]
+        resolution = interface.ts_resolution_ns
         if resolution == 1000.0:
             ts = units * 1000
         elif resolution == 1.0:
             ts = units
         else:
             ts = int(units * resolution)
-        return ts if ts <= MAX_TIMESTAMP_NS else None
+        if interface.ts_offset_s:
+            ts += interface.ts_offset_s * 1_000_000_000
+        return ts if 0 <= ts <= MAX_TIMESTAMP_NS else None
 
     @staticmethod
     def _options(buf: bytes, start: int, end: int, order: str) -> Iterator[tuple[int, bytes]]:
@@ -430,6 +435,8 @@ class CaptureFile:
                 interface.name = value.decode("utf-8", "replace").rstrip("\0")
             elif code == 3:
                 interface.description = value.decode("utf-8", "replace").rstrip("\0")
+            elif code == 14 and len(value) == 8:  # if_tsoffset: a signed 64-bit count of seconds
+                interface.ts_offset_s = struct.unpack(order + "q", value)[0]
             elif code == 9 and value:
                 exponent = value[0] & 0x7F
                 if value[0] & 0x80:
