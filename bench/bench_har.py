@@ -21,7 +21,8 @@ memory bounded by the output tables plus a fixed buffer): the benchmark HAR's pa
 repeated, each copy later in time by the file's span and with its own page ids, into
 ``bench/out/`` (deleted afterwards); ``toolkit.load`` reads the base file and the big one, each in
 a fresh process, which reports its peak memory above its baseline beside the size of the tables it
-returned. Figures go to ``bench/out/har_memory.json``.
+returned; the same again with ``classify=False`` (the HAR reader alone, without the endpoint
+classification that ``load`` runs by default). Figures go to ``bench/out/har_memory.json``.
 """
 
 from __future__ import annotations
@@ -485,7 +486,7 @@ def _table_bytes(frame: Any) -> tuple[int, int]:
     return shallow, shallow - counted + extra
 
 
-def _run_memory_job(path: str) -> dict[str, Any]:
+def _run_memory_job(path: str, classify: bool = True) -> dict[str, Any]:
     """``toolkit.load(path)`` in this (fresh) process: time, peak memory, and the tables' sizes."""
     import pandas  # noqa: F401
 
@@ -493,7 +494,7 @@ def _run_memory_job(path: str) -> dict[str, Any]:
 
     before = _max_rss()
     start, cpu_start = time.perf_counter(), time.process_time()
-    capture = toolkit.load(path)
+    capture = toolkit.load(path, classify=classify)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     peak = _max_rss()
     after = _current_rss()
@@ -527,8 +528,10 @@ def memory(base: Path, gigabytes: float) -> None:
         print(f"built {big.name}: {size / 1e9:.2f} GB ({copies} shifted copies of {base.name}) "
               f"in {time.perf_counter() - start:.0f} s")  # fmt: skip
         figures: dict[str, Any] = {}
-        for name, path in (("base", base), ("big", big)):
-            command = [sys.executable, __file__, "--memory-job", str(path)]
+        runs = [(f"{name}{suffix}", path, flag) for suffix, flag in (("", "classify"), (" read", "read"))
+                for name, path in (("base", base), ("big", big))]  # fmt: skip
+        for name, path, flag in runs:
+            command = [sys.executable, __file__, "--memory-job", str(path), flag]
             result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
             if result.returncode:
                 raise SystemExit(f"toolkit.load of {path.name} failed:\n{result.stderr[-3000:]}")
@@ -536,21 +539,27 @@ def memory(base: Path, gigabytes: float) -> None:
     finally:
         big.unlink(missing_ok=True)
         big.with_suffix(".tmp").unlink(missing_ok=True)
-    print(f"\n{'file':<6}{'file MB':>9}{'requests':>10}{'load s':>8}{'cpu s':>7}{'peak MB':>9}"
+    print(f"\n{'file':<11}{'file MB':>9}{'requests':>10}{'load s':>8}{'cpu s':>7}{'peak MB':>9}"
           f"{'after MB':>9}{'tables MB':>10}{'+contents':>10}{'peak - tables':>14}")  # fmt: skip
     for name, f in figures.items():
         tables, contents = sum(f["table_bytes"].values()), sum(f["table_bytes_with_contents"].values())
         f["tables_bytes"], f["tables_bytes_with_contents"] = tables, contents
         after = f["rss_after_bytes"] - f["baseline_bytes"]
         print(
-            f"{name:<6}{f['file_bytes'] / 1e6:>9.0f}{f['rows']['requests']:>10}{f['seconds']:>8.1f}"
+            f"{name:<11}{f['file_bytes'] / 1e6:>9.0f}{f['rows']['requests']:>10}{f['seconds']:>8.1f}"
             f"{f['cpu_seconds']:>7.1f}{f['peak_bytes'] / 1e6:>9.0f}{after / 1e6:>9.0f}"
             f"{tables / 1e6:>10.0f}{contents / 1e6:>10.0f}{(f['peak_bytes'] - contents) / 1e6:>14.0f}"
         )
         if f["problems"]:
             raise SystemExit(f"toolkit.load reported {f['problems']} problems on {name}: a reader bug")
     print(f"(peak: above the process's baseline of {figures['big']['baseline_bytes'] / 1e6:.0f} MB after imports; "
-          "tables: pandas memory_usage(deep=True); +contents: with the tuples and strings in list cells)")  # fmt: skip
+          "tables: pandas memory_usage(deep=True); +contents: with the tuples and strings in list cells;\n"
+          " read: toolkit.load(classify=False), the HAR reader without the endpoint classification)")  # fmt: skip
+    for suffix, what in (("", "toolkit.load"), (" read", "the reader alone")):
+        base_over, big_over = (f["peak_bytes"] - f["tables_bytes_with_contents"]
+                               for f in (figures["base" + suffix], figures["big" + suffix]))  # fmt: skip
+        print(f"peak - tables, {what}: {base_over / 1e6:.0f} MB for the base file, {big_over / 1e6:.0f} MB for "
+              f"{copies} copies (grows by {(big_over - base_over) / 1e6:.0f} MB)")  # fmt: skip
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "copies": copies,
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
@@ -609,13 +618,16 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=ENTRIES, help="HAR entries to generate")
     parser.add_argument("--gb", type=float, help="measure toolkit.load's peak memory on a HAR of this size instead")
     parser.add_argument("--job", nargs=2, metavar=("JOB", "PATH"), help=argparse.SUPPRESS)
-    parser.add_argument("--memory-job", metavar="PATH", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-job", nargs=2, metavar=("PATH", "MODE"), help=argparse.SUPPRESS)
     parser.add_argument("--tile", nargs=3, metavar=("BASE", "TARGET", "BYTES"), help=argparse.SUPPRESS)
     parser.add_argument("--generate", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job or args.memory_job:
         sys.path.insert(0, str(HERE.parent))
-        print(json.dumps(_run_job(*args.job) if args.job else _run_memory_job(args.memory_job)))
+        if args.job:
+            print(json.dumps(_run_job(*args.job)))
+        else:
+            print(json.dumps(_run_memory_job(args.memory_job[0], classify=args.memory_job[1] == "classify")))
         return
     if args.tile:
         print(tile(Path(args.tile[0]), Path(args.tile[1]), int(args.tile[2])))

@@ -268,3 +268,40 @@ def test_trailing_garbage_is_a_warning(tmp_path: Path) -> None:
     capture = load(tmp_path, json.dumps(har(entry())) + "\n}garbage")
     assert len(capture.requests) == 1
     assert capture.problems["severity"].tolist() == ["warning"]
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 3])
+def test_rows_read_in_chunks_make_the_same_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_rows: int
+) -> None:
+    # Each chunk sees other methods, schemes and versions (its own categories), a late bad timestamp
+    # and a skipped entry: the joined table and the problems must not show where the chunks were.
+    late = entry("http://c.example/x", request={"method": "PUT", "httpVersion": "h2"})
+    late["startedDateTime"] = "not a date"
+    entries = [
+        entry(),
+        entry("wss://b.example/ws", request={"method": "post", "headers": [{"name": "Upgrade", "value": "websocket"}]}),
+        "not an entry",
+        entry("http://a.example:8080/p?q=1", response={"status": 404}, pageref="page_1"),
+        late,
+        entry("data:text/plain,hi", request={"method": "", "httpVersion": "h3"}),
+    ]
+    path = write(tmp_path, har(*entries))
+    whole = toolkit.load(path)
+    monkeypatch.setattr("toolkit.io.har.CHUNK_ROWS", chunk_rows)
+    chunked = toolkit.load(path)
+    assert len(chunked.requests) == 5
+    pd.testing.assert_frame_equal(chunked.requests, whole.requests, check_exact=True)
+    for column in ("scheme", "method", "http_version"):
+        assert chunked.requests[column].dtype == whole.requests[column].dtype, column
+    pd.testing.assert_frame_equal(chunked.problems, whole.problems)
+    assert chunked.problems["record"].tolist() == ["entry 2", "entry 4"]  # the skipped one, the bad date
+
+
+def test_repeated_header_pairs_are_shared_but_not_the_lists(tmp_path: Path) -> None:
+    headers = [{"name": "User-Agent", "value": "Mozilla/5.0"}, {"name": "Accept", "value": "*/*"}]
+    capture = load(tmp_path, har(entry(request={"headers": headers}), entry(request={"headers": headers[:1]})))
+    first, second = capture.requests["request_headers"].tolist()
+    assert first == [("User-Agent", "Mozilla/5.0"), ("Accept", "*/*")] and second == [("User-Agent", "Mozilla/5.0")]
+    assert first[0] is second[0]  # one tuple for the pair both requests sent
+    assert first is not second
