@@ -223,9 +223,9 @@ def _classify(tables: dict[str, pd.DataFrame], context: Context | None) -> None:
         if frame is None or frame.empty:
             continue
         joined = join_endpoints(frame, endpoints)
-        frame = frame.copy()
+        frame = frame.copy(deep=False)  # new columns only: the others are shared, not copied
         for column in ("registrable_domain", "organisation", "role"):
-            frame[column] = pd.array(joined[column].astype(object), dtype="string")
+            frame[column] = joined[column].astype("string")
         frame["role"] = frame["role"].astype("category")
         tables[name] = TABLES[name].validate(frame)
     tables["endpoints"] = endpoints

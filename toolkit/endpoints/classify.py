@@ -161,7 +161,8 @@ class Context:
         evidence: list[str] = []
         requests = tables.get("requests")
         if requests is not None and len(requests) and "page" in requests:
-            firsts = requests[requests["page"].notna()].drop_duplicates("page")
+            page = requests["page"]
+            firsts = requests.loc[(page.notna() & ~page.duplicated()).to_numpy(), ["page", "host"]]
             for page, host in zip(firsts["page"], firsts["host"], strict=True):
                 if isinstance(host, str) and host not in sites:
                     sites.append(host)
@@ -253,7 +254,7 @@ class Classifier:
         """Raw value → endpoint key, and the distinct parsed hosts in order of first appearance."""
         mapping: dict[Any, str] = {}
         seen: dict[str, ParsedHost] = {}
-        for raw in pd.unique(occurrences.dropna().to_numpy(dtype=object)):
+        for raw in occurrences.dropna().unique():
             parsed = self.suffixes.parse(raw)
             if parsed.kind == "empty":
                 continue
@@ -372,15 +373,23 @@ def host_occurrences(data: Any) -> pd.Series:
         parts.append(_first_present(flows, ["hostname", "server_ip"]))
     dns = tables.get("dns")
     if dns is not None and "qname" in dns:
-        parts.append(dns["qname"].astype(object))
-    return pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)
+        parts.append(dns["qname"].astype("string").reset_index(drop=True))
+    if len(parts) == 1:
+        return parts[0]
+    return pd.concat([p.astype("string") for p in parts], ignore_index=True) if parts else pd.Series([], dtype="string")
 
 
 def _first_present(frame: pd.DataFrame, names: Sequence[str]) -> pd.Series:
-    result = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    for name in names:
-        if name in frame:
-            result = result.where(result.notna(), frame[name].astype(object))
+    """Per row, the first of ``names`` that has a value. The first column itself when it has no
+    gap (the usual case): no copy, no Python string per row."""
+    present = [name for name in names if name in frame]
+    if not present:
+        return pd.Series(pd.NA, index=pd.RangeIndex(len(frame)), dtype="string")
+    result = frame[present[0]]
+    for name in present[1:]:
+        if not result.isna().any():
+            break
+        result = result.astype("string").fillna(frame[name].astype("string"))
     return result.reset_index(drop=True)
 
 
@@ -438,10 +447,14 @@ def _traffic(data: Any, hosts: list[str], canonical: Mapping[Any, str]) -> dict[
     out: dict[str, list[Any]] = {}
     requests, flows = tables.get("requests"), tables.get("flows")
     if requests is not None and "host" in requests:
-        per = _first_present(requests, ["host", "sni", "server_ip"]).map(canonical).value_counts()
+        # Count per distinct value first: memory follows the hosts, not the rows.
+        raw = _first_present(requests, ["host", "sni", "server_ip"]).value_counts()
+        per = raw.groupby(raw.index.map(lambda value: canonical.get(value))).sum()
         out["requests"] = per.reindex(hosts, fill_value=0).astype("int64").tolist()
     if flows is not None and "hostname" in flows:
-        keys = _first_present(flows, ["hostname", "server_ip"]).map(canonical)
+        present = _first_present(flows, ["hostname", "server_ip"])
+        codes, distinct = pd.factorize(present)
+        keys = pd.Index([canonical.get(value) for value in distinct] + [None], dtype=object).take(codes)
         frame = pd.DataFrame({"host": keys.to_numpy(dtype=object)})
         for column in ("bytes_up", "bytes_down"):
             values = flows[column].to_numpy(dtype=object) if column in flows else [None] * len(flows)
@@ -473,7 +486,7 @@ def join_endpoints(frame: pd.DataFrame, endpoints: pd.DataFrame, *, column: str 
             raise KeyError("join_endpoints: the table has no host, hostname or qname column")
     psl = bundled_suffix_list()
     # Parse each distinct host once, then spread the keys back over the rows (tables repeat hosts).
-    codes, distinct = pd.factorize(frame[column].astype(object), use_na_sentinel=True)
+    codes, distinct = pd.factorize(frame[column], use_na_sentinel=True)
     distinct_keys = [
         (psl.parse(h).host or psl.parse(h).text) if isinstance(h, str) and h.strip() else None for h in distinct
     ]
