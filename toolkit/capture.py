@@ -224,9 +224,12 @@ def _classify(tables: dict[str, pd.DataFrame], context: Context | None) -> None:
             continue
         joined = join_endpoints(frame, endpoints)
         frame = frame.copy(deep=False)  # new columns only: the others are shared, not copied
-        for column in ("registrable_domain", "organisation", "role"):
+        for column in ("registrable_domain", "organisation"):
             frame[column] = joined[column].astype("string")
-        frame["role"] = frame["role"].astype("category")
+        role = joined["role"]  # categorical already: no text per row on the way
+        frame["role"] = role.cat.remove_unused_categories() if isinstance(role.dtype, pd.CategoricalDtype) else (
+            role.astype("string").astype("category")
+        )
         tables[name] = TABLES[name].validate(frame)
     tables["endpoints"] = endpoints
 

@@ -161,9 +161,7 @@ class Context:
         evidence: list[str] = []
         requests = tables.get("requests")
         if requests is not None and len(requests) and "page" in requests:
-            page = requests["page"]
-            firsts = requests.loc[(page.notna() & ~page.duplicated()).to_numpy(), ["page", "host"]]
-            for page, host in zip(firsts["page"], firsts["host"], strict=True):
+            for page, host in _first_of_each_page(requests):
                 if isinstance(host, str) and host not in sites:
                     sites.append(host)
                     evidence.append(f"site {host}: first request of page {page}")
@@ -183,6 +181,22 @@ class Context:
                     vendors.append(vendor)
                     evidence.append(f"vendor {vendor}: User-Agent token {token!r} in {share:.0%} of requests")
         return cls(tuple(sites), tuple(vendors), evidence=tuple(evidence))
+
+
+def _first_of_each_page(requests: pd.DataFrame, step: int = 1 << 16) -> list[tuple[str, Any]]:
+    """(page, host) of the first request of each page, in order; read ``step`` rows at a time so
+    that the work space does not grow with the table (a 1 GB HAR has 320,000 requests)."""
+    seen: set[str] = set()
+    firsts: list[tuple[str, Any]] = []
+    for start in range(0, len(requests), step):
+        pages = requests["page"].iloc[start : start + step]
+        new = pages[pages.notna()].drop_duplicates()
+        new = new[~new.isin(seen)]
+        hosts = requests["host"].iloc[start : start + step]
+        for position, page in zip(new.index, new, strict=True):
+            seen.add(page)
+            firsts.append((page, hosts.loc[position]))
+    return firsts
 
 
 def _package_vendor(app: str, sources: SourceSet | None) -> str | None:
