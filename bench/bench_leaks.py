@@ -7,21 +7,29 @@ the page in the query, cookies and Referer headers, protobuf uploads, multipart 
 with :func:`toolkit.load`, then measures in the same run:
 
 * ``find_leaks`` end to end (needle expansion, index build, unwrapping, search, table): MB/s of
-  request payload (URL + headers + body) and peak memory (max RSS of the process);
-* the search engines alone over the same unwrapped texts (ahocorasick_rs, pyahocorasick);
+  request payload (URL + headers + body) and peak memory (max RSS of the process), in one process
+  (``workers=1``) and with ``workers=2`` (forked; the table must be identical), each in a fresh
+  interpreter so that each peak is its own. Wall and CPU seconds (workers included) are both
+  reported: on a shared machine the wall clock also measures the neighbours;
+* the unwrapping alone, and the search engines alone over the texts ``find_leaks`` searches
+  (ahocorasick_rs, pyahocorasick);
 * the reference: a naive ``form in text`` loop over the same needle forms and the same texts,
   timed on a slice of the texts (it would take an hour on all of them) and reported as MB/s.
 
-Run: ``.venv/bin/python bench/bench_leaks.py [--mb 100]``. Prints a table and writes
-``bench/out/bench_leaks.json``.
+Run: ``.venv/bin/python bench/bench_leaks.py [--mb 100] [--profile-mb 10]``. Prints a table and
+writes ``bench/out/bench_leaks.json`` (and, with ``--profile-mb``, a cProfile summary of a serial
+``find_leaks`` over the first requests up to that many MB to ``bench/out/bench_leaks_profile.txt``).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import cProfile
 import gzip
+import io
 import json
+import pstats
 import random
 import resource
 import string
@@ -33,6 +41,8 @@ from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
 
 import toolkit  # noqa: E402
 from toolkit.leaks.detect import NeedleIndex, find_leaks  # noqa: E402
@@ -46,8 +56,13 @@ WORDS = ["the", "of", "and", "news", "shop", "cart", "search", "item", "price", 
          "page", "article", "comment", "share", "like", "follow"]  # fmt: skip
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _cpu_s(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 class Generator:
@@ -175,11 +190,65 @@ def payload_bytes(requests: Any) -> int:
     return total
 
 
+def _digest(table: pd.DataFrame) -> int:
+    """A fingerprint of a table's values, row order included."""
+    as_text = pd.DataFrame({name: table[name].astype(str) for name in table.columns})
+    return int(pd.util.hash_pandas_object(as_text, index=True).sum())
+
+
+def _profile(requests: Any, generator: Generator, identifiers: list[str], megabytes: float) -> Path:
+    """cProfile of a serial ``find_leaks`` over the first requests holding ``megabytes`` of payload."""
+    sizes = [len(str(url)) + (len(body) if isinstance(body, bytes) else 0) for url, body in zip(requests.url, requests.body, strict=True)]  # fmt: skip
+    total, count = 0, 0
+    while count < len(sizes) and total < megabytes * 1e6:
+        total += sizes[count]
+        count += 1
+    profiler = cProfile.Profile()
+    profiler.enable()
+    find_leaks(requests.iloc[:count], visited=generator.visited, identifiers=identifiers)
+    profiler.disable()
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(30)
+    path = OUT / "bench_leaks_profile.txt"
+    path.write_text(f"find_leaks over the first {count} requests ({total / 1e6:.1f} MB), serial, under cProfile\n" + text.getvalue())
+    return path
+
+
+def _find_leaks_in_a_process(har: Path, workers: int) -> dict[str, Any]:
+    """Run ``--find-leaks-only`` in a fresh interpreter: load the HAR, time find_leaks, report."""
+    import subprocess
+
+    command = [sys.executable, __file__, "--find-leaks-only", str(har), "--workers", str(workers)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _find_leaks_only(har: Path, workers: int) -> None:
+    """The measured run of one find_leaks call (after loading the HAR), as one JSON line."""
+    generator = Generator()
+    requests = toolkit.load(har).requests
+    identifiers = [f"{k}={v}" for k, v in generator.ids.items()]
+    started, cpu, cpu_children = time.perf_counter(), _cpu_s(), _cpu_s(resource.RUSAGE_CHILDREN)
+    leaks = find_leaks(requests, visited=generator.visited, identifiers=identifiers, workers=workers)
+    wall = time.perf_counter() - started
+    cpu = _cpu_s() - cpu + _cpu_s(resource.RUSAGE_CHILDREN) - cpu_children
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "rss_mb": _rss_mb(), "worker_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN),
+                      "leak_rows": len(leaks), "digest": _digest(leaks)}))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=100.0, help="request payload to generate (MB)")
     parser.add_argument("--naive-mb", type=float, default=0.3, help="slice of texts for the naive reference (MB)")
+    parser.add_argument("--profile-mb", type=float, default=0.0, help="cProfile find_leaks on this many MB (0: no)")
+    parser.add_argument("--find-leaks-only", type=Path, help=argparse.SUPPRESS)  # one measured run (internal)
+    parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.find_leaks_only:
+        _find_leaks_only(args.find_leaks_only, args.workers)
+        return
 
     generator = Generator()
     har = OUT / "bench_leaks.har"
@@ -195,23 +264,28 @@ def main() -> None:
     rss_loaded = _rss_mb()
 
     identifiers = [f"{k}={v}" for k, v in generator.ids.items()]
-    started = time.perf_counter()
-    leaks = find_leaks(requests, visited=generator.visited, identifiers=identifiers)
-    end_to_end = time.perf_counter() - started
-    rss_after = _rss_mb()
+    # Each find_leaks run in a fresh process of its own, so that its peak memory is its own.
+    serial, parallel = _find_leaks_in_a_process(har, 1), _find_leaks_in_a_process(har, 2)
+    if (parallel["leak_rows"], parallel["digest"]) != (serial["leak_rows"], serial["digest"]):
+        raise SystemExit("find_leaks(workers=2) differs from find_leaks(workers=1)")
+    end_to_end, parallel_s = serial["wall_s"], parallel["wall_s"]
 
     # The parts, for the engines and the reference: needles, index, unwrapped texts.
     needles = all_needles(generator.visited, parse_identifiers(identifiers))
     started = time.perf_counter()
     index = NeedleIndex(needles)
     index_build = time.perf_counter() - started
-    started = time.perf_counter()
-    texts: list[bytes] = []
+    started, cpu = time.perf_counter(), _cpu_s()
+    texts: list[bytes] = []  # the texts find_leaks searches (a covered text is a slice of one placed before it)
+    covered_bytes = 0
     for row in requests.itertuples(index=False):
         for text in unwrap_request(url=row.url, headers=row.request_headers, body=row.body,
                                    content_type=row.content_type, cookies=row.cookies):  # fmt: skip
-            texts.append(text.data)
-    unwrapped = time.perf_counter() - started
+            if text.covered:
+                covered_bytes += len(text.data)
+            else:
+                texts.append(text.data)
+    unwrapped, unwrapped_cpu = time.perf_counter() - started, _cpu_s() - cpu
     text_bytes = sum(map(len, texts))
     forms = [p.data for group in index.patterns for p in group]
 
@@ -251,26 +325,37 @@ def main() -> None:
         "har_file_mb": round(har.stat().st_size / 1e6, 1),
         "requests": len(requests),
         "payload_mb": round(size / 1e6, 1),
-        "unwrapped_text_mb": round(text_bytes / 1e6, 1),
+        "searched_text_mb": round(text_bytes / 1e6, 1),
+        "covered_text_mb": round(covered_bytes / 1e6, 1),
         "visited_urls": len(generator.visited),
         "identifiers": len(generator.ids),
         "needles": len(needles),
         "needle_forms": len(forms),
         "planted_pages": generator.planted,
-        "leak_rows": len(leaks),
+        "leak_rows": serial["leak_rows"],
         "generate_s": round(generated, 1),
         "load_s": round(loaded, 1),
         "find_leaks_s": round(end_to_end, 2),
+        "find_leaks_cpu_s": round(serial["cpu_s"], 2),
         "find_leaks_mb_s": round(size / 1e6 / end_to_end, 1),
+        "find_leaks_2_workers_s": round(parallel_s, 2),
+        "find_leaks_2_workers_cpu_s": round(parallel["cpu_s"], 2),
+        "find_leaks_2_workers_mb_s": round(size / 1e6 / parallel_s, 1),
         "of_which_index_build_s": round(index_build, 2),
         "unwrap_only_s": round(unwrapped, 2),
+        "unwrap_only_cpu_s": round(unwrapped_cpu, 2),
         "engines": engines,
         "naive_reference_mb_s": round(naive_mb_s, 3),
         "naive_slice_mb": round(sum(map(len, sliced)) / 1e6, 2),
         "speedup_vs_naive": round(size / 1e6 / end_to_end / naive_mb_s, 0),
+        "speedup_vs_naive_2_workers": round(size / 1e6 / parallel_s / naive_mb_s, 0),
         "peak_rss_mb_after_load": round(rss_loaded, 0),
-        "peak_rss_mb_after_find_leaks": round(rss_after, 0),
+        "peak_rss_mb_after_find_leaks": round(serial["rss_mb"], 0),
+        "peak_rss_mb_after_find_leaks_2_workers": round(parallel["rss_mb"], 0),
+        "peak_rss_mb_largest_worker": round(parallel["worker_rss_mb"], 0),
     }
+    if args.profile_mb:
+        results["profile"] = str(_profile(requests, generator, identifiers, args.profile_mb))
     (OUT / "bench_leaks.json").write_text(json.dumps(results, indent=1) + "\n")
     width = max(map(len, results))
     for key, value in results.items():

@@ -205,3 +205,43 @@ def test_empty_requests_give_an_empty_leaks_table() -> None:
     leaks = find_leaks(TABLES["requests"].empty(), identifiers={"ANDROID_ID": "9774d56d682e549c"})
     assert leaks.empty and list(leaks.columns) == TABLES["leaks"].names
     assert leaks.attrs["problems"].empty
+
+
+def _busy_requests(count: int, planted: list[str]) -> pd.DataFrame:
+    import base64
+
+    rng = random.Random(11)
+    rows = []
+    for number in range(count):
+        events = [{"url": planted[number % len(planted)] if number % 3 == 0 else f"https://n.example/{number}",
+                   "id": "".join(rng.choices(string.ascii_letters + string.digits, k=16))}]  # fmt: skip
+        blob = base64.b64encode(gzip.compress(json.dumps(events).encode())).decode()
+        rows.append(_request(f"https://t{number % 4}.example/c?d={blob[:40]}", [("Referer", planted[0])],
+                             f"crc=1&data_list={blob}".encode()))  # fmt: skip
+    return _frame(*rows)
+
+
+def test_workers_give_the_same_table() -> None:
+    planted = ["https://www.site.example/a/page.html", "https://www.other.example/b?q=private+words"]
+    requests = _busy_requests(120, planted)
+    serial = find_leaks(requests, visited=planted, identifiers=["ID=9774d56d682e549c"])
+    forked = find_leaks(requests, visited=planted, identifiers=["ID=9774d56d682e549c"], workers=2)
+    assert len(serial) >= 120 and set(serial.needle) >= set(planted)
+    pd.testing.assert_frame_equal(serial, forked)
+
+
+def test_texts_searched_together_find_what_each_finds_alone() -> None:
+    from toolkit.leaks.detect import NeedleIndex
+    from toolkit.leaks.needles import identifier_needles, url_needles
+
+    index = NeedleIndex([*url_needles("https://www.site.example/a/page.html"),
+                         *identifier_needles("ID", "9774d56d682e549c")])  # fmt: skip
+    rng = random.Random(3)
+    pieces = [b"https://www.site.example/a/page.html", b"9774d56d682e549c", b"www.site.example", b"", b"x"]
+    for _ in range(200):
+        texts = [b"".join(rng.choices(pieces, k=rng.randrange(4))) for _ in range(rng.randrange(1, 6))]
+        # a pattern split across two neighbouring texts must not be found in either
+        split = rng.randrange(1, 36)
+        texts += [pieces[0][:split], pieces[0][split:]]
+        together = [[p.matched_form for p in found] for found in index.find_each(texts)]
+        assert together == [[p.matched_form for p in index.find(text)] for text in texts]

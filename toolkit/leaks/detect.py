@@ -20,9 +20,13 @@ Referer carrying it to a third party is reported with ``kind = referer``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import gc
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +51,9 @@ from toolkit.schema import TABLES
 
 __all__ = ["NeedleIndex", "effective_layers", "find_leaks"]
 
+#: Columns of a ``requests`` row that are unwrapped, in the order :func:`_request_hits` takes them.
+_REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies")
+
 _SEVERITY_RANK = {"full_url": 0, "identifier": 0, "path": 1, "search_term": 2, "domain": 3}
 _DECODING_STEPS = frozenset(
     {"urldecode", "base64", "base32", "hex", "html", "json_unescape", "gzip", "zlib", "deflate",
@@ -69,7 +76,8 @@ class NeedleIndex:
     []
     """
 
-    KEY_BYTES = 24
+    KEY_BYTES = 16
+    """16 measured best on the bench_leaks traffic: a faster search and a smaller automaton than 24, 12 or 8."""
 
     def __init__(
         self, needles: Iterable[Needle], expansion: Expansion | None = None, engine: str = "auto"
@@ -84,22 +92,63 @@ class NeedleIndex:
         self.count = count
         self.patterns: list[list[Pattern]] = list(by_key.values())
         self.matcher: Matcher = build_matcher(list(by_key), engine)
+        # Texts are searched together, joined by a byte no pattern holds: no match can span two.
+        self.separator = next((bytes([b]) for b in (0, 1, 0xFF) if all(bytes([b]) not in k for k in by_key)), None)
 
     def __len__(self) -> int:
         return self.count
+
+    @functools.cached_property
+    def every(self) -> list[Pattern]:
+        """All patterns, numbered: hits cross process boundaries as numbers (see :attr:`numbers`)."""
+        return [pattern for group in self.patterns for pattern in group]
+
+    @functools.cached_property
+    def numbers(self) -> dict[int, int]:
+        """Each pattern's number in :attr:`every`, by ``id()``."""
+        return {id(pattern): number for number, pattern in enumerate(self.every)}
 
     def find(self, data: bytes) -> list[Pattern]:
         """Patterns occurring in ``data`` (each once)."""
         if not data:
             return []
+        return self._confirm(data, self.matcher.find(data), 0)
+
+    def find_each(self, texts: Sequence[bytes]) -> list[list[Pattern]]:
+        """:meth:`find` of every text, searched in one call of the matcher.
+
+        >>> from toolkit.leaks.needles import identifier_needles
+        >>> index = NeedleIndex(identifier_needles("ANDROID_ID", "9774d56d682e549c"))
+        >>> [[p.matched_form for p in found] for found in index.find_each([b"a", b"id=9774d56d682e549c", b""])]
+        [[], ['ANDROID_ID'], []]
+        """
+        if self.separator is None or len(texts) < 2:
+            return [self.find(text) for text in texts]
+        starts: list[int] = []
+        position = 0
+        for text in texts:
+            starts.append(position)
+            position += len(text) + 1
+        joined = self.separator.join(texts)
+        by_text: dict[int, list[tuple[int, int, int]]] = {}
+        for match in self.matcher.find(joined):
+            by_text.setdefault(bisect_right(starts, match[1]) - 1, []).append(match)
+        out: list[list[Pattern]] = [[] for _ in texts]
+        for number, matches in by_text.items():
+            out[number] = self._confirm(joined, matches, starts[number])
+        return out
+
+    def _confirm(self, data: bytes, matches: Iterable[tuple[int, int, int]], lowest: int) -> list[Pattern]:
+        """The patterns of ``matches`` in ``data`` (keys of long patterns confirmed in full, not before
+        ``lowest``), each once, in the order of their first match."""
         seen: set[int] = set()
         out: list[Pattern] = []
-        for index, _start, end in self.matcher.find(data):
+        for index, _start, end in matches:
             for pattern in self.patterns[index]:
                 if id(pattern) in seen:
                     continue
                 size = len(pattern.data)
-                if size <= self.KEY_BYTES or (end >= size and data[end - size : end] == pattern.data):
+                if size <= self.KEY_BYTES or (end - size >= lowest and data[end - size : end] == pattern.data):
                     seen.add(id(pattern))
                     out.append(pattern)
         return out
@@ -113,8 +162,8 @@ class _Hit:
     """Steps with JSON paths worked out."""
 
 
-def _locate(index: NeedleIndex, text: Located) -> list[_Hit]:
-    found = index.find(text.data)
+def _locate(index: NeedleIndex, text: Located, found: list[Pattern]) -> list[_Hit]:
+    """Where the patterns ``found`` in ``text`` are: the text, or the leaf or JSON value holding them."""
     if not found and not (text.search_parts and text.parts is not None):
         return []
 
@@ -146,6 +195,73 @@ def _locate(index: NeedleIndex, text: Located) -> list[_Hit]:
             placed.add(pattern.needle)
     hits.extend(_Hit(p, text.location, steps(text)) for p in found if p.needle not in placed)
     return hits
+
+
+def _request_hits(
+    index: NeedleIndex, limits: Limits, request: tuple[Any, ...], on_problem: Callable[[str], None]
+) -> list[_Hit]:
+    """Every hit in one request (``url, headers, body, content_type, cookies``): its texts are
+    searched in one call, and only texts with a hit are located further."""
+    url, headers, body, content_type, cookies = request
+    unwrapped = unwrap_request(
+        url=url, headers=headers, body=body, content_type=content_type, cookies=cookies,
+        limits=limits, on_problem=on_problem,
+    )  # fmt: skip
+    texts = [text for text in unwrapped if not text.covered]
+    hits: list[_Hit] = []
+    for text, found in zip(texts, index.find_each([text.data for text in texts]), strict=True):
+        if found or (text.search_parts and text.parts is not None):
+            hits.extend(_locate(index, text, found))
+    return hits
+
+
+_Found = tuple[list[tuple[int, str, tuple[str, ...]]], list[str]]
+"""The hits of one request as (pattern number, location, chain), and its problem messages."""
+_FORKED: tuple[NeedleIndex, Limits, list[tuple[Any, ...]], dict[int, int]] | None = None
+"""What the worker processes inherit when they are forked."""
+
+
+def _hits_of_slice(bounds: tuple[int, int]) -> list[_Found]:
+    """In a forked worker: the hits of the requests ``bounds`` of the inherited work."""
+    assert _FORKED is not None
+    index, limits, work, numbers = _FORKED
+    out: list[_Found] = []
+    for request in work[bounds[0] : bounds[1]]:
+        messages: list[str] = []
+        hits = _request_hits(index, limits, request, messages.append)
+        out.append(([(numbers[id(h.pattern)], h.location, h.chain) for h in hits], messages))
+    return out
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def _hits_of_requests(
+    index: NeedleIndex, limits: Limits, work: list[tuple[Any, ...]], workers: int
+) -> Iterator[tuple[list[_Hit], list[str]]]:
+    """The hits and problem messages of every request, in order; with ``workers`` > 1 the requests
+    are unwrapped and searched in that many forked processes (the index is inherited, not copied)."""
+    if workers <= 1 or len(work) < 64 or not _can_fork():
+        for request in work:
+            messages: list[str] = []
+            yield _request_hits(index, limits, request, messages.append), messages
+        return
+    import multiprocessing
+
+    global _FORKED
+    _FORKED = (index, limits, work, index.numbers)  # numbered once, here: the workers inherit it
+    try:
+        size = max(8, -(-len(work) // (workers * 16)))
+        slices = [(start, min(start + size, len(work))) for start in range(0, len(work), size)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for found in pool.imap(_hits_of_slice, slices):
+                for numbered, messages in found:
+                    yield [_Hit(index.every[n], location, chain) for n, location, chain in numbered], messages
+    finally:
+        _FORKED = None
 
 
 def _registrable(host: str | None) -> str | None:
@@ -251,6 +367,24 @@ def _value(row: Mapping[str, Any], name: str) -> Any:
     return value
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector, and restore it as it was.
+
+    Unwrapping allocates millions of short-lived objects, and each burst of allocations makes the
+    collector scan every live object (the needle index, the requests): a quarter of the time of
+    :func:`find_leaks` (bench/bench_leaks.py). The walk makes no reference cycles (texts refer to
+    their walker, not back), so reference counting frees everything as before.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def find_leaks(
     requests_or_capture: Any,
     visited: str | os.PathLike[str] | Sequence[str] | None = None,
@@ -260,6 +394,7 @@ def find_leaks(
     limits: Limits | None = None,
     engine: str = "auto",
     problems: ProblemLog | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """The ``leaks`` table of a capture (or a ``requests`` table).
 
@@ -270,7 +405,23 @@ def find_leaks(
         expansion: needle-side forms; limits: unwrapping bounds; engine: search engine name.
         problems: where requests that could not be fully unwrapped are reported (a gzip bomb);
             the problems are also in ``leaks.attrs["problems"]``.
+        workers: processes that unwrap and search the requests (forked, where the platform can
+            fork and this is not itself a daemonic worker); 1 does it all in this process.
     """
+    with _cyclic_gc_paused():
+        return _find_leaks(requests_or_capture, visited, identifiers, expansion, limits, engine, problems, workers)
+
+
+def _find_leaks(
+    requests_or_capture: Any,
+    visited: str | os.PathLike[str] | Sequence[str] | None,
+    identifiers: Iterable[str] | Mapping[str, str] | None,
+    expansion: Expansion | None,
+    limits: Limits | None,
+    engine: str,
+    problems: ProblemLog | None,
+    workers: int,
+) -> pd.DataFrame:
     limits = limits or Limits()
     requests, capture = _requests_of(requests_or_capture)
     log = problems if problems is not None else ProblemLog(capture)
@@ -286,23 +437,14 @@ def find_leaks(
     lookup = _endpoint_lookup(requests, urls)
     source_domain: dict[str, str | None] = {}
     rows: dict[tuple[Any, ...], tuple[tuple[int, ...], dict[str, Any]]] = {}
-    for position, row in enumerate(requests.to_dict("records")):
+    records = requests.to_dict("records")
+    work = [tuple(_value(row, name) for name in _REQUEST_PARTS) for row in records]
+    for position, (row, (hits, messages)) in enumerate(
+        zip(records, _hits_of_requests(index, limits, work, workers), strict=True)
+    ):
         evidence = _value(row, "evidence") or f"{capture}#row={position}"
-
-        def report(message: str, evidence: str = evidence) -> None:
+        for message in messages:
             log.add(evidence, "decode", message, "warning")
-
-        hits: list[_Hit] = []
-        for text in unwrap_request(
-            url=_value(row, "url"),
-            headers=_value(row, "request_headers"),
-            body=_value(row, "body"),
-            content_type=_value(row, "content_type"),
-            cookies=_value(row, "cookies"),
-            limits=limits,
-            on_problem=report,
-        ):
-            hits.extend(_locate(index, text))
         if not hits:
             continue
         host = _value(row, "host") or _host_of(str(_value(row, "url") or "")) or ""

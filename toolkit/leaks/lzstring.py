@@ -15,8 +15,6 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 __all__ = [
     "compress_to_base64",
     "compress_to_uri_component",
@@ -106,28 +104,27 @@ def _compress(text: str, alphabet: str) -> str:
     return writer.finish()
 
 
-def _decompress(text: str, values: dict[str, int]) -> str | None:
+def _bit_table(values: dict[str, int]) -> dict[int, str]:
+    """Each character of an alphabet as its 6 bits, in the order the decoder reads them."""
+    return {ord(c): format(v & 0b111111, "06b") for c, v in values.items()}
+
+
+def _decompress(text: str, bits_of: dict[int, str]) -> str | None:
     if not text:
         return None
-    try:
-        codes = [values[c] for c in text]
-    except KeyError:
+    # The stream as a string of "0"/"1" in reading order (one C call); a code of ``width`` bits is
+    # read least significant bit first, so its slice is reversed. Bits past the end read as 0.
+    bits = text.translate(bits_of)
+    end = len(bits)
+    if end != 6 * len(text):  # a character outside the alphabet
         return None
-    index, reset = 1, 32
-    current, position = codes[0], reset
+    position = 0
 
-    def read(bits: int) -> int:
-        nonlocal index, current, position
-        result = 0
-        for shift in range(bits):
-            if current & position:
-                result |= 1 << shift
-            position >>= 1
-            if position == 0:
-                position = reset
-                current = codes[index] if index < len(codes) else 0
-                index += 1
-        return result
+    def read(width: int) -> int:
+        nonlocal position
+        start = position
+        position += width
+        return int(bits[start:position][::-1] or "0", 2)
 
     dictionary: list[str] = ["", "", ""]
     first = read(2)
@@ -140,15 +137,14 @@ def _decompress(text: str, values: dict[str, int]) -> str | None:
     out = [word]
     total = 1
     width, grow_in = 3, 4
-    reader: Callable[[int], int] = read
     while True:
-        if index > len(codes):
+        if position >= end:
             return None
-        code = reader(width)
+        code = read(width)
         if code == 2:
             return "".join(out)
         if code in (0, 1):
-            dictionary.append(chr(reader(8 if code == 0 else 16)))
+            dictionary.append(chr(read(8 if code == 0 else 16)))
             code = len(dictionary) - 1
             grow_in -= 1
             if grow_in == 0:
@@ -168,6 +164,10 @@ def _decompress(text: str, values: dict[str, int]) -> str | None:
         word = entry
         if grow_in == 0:
             grow_in, width = 1 << width, width + 1
+
+
+_BASE64_BITS = _bit_table(_BASE64_VALUES)
+_URI_BITS = _bit_table(_URI_VALUES)
 
 
 def _to_utf16_units(text: str) -> str:
@@ -193,7 +193,7 @@ def compress_to_base64(text: str) -> str:
 
 def decompress_from_base64(text: str) -> str | None:
     """lz-string ``decompressFromBase64``; ``None`` when ``text`` is not such a stream."""
-    return _from_utf16_units(_decompress(text.rstrip("="), _BASE64_VALUES))
+    return _from_utf16_units(_decompress(text.rstrip("="), _BASE64_BITS))
 
 
 def compress_to_uri_component(text: str) -> str:
@@ -203,4 +203,4 @@ def compress_to_uri_component(text: str) -> str:
 
 def decompress_from_uri_component(text: str) -> str | None:
     """lz-string ``decompressFromEncodedURIComponent``; ``None`` when not such a stream."""
-    return _from_utf16_units(_decompress(text.replace(" ", "+"), _URI_VALUES))
+    return _from_utf16_units(_decompress(text.replace(" ", "+"), _URI_BITS))

@@ -62,7 +62,7 @@ _URL_SAFE = ":/?#[]@!$&'()*+,;=~-._%"
 MIN_NEEDLE_LENGTH = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Needle:
     """One value worth finding."""
 
@@ -80,7 +80,7 @@ class Needle:
     """The visited URL was inferred from the capture, not given by the user."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pattern:
     """One byte string to search for, and how it was made from its needle."""
 

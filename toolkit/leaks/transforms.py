@@ -108,6 +108,7 @@ def _unquote_plus(data: bytes) -> bytes:
 # --- base64 family ---------------------------------------------------------------------------
 
 _B64_JUNK = re.compile(rb"[\s]+")
+_B64_STANDARD = bytes.maketrans(b" -_", b"++/")  # a space is a "+" that went through form decoding
 
 
 def b64decode_loose(data: bytes) -> bytes:
@@ -122,15 +123,14 @@ def b64decode_loose(data: bytes) -> bytes:
     ...
     ValueError: not base64: length 1 leaves a lone character
     """
-    data = data.strip().replace(b" ", b"+")
-    data = _B64_JUNK.sub(b"", data).rstrip(b"=")
+    data = data.strip()
+    if _B64_JUNK.search(data):
+        data = _B64_JUNK.sub(b"", data.replace(b" ", b"+"))
+    data = data.translate(_B64_STANDARD).rstrip(b"=")
     if len(data) % 4 == 1:
         raise ValueError(f"not base64: length {len(data)} leaves a lone character")
-    data += b"=" * (-len(data) % 4)
-    if b"-" in data or b"_" in data:
-        data = data.replace(b"-", b"+").replace(b"_", b"/")
     try:
-        return base64.b64decode(data, validate=True)
+        return binascii.a2b_base64(data + b"=" * (-len(data) % 4), strict_mode=True)
     except binascii.Error as exc:
         raise ValueError(f"not base64: {exc}") from None
 

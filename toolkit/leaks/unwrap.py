@@ -16,6 +16,10 @@ hit can be located precisely without walking every document that has none.
 >>> [" > ".join(p.chain) for t in texts if t.parts for p in t.parts() if b"a.example" in p.data]
 ['form:data_list > base64 > gzip > json:[0].url']
 
+A leaf that is a verbatim slice of a structured text yielded before it (a form field, a path
+segment, an unescaped JSON string) is marked ``covered``: its hits are the ones its parent already
+places at the same location and chain, so the leak search skips it (its decodings are not covered).
+
 Depth (decoding layers) and the bytes decoded per request are bounded; a decompression bomb is
 reported through ``on_problem`` and its branch is dropped.
 """
@@ -26,13 +30,17 @@ import contextlib
 import html
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
+import brotli
+
 from toolkit.compression import DecompressionBomb
 from toolkit.leaks import transforms as tf
+from toolkit.leaks.needles import MIN_NEEDLE_LENGTH
 
 __all__ = ["Limits", "Located", "unwrap_request"]
 
@@ -51,7 +59,7 @@ class Limits:
     """Embedded base64/hex tokens tried per text."""
 
 
-@dataclass
+@dataclass(slots=True, weakref_slot=True)
 class Located:
     """One text (or binary blob) found in a request."""
 
@@ -66,10 +74,18 @@ class Located:
     """For a JSON text: the chain down to the value holding a byte offset of ``data``."""
     resolve: Callable[[str], str] = field(default=str, repr=False)
     """Turns a step of ``chain`` into its final text (JSON paths are worked out only when asked)."""
+    covered: bool = False
+    """A verbatim slice of a structured text yielded before it, whose leaves (or JSON offsets)
+    place every hit of this text at this same location and chain: searching it adds nothing."""
 
     def chain_text(self) -> str:
         """The chain as text: ``form:data_list > base64 > gzip > json:[0].url``."""
         return " > ".join(self.resolve(step) for step in self.chain)
+
+
+#: Decoded bytes shorter than the shortest needle pattern hold no hit and decode into nothing
+#: longer (compressed and lz-string streams are longer than this), so they are not kept.
+_SHORTEST = MIN_NEEDLE_LENGTH
 
 
 class _BudgetExceeded(Exception):
@@ -97,6 +113,8 @@ _LZ_VALUES = {c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijk
 _LZ_VALUES[ord("-")] = 62
 _UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _JSON_ENDS = {(b"{", b"}"), (b"[", b"]")}
+_LZ_URI_ONLY = re.compile(rb"[-$ ]")
+_ANY_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}|&|\\")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -104,6 +122,8 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 def _is_binary(data: bytes) -> bool:
     if _BINARY.search(data, 0, 4096):
         return True
+    if data.isascii():
+        return False
     try:
         data[:4096].decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -111,14 +131,14 @@ def _is_binary(data: bytes) -> bool:
     return False
 
 
-_UPPER, _LOWER, _DIGIT = re.compile(rb"[A-Z]"), re.compile(rb"[a-z]"), re.compile(rb"[0-9]")
+_DIGIT = re.compile(rb"[0-9]")
 
 
 def _mixed_token(token: bytes) -> bool:
     """Base64 of real data mixes cases and digits; long words and identifiers rarely do."""
-    return (_UPPER.search(token) is not None) + (_LOWER.search(token) is not None) + (
-        _DIGIT.search(token) is not None
-    ) >= 2
+    # bytes.lower()/upper() change only ASCII letters: a token differs from its lower case when it
+    # holds an upper-case letter, and the other way round.
+    return (token.lower() != token) + (token.upper() != token) + (_DIGIT.search(token) is not None) >= 2
 
 
 _SHORT_TOKEN = re.compile(rb"[A-Za-z0-9+/_$=-]{8,15}")
@@ -153,6 +173,7 @@ def _json_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 
 
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
+_SKIPPER = json.JSONDecoder(strict=False)
 # String literals worth decoding, found in the raw document without parsing it: a run of base64/hex
 # characters, or text holding a percent-escape, an HTML entity, a JSON escape or nested JSON.
 _JSON_CANDIDATE = re.compile(
@@ -164,7 +185,9 @@ _JSON_CANDIDATE = re.compile(
 class JsonCursor:
     """Walks a JSON document's tokens forward, keeping the path of the current position.
 
-    Hits come in document order, so one cursor per document answers them all in one pass.
+    Hits come in document order, so one cursor per document answers them all in one pass. A
+    container that closes before the asked offset is stepped over by the C JSON parser instead of
+    token by token (it leaves the path as it was).
 
     >>> doc = b'{"a": [1, {"b": "x"}, "yy"], "c": {"d e": "z"}}'
     >>> cursor = JsonCursor(doc)
@@ -177,22 +200,41 @@ class JsonCursor:
         self.position = 0
         self.stack: list[list[Any]] = []
         self.last = b""
+        self._text: str | None = None
+
+    def _closing(self, start: int, before: int) -> int:
+        """Where the container opening at ``start`` ends if it ends by ``before``, else -1.
+
+        Only the text up to ``before`` is parsed: a container that holds ``before`` costs no more
+        than the walk to it.
+        """
+        if self._text is None:
+            self._text = self.document.decode("latin-1")  # one character per byte: same offsets
+        try:
+            return start + _SKIPPER.raw_decode(self._text[start:before])[1]
+        except (ValueError, RecursionError):
+            return -1
 
     def path_at(self, offset: int) -> str:
         """The JSON path of the value that starts at ``offset``."""
         if offset < self.position:
-            self.__init__(self.document)  # type: ignore[misc]
-        for match in _JSON_TOKEN.finditer(self.document, self.position):
-            if match.end() > offset:  # the token holding ``offset`` (or one after it): stop before it
+            self.position, self.stack, self.last = 0, [], b""
+        position = self.position
+        stack = self.stack
+        while True:
+            match = _JSON_TOKEN.search(self.document, position)
+            if match is None or match.end() > offset:  # the token holding ``offset`` (or one after it)
                 break
             token = match.group()
             first = token[:1]
-            stack = self.stack
-            if first == b"{":
-                stack.append(["object", None])
-            elif first == b"[":
-                stack.append(["array", 0])
-            elif first in (b"}", b"]"):
+            if first == b"{" or first == b"[":
+                start = match.start()
+                end = self._closing(start, offset) if start and offset - start > 64 else -1  # not the document
+                if 0 < end <= offset:  # closed before ``offset``: its tokens leave the stack as it is
+                    position = end
+                    continue
+                stack.append(["object", None] if first == b"{" else ["array", 0])
+            elif first == b"}" or first == b"]":
                 if stack:
                     stack.pop()
             elif first == b",":
@@ -203,9 +245,10 @@ class JsonCursor:
                     stack[-1][1] = self.last
             else:
                 self.last = token
-            self.position = match.end()
+            position = match.end()
+        self.position = position
         path = ""
-        for kind, key in self.stack:
+        for kind, key in stack:
             path = _json_path(path, key if kind == "array" else _json_key(key))
         return path
 
@@ -331,6 +374,11 @@ def _xml_leaves(data: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
+_DECOMPRESSORS: dict[str, Callable[[bytes, int], bytes]] = {
+    "gzip": tf.gunzip, "zlib": tf.unzlib, "deflate": tf.inflate_raw, "brotli": tf.unbrotli, "zstd": tf.unzstd,
+}  # fmt: skip
+
+
 class _Unwrapper:
     def __init__(self, limits: Limits, on_problem: Callable[[str], None]) -> None:
         self.limits = limits
@@ -339,6 +387,8 @@ class _Unwrapper:
         self.texts = 0
         self.truncated = False
         self.lazy: list[tuple[JsonCursor, int]] = []
+        self.out: list[Located] = []
+        """The texts found so far, in walk order."""
 
     def resolve(self, step: str) -> str:
         """Work out a lazy step (``json:@3``) into its JSON path."""
@@ -360,8 +410,16 @@ class _Unwrapper:
     # --- the walk ----------------------------------------------------------------------------
 
     def text(
-        self, data: bytes, location: str, chain: tuple[str, ...], layers: int, hint: str | None = None
-    ) -> Iterator[Located]:
+        self,
+        data: bytes,
+        location: str,
+        chain: tuple[str, ...],
+        layers: int,
+        hint: str | None = None,
+        covered: bool = False,
+        binary: bool | None = None,
+    ) -> None:
+        """Add ``data`` and what it holds; ``binary``: :func:`_is_binary` of it, if known."""
         if self.texts >= self.limits.max_texts:
             if not self.truncated:
                 self.truncated = True
@@ -370,9 +428,9 @@ class _Unwrapper:
         self.texts += 1
         if not data:
             return
-        if _is_binary(data):
-            yield Located(location, chain, data)
-            yield from self._binary(data, location, chain, layers)
+        if _is_binary(data) if binary is None else binary:
+            self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
+            self._binary(data, location, chain, layers)
             return
         stripped = data.strip()
         parsed = self._structure(stripped, hint)
@@ -380,22 +438,24 @@ class _Unwrapper:
             kind, leaves = parsed
             escaped = kind in ("json", "xml") and (b"\\" in stripped or b"&" in stripped)
             where = self._json_where(data, stripped, chain) if kind == "json" else None
-            yield Located(location, chain, data, self._parts(location, chain, leaves), escaped, where)
+            self.out.append(
+                Located(location, chain, data, self._parts(location, chain, leaves), escaped, where, self.resolve)
+            )
             if kind == "json":
-                yield from self._json_candidates(stripped, location, chain, layers)
+                self._json_candidates(stripped, location, chain, layers, not escaped)
                 return
             for label, leaf in leaves():
                 if label.endswith("{key}") or not leaf or not _LEAF_CANDIDATE.search(leaf):
                     continue
                 if len(leaf) < 16 and not _short_token(leaf):
                     continue
-                yield from self.text(leaf, location, self._join(chain, label), layers)
+                self.text(leaf, location, self._join(chain, label), layers, covered=not escaped)
             return
-        yield Located(location, chain, data)
+        self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
         if layers >= self.limits.max_layers:
             return
         plus = (bool(chain) and chain[-1].startswith("form:")) or (location.startswith("query:") and not chain)
-        yield from self._decodings(stripped, location, chain, layers, plus)
+        self._decodings(stripped, location, chain, layers, plus)
 
     @staticmethod
     def _json_where(data: bytes, stripped: bytes, chain: tuple[str, ...]) -> Callable[[int], tuple[str, ...]]:
@@ -408,19 +468,41 @@ class _Unwrapper:
         return where
 
     def _json_candidates(
-        self, document: bytes, location: str, chain: tuple[str, ...], layers: int
-    ) -> Iterator[Located]:
+        self, document: bytes, location: str, chain: tuple[str, ...], layers: int, placed: bool
+    ) -> None:
+        """String literals worth decoding; ``placed``: the document's offsets place their hits."""
         cursor: JsonCursor | None = None
         for match in _JSON_CANDIDATE.finditer(document):
             content = match.group(1)
             if len(content) < 16 and not _short_token(content):
                 continue
-            if b"\\" in content:
+            verbatim = b"\\" not in content
+            if not verbatim:
                 with contextlib.suppress(ValueError):
                     content = json.loads(b'"' + content + b'"').encode("utf-8", "surrogatepass")
             cursor = cursor or JsonCursor(document)
             self.lazy.append((cursor, match.start()))
-            yield from self.text(content, location, (*chain, f"json:@{len(self.lazy) - 1}"), layers)
+            step = f"json:@{len(self.lazy) - 1}"
+            if content.isalnum():  # most are: ids, SKUs, base64 without "+" or "/"
+                self._alphanumeric(content, location, (*chain, step), layers, placed and verbatim)
+            else:
+                self.text(content, location, (*chain, step), layers, covered=placed and verbatim)
+
+    def _alphanumeric(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, covered: bool) -> None:
+        """:meth:`text` of an ASCII letters-and-digits token below a JSON string, without the tests that
+        such a token fails: not binary, no structure, no escape, no UUID, no form "+", base64-like."""
+        if self.texts >= self.limits.max_texts or len(data) < 4:
+            self.text(data, location, chain, layers, covered=covered)  # the general way (and its report)
+            return
+        self.texts += 1
+        self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
+        if layers >= self.limits.max_layers:
+            return
+        # As in _decodings: whole hex, whole base64 (always, here), whole base32; no token search.
+        if _HEX_WHOLE.fullmatch(data):
+            self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
+        self._base64(data, location, chain, layers)
+        self._base32_whole(data, location, chain, layers)
 
     @staticmethod
     def _join(chain: tuple[str, ...], label: str) -> tuple[str, ...]:
@@ -472,43 +554,46 @@ class _Unwrapper:
         return None
 
     def _child(
-        self, step: str, decoded: bytes, data: bytes, location: str, chain: tuple[str, ...], layers: int
-    ) -> Iterator[Located]:
-        if not decoded or decoded == data:
+        self,
+        step: str,
+        decoded: bytes,
+        data: bytes,
+        location: str,
+        chain: tuple[str, ...],
+        layers: int,
+        binary: bool | None = None,
+    ) -> None:
+        if len(decoded) < _SHORTEST or decoded == data:
             return
         self._spend(len(decoded))
-        yield from self.text(decoded, location, (*chain, step), layers + 1)
+        self.text(decoded, location, (*chain, step), layers + 1, binary=binary)
 
     def _decodings(
         self, data: bytes, location: str, chain: tuple[str, ...], layers: int, plus: bool
-    ) -> Iterator[Located]:
-        if _UUID.fullmatch(data):  # an identifier, not an encoding of one
+    ) -> None:
+        if len(data) == 36 and _UUID.fullmatch(data):  # an identifier, not an encoding of one
             return
         whole_token = False
-        if _PERCENT.search(data):
+        escaped = _ANY_ESCAPE.search(data) is not None  # one scan instead of three for most tokens
+        if escaped and _PERCENT.search(data):
             decoded = unquote_to_bytes(data.replace(b"+", b" ") if plus else data)
-            yield from self._child("urldecode", decoded, data, location, chain, layers)
+            self._child("urldecode", decoded, data, location, chain, layers)
         elif plus and b"+" in data and b" " not in data:  # a form's space, or base64's '+': try both
-            yield from self._child("urldecode", data.replace(b"+", b" "), data, location, chain, layers)
-        if _HTML_ENTITY.search(data):
-            yield from self._child("html", tf.TRANSFORMS["html"].decode(data), data, location, chain, layers)  # type: ignore[misc]
-        if _JSON_ESCAPE.search(data):
-            yield from self._child("json_unescape", tf.json_unescape(data), data, location, chain, layers)
+            self._child("urldecode", data.replace(b"+", b" "), data, location, chain, layers)
+        if escaped and _HTML_ENTITY.search(data):
+            self._child("html", tf.TRANSFORMS["html"].decode(data), data, location, chain, layers)  # type: ignore[misc]
+        if escaped and _JSON_ESCAPE.search(data):
+            self._child("json_unescape", tf.json_unescape(data), data, location, chain, layers)
         if _HEX_WHOLE.fullmatch(data):
             whole_token = True
-            yield from self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
+            self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
         if _B64_WHOLE.fullmatch(data):
             whole_token = b" " not in data
-            yield from self._base64(data, location, chain, layers)
+            self._base64(data, location, chain, layers)
         elif _LZ_URI.fullmatch(data):
             whole_token = True
-            yield from self._lzstring(data, "lzstring_uri", location, chain, layers)
-        if _B32_WHOLE.fullmatch(data) and len(data.rstrip(b"=")) % 8 in (0, 2, 4, 5, 7):
-            try:
-                decoded = tf.TRANSFORMS["base32"].decode(data)  # type: ignore[misc]
-            except ValueError:
-                decoded = b""
-            yield from self._child("base32", decoded, data, location, chain, layers)
+            self._lzstring(data, "lzstring_uri", location, chain, layers)
+        self._base32_whole(data, location, chain, layers)
         if whole_token:
             return
         tried = 0
@@ -517,7 +602,7 @@ class _Unwrapper:
                 break
             tried += 1
             token = match.group()
-            yield from self._child("hex", bytes.fromhex(token.decode()), data, location, chain, layers)
+            self._child("hex", bytes.fromhex(token.decode()), data, location, chain, layers)
         for match in _B32_TOKEN.finditer(data):
             if tried >= self.limits.max_tokens:
                 break
@@ -526,7 +611,7 @@ class _Unwrapper:
                 decoded = tf.TRANSFORMS["base32"].decode(match.group())  # type: ignore[misc]
             except ValueError:
                 continue
-            yield from self._child("base32", decoded, data, location, chain, layers)
+            self._child("base32", decoded, data, location, chain, layers)
         for match in _B64_TOKEN.finditer(data):
             if tried >= self.limits.max_tokens:
                 break
@@ -534,23 +619,34 @@ class _Unwrapper:
             if _HEX_WHOLE.fullmatch(token) or not _mixed_token(token):
                 continue
             tried += 1
-            yield from self._base64(token, location, chain, layers)
+            self._base64(token, location, chain, layers)
 
-    def _base64(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> Iterator[Located]:
+    def _base32_whole(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
+        if _B32_WHOLE.fullmatch(data) and len(data.rstrip(b"=")) % 8 in (0, 2, 4, 5, 7):
+            try:
+                decoded = tf.TRANSFORMS["base32"].decode(data)  # type: ignore[misc]
+            except ValueError:
+                decoded = b""
+            self._child("base32", decoded, data, location, chain, layers)
+
+    def _base64(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         try:
             decoded = tf.b64decode_loose(data)
         except ValueError:
             decoded = b""
+        binary = bool(decoded) and _is_binary(decoded)
         if decoded:
-            yield from self._child("base64", decoded, data, location, chain, layers)
-        if (not decoded or _is_binary(decoded)) and not decoded.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)):
-            yield from self._lzstring(data, "lzstring_base64", location, chain, layers)
-            if b"/" not in data and b"=" not in data:
-                yield from self._lzstring(data, "lzstring_uri", location, chain, layers)
+            self._child("base64", decoded, data, location, chain, layers, binary)
+        if (not decoded or binary) and not decoded.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)):
+            self._lzstring(data, "lzstring_base64", location, chain, layers)
+            # The URI alphabet differs from base64's only in "-" and "$" (and "+" sent as a space):
+            # a token without them reads the same in both, and was decoded just above.
+            if b"/" not in data and b"=" not in data and _LZ_URI_ONLY.search(data):
+                self._lzstring(data, "lzstring_uri", location, chain, layers)
 
     def _lzstring(
         self, data: bytes, name: str, location: str, chain: tuple[str, ...], layers: int
-    ) -> Iterator[Located]:
+    ) -> None:
         if not 12 <= len(data) <= 256 * 1024:
             return
         # The stream opens with a 2-bit code 0 or 1 (a literal character), read from bit 5 then bit
@@ -562,15 +658,11 @@ class _Unwrapper:
             decoded = tf.TRANSFORMS[name].decode(data)  # type: ignore[misc]
         except ValueError:
             return
-        yield from self._child("lzstring", decoded, data, location, chain, layers)
+        self._child("lzstring", decoded, data, location, chain, layers)
 
     def _decompress(self, name: str, data: bytes) -> bytes | None:
-        decoders = {
-            "gzip": tf.gunzip, "zlib": tf.unzlib, "deflate": tf.inflate_raw,
-            "brotli": tf.unbrotli, "zstd": tf.unzstd,
-        }  # fmt: skip
         try:
-            return decoders[name](data, self._remaining())
+            return _DECOMPRESSORS[name](data, self._remaining())
         except DecompressionBomb:
             self.on_problem(
                 f"{name} blob of {len(data)} bytes expands beyond the {self.limits.max_decoded_bytes}"
@@ -580,7 +672,7 @@ class _Unwrapper:
         except ValueError:
             return None
 
-    def _binary(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> Iterator[Located]:
+    def _binary(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         if layers >= self.limits.max_layers:
             return
         candidates: list[str] = []
@@ -595,25 +687,61 @@ class _Unwrapper:
             decoded = self._decompress(name, data)
             if decoded is not None:
                 found = True
-                yield from self._child(name, decoded, data, location, chain, layers)
+                self._child(name, decoded, data, location, chain, layers)
         if found or len(data) < 8:  # too short to hold an encoded needle worth the attempts
             return
         fields = _protobuf_fields(data) if data[0] & 7 in (0, 1, 2, 5) and data[0] >= 8 else None
         if fields:
             for number, value in fields:
-                yield from self.text(value, location, self._join(chain, f"pb:{number}"), layers)
+                self.text(value, location, self._join(chain, f"pb:{number}"), layers)
             return
         for magic, name in ((_GZIP_MAGIC, "gzip"), (_ZSTD_MAGIC, "zstd")):
             start = data.find(magic, 1)
             if start > 0:
                 decoded = self._decompress(name, data[start:])
                 if decoded is not None:
-                    yield from self._child(name, decoded, data, location, chain, layers)
+                    self._child(name, decoded, data, location, chain, layers)
         if len(data) >= 8:
-            for name in ("deflate", "brotli"):
-                decoded = self._decompress(name, data)
+            for name in ("deflate", "brotli") if _may_be_deflate(data) else ("brotli",):
+                decoded = self._headerless(name, data)
                 if decoded is not None:
-                    yield from self._child(name, decoded, data, location, chain, layers)
+                    self._child(name, decoded, data, location, chain, layers)
+
+    def _headerless(self, name: str, data: bytes) -> bytes | None:
+        """Raw deflate or brotli that fills ``data`` exactly, or ``None``: what :meth:`_decompress`
+        does with :func:`toolkit.compression.inflate_raw` and ``unbrotli``, without turning every
+        failure into a formatted error (most attempts fail: these formats have no header)."""
+        limit = self._remaining()
+        try:
+            if name == "deflate":
+                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                decoded = inflater.decompress(data, limit + 1)
+                complete = inflater.eof and not inflater.unused_data
+            else:
+                decompressor = brotli.Decompressor()
+                decoded = decompressor.process(data, output_buffer_limit=limit + 1)
+                complete = decompressor.is_finished()
+        except (zlib.error, brotli.error):
+            return None
+        if len(decoded) > limit:
+            self._decompress(name, data)  # reports the bomb and gives up the request's branch
+        return decoded if complete else None
+
+
+def _may_be_deflate(data: bytes) -> bool:
+    """Whether raw deflate could start with ``data``: the first block type is not the reserved 3, and
+    a stored block's length is followed by its complement (RFC 1951, 3.2.3-4); zlib rejects the rest.
+
+    >>> import zlib
+    >>> _may_be_deflate(zlib.compress(b"x" * 100, wbits=-15)), _may_be_deflate(b"\x07abcdefgh")
+    (True, False)
+    """
+    block_type = (data[0] >> 1) & 3
+    if block_type == 3:
+        return False
+    if block_type == 0:
+        return len(data) >= 5 and (data[1] | data[2] << 8) ^ (data[3] | data[4] << 8) == 0xFFFF
+    return True
 
 
 def _cookie_pairs(value: str) -> list[tuple[str, str]]:
@@ -640,12 +768,12 @@ def unwrap_request(
     problems: list[str] = []
     walker = _Unwrapper(limits, on_problem or problems.append)
     try:
-        for text in _request_texts(walker, url, headers, body, content_type, cookies):
-            text.resolve = walker.resolve
-            yield text
+        _request_texts(walker, url, headers, body, content_type, cookies)
     except _BudgetExceeded:
         if walker.decoded > limits.max_decoded_bytes:
             walker.on_problem(f"decoding produced more than {limits.max_decoded_bytes} bytes; rest of request skipped")
+    texts, walker.out = walker.out, []  # the texts refer to the walker, not the other way: no cycle
+    return iter(texts)
 
 
 def _request_texts(
@@ -655,7 +783,8 @@ def _request_texts(
     body: bytes | None,
     content_type: str | None,
     cookies: Sequence[tuple[str, str]] | None,
-) -> Iterator[Located]:
+) -> None:
+    """Walk the parts of a request; the texts go to ``walker.out``."""
     if url:
         try:
             parts = urlsplit(url)
@@ -665,14 +794,15 @@ def _request_texts(
             path = parts.path.encode("utf-8", "surrogateescape")
             if path not in (b"", b"/"):
                 leaves = [(f"segment:{i}", s) for i, s in enumerate(path.split(b"/")) if s]
-                yield Located("url_path", (), path, parts=walker._parts("url_path", (), lambda: leaves))
+                parts_of = walker._parts("url_path", (), lambda: leaves)
+                walker.out.append(Located("url_path", (), path, parts=parts_of, resolve=walker.resolve))
                 for label, segment in leaves:
-                    yield from walker.text(segment, "url_path", (label,), 0)
+                    walker.text(segment, "url_path", (label,), 0, covered=True)
             for raw_name, raw_value in _split_form(parts.query.encode("utf-8", "surrogateescape")):
-                yield Located("query_name", (), raw_name)
-                yield from walker.text(raw_value, f"query:{_name(raw_name)}", (), 0)
+                walker.out.append(Located("query_name", (), raw_name, resolve=walker.resolve))
+                walker.text(raw_value, f"query:{_name(raw_name)}", (), 0)
             if parts.fragment:
-                yield from walker.text(parts.fragment.encode("utf-8", "surrogateescape"), "fragment", (), 0)
+                walker.text(parts.fragment.encode("utf-8", "surrogateescape"), "fragment", (), 0)
     has_cookie_header = False
     for name, value in headers or ():
         lower = str(name).lower()
@@ -681,7 +811,7 @@ def _request_texts(
         if lower == "cookie":
             has_cookie_header = True
             for cookie, cookie_value in _cookie_pairs(str(value)):
-                yield from walker.text(cookie_value.encode("utf-8", "surrogateescape"), f"cookie:{cookie}", (), 0)
+                walker.text(cookie_value.encode("utf-8", "surrogateescape"), f"cookie:{cookie}", (), 0)
             continue
         location = (
             f"set-cookie:{_cookie_pairs(str(value))[0][0]}"
@@ -691,9 +821,9 @@ def _request_texts(
         data = str(value).encode("utf-8", "surrogateescape")
         if lower == "set-cookie":
             data = data.split(b";", 1)[0].partition(b"=")[2]
-        yield from walker.text(data, location, (), 0)
+        walker.text(data, location, (), 0)
     if not has_cookie_header:
         for cookie, cookie_value in cookies or ():
-            yield from walker.text(str(cookie_value).encode("utf-8", "surrogateescape"), f"cookie:{cookie}", (), 0)
+            walker.text(str(cookie_value).encode("utf-8", "surrogateescape"), f"cookie:{cookie}", (), 0)
     if body:
-        yield from walker.text(bytes(body), "body", (), 0, hint=content_type)
+        walker.text(bytes(body), "body", (), 0, hint=content_type)
