@@ -1,5 +1,9 @@
 """Adapters that name the fields of known SDK wire formats; detection never depends on them.
 
+:func:`sdk_label` asks each adapter in turn: Sensors Analytics (below), Adjust, AppsFlyer, Google's
+Measurement Protocol (Google Analytics, and Firebase apps through it) and Firebase's own
+``app-measurement.com`` uploads (whose field names are not public: only the upload is named).
+
 The generic unwrapping already finds a needle inside a Sensors Analytics batch; an adapter adds
 what the SDK calls it: which event (``page_load_event_start``, ``search``) carried the value.
 Sensors Analytics (sensorsdata/sa-sdk-android, ``AnalyticsMessages.sendHttpRequest``) posts
@@ -30,7 +34,14 @@ from urllib.parse import parse_qsl
 from toolkit.compression import gunzip
 from toolkit.leaks.transforms import b64decode_loose
 
-__all__ = ["sensors_events", "sensors_label"]
+__all__ = [
+    "adjust_label",
+    "appsflyer_label",
+    "measurement_protocol_label",
+    "sdk_label",
+    "sensors_events",
+    "sensors_label",
+]
 
 _MAX_BATCH = 32 * 1024 * 1024
 
@@ -73,3 +84,167 @@ def sensors_label(body: bytes, chain: str) -> str | None:
     name = event.get("event") or event.get("type") or "?"
     kind = event.get("type")
     return f"Sensors Analytics event {name}" + (f" ({kind})" if kind and kind != name else "")
+
+# -- Adjust --------------------------------------------------------------------------------------
+# Facts from Adjust's open-source Android SDK (github.com/adjust/android_sdk, PackageBuilder.java and
+# ActivityKind.java): each activity is posted form-encoded to its path on app.adjust.com (regional
+# hosts: adjust.world, adjust.net.in, adjust.cn); identifiers travel as named parameters;
+# callback_params and partner_params are JSON objects of the app's own values.
+_ADJUST_HOSTS = ("adjust.com", "adjust.world", "adjust.net.in", "adjust.cn", "adjust.io")
+_ADJUST_ACTIVITIES = {
+    "session": "session",
+    "event": "event",
+    "sdk_click": "click",
+    "sdk_info": "info",
+    "attribution": "attribution",
+    "gdpr_forget_device": "GDPR forget-device",
+    "third_party_sharing": "third-party sharing",
+    "measurement_consent": "measurement consent",
+    "ad_revenue": "ad revenue",
+    "v2/purchase": "subscription",
+    "verify": "purchase verification",
+}
+_ADJUST_PARAMETERS = {
+    "android_uuid": "Adjust's install id",
+    "gps_adid": "Google advertising id",
+    "fire_adid": "Amazon Fire advertising id",
+    "google_app_set_id": "Google app set id",
+    "android_id": "ANDROID_ID",
+    "imei": "IMEI",
+    "meid": "MEID",
+    "oaid": "open advertising id",
+    "push_token": "push token",
+    "fb_id": "Facebook attribution id",
+    "external_device_id": "the app's own device id",
+    "event_token": "event name token",
+    "deeplink": "deep link",
+    "referrer": "install referrer",
+    "raw_referrer": "install referrer",
+    "callback_params": "app's callback parameters",
+    "partner_params": "app's partner parameters",
+}
+
+# -- AppsFlyer ----------------------------------------------------------------------------------
+# Field names of AppsFlyer's public server-to-server events API (dev.appsflyer.com, "S2S events
+# API"): the SDK reports the same facts under these names to *.appsflyer.com.
+_APPSFLYER_HOSTS = ("appsflyer.com", "appsflyersdk.com")
+_APPSFLYER_FIELDS = {
+    "appsflyer_id": "AppsFlyer's install id",
+    "advertising_id": "Google advertising id",
+    "advertiserId": "Google advertising id",
+    "oaid": "open advertising id",
+    "amazon_aid": "Amazon advertising id",
+    "imei": "IMEI",
+    "android_id": "ANDROID_ID",
+    "idfa": "Apple advertising id",
+    "idfv": "Apple vendor id",
+    "customer_user_id": "the app's own user id",
+    "ip": "device IP address",
+    "eventName": "event name",
+    "eventValue": "event values",
+}
+
+# -- Google Analytics / Firebase Measurement Protocol -------------------------------------------
+# Parameter names of Google's public Measurement Protocol references (developers.google.com:
+# Universal Analytics "Measurement Protocol Parameter Reference"; GA4 "Measurement Protocol"
+# for gtag and Firebase apps: client_id / app_instance_id, user_id, events[].name and params).
+_GA_HOSTS = ("google-analytics.com", "analytics.google.com")
+_GA_PARAMETERS = {
+    "cid": "client id",
+    "uid": "user id",
+    "tid": "property id",
+    "dl": "document location (page URL)",
+    "dr": "document referrer",
+    "dh": "document host",
+    "dp": "document path",
+    "dt": "document title",
+    "client_id": "client id",
+    "app_instance_id": "Firebase app instance id",
+    "user_id": "user id",
+}
+
+
+def _host_under(host: str | None, domains: tuple[str, ...]) -> bool:
+    host = (host or "").lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def _first_name(location: str, chain: str) -> str | None:
+    """The parameter that holds a finding: ``query:NAME`` or a body chain's ``form:NAME`` / ``json:.NAME``."""
+    if location.startswith("query:"):
+        return location[len("query:") :]
+    first = chain.split(" > ", 1)[0] if chain else ""
+    if first.startswith("form:"):
+        return first[len("form:") :]
+    if first.startswith("json:."):
+        return re.split(r"[.\[]", first[len("json:.") :], maxsplit=1)[0]
+    return None
+
+
+def adjust_label(host: str | None, path: str | None, location: str, chain: str) -> str | None:
+    """``Adjust session package, parameter gps_adid (Google advertising id)``, or None."""
+    if not _host_under(host, _ADJUST_HOSTS):
+        return None
+    name = _first_name(location, chain)
+    if name is None:
+        return None
+    activity = _ADJUST_ACTIVITIES.get((path or "").strip("/").split("?", 1)[0], "request")
+    meaning = _ADJUST_PARAMETERS.get(name)
+    return f"Adjust {activity} package, parameter {name}" + (f" ({meaning})" if meaning else "")
+
+
+def appsflyer_label(host: str | None, body: bytes | None, location: str, chain: str) -> str | None:
+    """``AppsFlyer event af_purchase, field advertising_id (Google advertising id)``, or None."""
+    if not _host_under(host, _APPSFLYER_HOSTS):
+        return None
+    name = _first_name(location, chain)
+    if name is None:
+        return None
+    event = None
+    if location == "body" and body:
+        try:
+            value = json.loads(body[:_MAX_BATCH])
+        except ValueError:
+            value = None
+        if isinstance(value, dict) and isinstance(value.get("eventName"), str):
+            event = value["eventName"]
+    meaning = _APPSFLYER_FIELDS.get(name)
+    head = f"AppsFlyer event {event}" if event else "AppsFlyer request"
+    return f"{head}, field {name}" + (f" ({meaning})" if meaning else "")
+
+
+def measurement_protocol_label(host: str | None, location: str, chain: str) -> str | None:
+    """``Google Analytics Measurement Protocol parameter dl (document location (page URL))``, or None."""
+    if not _host_under(host, _GA_HOSTS):
+        return None
+    name = _first_name(location, chain)
+    if name is None:
+        return None
+    meaning = _GA_PARAMETERS.get(name)
+    return f"Google Analytics Measurement Protocol parameter {name}" + (f" ({meaning})" if meaning else "")
+
+
+_FIREBASE_UPLOAD_HOSTS = ("app-measurement.com",)
+
+
+def sdk_label(host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
+    """What an SDK calls the place of a finding: the first adapter that knows the request's format.
+
+    >>> sdk_label("app.adjust.com", "/session", b"gps_adid=x", "body", "form:gps_adid")
+    'Adjust session package, parameter gps_adid (Google advertising id)'
+    >>> sdk_label("app-measurement.com", "/a", b"...", "body", "protobuf:1.2")
+    'Firebase Analytics upload (app-measurement; its field names are not public)'
+    >>> sdk_label("example.org", "/", None, "query:q", "") is None
+    True
+    """
+    if location == "body" and isinstance(body, bytes) and chain:
+        label = sensors_label(body, chain)
+        if label:
+            return label
+    return (
+        adjust_label(host, path, location, chain)
+        or appsflyer_label(host, body if isinstance(body, bytes) else None, location, chain)
+        or measurement_protocol_label(host, location, chain)
+        or ("Firebase Analytics upload (app-measurement; its field names are not public)"
+            if _host_under(host, _FIREBASE_UPLOAD_HOSTS) else None)
+    )

@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.leaks.adapters import sensors_label
+from toolkit.leaks.adapters import sdk_label
 from toolkit.leaks.needles import (
     Expansion,
     Needle,
@@ -336,12 +336,12 @@ def _endpoint_lookup(requests: pd.DataFrame, visited: Sequence[str]) -> Callable
     return lookup
 
 
-def _sdk_label(body: Any, hit: _Hit) -> str:
+def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit) -> str:
     """``; Sensors Analytics event search (track)`` where an adapter knows the format, else ``""``."""
-    if hit.location != "body" or not isinstance(body, bytes) or not hit.chain:
-        return ""
+    body = _value(row, "body")
     try:
-        label = sensors_label(body, " > ".join(hit.chain))
+        label = sdk_label(host, _value(row, "path"), body if isinstance(body, bytes) else None, hit.location,
+                          " > ".join(hit.chain))  # fmt: skip
     except Exception:  # adapters label; they must never break detection
         return ""
     return f"; {label}" if label else ""
@@ -485,7 +485,7 @@ def _find_leaks(
                     "role": role,
                     "severity": needle.severity,
                     "evidence": evidence
-                    + _sdk_label(_value(row, "body"), hit)
+                    + _sdk_label(row, host, hit)
                     + ("; inferred needle" if needle.inferred else ""),
                 },
             )
