@@ -19,7 +19,7 @@ def test_expected_leaks_follow_the_scenario(tmp_path: Path) -> None:
     # third parties learn visited pages from Referer and the ad beacon, in every mode
     for truth in (normal, toggle):
         ad = {(leak["chain"], leak["value"]) for leak in truth["expected_leaks"] if leak["role"] == "advertising"}
-        assert ("query:dl", VISITS[2].wire_url) in ad and ("header:referer", VISITS[2].wire_url) in ad
+        assert ("query:dl > urldecode", VISITS[2].wire_url) in ad and ("header:referer", VISITS[2].wire_url) in ad
 
 
 def test_every_leak_points_at_a_request_to_its_host(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from toolkit.lab.browser import RequestRecord
 from toolkit.lab.scenario import (
@@ -49,7 +49,8 @@ def expected_leaks(records: list[RequestRecord], visits: Sequence[Visit]) -> lis
         if record.purpose == "telemetry":
             for position, event in enumerate(record.events):
                 properties = event["properties"]
-                base = f"form:data_list > base64 > gzip > json:[{position}]"
+                base = f"{_field('form', 'data_list', _form_value(record.exchange.request.body, 'data_list'))}"
+                base += f" > base64 > gzip > json:[{position}]"
                 found = [("visited_url", properties.get("url"), f"{base}.properties.url"),
                          ("search_term", properties.get("search_word"), f"{base}.properties.search_word"),
                          ("android_id", properties.get("$device_id"), f"{base}.properties.$device_id"),
@@ -71,11 +72,40 @@ def expected_leaks(records: list[RequestRecord], visits: Sequence[Visit]) -> lis
         for visit in visits:
             if "dl=" in request.path and visit.wire_url in _query_values(request.path):
                 leaks.append({"request": index, "kind": "visited_url", "value": visit.wire_url,
-                              "host": request.host, "role": host.role, "chain": "query:dl"})  # fmt: skip
+                              "host": request.host, "role": host.role,
+                              "chain": _field("query", "dl", _raw_query_value(request.path, "dl"))})  # fmt: skip
         if AD_TAG_CLIENT_ID in _query_values(request.path):
             leaks.append({"request": index, "kind": "ad_tag_client_id", "value": AD_TAG_CLIENT_ID,
-                          "host": request.host, "role": host.role, "chain": "query:cid"})  # fmt: skip
+                          "host": request.host, "role": host.role,
+                          "chain": _field("query", "cid", _raw_query_value(request.path, "cid"))})  # fmt: skip
     return leaks
+
+
+def _field(kind: str, name: str, raw: str | None) -> str:
+    """``form:name`` or ``query:name``, with ``> urldecode`` when the value as sent is percent-encoded
+    (the leak engine names that step, as issue 7's chains do).
+
+    >>> _field("query", "dl", "https%3A%2F%2Fa.example%2F"), _field("query", "cid", "555.1")
+    ('query:dl > urldecode', 'query:cid')
+    """
+    encoded = raw is not None and unquote_plus(raw) != raw
+    return f"{kind}:{name}" + (" > urldecode" if encoded else "")
+
+
+def _raw_query_value(path: str, name: str) -> str | None:
+    for part in urlsplit(path).query.split("&"):
+        key, _, value = part.partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def _form_value(body: bytes, name: str) -> str | None:
+    for part in body.decode("ascii", "replace").split("&"):
+        key, _, value = part.partition("=")
+        if key == name:
+            return value
+    return None
 
 
 def _query_values(path: str) -> list[str]:
