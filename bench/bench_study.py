@@ -19,9 +19,17 @@ identifier candidates into the ``identifiers`` table). The CPU seconds of this p
 whole study are reported too (``parent CPU s``): the serial share, steadier than wall time on a
 busy machine. Every mode's tables are checked equal to the serial ones.
 
+Each round also times a **ceiling**: 40 pure-Python jobs (``spin``, about a capture's size) in one
+process and then in two, through the same ``run_each``: the best ratio two processes can give on
+this machine at that moment (other work on the two cores, or a slower clock when both are busy,
+shows there as a ratio below 2).
+
+With ``--store``, each mode also runs the whole study with ``out=`` (a fresh Parquet store each
+time, as ``analyze --out`` does); local workers write their captures' results there themselves.
+
 Usage::
 
-    .venv/bin/python bench/bench_study.py [--captures 200] [--repeat 3]
+    .venv/bin/python bench/bench_study.py [--captures 200] [--repeat 3] [--store]
 
 Figures go to the terminal and to ``bench/out/study.json``.
 
@@ -109,6 +117,16 @@ def _worker_cpu(client: Any) -> float:
     return float(sum(client.run(time.process_time).values())) if client is not None else 0.0
 
 
+def spin(count: int) -> int:
+    """Pure-Python work of about the size of a lab capture's, touching little memory: the machine's
+    ceiling for two processes (another process on the two cores, or a slower clock when both run,
+    shows here as a ratio below 2)."""
+    total = 0
+    for i in range(count):
+        total = (total + i * i) % 1_000_003
+    return total
+
+
 def timed(job: Callable[[], Any], client: Any = None) -> tuple[float, float, Any]:
     """Wall seconds of ``job()``, the CPU seconds it used in all processes (this one, finished child
     processes, the cluster's workers), and its value."""
@@ -132,9 +150,7 @@ print({name: len(frame) for name, frame in capture.tables.items()})
 def _child(code: str, *args: str) -> tuple[int, str]:
     """Peak RSS (bytes) and output of a fresh Python process running ``code``."""
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(
-            [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=errors, cwd=ROOT
-        )
+        process = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=errors, cwd=ROOT)
         assert process.stdout is not None
         stdout = process.stdout.read()
         _, status, usage = os.wait4(process.pid, 0)  # reaps the child: its own peak resident size
@@ -211,6 +227,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--captures", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--store", action="store_true", help="also time each whole study with out= (Parquet store)")
     parser.add_argument("--pcap-gb", type=float, help="measure toolkit.load's peak memory on a pcap of this size")
     parser.add_argument("--tile", nargs=3, metavar=("BASE", "TARGET", "BYTES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -223,7 +240,7 @@ def main() -> int:
     import pandas as pd
 
     from toolkit.parallel import run_each
-    from toolkit.study import analyse_capture
+    from toolkit.study import analyse_capture, warm_up
 
     folder = make_study_files(args.captures)
     study = build_study(folder, args.captures)
@@ -247,17 +264,26 @@ def main() -> int:
         print("dask.distributed is not installed: LocalCluster skipped (pip install 'dask[distributed]')")
 
     run_each(analyse_capture, jobs[:4], workers=1)  # warm up: lazy imports and reference data, here
+    spins = [800_000] * 40
+    spin_seconds = timed(lambda: run_each(spin, spins[:4], workers=1))[0] / 4
+    print(f"ceiling: {len(spins)} pure-Python jobs of {spin_seconds * 1000:.0f} ms, 1 process then 2, each round")
     load_before = os.getloadavg()
     phase: dict[str, list[float]] = {m: [] for m in modes}
     phase_cpu: dict[str, list[float]] = {m: [] for m in modes}
     whole: dict[str, list[float]] = {m: [] for m in modes}
     parent_cpu: dict[str, list[float]] = {m: [] for m in modes}
+    with_store: dict[str, list[float]] = {m: [] for m in modes}
+    ceiling: dict[int, list[float]] = {1: [], 2: []}
     reference: dict[str, pd.DataFrame] | None = None
+    stores = Path(tempfile.mkdtemp(prefix="study-store-", dir=OUT))
     try:
         for round_ in range(args.repeat):
+            for count in ceiling:
+                ceiling[count].append(timed(lambda n=count: run_each(spin, spins, workers=n))[0])  # type: ignore[misc]
+            print(f"round {round_ + 1}: ceiling: 2 processes {ceiling[1][-1] / ceiling[2][-1]:.2f}x faster than 1")
             for mode, options in modes.items():
                 seconds, cpu, outcomes = timed(
-                    lambda o=options: run_each(analyse_capture, jobs, **o),  # type: ignore[misc]
+                    lambda o=options: run_each(analyse_capture, jobs, prepare=warm_up, **o),  # type: ignore[misc]
                     options.get("client"),
                 )
                 failed = [o.error for o in outcomes if not o.ok or o.value.failed]
@@ -276,12 +302,22 @@ def main() -> int:
                 else:
                     for name, frame in reference.items():
                         pd.testing.assert_frame_equal(tables[name], frame, obj=f"{mode}: {name}")
+                stored = ""
+                if args.store:
+                    fresh = build_study(folder, args.captures)
+                    out = stores / f"{round_}-{mode}"
+                    with_store[mode].append(timed(lambda f=fresh, o=options, d=out: f.run(out=d, **o))[0])  # type: ignore[misc]
+                    for name, frame in reference.items():
+                        pd.testing.assert_frame_equal(fresh.tables[name], frame, obj=f"{mode}, stored: {name}")
+                    shutil.rmtree(out)
+                    stored = f", with out= {with_store[mode][-1]:6.2f} s"
                 print(
                     f"round {round_ + 1}: {mode:>12}: captures {phase[mode][-1]:6.2f} s "
                     f"({phase_cpu[mode][-1]:6.2f} CPU s), whole study {seconds:6.2f} s "
-                    f"(parent {parent_cpu[mode][-1]:5.2f} CPU s)"
+                    f"(parent {parent_cpu[mode][-1]:5.2f} CPU s){stored}"
                 )
     finally:
+        shutil.rmtree(stores, ignore_errors=True)
         if client is not None:
             client.close()
         if cluster is not None:
@@ -294,9 +330,15 @@ def main() -> int:
     base_whole = statistics.median(whole["serial"])
     load_after = os.getloadavg()
     print(f"load average (1 min) before the timings {load_before[0]:.2f}, after {load_after[0]:.2f}")
-    print(f"\n{'mode':>14} | captures s | speed-up | CPU s | CPU × serial | whole study s | speed-up | parent CPU s")
+    ceiling_ratio = statistics.median(ceiling[1]) / statistics.median(ceiling[2])
+    print(f"ceiling (pure-Python jobs, 2 processes against 1, same rounds): {ceiling_ratio:.2f}x "
+          f"(runs: {', '.join(f'{a / b:.2f}' for a, b in zip(ceiling[1], ceiling[2], strict=True))})")  # fmt: skip
+    store_head = " | with out= s | speed-up" if args.store else ""
+    print(f"\n{'mode':>14} | captures s | speed-up | CPU s | CPU × serial | whole study s | speed-up | parent CPU s"
+          + store_head)  # fmt: skip
     figures = {}
     base_cpu = statistics.median(phase_cpu["serial"])
+    base_store = statistics.median(with_store["serial"]) if args.store else 0.0
     for mode in modes:
         p, w, c = statistics.median(phase[mode]), statistics.median(whole[mode]), statistics.median(phase_cpu[mode])
         own = statistics.median(parent_cpu[mode])
@@ -306,13 +348,34 @@ def main() -> int:
             "captures_runs": phase[mode], "captures_cpu_runs": phase_cpu[mode], "whole_runs": whole[mode],
             "whole_parent_cpu_runs": parent_cpu[mode],
         }  # fmt: skip
+        stored = ""
+        if args.store:
+            s = statistics.median(with_store[mode])
+            figures[mode].update({"with_store_s": s, "with_store_speedup": base_store / s,
+                                  "with_store_runs": with_store[mode]})  # fmt: skip
+            stored = f" | {s:11.2f} | {base_store / s:7.2f}x"
         print(
             f"{mode:>14} | {p:10.2f} | {base_phase / p:7.2f}x | {c:5.1f} | {c / base_cpu:12.2f} "
-            f"| {w:13.2f} | {base_whole / w:7.2f}x | {own:12.2f}"
+            f"| {w:13.2f} | {base_whole / w:7.2f}x | {own:12.2f}" + stored
         )
+    # on a machine shared with other work, the fastest round of each mode is the least disturbed one
+    print("\nfastest round of each mode (the least disturbed by other work on the machine):")
+    best = {m: (min(phase[m]), min(whole[m]), min(with_store[m]) if args.store else 0.0) for m in modes}
+    for mode, (p, w, s) in best.items():
+        figures[mode].update(
+            {"captures_best_speedup": best["serial"][0] / p, "whole_best_speedup": best["serial"][1] / w}
+        )
+        line = f"{mode:>14}: captures {p:5.2f} s, {best['serial'][0] / p:4.2f}x; whole study {w:5.2f} s, "
+        line += f"{best['serial'][1] / w:4.2f}x"
+        if args.store:
+            figures[mode]["with_store_best_speedup"] = best["serial"][2] / s
+            line += f"; with out= {s:5.2f} s, {best['serial'][2] / s:4.2f}x"
+        print(line)
+    print(f"{'ceiling':>14}: {min(ceiling[1]) / min(ceiling[2]):4.2f}x")
     (OUT / "study.json").write_text(json.dumps({
         "captures": len(jobs), "sessions": len(study.sessions), "repeat": args.repeat, "cpus": os.cpu_count(),
         "load_average": [load_before[0], load_after[0]],
+        "ceiling": {"speedup": ceiling_ratio, "one_process_runs": ceiling[1], "two_processes_runs": ceiling[2]},
         "python": platform.python_version(), "platform": platform.platform(), "rows": rows, "modes": figures,
     }, indent=2) + "\n")  # fmt: skip
     print(f"figures in {OUT / 'study.json'}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import sys
@@ -14,7 +15,7 @@ import pytest
 import toolkit.study
 from tests.paths import DATA
 from toolkit.parallel import Progress, run_each
-from toolkit.study import CaptureJob, CaptureResult, Session, Study
+from toolkit.study import CaptureJob, CaptureResult, CaptureSpec, Session, Study
 
 LAB = DATA / "lab"
 MANIFEST = DATA / "studies" / "xiaomi-2020.toml"
@@ -38,7 +39,7 @@ def test_two_local_processes_give_the_serial_tables(serial: Study) -> None:
 
 
 @pytest.mark.enable_socket
-def test_a_two_worker_dask_cluster_gives_the_serial_tables(serial: Study) -> None:
+def test_a_two_worker_dask_cluster_gives_the_serial_tables(serial: Study, tmp_path: Path) -> None:
     distributed = pytest.importorskip("dask.distributed")
     # worker processes (not threads), talking TCP on the loopback interface only
     with (
@@ -51,8 +52,63 @@ def test_a_two_worker_dask_cluster_gives_the_serial_tables(serial: Study) -> Non
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         on_client = Study.from_manifest(MANIFEST).run(client=client)
         by_address = Study.from_manifest(MANIFEST).run(client=cluster.scheduler_address)
+        # with a store: the cluster's workers may not see this folder, so this process writes it
+        stored = Study.from_manifest(MANIFEST).run(client=client, out=tmp_path / "on-dask")
     _assert_same_study(serial, on_client)
     _assert_same_study(serial, by_address)
+    _assert_same_study(serial, stored)
+    Study.from_manifest(MANIFEST).run(workers=1, out=tmp_path / "serial")
+    _assert_same_store(tmp_path / "serial", tmp_path / "on-dask")
+
+
+def _assert_same_store(expected: Path, actual: Path) -> None:
+    """Two result folders hold the same index and the same Parquet tables."""
+    import pyarrow.parquet as pq
+
+    assert json.loads((actual / "index.json").read_text()) == json.loads((expected / "index.json").read_text())
+    files = sorted(p.relative_to(expected) for p in expected.rglob("*.parquet"))
+    assert files and files == sorted(p.relative_to(actual) for p in actual.rglob("*.parquet"))
+    for file in files:
+        assert pq.read_table(actual / file).equals(pq.read_table(expected / file)), file
+
+
+def test_local_workers_write_the_store_themselves(serial: Study, tmp_path: Path) -> None:
+    Study.from_manifest(MANIFEST).run(workers=1, out=tmp_path / "serial")
+    parallel = Study.from_manifest(MANIFEST).run(workers=2, out=tmp_path / "two")
+    _assert_same_study(serial, parallel)
+    _assert_same_store(tmp_path / "serial", tmp_path / "two")
+    _assert_same_study(serial, Study.from_manifest(MANIFEST).run(workers=2, out=tmp_path / "two"))  # resumed
+
+
+def test_new_captures_are_hashed_once_where_they_are_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hashed: list[str] = []
+    real = toolkit.study._sha256
+
+    def counting(path: Path) -> str:
+        hashed.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(toolkit.study, "_sha256", counting)
+    sessions = [Session("one", [LAB / "normal.har", LAB / "incognito.har"])]
+    first = Study(sessions, workers=1).run(out=tmp_path / "store")
+    assert hashed == []  # their SHA-256 came from toolkit.load
+    index = json.loads((tmp_path / "store" / "index.json").read_text())
+    assert [e["sha256"] for e in index["captures"].values()] == [real(LAB / "normal.har"), real(LAB / "incognito.har")]
+    _assert_same_study(first, Study(sessions, workers=1).run(out=tmp_path / "store"))
+    assert hashed == ["normal.har", "incognito.har"]  # resuming checks the stored results against the files
+
+
+def test_a_store_that_cannot_be_written_is_an_error_naming_it(tmp_path: Path) -> None:
+    folder = tmp_path / "store"
+    folder.mkdir()
+    (folder / "requests").write_text("a file where the requests folder should be")
+    connections = CaptureSpec(LAB / "normal.pcapng", LAB / "normal.keylog", ("flows", "dns", "tls"))
+    sessions = [Session("one", [LAB / "normal.har", connections])]
+    with pytest.raises(OSError, match=r"store: cannot store the result of normal\.har.*1 of 2 results not stored"):
+        Study(sessions, workers=2).run(out=folder)
+    # what could be stored is kept and resumed; the other is analysed again
+    index = json.loads((folder / "index.json").read_text())
+    assert [Path(e["capture"]).name for e in index["captures"].values()] == ["normal.pcapng"]
 
 
 def _corrupt_study(tmp_path: Path) -> Study:
@@ -164,6 +220,35 @@ def _square_or_die(n: int) -> int:
     if n == 0:
         raise ValueError("zero")
     return n * n
+
+
+def _mark_prepared() -> None:
+    os.environ["TOOLKIT_TEST_PREPARED"] = "yes"
+
+
+def _was_prepared(_item: int) -> str | None:
+    return os.environ.get("TOOLKIT_TEST_PREPARED")
+
+
+def _fail_to_prepare() -> None:
+    raise RuntimeError("no reference data")
+
+
+def test_prepare_runs_before_the_jobs_where_they_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOOLKIT_TEST_PREPARED", raising=False)
+    # forked workers inherit what it did here; spawned ones (macOS, Windows) run it themselves
+    assert [o.value for o in run_each(_was_prepared, [1, 2, 3], workers=2, prepare=_mark_prepared)] == ["yes"] * 3
+    monkeypatch.delenv("TOOLKIT_TEST_PREPARED")
+    # a failing preparation is only a lost optimisation
+    assert [o.value for o in run_each(abs, [-1, -2], workers=2, prepare=_fail_to_prepare)] == [1, 2]
+
+
+def test_jobs_sent_in_batches_keep_their_order_and_their_own_failures() -> None:
+    items = list(range(1, 61))
+    items[7] = 0  # in the first, largest batch
+    outcomes = run_each(_square_or_die, items, workers=2)
+    assert [o.value for o in outcomes] == [n * n if n else None for n in items]
+    assert [o.error for o in outcomes if not o.ok] == ["ValueError: zero"]
 
 
 def test_run_each_keeps_the_order_and_reports_failures() -> None:

@@ -8,11 +8,11 @@ capture of every :class:`Session`, classifies hosts (:mod:`toolkit.endpoints`), 
 the findings (see ``data/studies/xiaomi-2020.toml``).
 
 The per-capture work (:func:`analyse_capture`: load, decrypt, classify, find leaks and identifier
-candidates) runs on local
-worker processes, or on a Dask cluster when given one (:meth:`Study.run`, :mod:`toolkit.parallel`),
-with the same tables as a serial run; a capture that fails becomes ``problems`` rows. With
-``out=``, per-capture results are kept as Parquet datasets (:class:`ResultStore`) and a study
-stopped half-way resumes where it was.
+candidates) runs on local worker processes, or on a Dask cluster when given one (:meth:`Study.run`,
+:mod:`toolkit.parallel`), with the same tables as a serial run; a capture that fails becomes
+``problems`` rows. Each capture's tables come back as plain column lists (:func:`table_columns`),
+which are stacked once (:func:`stack_columns`). With ``out=``, per-capture results are kept as
+Parquet datasets (:class:`ResultStore`) and a study stopped half-way resumes where it was.
 
 >>> from toolkit.study import Session, Study
 >>> study = Study(
@@ -32,6 +32,7 @@ stopped half-way resumes where it was.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -54,8 +55,9 @@ if TYPE_CHECKING:
     from toolkit.claims import Claim
 
 __all__ = [
-    "CaptureJob", "CaptureResult", "CaptureSpec", "ManifestError", "ResultStore", "Session", "Study",
-    "analyse_capture", "concat_tables",
+    "CaptureJob", "CaptureResult", "CaptureSpec", "Columns", "ManifestError", "ResultStore", "Session", "StoredJob",
+    "Study", "analyse_and_store", "analyse_capture", "concat_tables", "stack_columns", "table_columns", "warm_up",
+    "write_result_files",
 ]  # fmt: skip
 
 #: Tables a capture can give, stacked per session by a Study.
@@ -132,6 +134,61 @@ class Session:
         return out
 
 
+Columns = dict[str, list[Any]]
+"""A table as one list of Python values per schema column: how per-capture results travel from a
+worker and are stacked (lists pickle and concatenate far faster than DataFrames)."""
+
+
+def table_columns(name: str, frame: pd.DataFrame) -> Columns:
+    """The columns of a table ``name`` as lists of Python values (missing values as ``None`` or ``pd.NA``).
+
+    ``TABLES[name].frame(table_columns(name, frame))`` gives the frame back.
+
+    >>> frame = TABLES["problems"].frame({"capture": ["a.har", None], "kind": ["decode", "missing"]})
+    >>> table_columns("problems", frame)["capture"], table_columns("problems", frame)["kind"]
+    (['a.har', None], ['decode', 'missing'])
+    """
+    return {c.name: _python_values(frame[c.name], c.dtype) for c in TABLES[name].columns}
+
+
+def _python_values(series: pd.Series, dtype: str) -> list[Any]:
+    values = series.array
+    if dtype == "category" and isinstance(values, pd.Categorical):
+        categories = values.categories.tolist()
+        return [categories[code] if code >= 0 else None for code in values.codes.tolist()]
+    if dtype == "string" and hasattr(values, "__arrow_array__"):
+        import pyarrow as pa
+
+        return pa.array(values).to_pylist()  # one C call instead of a NumPy object array
+    if dtype in ("Int64", "boolean"):
+        return values.to_numpy(dtype=object, na_value=pd.NA).tolist()
+    return series.tolist()
+
+
+def _rows(columns: Columns) -> int:
+    return len(next(iter(columns.values()), ()))
+
+
+def stack_columns(name: str, parts: Iterable[Columns]) -> pd.DataFrame:
+    """One table ``name`` from the columns of several (:func:`table_columns`), with the schema's dtypes.
+
+    >>> a = {"capture": ["a.har"], "kind": ["decode"]}
+    >>> stack_columns("problems", [a, {"capture": ["b.har"], "kind": ["missing"]}])["capture"].tolist()
+    ['a.har', 'b.har']
+    """
+    table = TABLES[name]
+    parts = [p for p in parts if _rows(p)]
+    if not parts:
+        return table.empty()
+    given = {c for p in parts for c in p}
+    columns = {
+        c: list(itertools.chain.from_iterable(p.get(c) or [None] * _rows(p) for p in parts))
+        for c in table.names
+        if c in given
+    }
+    return table.validate(table.frame(columns))
+
+
 def concat_tables(name: str, frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Stack tables of one kind, keeping the schema's dtypes (categories are re-made).
 
@@ -140,14 +197,19 @@ def concat_tables(name: str, frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     >>> concat_tables("problems", [a, b])["kind"].tolist()
     ['decode', 'missing']
     """
-    table = TABLES[name]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return table.empty()
     # column by column as Python values: pd.concat of hundreds of frames whose categories differ is
     # slow, and the schema re-makes every dtype anyway
-    columns = {c.name: [v for f in frames for v in f[c.name].tolist()] for c in table.columns}
-    return table.validate(table.frame(columns))
+    return stack_columns(name, [table_columns(name, f) for f in frames if len(f)])
+
+
+def _label_columns(columns: Columns, session: str, package: str | None) -> Columns:
+    """The ``session`` column set, and ``app`` filled with the package where the capture does not say."""
+    rows = _rows(columns)
+    if "session" in columns:
+        columns["session"] = [session] * rows
+    if "app" in columns and package:
+        columns["app"] = [package if v is None or v is pd.NA else v for v in columns["app"]]
+    return columns
 
 
 def _with_session(frame: pd.DataFrame, session: str, package: str | None) -> pd.DataFrame:
@@ -192,9 +254,9 @@ class CaptureJob:
 class CaptureResult:
     """What the work on one capture gave: its tables with the ``session`` column, and notes."""
 
-    tables: dict[str, pd.DataFrame]
+    columns: dict[str, Columns]
     """The capture tables taken (``requests``, ``flows``, ``dns``, ``tls``), ``leaks`` and ``problems``
-    (these two only when they have rows)."""
+    (these two only when they have rows), each as lists of Python values (:func:`table_columns`)."""
     notes: list[tuple[str, str, str]] = field(default_factory=list)
     """(capture, kind, message): what could not be done; becomes a note and a ``problems`` row."""
     problems: list[tuple[str, str, str]] = field(default_factory=list)
@@ -203,8 +265,15 @@ class CaptureResult:
     failed: bool = False
     """The capture could not be loaded at all."""
     candidates: list[list[Candidate]] = field(default_factory=list)
-    """Identifier candidates of each row of ``tables["requests"]``, in row order
+    """Identifier candidates of each row of the ``requests`` table, in row order
     (:func:`toolkit.identifiers.request_candidates`); the Study merges them across captures."""
+    store_error: str | None = None
+    """Why the result could not be written to the study's store (:func:`analyse_and_store`)."""
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables as DataFrames (built on each call)."""
+        return {name: stack_columns(name, [columns]) for name, columns in self.columns.items()}
 
 
 def analyse_capture(job: CaptureJob) -> CaptureResult:
@@ -232,23 +301,41 @@ def analyse_capture(job: CaptureJob) -> CaptureResult:
             raise
         message = f"capture not loaded: reader failed ({type(exc).__name__}: {exc})"
         return CaptureResult({}, [(name, "missing", message)], failed=True)
-    tables: dict[str, pd.DataFrame] = {}
+    columns: dict[str, Columns] = {}
     for table in CAPTURE_TABLES:
         if (spec.tables is None or table in spec.tables) and table in capture.tables:
-            tables[table] = _with_session(capture.tables[table], job.session, job.package)
-    if len(capture.problems):  # an empty frame costs more to send back than one with rows
-        tables["problems"] = capture.problems
-    result = CaptureResult(tables, sha256=capture.provenance.sha256)
-    requests = tables.get("requests")
-    if requests is not None and len(requests):
+            columns[table] = _label_columns(table_columns(table, capture.tables[table]), job.session, job.package)
+    if len(capture.problems):  # an empty table costs more to send back than one with rows
+        columns["problems"] = table_columns("problems", capture.problems)
+    result = CaptureResult(columns, sha256=capture.provenance.sha256)
+    if "requests" in columns and _rows(columns["requests"]):
+        requests = _with_session(capture.tables["requests"], job.session, job.package)
         result.candidates = request_candidates(requests)
+        leak_parts = []
         for capture_id, part in requests.groupby("capture", observed=True, sort=False):
             leaks, notes, problems = _capture_leaks(part, str(capture_id), job.visited, dict(job.identifiers))
             result.notes += notes
             result.problems += problems
             if leaks is not None and len(leaks):
-                tables["leaks"] = leaks if "leaks" not in tables else concat_tables("leaks", [tables["leaks"], leaks])
+                leak_parts.append(table_columns("leaks", leaks))
+        if leak_parts:
+            if len(leak_parts) > 1:  # a file with several captures in it
+                leak_parts = [table_columns("leaks", stack_columns("leaks", leak_parts))]
+            columns["leaks"] = leak_parts[0]
     return result
+
+
+def warm_up() -> None:
+    """Load once what every capture's work needs (the leak engine, the public suffix list and the
+    owner atlas of the bundled classification), so that worker processes forked afterwards share it
+    instead of each loading it on its first capture.
+
+    >>> warm_up()
+    """
+    import toolkit.leaks.detect  # noqa: F401  (imported for its side effect: loaded before the workers fork)
+    from toolkit.endpoints import classify
+
+    classify(["www.example.com"])
 
 
 def _capture_leaks(
@@ -312,6 +399,7 @@ class ResultStore:
                 data = {}  # an unreadable index only means nothing is resumed
             if isinstance(data, dict) and data.get("store") == STORE_VERSION:
                 self.entries = dict(data.get("captures", {}))
+        self._reserved: dict[str, str] = {}
 
     @staticmethod
     def key(job: CaptureJob) -> str:
@@ -323,12 +411,29 @@ class ResultStore:
             sha = _sha256(job.spec.path)
         except OSError:
             return None
+        return sha, self.settings_digest(job)
+
+    @staticmethod
+    def settings_digest(job: CaptureJob) -> str:
+        """A digest of everything besides the capture's bytes that decides its result."""
         settings = json.dumps(job.settings(), sort_keys=True, default=str)
-        return sha, hashlib.sha256(settings.encode()).hexdigest()
+        return hashlib.sha256(settings.encode()).hexdigest()
+
+    def has(self, job: CaptureJob) -> bool:
+        """An earlier result of ``job`` is in the index (current or not: :meth:`read` checks)."""
+        return self.key(job) in self.entries
+
+    def reserve(self, job: CaptureJob) -> str:
+        """The partition (``session=<name>/capture=<file>``) that ``job``'s result will be written to;
+        reserved until :meth:`record` (so that jobs written elsewhere, at once, get different ones)."""
+        partition = self._reserved[self.key(job)] = self._partition(job)
+        return partition
 
     def _partition(self, job: CaptureJob) -> str:
         quote = partial(urllib.parse.quote, safe="")
-        taken = {e["partition"] for k, e in self.entries.items() if k != self.key(job)}
+        own = self.key(job)
+        taken = {e["partition"] for k, e in self.entries.items() if k != own}
+        taken |= {p for k, p in self._reserved.items() if k != own}
         base = f"session={quote(job.session)}/capture={quote(job.spec.path.name)}"
         partition, n = base, 1
         while partition in taken:  # two files of one session with the same name
@@ -341,12 +446,12 @@ class ResultStore:
         entry = self.entries.get(self.key(job))
         if not entry or entry.get("sha256") != sha256 or entry.get("settings") != settings:
             return None
-        tables = {}
+        tables: dict[str, Columns] = {}
         try:
             for name in entry["tables"]:
                 path = self.folder / name / entry["partition"] / "part-0.parquet"
-                tables[name] = _from_parquet(name, path) if path.is_file() else TABLES[name].empty()
-            requests = len(tables["requests"]) if "requests" in tables else 0
+                tables[name] = _from_parquet(name, path) if path.is_file() else {}
+            requests = _rows(tables["requests"]) if "requests" in tables else 0
             path = self.folder / "candidates" / entry["partition"] / "part-0.parquet"
             candidates = _candidates_from_parquet(path, requests) if path.is_file() else [[] for _ in range(requests)]
             if sum(map(len, candidates)) != entry["candidates"]:
@@ -359,25 +464,17 @@ class ResultStore:
 
     def write(self, job: CaptureJob, result: CaptureResult, sha256: str, settings: str) -> None:
         """Store ``result`` (replacing an earlier one of the same capture); :meth:`save` writes the index."""
-        partition = self._partition(job)
-        for name in STORED_TABLES:
-            folder = self.folder / name / partition
-            if folder.is_dir():
-                shutil.rmtree(folder)
-            frame = result.tables.get(name)
-            if frame is not None and len(frame):
-                folder.mkdir(parents=True)
-                _to_parquet(frame, folder / "part-0.parquet", _partition_values(partition))
-        folder = self.folder / "candidates" / partition
-        if folder.is_dir():
-            shutil.rmtree(folder)
-        count = sum(map(len, result.candidates))
-        if count:
-            folder.mkdir(parents=True)
-            _candidates_to_parquet(result.candidates, folder / "part-0.parquet")
+        partition = self.reserve(job)
+        write_result_files(self.folder, partition, result)
+        self.record(job, result, sha256, settings)
+
+    def record(self, job: CaptureJob, result: CaptureResult, sha256: str, settings: str) -> None:
+        """Enter ``result``, whose files are written to the partition :meth:`reserve` gave (by
+        :func:`write_result_files`, here or in a worker), in the index; :meth:`save` writes it."""
+        partition = self._reserved[self.key(job)]
         self.entries[self.key(job)] = {
             "session": job.session, "capture": str(job.spec.path), "partition": partition, "sha256": sha256,
-            "settings": settings, "tables": sorted(result.tables), "candidates": count,
+            "settings": settings, "tables": sorted(result.columns), "candidates": sum(map(len, result.candidates)),
             "notes": [list(t) for t in result.notes], "problems": [list(t) for t in result.problems],
         }  # fmt: skip
 
@@ -387,6 +484,52 @@ class ResultStore:
         temporary = self.index_path.with_suffix(".json.tmp")
         temporary.write_text(json.dumps({"store": STORE_VERSION, "captures": self.entries}, indent=1) + "\n")
         os.replace(temporary, self.index_path)
+
+
+def write_result_files(folder: str | os.PathLike[str], partition: str, result: CaptureResult) -> None:
+    """Write the tables and identifier candidates of one capture's result to a :class:`ResultStore`
+    folder, replacing the files of ``partition`` (the index is the store's own business)."""
+    folder = Path(folder)
+    for name in STORED_TABLES:
+        where = folder / name / partition
+        if where.is_dir():
+            shutil.rmtree(where)
+        columns = result.columns.get(name)
+        if columns is not None and _rows(columns):
+            where.mkdir(parents=True)
+            _to_parquet(stack_columns(name, [columns]), where / "part-0.parquet", _partition_values(partition))
+    where = folder / "candidates" / partition
+    if where.is_dir():
+        shutil.rmtree(where)
+    if any(result.candidates):
+        where.mkdir(parents=True)
+        _candidates_to_parquet(result.candidates, where / "part-0.parquet")
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    """A capture's work whose result is also written to a :class:`ResultStore` folder where it runs."""
+
+    job: CaptureJob
+    folder: str | None = None
+    """The store's folder; ``None``: the result is only returned."""
+    partition: str = ""
+    """From :meth:`ResultStore.reserve`."""
+
+
+def analyse_and_store(task: StoredJob) -> CaptureResult:
+    """:func:`analyse_capture`, then the result written to the store (unless the capture failed).
+
+    Writing where the work ran spares the study's own process the Parquet encoding of every
+    capture; a folder that cannot be written to is said in ``store_error``.
+    """
+    result = analyse_capture(task.job)
+    if task.folder is not None and not result.failed:
+        try:
+            write_result_files(task.folder, task.partition, result)
+        except OSError as exc:
+            result.store_error = f"{task.folder}: cannot store the result of {task.job.spec.path.name}: {exc}"
+    return result
 
 
 def _to_parquet(frame: pd.DataFrame, path: Path, partition: Mapping[str, str]) -> None:
@@ -405,8 +548,9 @@ def _to_parquet(frame: pd.DataFrame, path: Path, partition: Mapping[str, str]) -
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
 
 
-def _from_parquet(name: str, path: Path) -> pd.DataFrame:
-    """A table written by :func:`_to_parquet`, with lists, pairs and bytes as the readers make them."""
+def _from_parquet(name: str, path: Path) -> Columns:
+    """The columns of a table written by :func:`_to_parquet`, with lists, pairs and bytes as the readers
+    make them."""
     import pyarrow.parquet as pq
 
     frame = pq.read_table(path).to_pandas()
@@ -421,7 +565,9 @@ def _from_parquet(name: str, path: Path) -> pd.DataFrame:
             columns[column.name] = [_python_value(v) for v in frame[column.name].tolist()]
         else:
             columns[column.name] = frame[column.name].tolist()
-    return TABLES[name].frame(columns)
+    if len({len(values) for values in columns.values()}) > 1:
+        raise ValueError(f"{path}: columns of different lengths")
+    return columns
 
 
 def _candidates_to_parquet(candidates: Sequence[Sequence[Candidate]], path: Path) -> None:
@@ -630,8 +776,13 @@ class Study:
             out: a folder for per-capture results as Parquet datasets partitioned by
                 ``session=``/``capture=`` (``out/requests/session=a/capture=b.har/part-0.parquet``)
                 with an ``index.json``; captures already there with the same SHA-256 and the same
-                settings are read back instead of analysed again (resume).
+                settings are read back instead of analysed again (resume). Local workers write
+                their captures' files themselves; a Dask cluster's results are written here as they
+                arrive (its workers may not see the folder).
             progress: show progress on stderr; ``None`` shows it when stderr is a terminal.
+
+        Raises:
+            OSError: ``out`` cannot be written to (after the analysis; what was stored is indexed).
         """
         if workers is not None:
             self.workers = workers
@@ -675,46 +826,70 @@ class Study:
 
         store = ResultStore(self.out) if self.out is not None else None
         results: list[CaptureResult | str | None] = [None] * len(jobs)
-        keys: list[tuple[str, str] | None] = [None] * len(jobs)
+        digests: list[str] = [""] * len(jobs)
         todo: list[int] = []
         for i, job in enumerate(jobs):
             if store is not None:
-                keys[i] = store.fingerprint(job)
-                results[i] = store.read(job, *keys[i]) if keys[i] is not None else None  # type: ignore[misc]
+                digests[i] = store.settings_digest(job)
+                # a capture is hashed here only to check an earlier result: a new one's SHA-256 comes
+                # from its load, in the worker
+                key = store.fingerprint(job) if store.has(job) else None
+                results[i] = store.read(job, *key) if key is not None else None
             if results[i] is None:
                 todo.append(i)
         display = Progress(len(todo), enabled=self.progress)
+        # local workers write their results to the store themselves; a Dask cluster's workers may not
+        # see this folder, so their results are written here, each as it arrives
+        local = self.client is None or self.strict
+        tasks, stored = [], set()
+        for i in todo:
+            entry = ResultStore.key(jobs[i])
+            if store is None or entry in stored:  # not stored, or one file twice in a session
+                tasks.append(StoredJob(jobs[i]))
+            else:
+                stored.add(entry)
+                tasks.append(StoredJob(jobs[i], str(store.folder) if local else None, store.reserve(jobs[i])))
 
         def done(index: int, outcome: Any) -> None:
-            job = jobs[todo[index]]
+            task, result = tasks[index], outcome.value
             error = outcome.error
-            if error is None and outcome.value is not None and outcome.value.failed:
-                error = outcome.value.notes[0][2]
-            display.done(f"{job.session}/{job.spec.path.name}", error)
+            if error is None and result is not None and result.failed:
+                error = result.notes[0][2]
+            if store is not None and not local and result is not None and not result.failed and task.partition:
+                try:
+                    write_result_files(store.folder, task.partition, result)
+                except OSError as exc:
+                    result.store_error = f"{store.folder}: cannot store the result of {task.job.spec.path.name}: {exc}"
+            display.done(f"{task.job.session}/{task.job.spec.path.name}", error)
 
         if self.strict:  # the first error is raised as it is, from this process
-            outcomes = run_each(analyse_capture, [jobs[i] for i in todo], workers=1, on_done=done, catch=False)
+            outcomes = run_each(analyse_and_store, tasks, workers=1, on_done=done, catch=False)
         else:
             outcomes = run_each(
-                analyse_capture, [jobs[i] for i in todo], workers=self.workers, client=self.client, on_done=done
+                analyse_and_store, tasks, workers=self.workers, client=self.client, on_done=done, prepare=warm_up
             )
         display.close()
-        for i, outcome in zip(todo, outcomes, strict=True):
+        store_errors = []
+        for i, task, outcome in zip(todo, tasks, outcomes, strict=True):
             if outcome.value is None:
                 results[i] = f"capture not analysed: {outcome.error}"
                 continue
-            results[i] = outcome.value
-            key = keys[i]
-            if store is not None and key is not None and not outcome.value.failed:
-                store.write(jobs[i], outcome.value, *key)
+            results[i] = result = outcome.value
+            if store is not None and result.sha256 is not None and not result.failed and task.partition:
+                if result.store_error is None:
+                    store.record(task.job, result, result.sha256, digests[i])
+                else:
+                    store_errors.append(result.store_error)
         if store is not None:
             store.save()
+            if store_errors:  # the analysis is done, but the study cannot be kept where it was asked to be
+                raise OSError(f"{store_errors[0]} ({len(store_errors)} of {len(todo)} results not stored)")
         return [r if r is not None else "capture not analysed" for r in results]
 
     def _analyse(self) -> dict[str, pd.DataFrame]:
         self._extra_problems = []
         self.notes = []
-        per_table: dict[str, list[pd.DataFrame]] = {name: [] for name in (*CAPTURE_TABLES, "leaks", "problems")}
+        per_table: dict[str, list[Columns]] = {name: [] for name in STORED_TABLES}
         candidates: list[list[Candidate]] = []  # one list per request, in the stacked table's row order
         jobs = self.jobs()
         for job, result in zip(jobs, self._run_jobs(jobs), strict=True):
@@ -724,20 +899,19 @@ class Study:
             for capture, kind, message in result.notes:
                 self._note(capture, kind, message)
             self._extra_problems.extend(result.problems)
-            for name, frame in result.tables.items():
-                per_table[name].append(frame)
+            for name, columns in result.columns.items():
+                per_table[name].append(columns)
             candidates += result.candidates
-        tables = {name: self._in_order(concat_tables(name, per_table[name])) for name in CAPTURE_TABLES}
-        tables.update(self._derive(tables, leak_frames=per_table["leaks"], candidates=candidates))
-        extra = TABLES["problems"].frame(
-            {
-                "capture": [c for c, _k, _m in self._extra_problems],
-                "kind": [k for _c, k, _m in self._extra_problems],
-                "message": [m for _c, _k, m in self._extra_problems],
-                "severity": ["warning"] * len(self._extra_problems),
-            }
-        )
-        tables["problems"] = concat_tables("problems", [*per_table["problems"], extra])
+        tables = {name: self._in_order(stack_columns(name, per_table[name])) for name in CAPTURE_TABLES}
+        leaks = stack_columns("leaks", per_table["leaks"])
+        tables.update(self._derive(tables, found_leaks=leaks, candidates=candidates))
+        extra = {
+            "capture": [c for c, _k, _m in self._extra_problems],
+            "kind": [k for _c, k, _m in self._extra_problems],
+            "message": [m for _c, _k, m in self._extra_problems],
+            "severity": ["warning"] * len(self._extra_problems),
+        }
+        tables["problems"] = stack_columns("problems", [*per_table["problems"], extra])
         return tables
 
     def _in_order(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -751,19 +925,19 @@ class Study:
         self,
         tables: Mapping[str, pd.DataFrame],
         keep: Mapping[str, pd.DataFrame] | None = None,
-        leak_frames: Sequence[pd.DataFrame] | None = None,
+        found_leaks: pd.DataFrame | None = None,
         candidates: Sequence[Sequence[Candidate]] | None = None,
     ) -> dict[str, pd.DataFrame]:
         """Endpoints, leaks and identifiers from the capture tables (those in ``keep`` are kept;
-        ``leak_frames`` are the leaks and ``candidates`` the identifier candidates of each request
+        ``found_leaks`` are the leaks and ``candidates`` the identifier candidates of each request
         that the per-capture work found; without them they are found here)."""
         keep = keep or {}
         out: dict[str, pd.DataFrame] = {}
         out["endpoints"] = keep["endpoints"] if "endpoints" in keep else self._endpoints(tables)
         if "leaks" in keep:
             out["leaks"] = keep["leaks"]
-        elif leak_frames is not None:
-            out["leaks"] = self._leaks_in_context(leak_frames, out["endpoints"])
+        elif found_leaks is not None:
+            out["leaks"] = self._leaks_in_context(found_leaks, out["endpoints"])
         else:
             out["leaks"] = self._leaks(tables["requests"], out["endpoints"])
         if "identifiers" in keep:
@@ -827,11 +1001,12 @@ class Study:
                 self._extra_problems.extend(problems)
                 if leaks is not None:
                     frames.append(leaks)
-        return self._leaks_in_context(frames, endpoints)
+        return self._leaks_in_context(concat_tables("leaks", frames), endpoints)
 
-    def _leaks_in_context(self, frames: Sequence[pd.DataFrame], endpoints: pd.DataFrame) -> pd.DataFrame:
-        """Stack per-capture leaks; the study's context (visited sites, vendors) decides organisation and role."""
-        leaks = self._in_order(concat_tables("leaks", frames))
+    def _leaks_in_context(self, leaks: pd.DataFrame, endpoints: pd.DataFrame) -> pd.DataFrame:
+        """The stacked per-capture leaks, with organisation and role as the study's context (visited sites,
+        vendors) decides them."""
+        leaks = self._in_order(leaks)
         if len(leaks) and len(endpoints):
             organisation, role = _host_map(endpoints, "organisation"), _host_map(endpoints, "role")
             hosts = leaks["host"].astype(object)
