@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -181,23 +182,29 @@ def _first_name(location: str, chain: str) -> str | None:
     return None
 
 
+def _parameter(host: str | None, domains: tuple[str, ...], location: str, chain: str) -> str | None:
+    """The parameter's name when ``host`` is one of the SDK's ``domains``, else None."""
+    return _first_name(location, chain) if _host_under(host, domains) else None
+
+
+def _described(name: str, meanings: Mapping[str, str]) -> str:
+    """``name (what it is)`` where the SDK's documentation says, else ``name``."""
+    meaning = meanings.get(name)
+    return f"{name} ({meaning})" if meaning else name
+
+
 def adjust_label(host: str | None, path: str | None, location: str, chain: str) -> str | None:
     """``Adjust session package, parameter gps_adid (Google advertising id)``, or None."""
-    if not _host_under(host, _ADJUST_HOSTS):
-        return None
-    name = _first_name(location, chain)
+    name = _parameter(host, _ADJUST_HOSTS, location, chain)
     if name is None:
         return None
     activity = _ADJUST_ACTIVITIES.get((path or "").strip("/").split("?", 1)[0], "request")
-    meaning = _ADJUST_PARAMETERS.get(name)
-    return f"Adjust {activity} package, parameter {name}" + (f" ({meaning})" if meaning else "")
+    return f"Adjust {activity} package, parameter {_described(name, _ADJUST_PARAMETERS)}"
 
 
 def appsflyer_label(host: str | None, body: bytes | None, location: str, chain: str) -> str | None:
     """``AppsFlyer event af_purchase, field advertising_id (Google advertising id)``, or None."""
-    if not _host_under(host, _APPSFLYER_HOSTS):
-        return None
-    name = _first_name(location, chain)
+    name = _parameter(host, _APPSFLYER_HOSTS, location, chain)
     if name is None:
         return None
     event = None
@@ -208,21 +215,16 @@ def appsflyer_label(host: str | None, body: bytes | None, location: str, chain: 
             value = None
         if isinstance(value, dict) and isinstance(value.get("eventName"), str):
             event = value["eventName"]
-    meaning = _APPSFLYER_FIELDS.get(name)
     head = f"AppsFlyer event {event}" if event else "AppsFlyer request"
-    return f"{head}, field {name}" + (f" ({meaning})" if meaning else "")
+    return f"{head}, field {_described(name, _APPSFLYER_FIELDS)}"
 
 
 def measurement_protocol_label(host: str | None, location: str, chain: str) -> str | None:
     """``Google Analytics Measurement Protocol parameter dl (document location (page URL))``, or None."""
-    if not _host_under(host, _GA_HOSTS):
-        return None
-    name = _first_name(location, chain)
+    name = _parameter(host, _GA_HOSTS, location, chain)
     if name is None:
         return None
-    meaning = _GA_PARAMETERS.get(name)
-    return f"Google Analytics Measurement Protocol parameter {name}" + (f" ({meaning})" if meaning else "")
-
+    return f"Google Analytics Measurement Protocol parameter {_described(name, _GA_PARAMETERS)}"
 
 _FIREBASE_UPLOAD_HOSTS = ("app-measurement.com",)
 
