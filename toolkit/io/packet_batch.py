@@ -67,8 +67,9 @@ def read_ethernet_batch(
     big_endian: bool,
     ns_per_fraction: int,
     link: Any,
-) -> None:
-    """Feed one run of classic pcap records (Ethernet link type) to ``reader``.
+) -> bool:
+    """Feed one run of classic pcap records (Ethernet link type) to ``reader``; False (nothing fed)
+    when the run is mostly packets the reader must see anyway, which it then reads one by one.
 
     ``offsets`` are where the records' 16-byte headers start in ``buf``; the records are whole
     (checked by :meth:`toolkit.io.pcapfile.CaptureFile.pcap_spans`); ``link`` is the Ethernet
@@ -165,9 +166,8 @@ def read_ethernet_batch(
         settled[key_of[np.flatnonzero(opens)]] = False
         known_app = np.isin(tagged_uid, np.fromiter(reader.apps, dtype=np.int64, count=len(reader.apps)))
         always[tagged_at[~(settled[key_of[tagged_at]] & known_app)]] = True
-    if np.count_nonzero(always) > _MOSTLY * n:  # little to save: skip the bookkeeping
-        _see_every_packet(reader, buf, offsets, incl.tolist(), ts.tolist(), first_frame, link)
-        return
+    if np.count_nonzero(always) > _MOSTLY * n:  # little to save: the caller reads it packet by packet
+        return False
     empty = plain & ~always & tcp & (tcp_payload <= 0)
     payload_kind = plain & ~always & ~empty
     # The first packet of a flow not seen before makes the flow: the reader must see it.
@@ -261,18 +261,7 @@ def read_ethernet_batch(
             else:
                 queued[key] = False
     _count_unseen(reader, plain & ~always & ~seen, key_of, lower, payload, ts, first_frame, epochs, n)
-
-
-def _see_every_packet(
-    reader: _Reader, buf: bytes, offsets: list[int], incl: list[int], ts: list[int], first_frame: int, link: Any
-) -> None:
-    """The reader sees every packet of the batch, as without this module."""
-    fast, packet = reader.fast_path, reader.packet
-    for i, at in enumerate(offsets):
-        start = at + _F
-        stop = start + incl[i]
-        if not (incl[i] >= 48 and fast(buf, start, stop, ts[i], first_frame + i)):
-            packet(first_frame + i, ts[i], 1, link, buf[start:stop], None)
+    return True
 
 
 def _count_unseen(

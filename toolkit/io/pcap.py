@@ -110,11 +110,10 @@ class _Reader:
             for buf, offsets, frame in spans:
                 linktype = capture.interfaces[0].linktype
                 link = SUPPORTED.get(linktype)
-                if linktype == 1 and self.batched:
-                    read_ethernet_batch(
-                        self, buf, offsets, frame, capture.record_struct.format.startswith(">"),
-                        capture.ns_per_fraction, link,
-                    )
+                if linktype == 1 and self.batched and read_ethernet_batch(
+                    self, buf, offsets, frame, capture.record_struct.format.startswith(">"),
+                    capture.ns_per_fraction, link,
+                ):
                     continue
                 unpack_record = capture.record_struct.unpack_from
                 frac_ns = capture.ns_per_fraction
