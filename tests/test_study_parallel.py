@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -14,7 +15,7 @@ import pytest
 
 import toolkit.study
 from tests.paths import DATA
-from toolkit.parallel import Progress, run_each
+from toolkit.parallel import Progress, frozen_heap, run_each
 from toolkit.study import CaptureJob, CaptureResult, CaptureSpec, Session, Study
 
 LAB = DATA / "lab"
@@ -249,6 +250,30 @@ def test_jobs_sent_in_batches_keep_their_order_and_their_own_failures() -> None:
     outcomes = run_each(_square_or_die, items, workers=2)
     assert [o.value for o in outcomes] == [n * n if n else None for n in items]
     assert [o.error for o in outcomes if not o.ok] == ["ValueError: zero"]
+
+
+def _frozen_in_worker(_item: int) -> int:
+    with frozen_heap():  # as each batch does: must leave the freeze it inherited alone
+        pass
+    return gc.get_freeze_count()
+
+
+def test_frozen_heap_nests_and_leaves_a_freeze_it_did_not_make() -> None:
+    assert gc.get_freeze_count() == 0
+    with frozen_heap():
+        with frozen_heap():
+            pass
+        assert gc.get_freeze_count() > 0  # the inner block did not unfreeze
+        # forked workers inherit the block: their own blocks do not unfreeze the parent's heap
+        assert all(o.value and o.value > 0 for o in run_each(_frozen_in_worker, [1, 2], workers=2))
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # someone else's freeze
+    try:
+        with frozen_heap():
+            pass
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_run_each_keeps_the_order_and_reports_failures() -> None:
