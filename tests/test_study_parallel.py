@@ -14,7 +14,10 @@ import pandas as pd
 import pytest
 
 import toolkit.study
+import toolkit.study.job
+import toolkit.study.store
 from tests.paths import DATA
+from toolkit.errors import CaptureError
 from toolkit.parallel import Progress, frozen_heap, run_each
 from toolkit.study import CaptureJob, CaptureResult, CaptureSpec, Session, Study
 
@@ -83,13 +86,15 @@ def test_local_workers_write_the_store_themselves(serial: Study, tmp_path: Path)
 
 def test_new_captures_are_hashed_once_where_they_are_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hashed: list[str] = []
-    real = toolkit.study._sha256
+    real = toolkit.study.job._sha256
 
     def counting(path: Path) -> str:
         hashed.append(Path(path).name)
         return real(path)
 
-    monkeypatch.setattr(toolkit.study, "_sha256", counting)
+    # looked up in both: a job hashes its key log, the store a capture it checks
+    monkeypatch.setattr(toolkit.study.job, "_sha256", counting)
+    monkeypatch.setattr(toolkit.study.store, "_sha256", counting)
     sessions = [Session("one", [LAB / "normal.har", LAB / "incognito.har"])]
     first = Study(sessions, workers=1).run(out=tmp_path / "store")
     assert hashed == []  # their SHA-256 came from toolkit.load
@@ -144,7 +149,7 @@ def test_corrupt_captures_become_problems_and_the_study_completes(tmp_path: Path
 def test_strict_raises_the_first_error(tmp_path: Path) -> None:
     study = _corrupt_study(tmp_path)
     strict = Study(study.sessions, strict=True, workers=2)
-    with pytest.raises(toolkit.study.CaptureError, match=r"broken\.har"):
+    with pytest.raises(CaptureError, match=r"broken\.har"):
         strict.run()
 
 
@@ -171,7 +176,7 @@ def test_resume_skips_captures_done_with_the_same_bytes_and_settings(
         analysed.append(job.spec.path.name)
         return real(job)
 
-    monkeypatch.setattr(toolkit.study, "analyse_capture", counting)
+    monkeypatch.setattr(toolkit.study.store, "analyse_capture", counting)
     again = Study(sessions, workers=1).run(out=folder)
     assert analysed == []
     _assert_same_study(first, again)
@@ -359,7 +364,7 @@ def test_resumed_captures_bring_their_identifier_candidates_back(
     def no_work(*args: object, **kwargs: object) -> None:
         raise AssertionError("a stored capture was analysed or unwrapped again")
 
-    monkeypatch.setattr(toolkit.study, "analyse_capture", no_work)
+    monkeypatch.setattr(toolkit.study.store, "analyse_capture", no_work)
     monkeypatch.setattr("toolkit.identifiers.request_candidates", no_work)
     _assert_same_study(first, Study.from_manifest(MANIFEST).run(workers=1, out=folder))
     monkeypatch.undo()
@@ -374,9 +379,9 @@ def test_resumed_captures_bring_their_identifier_candidates_back(
         analysed.append(job.spec.path.name)
         return real(job)
 
-    monkeypatch.setattr(toolkit.study, "analyse_capture", counting)
+    monkeypatch.setattr(toolkit.study.store, "analyse_capture", counting)
     _assert_same_study(first, Study.from_manifest(MANIFEST).run(workers=1, out=folder))
-    assert analysed == [toolkit.study._partition_values("/".join(victim.parent.parts[-2:]))["capture"]]
+    assert analysed == [toolkit.study.store._partition_values("/".join(victim.parent.parts[-2:]))["capture"]]
 
 
 def test_candidates_for_other_requests_are_refused() -> None:

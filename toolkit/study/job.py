@@ -1,0 +1,169 @@
+"""The work on one capture of a study (:func:`analyse_capture`: load, decrypt, classify, find leaks and
+identifier candidates), as values that travel to a local worker process or a Dask cluster
+(:mod:`toolkit.parallel`) and back. A capture that fails gives a result with notes, not an exception
+(unless ``strict``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from toolkit.capture import load
+from toolkit.errors import CaptureError
+from toolkit.identifiers import Candidate, request_candidates
+from toolkit.study.columns import Columns, _label_columns, _rows, _with_session, stack_columns, table_columns
+from toolkit.study.manifest import CAPTURE_TABLES, CaptureSpec
+
+__all__ = ["CaptureJob", "CaptureResult", "analyse_capture", "warm_up"]
+
+
+@dataclass(frozen=True)
+class CaptureJob:
+    """The work on one capture of a study, as a value that can travel to a worker process."""
+
+    session: str
+    spec: CaptureSpec
+    package: str | None = None
+    """Fills the ``app`` column when the capture does not say."""
+    visited: tuple[str, ...] | None = None
+    """The session's visited URLs; ``None`` lets the leak engine infer them."""
+    identifiers: tuple[tuple[str, str], ...] = ()
+    """Known identifiers as (name, value) pairs."""
+    strict: bool = False
+
+    def settings(self) -> dict[str, Any]:
+        """Everything besides the capture's bytes that decides the result (for resuming; the
+        :class:`~toolkit.study.store.ResultStore` adds its own layout version to the digest)."""
+        from toolkit.capture import toolkit_version
+
+        keylog = self.spec.keylog
+        return {
+            "toolkit": toolkit_version(), "session": self.session, "package": self.package,
+            "tables": list(self.spec.tables) if self.spec.tables else None,
+            "keylog": _sha256(keylog) if keylog is not None and keylog.is_file() else None,
+            "visited": list(self.visited) if self.visited is not None else None,
+            "identifiers": [list(pair) for pair in self.identifiers], "strict": self.strict,
+        }  # fmt: skip
+
+
+@dataclass
+class CaptureResult:
+    """What the work on one capture gave: its tables with the ``session`` column, and notes."""
+
+    columns: dict[str, Columns]
+    """The capture tables taken (``requests``, ``flows``, ``dns``, ``tls``), ``leaks`` and ``problems``
+    (these two only when they have rows), each as lists of Python values (:func:`table_columns`)."""
+    notes: list[tuple[str, str, str]] = field(default_factory=list)
+    """(capture, kind, message): what could not be done; becomes a note and a ``problems`` row."""
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+    """(capture, kind, message): ``problems`` rows from the leak engine (e.g. a decompression bomb)."""
+    sha256: str | None = None
+    failed: bool = False
+    """The capture could not be loaded at all."""
+    candidates: list[list[Candidate]] = field(default_factory=list)
+    """Identifier candidates of each row of the ``requests`` table, in row order
+    (:func:`toolkit.identifiers.request_candidates`); the Study merges them across captures."""
+    store_error: str | None = None
+    """Why the result could not be written to the study's store (:func:`toolkit.study.store.analyse_and_store`)."""
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables as DataFrames (built on each call)."""
+        return {name: stack_columns(name, [columns]) for name, columns in self.columns.items()}
+
+
+def analyse_capture(job: CaptureJob) -> CaptureResult:
+    """Load one capture, classify its hosts, find its leaks and its requests' identifier candidates
+    (runs in a worker process).
+
+    A capture that cannot be read gives a result with ``failed`` set and a note (unless ``strict``).
+
+    >>> result = analyse_capture(CaptureJob("normal", CaptureSpec(Path("data/lab/normal.har"))))
+    >>> len(result.tables["requests"]), set(result.tables["requests"]["session"]), len(result.tables["leaks"]) > 0
+    (18, {'normal'}, True)
+    >>> len(result.candidates), sorted({c.kind for found in result.candidates for c in found})[:3]
+    (18, ['client_id', 'device_id', 'distinct_id'])
+    """
+    spec = job.spec
+    name = spec.path.name
+    try:
+        capture = load(spec.path, strict=job.strict, keylog=spec.keylog)
+    except (CaptureError, OSError) as exc:
+        if job.strict:
+            raise
+        return CaptureResult({}, [(name, "missing", f"capture not loaded: {exc}")], failed=True)
+    except Exception as exc:  # a reader bug must not end a study of many captures; it is reported
+        if job.strict:
+            raise
+        message = f"capture not loaded: reader failed ({type(exc).__name__}: {exc})"
+        return CaptureResult({}, [(name, "missing", message)], failed=True)
+    columns: dict[str, Columns] = {}
+    for table in CAPTURE_TABLES:
+        if (spec.tables is None or table in spec.tables) and table in capture.tables:
+            columns[table] = _label_columns(table_columns(table, capture.tables[table]), job.session, job.package)
+    if len(capture.problems):  # an empty table costs more to send back than one with rows
+        columns["problems"] = table_columns("problems", capture.problems)
+    result = CaptureResult(columns, sha256=capture.provenance.sha256)
+    if "requests" in columns and _rows(columns["requests"]):
+        requests = _with_session(capture.tables["requests"], job.session, job.package)
+        result.candidates = request_candidates(requests)
+        leak_parts = []
+        for capture_id, part in requests.groupby("capture", observed=True, sort=False):
+            leaks, notes, problems = _capture_leaks(part, str(capture_id), job.visited, dict(job.identifiers))
+            result.notes += notes
+            result.problems += problems
+            if leaks is not None and len(leaks):
+                leak_parts.append(table_columns("leaks", leaks))
+        if leak_parts:
+            if len(leak_parts) > 1:  # a file with several captures in it
+                leak_parts = [table_columns("leaks", stack_columns("leaks", leak_parts))]
+            columns["leaks"] = leak_parts[0]
+    return result
+
+
+def warm_up() -> None:
+    """Load once what every capture's work needs (the leak engine, the public suffix list and the
+    owner atlas of the bundled classification), so that worker processes forked afterwards share it
+    instead of each loading it on its first capture.
+
+    >>> warm_up()
+    """
+    import toolkit.leaks.detect  # noqa: F401  (imported for its side effect: loaded before the workers fork)
+    from toolkit.endpoints import classify
+
+    classify(["www.example.com"])
+
+
+def _capture_leaks(
+    requests: pd.DataFrame, capture: str, visited: Sequence[str] | None, identifiers: Mapping[str, str]
+) -> tuple[pd.DataFrame | None, list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """The leaks of one capture's requests, with the notes and problems of the search."""
+    try:
+        from toolkit.leaks.detect import find_leaks
+
+        leaks = find_leaks(
+            requests.reset_index(drop=True), visited=list(visited) if visited is not None else None,
+            identifiers=identifiers,
+        )  # fmt: skip
+    except Exception as exc:  # the engine failing on one capture must not end the study
+        return None, [(capture, "missing", f"leaks not searched ({type(exc).__name__}: {exc})")], []
+    problems = []
+    found = leaks.attrs.get("problems")
+    if isinstance(found, pd.DataFrame) and len(found):
+        for row in found.itertuples(index=False):
+            problems.append((capture, str(row.kind), f"{row.record}: {row.message}"))
+    return leaks, [], problems
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

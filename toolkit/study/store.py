@@ -1,0 +1,279 @@
+"""Per-capture results kept as Parquet datasets with an index (:class:`ResultStore`), so that a study
+stopped half-way resumes where it was; :func:`analyse_and_store` writes a capture's result where its
+work ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from toolkit.identifiers import Candidate
+from toolkit.schema import TABLES
+from toolkit.study.columns import Columns, _rows, stack_columns
+from toolkit.study.job import CaptureJob, CaptureResult, _sha256, analyse_capture
+from toolkit.study.manifest import CAPTURE_TABLES
+
+__all__ = [
+    "CANDIDATE_COLUMNS", "STORED_TABLES", "STORE_VERSION", "ResultStore", "StoredJob", "analyse_and_store",
+    "write_result_files",
+]  # fmt: skip
+
+#: Bumped when the layout of a result folder or the meaning of its files changes.
+STORE_VERSION = 2  # 2: identifier candidates stored beside the tables
+#: Tables a :class:`ResultStore` keeps per capture.
+STORED_TABLES = (*CAPTURE_TABLES, "leaks", "problems")
+#: Columns of the stored identifier candidates, one row per candidate; ``request`` is the row of the
+#: capture's ``requests`` table it was found in.
+CANDIDATE_COLUMNS = ("request", "value", "key", "location", "chain", "kind", "named")
+
+
+class ResultStore:
+    """Per-capture results as Parquet datasets partitioned by session and capture, with an index.
+
+    Layout: ``<folder>/<table>/session=<name>/capture=<file>/part-0.parquet`` (names URL-quoted,
+    hive style, so ``pandas.read_parquet(folder / "requests")`` reads a whole table with its
+    ``session`` and ``capture`` columns) and ``<folder>/index.json``: for each capture its SHA-256
+    and a digest of the settings that made it. A capture is read back only when both match.
+    Lists (headers, DNS answers) are stored as Parquet lists; bodies as binary. The identifier
+    candidates of the requests go to ``<folder>/candidates/`` in the same layout (columns
+    :data:`CANDIDATE_COLUMNS`), so that a resumed study does not unwrap its requests again.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self.index_path = self.folder / "index.json"
+        self.entries: dict[str, dict[str, Any]] = {}
+        if self.index_path.is_file():
+            try:
+                data = json.loads(self.index_path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError):
+                data = {}  # an unreadable index only means nothing is resumed
+            if isinstance(data, dict) and data.get("store") == STORE_VERSION:
+                self.entries = dict(data.get("captures", {}))
+        self._reserved: dict[str, str] = {}
+
+    @staticmethod
+    def key(job: CaptureJob) -> str:
+        return f"{job.session}\t{job.spec.path}"
+
+    def fingerprint(self, job: CaptureJob) -> tuple[str, str] | None:
+        """(SHA-256 of the capture, digest of the settings), or ``None`` if the file cannot be read."""
+        try:
+            sha = _sha256(job.spec.path)
+        except OSError:
+            return None
+        return sha, self.settings_digest(job)
+
+    @staticmethod
+    def settings_digest(job: CaptureJob) -> str:
+        """A digest of everything besides the capture's bytes that decides its result, and of the
+        store's layout (:data:`STORE_VERSION`)."""
+        settings = json.dumps({**job.settings(), "store": STORE_VERSION}, sort_keys=True, default=str)
+        return hashlib.sha256(settings.encode()).hexdigest()
+
+    def has(self, job: CaptureJob) -> bool:
+        """An earlier result of ``job`` is in the index (current or not: :meth:`read` checks)."""
+        return self.key(job) in self.entries
+
+    def reserve(self, job: CaptureJob) -> str:
+        """The partition (``session=<name>/capture=<file>``) that ``job``'s result will be written to;
+        reserved until :meth:`record` (so that jobs written elsewhere, at once, get different ones)."""
+        partition = self._reserved[self.key(job)] = self._partition(job)
+        return partition
+
+    def _partition(self, job: CaptureJob) -> str:
+        quote = partial(urllib.parse.quote, safe="")
+        own = self.key(job)
+        taken = {e["partition"] for k, e in self.entries.items() if k != own}
+        taken |= {p for k, p in self._reserved.items() if k != own}
+        base = f"session={quote(job.session)}/capture={quote(job.spec.path.name)}"
+        partition, n = base, 1
+        while partition in taken:  # two files of one session with the same name
+            n += 1
+            partition = f"{base}-{n}"
+        return partition
+
+    def read(self, job: CaptureJob, sha256: str, settings: str) -> CaptureResult | None:
+        """The stored result of ``job``, if it was made from the same bytes with the same settings."""
+        entry = self.entries.get(self.key(job))
+        if not entry or entry.get("sha256") != sha256 or entry.get("settings") != settings:
+            return None
+        tables: dict[str, Columns] = {}
+        try:
+            for name in entry["tables"]:
+                path = self.folder / name / entry["partition"] / "part-0.parquet"
+                tables[name] = _from_parquet(name, path) if path.is_file() else {}
+            requests = _rows(tables["requests"]) if "requests" in tables else 0
+            path = self.folder / "candidates" / entry["partition"] / "part-0.parquet"
+            candidates = _candidates_from_parquet(path, requests) if path.is_file() else [[] for _ in range(requests)]
+            if sum(map(len, candidates)) != entry["candidates"]:
+                return None
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            return None  # a damaged store is analysed again, not trusted
+        notes = [(str(c), str(k), str(m)) for c, k, m in entry.get("notes", [])]
+        problems = [(str(c), str(k), str(m)) for c, k, m in entry.get("problems", [])]
+        return CaptureResult(tables, notes, problems, sha256=sha256, candidates=candidates)
+
+    def write(self, job: CaptureJob, result: CaptureResult, sha256: str, settings: str) -> None:
+        """Store ``result`` (replacing an earlier one of the same capture); :meth:`save` writes the index."""
+        partition = self.reserve(job)
+        write_result_files(self.folder, partition, result)
+        self.record(job, result, sha256, settings)
+
+    def record(self, job: CaptureJob, result: CaptureResult, sha256: str, settings: str) -> None:
+        """Enter ``result``, whose files are written to the partition :meth:`reserve` gave (by
+        :func:`write_result_files`, here or in a worker), in the index; :meth:`save` writes it."""
+        partition = self._reserved[self.key(job)]
+        self.entries[self.key(job)] = {
+            "session": job.session, "capture": str(job.spec.path), "partition": partition, "sha256": sha256,
+            "settings": settings, "tables": sorted(result.columns), "candidates": sum(map(len, result.candidates)),
+            "notes": [list(t) for t in result.notes], "problems": [list(t) for t in result.problems],
+        }  # fmt: skip
+
+    def save(self) -> None:
+        """Write the index (atomically: a study stopped half-way can be resumed)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = self.index_path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps({"store": STORE_VERSION, "captures": self.entries}, indent=1) + "\n")
+        os.replace(temporary, self.index_path)
+
+
+def write_result_files(folder: str | os.PathLike[str], partition: str, result: CaptureResult) -> None:
+    """Write the tables and identifier candidates of one capture's result to a :class:`ResultStore`
+    folder, replacing the files of ``partition`` (the index is the store's own business)."""
+    folder = Path(folder)
+    for name in STORED_TABLES:
+        where = folder / name / partition
+        if where.is_dir():
+            shutil.rmtree(where)
+        columns = result.columns.get(name)
+        if columns is not None and _rows(columns):
+            where.mkdir(parents=True)
+            _to_parquet(stack_columns(name, [columns]), where / "part-0.parquet", _partition_values(partition))
+    where = folder / "candidates" / partition
+    if where.is_dir():
+        shutil.rmtree(where)
+    if any(result.candidates):
+        where.mkdir(parents=True)
+        _candidates_to_parquet(result.candidates, where / "part-0.parquet")
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    """A capture's work whose result is also written to a :class:`ResultStore` folder where it runs."""
+
+    job: CaptureJob
+    folder: str | None = None
+    """The store's folder; ``None``: the result is only returned."""
+    partition: str = ""
+    """From :meth:`ResultStore.reserve`."""
+
+
+def analyse_and_store(task: StoredJob) -> CaptureResult:
+    """:func:`analyse_capture`, then the result written to the store (unless the capture failed).
+
+    Writing where the work ran spares the study's own process the Parquet encoding of every
+    capture; a folder that cannot be written to is said in ``store_error``.
+    """
+    result = analyse_capture(task.job)
+    if task.folder is not None and not result.failed:
+        try:
+            write_result_files(task.folder, task.partition, result)
+        except OSError as exc:
+            result.store_error = f"{task.folder}: cannot store the result of {task.job.spec.path.name}: {exc}"
+    return result
+
+
+def _to_parquet(frame: pd.DataFrame, path: Path, partition: Mapping[str, str]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = frame.copy()
+    frame.attrs = {}
+    for column, value in partition.items():
+        # the partition folders give these columns back (keeping them in the files would clash);
+        # a row whose value differs from its folder's keeps its own under another name
+        if column in frame:
+            own = frame.pop(column).astype(object)
+            if not all(v == value for v in own):
+                frame[f"row_{column}"] = pd.array(own, dtype="string")
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+
+
+def _from_parquet(name: str, path: Path) -> Columns:
+    """The columns of a table written by :func:`_to_parquet`, with lists, pairs and bytes as the readers
+    make them."""
+    import pyarrow.parquet as pq
+
+    frame = pq.read_table(path).to_pandas()
+    partition = _partition_values("/".join(path.parent.parts[-2:]))
+    columns: dict[str, list[Any]] = {}
+    for column in TABLES[name].columns:
+        if f"row_{column.name}" in frame:
+            columns[column.name] = frame[f"row_{column.name}"].tolist()
+        elif column.name in partition and column.name not in frame:
+            columns[column.name] = [partition[column.name]] * len(frame)
+        elif column.dtype == "object":
+            columns[column.name] = [_python_value(v) for v in frame[column.name].tolist()]
+        else:
+            columns[column.name] = frame[column.name].tolist()
+    if len({len(values) for values in columns.values()}) > 1:
+        raise ValueError(f"{path}: columns of different lengths")
+    return columns
+
+
+def _candidates_to_parquet(candidates: Sequence[Sequence[Candidate]], path: Path) -> None:
+    """Identifier candidates per request as one Parquet row per candidate (:data:`CANDIDATE_COLUMNS`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [(position, c) for position, found in enumerate(candidates) for c in found]
+    text = {name: pa.array([getattr(c, name) for _p, c in rows], pa.string()) for name in CANDIDATE_COLUMNS[1:-1]}
+    columns = {
+        "request": pa.array([position for position, _c in rows], pa.int32()),
+        **text,
+        "named": pa.array([c.named for _p, c in rows], pa.bool_()),
+    }
+    pq.write_table(pa.table(columns), path)
+
+
+def _candidates_from_parquet(path: Path, requests: int) -> list[list[Candidate]]:
+    """The candidates written by :func:`_candidates_to_parquet`, one list for each of ``requests`` rows.
+
+    Raises:
+        IndexError: a candidate names a request the table does not have (a damaged store).
+    """
+    import pyarrow.parquet as pq
+
+    data = pq.read_table(path, columns=list(CANDIDATE_COLUMNS)).to_pydict()
+    out: list[list[Candidate]] = [[] for _ in range(requests)]
+    for position, value, key, location, chain, kind, named in zip(
+        *(data[name] for name in CANDIDATE_COLUMNS), strict=True
+    ):
+        if not 0 <= position < requests:
+            raise IndexError(f"candidate of request {position}, of {requests}")
+        out[position].append(Candidate(value, key, location, chain, kind, bool(named)))
+    return out
+
+
+def _partition_values(partition: str) -> dict[str, str]:
+    """``session=a/capture=b%2Fc`` → ``{"session": "a", "capture": "b/c"}``."""
+    return {k: urllib.parse.unquote(v) for k, v in (part.split("=", 1) for part in partition.split("/"))}
+
+
+def _python_value(value: Any) -> Any:
+    """Parquet lists come back as arrays: lists of text stay lists, (name, value) pairs tuples."""
+    if hasattr(value, "tolist") and not isinstance(value, bytes | str):
+        return [tuple(v.tolist()) if hasattr(v, "tolist") else v for v in value.tolist()]
+    return value
