@@ -76,6 +76,38 @@ def _assert_same_store(expected: Path, actual: Path) -> None:
         assert pq.read_table(actual / file).equals(pq.read_table(expected / file)), file
 
 
+def test_stored_tables_are_what_pandas_would_have_written(tmp_path: Path) -> None:
+    """The store writes Arrow straight from the column lists; the files must read back as the
+    DataFrame path (``Table.from_pandas`` of the stacked table) would give them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from toolkit.study.columns import stack_columns
+    from toolkit.study.store import _partition_values, _to_parquet
+
+    jobs = Study.from_manifest(MANIFEST).jobs()
+    checked = own_sessions = 0
+    for number, job in enumerate(jobs[:4]):
+        result = toolkit.study.analyse_capture(job)
+        # the last job's rows claim another session than their folder: kept as row_session
+        partition = f"session={job.session if number < 3 else 'elsewhere'}/capture={job.spec.path.name}"
+        for name, columns in result.columns.items():
+            if not columns or not len(next(iter(columns.values()))):
+                continue
+            frame = stack_columns(name, [columns]).drop(columns=["session", "capture"], errors="ignore")
+            if number == 3 and "session" in columns:
+                frame["row_session"] = pd.array(columns["session"], dtype="string")
+            path, old_way = tmp_path / f"{number}-{name}.parquet", tmp_path / f"{number}-{name}-pandas.parquet"
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), old_way)
+            _to_parquet(name, columns, path, _partition_values(partition))
+            written, expected = pq.read_table(path), pq.read_table(old_way)
+            assert written.schema.remove_metadata() == expected.schema.remove_metadata(), (job, name)
+            pd.testing.assert_frame_equal(written.to_pandas(), expected.to_pandas(), obj=f"{job.spec.path.name} {name}")
+            checked += 1
+            own_sessions += "row_session" in written.column_names
+    assert checked >= 10 and own_sessions >= 2
+
+
 def test_local_workers_write_the_store_themselves(serial: Study, tmp_path: Path) -> None:
     Study.from_manifest(MANIFEST).run(workers=1, out=tmp_path / "serial")
     parallel = Study.from_manifest(MANIFEST).run(workers=2, out=tmp_path / "two")
@@ -318,6 +350,55 @@ def test_two_captures_with_one_name_in_a_session_are_stored_apart(tmp_path: Path
     parts = sorted(p.parent.name for p in (folder / "requests").rglob("*.parquet"))
     assert parts == ["capture=session.har", "capture=session.har-2"]
     _assert_same_study(first, Study(sessions, workers=1).run(out=folder))
+
+
+def test_partitions_are_given_as_by_looking_at_every_entry(tmp_path: Path) -> None:
+    """The store tracks who holds each partition; it must give what a scan of all entries and
+    reservations would, through any order of reserving and recording (random, seeded)."""
+    import random
+
+    from toolkit.study.store import ResultStore
+
+    def scanned(store: ResultStore, job: CaptureJob) -> str:  # the rule, by brute force
+        own = store.key(job)
+        taken = {e["partition"] for k, e in store.entries.items() if k != own}
+        taken |= {p for k, p in store._reserved.items() if k != own}
+        base, n = f"session={job.session}/capture={job.spec.path.name}", 1
+        partition = base
+        while partition in taken:
+            n += 1
+            partition = f"{base}-{n}"
+        return partition
+
+    rng = random.Random(7)
+    jobs = [
+        CaptureJob(session, CaptureSpec(tmp_path / folder / "same.har"), None, None, (), False)
+        for session in ("one", "two")
+        for folder in "abcdef"
+    ]
+    empty = CaptureResult({}, [], [])
+    store = ResultStore(tmp_path / "store")
+    for step in range(1500):
+        job = rng.choice(jobs)
+        if rng.random() < 0.9 or store.key(job) not in store._reserved:
+            expected = scanned(store, job)
+            assert store.reserve(job) == expected, step
+        else:
+            store.record(job, empty, "sha", "settings")
+        if step % 6 == 5:  # and a store opened again from its index (reservations are gone)
+            store.save()
+            store = ResultStore(tmp_path / "store")
+    assert len({e["partition"] for e in store.entries.values()}) == len(store.entries) > 4
+    # a capture that moves to a lower partition frees the one its entry had
+    first, second, third = (CaptureJob("s", CaptureSpec(tmp_path / f / "x.har"), None, None, (), False) for f in "xyz")
+    store = ResultStore(tmp_path / "moves")
+    assert [store.reserve(first), store.reserve(second)] == ["session=s/capture=x.har", "session=s/capture=x.har-2"]
+    store.record(second, empty, "sha", "settings")  # the first never finished
+    store.save()
+    store = ResultStore(tmp_path / "moves")
+    assert store.reserve(second) == "session=s/capture=x.har"
+    store.record(second, empty, "sha", "settings")
+    assert store.reserve(third) == scanned(store, third) == "session=s/capture=x.har-2"
 
 
 def test_identifier_candidates_are_found_in_the_workers_and_merged_to_the_same_table(
