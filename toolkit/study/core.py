@@ -250,7 +250,7 @@ class Study:
                 digests[i] = store.settings_digest(job)
                 # a capture is hashed here only to check an earlier result: a new one's SHA-256 comes
                 # from its load, in the worker
-                key = store.fingerprint(job) if store.has(job) else None
+                key = store.fingerprint(job, digests[i]) if store.has(job) else None
                 results[i] = store.read(job, *key) if key is not None else None
             if results[i] is None:
                 todo.append(i)

@@ -72,13 +72,14 @@ class ResultStore:
     def key(job: CaptureJob) -> str:
         return f"{job.session}\t{job.spec.path}"
 
-    def fingerprint(self, job: CaptureJob) -> tuple[str, str] | None:
-        """(SHA-256 of the capture, digest of the settings), or ``None`` if the file cannot be read."""
+    def fingerprint(self, job: CaptureJob, settings: str | None = None) -> tuple[str, str] | None:
+        """(SHA-256 of the capture, digest of the settings), or ``None`` if the file cannot be read;
+        ``settings``: the digest, when the caller has it already."""
         try:
             sha = _sha256(job.spec.path)
         except OSError:
             return None
-        return sha, self.settings_digest(job)
+        return sha, settings if settings is not None else self.settings_digest(job)
 
     @staticmethod
     def settings_digest(job: CaptureJob) -> str:
@@ -287,23 +288,26 @@ def _dictionary_array(values: Sequence[Any]) -> Any:
 
 def _from_parquet(name: str, path: Path) -> Columns:
     """The columns of a table written by :func:`_to_parquet`, with lists, pairs and bytes as the readers
-    make them."""
+    make them (read with Arrow alone: a DataFrame on the way would cost four times as much).
+
+    Raises:
+        KeyError: a column of the table is not in the file (a damaged store).
+    """
     import pyarrow.parquet as pq
 
-    frame = pq.read_table(path).to_pandas()
+    table = pq.read_table(path)
+    names = set(table.column_names)
     partition = _partition_values("/".join(path.parent.parts[-2:]))
     columns: dict[str, list[Any]] = {}
     for column in TABLES[name].columns:
-        if f"row_{column.name}" in frame:
-            columns[column.name] = frame[f"row_{column.name}"].tolist()
-        elif column.name in partition and column.name not in frame:
-            columns[column.name] = [partition[column.name]] * len(frame)
+        if f"row_{column.name}" in names:
+            columns[column.name] = table.column(f"row_{column.name}").to_pylist()
+        elif column.name in partition and column.name not in names:
+            columns[column.name] = [partition[column.name]] * table.num_rows
         elif column.dtype == "object":
-            columns[column.name] = [_python_value(v) for v in frame[column.name].tolist()]
+            columns[column.name] = [_python_value(v) for v in table.column(column.name).to_pylist()]
         else:
-            columns[column.name] = frame[column.name].tolist()
-    if len({len(values) for values in columns.values()}) > 1:
-        raise ValueError(f"{path}: columns of different lengths")
+            columns[column.name] = table.column(column.name).to_pylist()
     return columns
 
 
@@ -347,7 +351,11 @@ def _partition_values(partition: str) -> dict[str, str]:
 
 
 def _python_value(value: Any) -> Any:
-    """Parquet lists come back as arrays: lists of text stay lists, (name, value) pairs tuples."""
-    if hasattr(value, "tolist") and not isinstance(value, bytes | str):
-        return [tuple(v.tolist()) if hasattr(v, "tolist") else v for v in value.tolist()]
+    """Parquet lists come back as lists: lists of text stay lists, (name, value) pairs become tuples again.
+
+    >>> _python_value([["a", "1"], ["b", "2"]]), _python_value(["x.example"]), _python_value(b"body")
+    ([('a', '1'), ('b', '2')], ['x.example'], b'body')
+    """
+    if isinstance(value, list):
+        return [tuple(v) if isinstance(v, list) else v for v in value]
     return value
