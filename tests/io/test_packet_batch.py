@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import random
+import struct
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -14,9 +16,12 @@ from hypothesis import strategies as st
 
 from tests.paths import DATA
 from toolkit.errors import CaptureError
+from toolkit.io import pcap as pcap_module
+from toolkit.io import pcapfile as pcapfile_module
 from toolkit.io.pcap import read_pcap
 from toolkit.io.pcap_builder import PcapBuilder
 from toolkit.io.pcapdroid import trailer_for_tests
+from toolkit.io.pcapfile import MIN_RUN
 from toolkit.problems import ProblemLog
 
 _PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
@@ -50,8 +55,9 @@ def _interleaved(seed: int, conversations: int = 30) -> PcapBuilder:
             builder.dns_exchange(client, "10.0.0.1", f"h{index}.example.com", [server], ident=index)
             builder.tls_connection(client, server, f"h{index}.example.com", records=rng.randint(0, 300))
         elif kind < 0.6:
-            builder.http_exchange(client, server, f"h{index}.example.org", f"/p?i={index}",
-                                  response_body=bytes(rng.randint(0, 9000)))
+            builder.http_exchange(
+                client, server, f"h{index}.example.org", f"/p?i={index}", response_body=bytes(rng.randint(0, 9000))
+            )
         elif kind < 0.8:
             port = builder.ephemeral_port()
             for _ in range(rng.randint(1, 200)):
@@ -154,3 +160,296 @@ def test_corpus_classic_pcaps(corpus: Path) -> None:
             assert str(plain_error.value) == str(batched_error)
         compared += 1
     assert compared >= 40
+
+
+# -- pcapng: runs of plain Enhanced Packet Blocks take the batched path ---------------------------
+
+
+class _Pcapng:
+    """A small pcapng writer: sections of either byte order, interfaces with their time resolution,
+    packets with options, and the other blocks a capture may hold between packets."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.order = "<"
+        self.clocks: list[tuple[int, int]] = []  # per interface of the section: (if_tsresol, if_tsoffset)
+
+    def option(self, code: int, value: bytes) -> bytes:
+        return struct.pack(self.order + "HH", code, len(value)) + value + bytes(-len(value) % 4)
+
+    def block(self, kind: int, body: bytes) -> None:
+        body += bytes(-len(body) % 4)
+        length = struct.pack(self.order + "I", len(body) + 12)
+        self.parts.append(struct.pack(self.order + "I", kind) + length + body + length)
+
+    def section(self, big_endian: bool = False) -> None:
+        self.order, self.clocks = (">" if big_endian else "<"), []
+        self.block(0x0A0D0D0A, struct.pack(self.order + "IHHq", 0x1A2B3C4D, 1, 0, -1))
+
+    def interface(self, linktype: int = 1, tsresol: int = 6, offset: int = 0) -> int:
+        options = self.option(9, bytes([tsresol]))
+        if offset:
+            options += self.option(14, struct.pack(self.order + "q", offset))
+        self.block(1, struct.pack(self.order + "HHI", linktype, 0, 262144) + options + self.option(0, b""))
+        self.clocks.append((tsresol, offset))
+        return len(self.clocks) - 1
+
+    def packet(self, interface: int, ts: int, frame: bytes, options: bytes = b"") -> None:
+        tsresol, offset = self.clocks[interface] if interface < len(self.clocks) else (6, 0)
+        ts -= offset * 1_000_000_000
+        units = ts * 2 ** (tsresol & 0x7F) // 10**9 if tsresol & 0x80 else ts // 10 ** (9 - tsresol)
+        header = struct.pack(self.order + "IIIII", interface, units >> 32, units & 0xFFFFFFFF, len(frame), len(frame))
+        self.block(6, header + frame + bytes(-len(frame) % 4) + options)
+
+    def comment(self, text: str) -> bytes:
+        return self.option(1, text.encode()) + self.option(0, b"")
+
+    def secrets(self, data: bytes) -> None:
+        self.block(0x0A, struct.pack(self.order + "II", 0x544C534B, len(data)) + data)
+
+    def bytes(self) -> bytes:
+        return b"".join(self.parts)
+
+
+_LAYOUTS = [
+    "plain",
+    "nanoseconds",
+    "two_interfaces",
+    "comments",
+    "flags_option",
+    "secrets_and_new_interface",
+    "two_sections",
+    "big_endian",
+    "other_blocks",
+]
+
+
+def _as_pcapng(builder: PcapBuilder, layout: str, seed: int = 0) -> bytes:
+    """``builder``'s packets as a pcapng file of the given layout (see ``_LAYOUTS``)."""
+    rng = random.Random(seed)
+    out = _Pcapng()
+    out.section(big_endian=layout == "big_endian")
+    micro = out.interface()
+    nano = out.interface(tsresol=9) if layout in ("nanoseconds", "two_interfaces", "other_blocks") else micro
+    if layout == "other_blocks":
+        raw_ip = out.interface(linktype=228)
+        binary = out.interface(tsresol=0x94)  # 2^-20 s: read one by one
+        offset = out.interface(tsresol=9, offset=-3)  # if_tsoffset: read one by one
+    half = len(builder.packets) // 2
+    interface = nano
+    for index, (ts, frame) in enumerate(builder.packets):
+        if layout == "two_interfaces" and rng.random() < 0.05:  # interfaces alternate in spans of ~20 packets
+            interface = micro if interface == nano else nano
+        elif layout != "two_interfaces":
+            interface = nano
+        options = b""
+        if layout == "comments" and rng.random() < 0.02:
+            options = out.comment(f"u-{10100 + rng.randint(0, 2)}")
+        elif layout == "flags_option" and rng.random() < 0.01:
+            options = out.option(2, struct.pack(out.order + "I", 1)) + out.option(0, b"")
+        elif layout == "secrets_and_new_interface" and index % 400 == 399:
+            out.secrets(b"CLIENT_RANDOM " + b"00" * 32 + b" " + b"11" * 48 + b"\n")
+        if layout == "secrets_and_new_interface" and index == half:
+            nano = out.interface(tsresol=9)
+            interface = nano
+        if layout == "two_sections" and index == half:
+            out.section(big_endian=True)
+            nano = interface = out.interface(tsresol=9)
+        if layout == "other_blocks":
+            roll = rng.random()
+            if roll < 0.01:
+                out.packet(raw_ip, ts, frame[14:])
+                continue
+            if roll < 0.02:
+                out.packet(rng.choice([binary, offset]), ts, frame)
+                continue
+            if roll < 0.025:
+                out.block(3, struct.pack(out.order + "I", len(frame)) + frame)  # simple packet block: no time
+                continue
+            if roll < 0.03:
+                out.packet(7, ts, frame)  # an interface never described: a problem, packet skipped
+                continue
+            if roll < 0.035:
+                out.packet(nano, 0xFFFFFFFF_FFFFFFFF, frame)  # a time after 2262: unknown
+                continue
+            if roll < 0.04:
+                out.block(5, struct.pack(out.order + "IIII", 0, 0, 0, 0))  # interface statistics: skipped
+        out.packet(interface, ts, frame, options)
+    return out.bytes()
+
+
+@pytest.fixture
+def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many frames each call of the batched reader was given."""
+    sizes: list[int] = []
+    real = pcap_module.read_ethernet_batch
+
+    def counting(reader: Any, buf: bytes, starts: Any, *rest: Any) -> bool:
+        sizes.append(len(starts))
+        return real(reader, buf, starts, *rest)
+
+    monkeypatch.setattr(pcap_module, "read_ethernet_batch", counting)
+    return sizes
+
+
+@pytest.mark.parametrize("layout", _LAYOUTS)
+def test_pcapng_layouts(layout: str, batches: list[int]) -> None:
+    builder = _tagged(_interleaved(4, 25), 4, 0.05)
+    raw = _as_pcapng(builder, layout, 4)
+    flows, *_, problems = _assert_same(raw, "x.pcapng")
+    assert sum(batches) > len(builder.packets) // (3 if layout == "other_blocks" else 2)  # many were in runs
+    if layout == "other_blocks":  # the packets on an undescribed interface
+        assert problems["message"].str.contains("interface 7 that was not described").any()
+    else:
+        assert flows["packets_up"].sum() + flows["packets_down"].sum() == len(builder.packets)
+        assert problems.empty
+
+
+def test_pcapng_comment_in_a_run_names_the_app(batches: list[int]) -> None:
+    builder = PcapBuilder(step_ns=1000)
+    builder.tls_connection("10.0.0.2", "192.0.2.1", "v.example", records=300)
+    out = _Pcapng()
+    out.section()
+    out.interface()
+    for index, (ts, frame) in enumerate(builder.packets):
+        out.packet(0, ts, frame, out.comment("u-10123") if index == 150 else b"")
+    flows = _assert_same(out.bytes(), "x.pcapng")[0]
+    assert batches and flows["uid"].tolist() == [10123]
+
+
+def test_pcapng_batched_false_sees_every_packet(batches: list[int]) -> None:
+    raw = _as_pcapng(_interleaved(5, 10), "plain")
+    read_pcap("x.pcapng", io.BytesIO(raw), ProblemLog("x.pcapng"), batched=False)
+    assert batches == []
+    read_pcap("x.pcapng", io.BytesIO(raw), ProblemLog("x.pcapng"))
+    assert batches
+
+
+def test_pcapng_runs_spanning_many_read_buffers(batches: list[int]) -> None:
+    builder = PcapBuilder(step_ns=1000)
+    builder.tls_connection("10.0.0.2", "192.0.2.1", "big.example", records=2500, record_size=1400)
+    raw = _as_pcapng(builder, "comments")
+    flows = _assert_same(raw, "x.pcapng")[0]  # about 7 MB: several of the reader's buffers
+    assert len(batches) >= 2 and flows.loc[0, "packets_up"] > 2500
+
+
+@pytest.mark.parametrize("layout", ["plain", "two_sections", "other_blocks"])
+def test_truncated_pcapng_gives_the_same_result(layout: str) -> None:
+    raw = _as_pcapng(_interleaved(6, 12), layout, 6)
+    for cut in range(len(raw) // 3, len(raw), len(raw) // 13):
+        _assert_same(raw[:cut], "x.pcapng")
+
+
+@pytest.mark.parametrize(("field", "value"), [(4, 13), (4, 4000), (-4, 4000), (20, 4000), (4, 0xFFFFFFF0), (0, 2)])
+def test_bad_block_inside_a_run(field: int, value: int) -> None:
+    """A block length, trailing length or captured length that disagree, or another block type, in a run."""
+    raw = bytearray(_as_pcapng(_interleaved(7, 12), "plain"))
+    starts, pos = [], 0
+    while pos < len(raw):
+        starts.append(pos)
+        pos += struct.unpack_from("<I", raw, pos + 4)[0]
+    start = starts[len(starts) // 2]
+    end = start + struct.unpack_from("<I", raw, start + 4)[0]
+    struct.pack_into("<I", raw, start + field if field >= 0 else end + field, value)
+    problems = _assert_same(bytes(raw), "x.pcapng")[4]
+    if field != 0:
+        assert problems["kind"].tolist() == ["malformed"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16), cuts=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=40))
+def test_damaged_pcapng_gives_the_same_result(seed: int, cuts: list[tuple[int, int]]) -> None:
+    """Flip bytes anywhere after the section header: block types and lengths, times, interfaces, options."""
+    raw = bytearray(_as_pcapng(_tagged(_interleaved(seed, 10), seed, 0.05), _LAYOUTS[seed % len(_LAYOUTS)], seed))
+    for position, value in cuts:
+        raw[28 + position % (len(raw) - 28)] = value
+    _assert_same(bytes(raw), "x.pcapng")
+
+
+def test_lab_pcapng(batches: list[int]) -> None:
+    paths = sorted((DATA / "lab").glob("*.pcapng"))
+    for path in paths:
+        _assert_same(path.read_bytes(), path.name)
+    assert paths and len(batches) >= len(paths)
+
+
+@pytest.mark.parametrize("min_run", [1, MIN_RUN])
+def test_corpus_pcapngs(corpus: Path, min_run: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pcapng of the corpus, also with runs of a single packet (most of them are small)."""
+    monkeypatch.setattr(pcapfile_module, "MIN_RUN", min_run)
+    compared = 0
+    for path in sorted((corpus / "pcap").glob("*.pcapng*")):
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        try:
+            _assert_same(raw, path.name)
+        except CaptureError as batched_error:
+            with pytest.raises(CaptureError) as plain_error:
+                read_pcap(path.name, io.BytesIO(raw), ProblemLog(path.name), batched=False)
+            assert str(plain_error.value) == str(batched_error)
+        compared += 1
+    assert compared >= 20
+
+
+def test_pcapng_secrets_block_between_runs_decrypts_only_later_connections(batches: list[int]) -> None:
+    """The lab capture with its Decryption Secrets Block moved after the 58th packet: the
+    connections whose TLS starts before it stay encrypted, the later ones are decrypted."""
+    raw = (DATA / "lab" / "normal.pcapng").read_bytes()
+    blocks, pos = [], 0
+    while pos < len(raw):
+        length = struct.unpack_from("<I", raw, pos + 4)[0]
+        blocks.append(raw[pos : pos + length])
+        pos += length
+    secrets = [block for block in blocks if block[:4] == struct.pack("<I", 0x0A)]
+    rest = [block for block in blocks if block[:4] != struct.pack("<I", 0x0A)]
+    assert len(secrets) == 1
+    moved = b"".join(rest[:60] + secrets + rest[60:])
+    requests = _assert_same(moved, "normal.pcapng")[3]
+    everything = read_pcap("normal.pcapng", io.BytesIO(raw), ProblemLog("normal.pcapng")).requests
+    assert 0 < requests["decrypted"].sum() < everything["decrypted"].sum()
+    assert batches[:2] == [58, 159]  # the runs before and after the secrets
+
+
+def test_pcapng_runs_found_again_after_packets_with_comments(batches: list[int]) -> None:
+    """A comment on every packet of the first half (read one by one, seldom looking for a run),
+    then plain packets: all but the first few of them are read in runs."""
+    builder = _interleaved(8, 20)
+    out = _Pcapng()
+    out.section()
+    out.interface()
+    half = len(builder.packets) // 2
+    for index, (ts, frame) in enumerate(builder.packets):
+        out.packet(0, ts, frame, out.comment("u-10123") if index < half else b"")
+    _assert_same(out.bytes(), "x.pcapng")
+    assert len(builder.packets) - half - 64 <= sum(batches) <= len(builder.packets) - half
+
+
+def _port_reuse() -> PcapBuilder:
+    builder = PcapBuilder()
+    for records in (3000, 4000):
+        state = builder.tcp_open("10.0.0.2", 40001, "192.0.2.1", 443)
+        builder.tcp_send(state, "10.0.0.2", 40001, "192.0.2.1", 443, b"\x17\x03\x03\x00\x05hello" * records, True)
+        builder.tcp_close(state, "10.0.0.2", 40001, "192.0.2.1", 443)
+    return builder
+
+
+def _long_tagged_flows() -> PcapBuilder:
+    builder = PcapBuilder(step_ns=1000)
+    for index in range(3):
+        tag = trailer_for_tests(10200 + index, f"com.example.video{index}")
+        start = len(builder.packets)
+        builder.tls_connection(f"10.0.0.{index + 2}", "192.0.2.1", "v.example", records=800)
+        builder.packets[start:] = [(ts, frame + tag) for ts, frame in builder.packets[start:]]
+    return builder
+
+
+@pytest.mark.parametrize("layout", ["plain", "two_interfaces", "big_endian"])
+@pytest.mark.parametrize(
+    "built",
+    [_port_reuse, _long_tagged_flows, lambda: _tagged(_interleaved(3, 20), 3, 1.0)],
+    ids=["reuse", "apps", "all"],
+)
+def test_pcapng_of_the_built_cases(built: Any, layout: str, batches: list[int]) -> None:
+    flows = _assert_same(_as_pcapng(built(), layout, 9), "x.pcapng")[0]
+    assert batches and len(flows) >= 2

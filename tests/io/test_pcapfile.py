@@ -6,6 +6,8 @@ import gzip
 import io
 import struct
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,12 +15,14 @@ from hypothesis import strategies as st
 
 import toolkit
 from toolkit.errors import CaptureError, MalformedCaptureError, TruncatedCaptureError
+from toolkit.io import pcapfile
 from toolkit.io.pcap import read_pcap
 from toolkit.io.pcap_builder import PcapBuilder
-from toolkit.io.pcapfile import PCAPDROID_PEN, CaptureFile
+from toolkit.io.pcapfile import MAX_TIMESTAMP_NS, PCAPDROID_PEN, CaptureFile, EthernetRun
 from toolkit.problems import ProblemLog
 
 from ..conftest import CORPUS
+from ..paths import DATA
 
 
 def _builder() -> PcapBuilder:
@@ -101,9 +105,14 @@ def test_truncated_pcap_keeps_packets_before_the_cut() -> None:
         _read(data[:-10], strict=True)
 
 
-@pytest.mark.parametrize(("offset", "value", "reason"), [
-    (4, 13, "not a multiple of 4"), (4, 0xFFFFFFF0, "more than any real block"), (-4, 4000, "differ"),
-])
+@pytest.mark.parametrize(
+    ("offset", "value", "reason"),
+    [
+        (4, 13, "not a multiple of 4"),
+        (4, 0xFFFFFFF0, "more than any real block"),
+        (-4, 4000, "differ"),
+    ],
+)
 def test_bad_pcapng_block_lengths(offset: int, value: int, reason: str) -> None:
     builder = _builder()
     data = bytearray(builder.pcapng())
@@ -135,17 +144,39 @@ def test_gzip_capture_through_load(tmp_path: Path) -> None:
 def _corpus_seeds() -> list[bytes]:
     if not (CORPUS / "pcap").is_dir():
         return [_builder().pcap(), _builder().pcapng()]
-    chosen = ["ndpi__quic-v2.pcapng", "zeek__http-get.pcap", "tcpdump__dnssec.pcap", "ja4__tls-alpn-h2.pcap",
-              "ndpi__KakaoTalk_chat.pcap", "pcapdroid__metadata.pcap"]
+    chosen = [
+        "ndpi__quic-v2.pcapng",
+        "zeek__http-get.pcap",
+        "tcpdump__dnssec.pcap",
+        "ja4__tls-alpn-h2.pcap",
+        "ndpi__KakaoTalk_chat.pcap",
+        "pcapdroid__metadata.pcap",
+    ]
     return [(CORPUS / "pcap" / name).read_bytes()[:60_000] for name in chosen]
 
 
 SEEDS = _corpus_seeds()
 
 
+def _pcapng_seeds() -> list[bytes]:
+    """pcapng files of Ethernet packets (with runs of plain blocks), the first 60 kB of each."""
+    seeds = [(DATA / "lab" / "normal.pcapng").read_bytes()[:60_000]]
+    if (CORPUS / "pcap").is_dir():
+        for name in [
+            "ndpi__alexa-app.pcapng",
+            "ja4__tls-sni.pcapng",
+            "ja4__chrome-cloudflare-quic-with-secrets.pcapng",
+        ]:
+            seeds.append((CORPUS / "pcap" / name).read_bytes()[:60_000])
+    return seeds
+
+
+PCAPNG_SEEDS = _pcapng_seeds()
+
+
 @st.composite
-def _mutated(draw: st.DrawFn) -> bytes:
-    data = bytearray(draw(st.sampled_from(SEEDS)))
+def _mutated(draw: st.DrawFn, seeds: list[bytes] = SEEDS) -> bytes:
+    data = bytearray(draw(st.sampled_from(seeds)))
     for _ in range(draw(st.integers(1, 8))):
         position = draw(st.integers(0, len(data) - 1))
         action = draw(st.sampled_from(["flip", "byte", "cut", "insert", "length"]))
@@ -198,3 +229,60 @@ def test_pcapng_interface_time_offset_is_added(offset: int) -> None:
     capture, packets, _ = _read(shb + idb + epb)
     assert capture.interfaces[0].ts_offset_s == offset
     assert packets[0].ts_ns == (5 + offset) * 1_000_000_000
+
+
+def _what_is_read(data: bytes, runs: bool) -> tuple[Any, ...]:
+    """The packets (runs taken apart), problems and file facts, or the error, of one reading."""
+    problems = ProblemLog("t.pcapng")
+    capture = CaptureFile("t.pcapng", io.BytesIO(data), problems)
+    packets: list[tuple[Any, ...]] = []
+    try:
+        for item in capture.record_runs() if runs else capture.records():
+            if isinstance(item, EthernetRun):
+                for index, (start, length, ts) in enumerate(
+                    zip(item.starts.tolist(), item.lengths.tolist(), item.ts_ns.tolist(), strict=True)
+                ):
+                    packets.append((item.first_frame + index, ts, item.buf[start : start + length], None, None))
+            else:
+                frame, ts, _interface, packet, _orig_len, comment, process = item
+                packets.append((frame, ts, packet, comment, process))
+    except CaptureError as error:
+        return (str(error),)
+    facts = [capture.format, capture.interfaces, capture.decryption_secrets, capture.uid_map, capture.processes]
+    return packets, problems.frame().values.tolist(), facts
+
+
+@given(_mutated(PCAPNG_SEEDS))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_record_runs_hold_the_packets_and_problems_of_records(data: bytes) -> None:
+    """Damaged pcapng files read as runs (of one packet or more) and record by record agree."""
+    with mock.patch.object(pcapfile, "MIN_RUN", 1):
+        assert _what_is_read(data, runs=True) == _what_is_read(data, runs=False)
+
+
+def test_record_runs_of_the_lab_pcapng() -> None:
+    raw = (DATA / "lab" / "normal.pcapng").read_bytes()
+    items = list(CaptureFile("normal.pcapng", io.BytesIO(raw), ProblemLog("normal.pcapng")).record_runs())
+    assert [type(item) for item in items] == [EthernetRun]
+    assert _what_is_read(raw, runs=True) == _what_is_read(raw, runs=False)
+
+
+@pytest.mark.parametrize("tsresol", [6, 9])
+def test_record_runs_times_at_the_pandas_limit(tsresol: int) -> None:
+    """Times just below, at and past the latest a pandas timestamp holds are read as by records()."""
+    scale = 10 ** (9 - tsresol)
+    limit = MAX_TIMESTAMP_NS // scale
+    options = struct.pack("<HH", 9, 1) + bytes([tsresol, 0, 0, 0]) + struct.pack("<HH", 0, 0)
+    data = _builder().pcapng()
+    idb_body = struct.pack("<HHI", 1, 0, 262144) + options
+    data += struct.pack("<II", 1, len(idb_body) + 12) + idb_body + struct.pack("<I", len(idb_body) + 12)
+    frame = _builder().packets[0][1]
+    for units in [limit - (1 << 32), (limit >> 32) << 32, limit, limit + 1, 2**64 - 1, 0, 1]:
+        body = struct.pack("<IIIII", 1, units >> 32, units & 0xFFFFFFFF, len(frame), len(frame))
+        body += frame + bytes(-len(frame) % 4)
+        data += struct.pack("<II", 6, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+    with mock.patch.object(pcapfile, "MIN_RUN", 1):
+        packets, problems, _facts = _what_is_read(data, runs=True)
+        assert (packets, problems, _facts) == _what_is_read(data, runs=False)
+    times = [ts for _frame, ts, *_ in packets[-7:]]
+    assert times[2] == limit * scale and times[3:5] == [None, None] and times[5:] == [0, scale]

@@ -1,10 +1,10 @@
-"""A batch of Ethernet records at a time: numpy counts the packets no dissector needs.
+"""A batch of Ethernet frames at a time: numpy counts the packets no dissector needs.
 
 Most packets of a capture carry bulk data of flows whose facts are already known: a TLS stream
 after both hellos, a STUN conversation, the acknowledgements of every connection. The per-packet
 reader (:class:`toolkit.io.pcap._Reader`) only needs to *count* those. This module reads the
-headers of a whole run of classic pcap records at once (one gather into an ``(n, 64)`` byte
-matrix), sorts the packets into
+headers of a whole run of frames at once (classic pcap records or plain pcapng packet blocks; one
+gather into an ``(n, 48)`` byte matrix), sorts the packets into
 
 - **always seen**: not plain IPv4 TCP/UDP over Ethernet (IPv6, VLAN, options, fragments, TCP
   shorter than its header ...), TCP with SYN, FIN or RST, and a packet with a PCAPdroid trailer
@@ -44,10 +44,9 @@ if TYPE_CHECKING:
     from toolkit.io.flows import Flow
     from toolkit.io.pcap import _Reader
 
-__all__ = ["read_ethernet_batch"]
+__all__ = ["pcap_frames", "read_ethernet_batch"]
 
-_HEADER = 64  # record header (16) + Ethernet (14) + IPv4 (20) + TCP up to its flags (14)
-_F = 16  # where the frame starts in a record
+_HEADER = 48  # Ethernet (14) + IPv4 (20) + TCP up to its flags (14)
 _MOSTLY = 0.8  # share of always-seen packets above which a batch is read packet by packet
 _TRAILER_MAGIC = np.frombuffer(b"\x01\x07\x20\x21", dtype=np.uint8)
 
@@ -59,33 +58,50 @@ def _quiet(flow: Flow) -> bool:
     return flow.protocol == "other" or (flow.quic is not None and flow.quic.finished)
 
 
+def pcap_frames(
+    buf: bytes, offsets: list[int], big_endian: bool, ns_per_fraction: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the frames of classic pcap records start in ``buf``, their captured lengths and times (ns).
+
+    ``offsets`` are where the records' 16-byte headers start (:meth:`~toolkit.io.pcapfile.CaptureFile.pcap_spans`).
+
+    >>> import struct
+    >>> record = struct.pack("<IIII", 2, 5, 3, 3) + b"abc"
+    >>> [a.tolist() for a in pcap_frames(record * 2, [0, 19], False, 1000)]
+    [[16, 35], [3, 3], [2000005000, 2000005000]]
+    """
+    data = np.frombuffer(buf, dtype=np.uint8)
+    off = np.asarray(offsets, dtype=np.int64)
+    head = data[off[:, None] + np.arange(16, dtype=np.int64)]
+    fields = head.view(">u4" if big_endian else "<u4").astype(np.int64)
+    return off + 16, fields[:, 2], fields[:, 0] * 1_000_000_000 + fields[:, 1] * ns_per_fraction
+
+
 def read_ethernet_batch(
     reader: _Reader,
     buf: bytes,
-    offsets: list[int],
+    starts: np.ndarray | list[int],
+    lengths: np.ndarray | list[int],
+    times: np.ndarray | list[int],
     first_frame: int,
-    big_endian: bool,
-    ns_per_fraction: int,
     link: Any,
 ) -> bool:
-    """Feed one run of classic pcap records (Ethernet link type) to ``reader``; False (nothing fed)
-    when the run is mostly packets the reader must see anyway, which it then reads one by one.
+    """Feed one run of Ethernet frames to ``reader``; False (nothing fed) when the run is mostly
+    packets the reader must see anyway, which it then reads one by one.
 
-    ``offsets`` are where the records' 16-byte headers start in ``buf``; the records are whole
-    (checked by :meth:`toolkit.io.pcapfile.CaptureFile.pcap_spans`); ``link`` is the Ethernet
+    Frame ``first_frame + i`` is ``buf[starts[i] : starts[i] + lengths[i]]``, captured at
+    ``times[i]`` (ns): classic pcap records (:func:`pcap_frames`) or pcapng packet blocks
+    (:class:`toolkit.io.pcapfile.EthernetRun`), whole and checked; ``link`` is the Ethernet
     parser of :mod:`toolkit.io.linktypes`.
     """
-    n = len(offsets)
+    n = len(starts)
     data = np.frombuffer(buf, dtype=np.uint8)
-    off = np.asarray(offsets, dtype=np.int64)
+    off = np.asarray(starts, dtype=np.int64)
     cells = off[:, None] + np.arange(_HEADER, dtype=np.int64)
-    np.minimum(cells, len(data) - 1, out=cells)  # short records read junk past their end: masked below
+    np.minimum(cells, len(data) - 1, out=cells)  # short frames read junk past their end: masked below
     head = data[cells]
-    order = ">u4" if big_endian else "<u4"
-    sec = head[:, 0:4].copy().view(order)[:, 0].astype(np.int64)
-    frac = head[:, 4:8].copy().view(order)[:, 0].astype(np.int64)
-    incl = head[:, 8:12].copy().view(order)[:, 0].astype(np.int64)
-    ts = sec * 1_000_000_000 + frac * ns_per_fraction
+    incl = np.asarray(lengths, dtype=np.int64)
+    ts = np.asarray(times, dtype=np.int64)
 
     def be16(at: int) -> np.ndarray:
         return (head[:, at].astype(np.int64) << 8) | head[:, at + 1]
@@ -93,14 +109,14 @@ def read_ethernet_batch(
     def be32(at: int) -> np.ndarray:
         return (be16(at) << 16) | be16(at + 2)
 
-    total = be16(_F + 16)
-    proto = head[:, _F + 23]
+    total = be16(16)
+    proto = head[:, 23]
     tcp = proto == 6
     plain = (
         (incl >= 48)
-        & (be16(_F + 12) == 0x0800)
-        & (head[:, _F + 14] == 0x45)
-        & ((be16(_F + 20) & 0x3FFF) == 0)
+        & (be16(12) == 0x0800)
+        & (head[:, 14] == 0x45)
+        & ((be16(20) & 0x3FFF) == 0)
         & (14 + total <= incl)
         & ((tcp & (total >= 40)) | ((proto == 17) & (total >= 28)))
     )
@@ -109,21 +125,21 @@ def read_ethernet_batch(
     ends_magic = np.zeros(n, dtype=bool)
     long_enough = np.flatnonzero(plain)
     if len(long_enough):
-        at = off[long_enough] + _F + incl[long_enough] - 32
+        at = off[long_enough] + incl[long_enough] - 32
         ends_magic[long_enough] = (data[at[:, None] + np.arange(4)] == _TRAILER_MAGIC).all(axis=1)
     tagged_at = np.flatnonzero(ends_magic & (incl - 14 - total >= 32))
     tagged_uid = np.zeros(0, dtype=np.int64)
     if len(tagged_at):
-        at = off[tagged_at] + _F + incl[tagged_at] - 28
+        at = off[tagged_at] + incl[tagged_at] - 28
         tagged_uid = data[at[:, None] + np.arange(4)].copy().view(">i4")[:, 0].astype(np.int64)
-    flags = head[:, _F + 47]
-    tcp_payload = total - 20 - ((head[:, _F + 46].astype(np.int64) >> 4) << 2)
+    flags = head[:, 47]
+    tcp_payload = total - 20 - ((head[:, 46].astype(np.int64) >> 4) << 2)
     opens = plain & tcp & ((flags & 0x02) != 0)
     always = ~plain | (plain & tcp & ((flags & 0x07) != 0))
     payload = np.where(tcp, np.maximum(tcp_payload, 0), total - 28)
 
     # One key per flow, whichever way the packet goes: the lower (address, port) side first.
-    src, dst, sport, dport = be32(_F + 26), be32(_F + 30), be16(_F + 34), be16(_F + 36)
+    src, dst, sport, dport = be32(26), be32(30), be16(34), be16(36)
     lower = (src < dst) | ((src == dst) & (sport <= dport))
     plain_at = np.flatnonzero(plain)
     pair = (np.where(lower, src, dst)[plain_at] << 32) | np.where(lower, dst, src)[plain_at]
@@ -139,6 +155,7 @@ def read_ethernet_batch(
     key_of[plain_at] = inverse
     first_of_key = plain_at[first_at].tolist()
     lower_l = lower.tolist()
+    start_l = off.tolist()
 
     # What the reader knows of each key now.
     table = reader.table
@@ -147,7 +164,7 @@ def read_ethernet_batch(
     lower_side: list[tuple[bytes, int]] = []
     epochs: list[tuple[int, int, Flow, bool]] = []  # (key, index where it starts, flow, client is lower side)
     for key, at in enumerate(first_of_key):
-        start = offsets[at] + _F
+        start = start_l[at]
         a, b = buf[start + 26 : start + 30], buf[start + 30 : start + 34]
         pa, pb = (buf[start + 34] << 8) | buf[start + 35], (buf[start + 36] << 8) | buf[start + 37]
         p = buf[start + 23]
@@ -221,7 +238,7 @@ def read_ethernet_batch(
         else:
             break
         seen[i] = True
-        start = offsets[i] + _F
+        start = start_l[i]
         stop = start + incl_l[i]
         frame = first_frame + i
         how = direct_l[i]

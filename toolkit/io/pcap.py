@@ -42,9 +42,9 @@ from toolkit.io.https import HttpsFlow
 from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
 from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
-from toolkit.io.packet_batch import read_ethernet_batch
+from toolkit.io.packet_batch import pcap_frames, read_ethernet_batch
 from toolkit.io.pcapdroid import read_trailer, uid_from_comment
-from toolkit.io.pcapfile import CaptureFile
+from toolkit.io.pcapfile import CaptureFile, EthernetRun
 from toolkit.io.quic import QuicInitialReader, is_quic_long_header
 from toolkit.io.tcp import Chunk, Gap, StreamReassembler
 from toolkit.io.tls import HandshakeReader, TlsError, looks_like_tls, parse_client_hello, parse_server_hello
@@ -83,7 +83,8 @@ class _Reader:
     def __init__(self, path: str, problems: ProblemLog, keys: KeyLog | None = None, batched: bool = True) -> None:
         self.keys = keys
         self.batched = batched
-        """Classic pcap over Ethernet: let :mod:`toolkit.io.packet_batch` count bulk packets."""
+        """Ethernet frames of classic pcap and plain pcapng packet blocks: let
+        :mod:`toolkit.io.packet_batch` count bulk packets (False: the reader sees every packet)."""
         self.secrets_read = 0  # Decryption Secrets Blocks already merged into keys
         self.capture_file: CaptureFile | None = None
         self.path = path
@@ -110,11 +111,11 @@ class _Reader:
             for buf, offsets, frame in spans:
                 linktype = capture.interfaces[0].linktype
                 link = SUPPORTED.get(linktype)
-                if linktype == 1 and self.batched and read_ethernet_batch(
-                    self, buf, offsets, frame, capture.record_struct.format.startswith(">"),
-                    capture.ns_per_fraction, link,
-                ):
-                    continue
+                if linktype == 1 and self.batched:
+                    big_endian = capture.record_struct.format.startswith(">")
+                    frames = pcap_frames(buf, offsets, big_endian, capture.ns_per_fraction)
+                    if read_ethernet_batch(self, buf, *frames, frame, link):
+                        continue
                 unpack_record = capture.record_struct.unpack_from
                 frac_ns = capture.ns_per_fraction
                 ethernet = linktype == 1
@@ -128,7 +129,13 @@ class _Reader:
                     frame += 1
             return
         parsers: list[tuple[int, Any]] = []
-        for frame, ts, iface, data, _orig_len, comment, process in capture.records():
+        ethernet_link = SUPPORTED.get(1)
+        # batched=False: every packet a record, read one by one (the reference of the batched path)
+        for item in capture.record_runs() if self.batched else capture.records():
+            if isinstance(item, EthernetRun):
+                self.ethernet_run(item, ethernet_link)
+                continue
+            frame, ts, iface, data, _orig_len, comment, process = item
             try:
                 linktype, link = parsers[iface]
             except IndexError:
@@ -136,13 +143,29 @@ class _Reader:
                     linktype = capture.interfaces[len(parsers)].linktype
                     parsers.append((linktype, SUPPORTED.get(linktype)))
                 linktype, link = parsers[iface]
-            if linktype == 1 and len(data) >= 48 and comment is None and process is None and fast(
-                data, 0, len(data), ts, frame
+            if (
+                linktype == 1
+                and len(data) >= 48
+                and comment is None
+                and process is None
+                and fast(data, 0, len(data), ts, frame)
             ):
                 continue
             if process is not None:
                 comment = f"{_PROCESS_PREFIX}{process}"
             self.packet(frame, ts, linktype, link, data, comment)
+
+    def ethernet_run(self, run: EthernetRun, link: Any) -> None:
+        """A pcapng run of plain Ethernet packets: batched, or one by one when that saves nothing."""
+        buf, starts, lengths, stamps, frame = run
+        if read_ethernet_batch(self, buf, starts, lengths, stamps, frame, link):
+            return
+        fast = self.fast_path
+        for start, length, ts in zip(starts.tolist(), lengths.tolist(), stamps.tolist(), strict=True):
+            stop = start + length
+            if not (length >= 48 and fast(buf, start, stop, ts, frame)):
+                self.packet(frame, ts, 1, link, buf[start:stop], None)
+            frame += 1
 
     def fast_path(self, buf: bytes, start: int, stop: int, ts: int | None, frame: int) -> bool:
         """Count a packet of an established flow with nothing left to dissect; False if it is not one.
@@ -191,9 +214,7 @@ class _Reader:
             flow.bytes_down += payload
         return True
 
-    def packet(
-        self, frame: int, ts: int | None, linktype: int, link: Any, data: bytes, comment: str | None
-    ) -> None:
+    def packet(self, frame: int, ts: int | None, linktype: int, link: Any, data: bytes, comment: str | None) -> None:
         """Dissect one frame: link layer, IP, then TCP or UDP."""
         if link is None:
             self.unsupported_links.setdefault(linktype, []).append(frame)
@@ -490,7 +511,8 @@ class _Reader:
             if sport in _DNS_KINDS or dport in _DNS_KINDS:
                 protocol = flow.protocol = "dns"
             elif is_quic_long_header(payload) or (
-                (sport == 443 or dport == 443) and len(payload) >= 21
+                (sport == 443 or dport == 443)
+                and len(payload) >= 21
                 and (payload[0] & 0x40 or (payload[0] & 0x01 and payload[9:11] == b"Q0"))
             ):  # an Initial; a capture that starts after them (short headers); Google QUIC
                 protocol = flow.protocol = "quic"
@@ -568,8 +590,10 @@ class _Reader:
             return
         if message.damage:
             self.problems.add(
-                f"frame {frame}", "malformed",
-                f"{kind.upper()} message partly damaged ({message.damage}); the readable part was kept", "warning",
+                f"frame {frame}",
+                "malformed",
+                f"{kind.upper()} message partly damaged ({message.damage}); the readable part was kept",
+                "warning",
             )
         if message.response:
             for _owner, rtype, value in message.answers:
@@ -819,7 +843,7 @@ def read_pcap(
     """Read a pcap or pcapng stream (already decompressed) into tables.
 
     TLS flows are decrypted with ``keys`` and with the pcapng file's own Decryption Secrets Blocks.
-    ``batched=False`` makes the per-packet reader see every packet of a classic pcap file instead
+    ``batched=False`` makes the per-packet reader see every packet of a pcap or pcapng file instead
     of leaving bulk packets to :mod:`toolkit.io.packet_batch` (same tables, slower: for tests).
 
     Raises:
@@ -844,9 +868,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read_pcap(
-    path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog | None, batched: bool
-) -> PcapContents:
+def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog | None, batched: bool) -> PcapContents:
     capture = CaptureFile(path, stream, problems)
     reader = _Reader(path, problems, keys, batched)
     reader.run(capture)

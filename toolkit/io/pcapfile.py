@@ -6,7 +6,10 @@ file or a gzip stream) in large chunks, so memory stays bounded by one chunk plu
 * pcap: micro- and nanosecond variants, both byte orders (magic ``a1b2c3d4``/``a1b23c4d``);
 * pcapng: several sections and interfaces, Enhanced, Simple and obsolete Packet Blocks, comments,
   ``if_tsresol``, Decryption Secrets Blocks (kept for later decryption), PCAPdroid's custom
-  block (PEN 62652) with its UID map, and Apple's process information blocks.
+  block (PEN 62652) with its UID map, and Apple's process information blocks;
+* for the batched reader (:mod:`toolkit.io.packet_batch`): classic pcap records a buffer at a time
+  (:meth:`CaptureFile.pcap_spans`) and pcapng runs of plain Ethernet packet blocks
+  (:meth:`CaptureFile.record_runs`).
 
 Damage stops the reading where it is: the packets before it are returned and the damage becomes one
 row of ``problems`` (or, with ``strict``, a :class:`~toolkit.errors.CaptureError`). A header that is
@@ -29,12 +32,14 @@ import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, NamedTuple
+from typing import IO, NamedTuple, cast
+
+import numpy as np
 
 from toolkit.errors import TruncatedCaptureError, UnsupportedFormatError
 from toolkit.problems import ProblemLog
 
-__all__ = ["MAX_PACKET_SIZE", "PCAPDROID_PEN", "CaptureFile", "Interface", "Packet"]
+__all__ = ["MAX_PACKET_SIZE", "MIN_RUN", "PCAPDROID_PEN", "CaptureFile", "EthernetRun", "Interface", "Packet"]
 
 #: Largest packet accepted, as in Wireshark (262144 bytes); a larger record is damage.
 MAX_PACKET_SIZE = 262_144
@@ -42,6 +47,9 @@ MAX_PACKET_SIZE = 262_144
 MAX_BLOCK_SIZE = 16 * 1024 * 1024
 #: Latest time a pandas timestamp can hold (2262-04-11); a later packet time is treated as unknown.
 MAX_TIMESTAMP_NS = 9_223_372_036_854_775_807
+#: Fewest plain packets :meth:`CaptureFile.record_runs` gives as one run (fewer are read one by one).
+MIN_RUN = 32
+_MAX_BACKOFF = 64  # most blocks read one by one, after too short a run, before looking for one again
 #: IANA Private Enterprise Number of PCAPdroid, used in its pcapng custom blocks.
 PCAPDROID_PEN = 62652
 _CHUNK = 1 << 22
@@ -60,6 +68,8 @@ _CUSTOM = (0x00000BAD, 0x40000BAD)
 # an EPB option naming the block of the packet's process, counted from 0 within the section.
 _APPLE_PROCESS = 0x80000001
 _APPLE_PROCESS_INDEX = 0x8001
+# The start of an Enhanced Packet Block (type, length, interface, time high, captured length), by byte order.
+_EPB_HEADERS = {order: struct.Struct(order + "IIII4xI") for order in "<>"}
 
 
 class Packet(NamedTuple):
@@ -83,6 +93,19 @@ class Packet(NamedTuple):
 
 Record = tuple[int, int | None, int, bytes, int, str | None, str | None]
 """The fields of a :class:`Packet` as a plain tuple."""
+
+
+class EthernetRun(NamedTuple):
+    """Consecutive plain pcapng packets of Ethernet interfaces, read in one go
+    (:meth:`CaptureFile.record_runs`): Enhanced Packet Blocks without options, each with a known
+    time. Frame ``first_frame + i`` is ``buf[starts[i] : starts[i] + lengths[i]]``, captured at
+    ``ts_ns[i]``; the three are int64 arrays."""
+
+    buf: bytes
+    starts: np.ndarray
+    lengths: np.ndarray
+    ts_ns: np.ndarray
+    first_frame: int
 
 
 @dataclass
@@ -168,6 +191,31 @@ class CaptureFile:
 
     def records(self) -> Iterator[Record]:
         """As :meth:`packets`, as plain tuples (the fast path of :mod:`toolkit.io.pcap`)."""
+        return cast(Iterator[Record], self._records(runs=False))
+
+    def record_runs(self) -> Iterator[Record | EthernetRun]:
+        """As :meth:`records`, except that in a pcapng file each run of at least :data:`MIN_RUN` plain
+        Ethernet packets comes as one :class:`EthernetRun` (for :mod:`toolkit.io.packet_batch`).
+
+        A packet with options (a comment, a process), of another link type or an undescribed
+        interface, or without a usable time stays a :data:`Record`, and so do all packets of a
+        classic pcap file (see :meth:`pcap_spans`). Every other block ends a run: blocks are
+        read in file order, and damage gives the same problems as :meth:`records`.
+
+        >>> import io
+        >>> from toolkit.io.pcap_builder import PcapBuilder
+        >>> builder = PcapBuilder()
+        >>> builder.dns_exchange("10.0.0.2", "10.0.0.1", "example.org", ["192.0.2.1"])
+        >>> for _ in range(MIN_RUN):
+        ...     builder.udp("10.0.0.2", 5000, "192.0.2.1", 3478, b"hello")
+        >>> raw = builder.pcapng(comments={2: "u-10123"})
+        >>> items = CaptureFile("x.pcapng", io.BytesIO(raw), ProblemLog("x.pcapng")).record_runs()
+        >>> [(item.first_frame, len(item.starts)) if isinstance(item, EthernetRun) else item[0] for item in items]
+        [1, 2, (3, 32)]
+        """
+        return self._records(runs=True)
+
+    def _records(self, runs: bool) -> Iterator[Record | EthernetRun]:
         if not self._fill(4):
             raise UnsupportedFormatError(self.path, None, "the file is empty")
         magic = self._buf[:4]
@@ -176,7 +224,7 @@ class CaptureFile:
             return self._pcap_packets()
         if magic == b"\x0a\x0d\x0d\x0a":
             self.format = "pcapng"
-            return self._pcapng_packets()
+            return self._pcapng_packets(runs)
         raise UnsupportedFormatError(self.path, None, f"not a pcap or pcapng file (starts with {magic.hex(' ')})")
 
     # -- pcap --------------------------------------------------------------------------------
@@ -222,7 +270,8 @@ class CaptureFile:
                 yield buf, offsets, first
             if size - scan >= 16 and incl > limit:
                 self.problems.add(
-                    f"frame {frame + 1}", "malformed",
+                    f"frame {frame + 1}",
+                    "malformed",
                     f"the record claims a {incl}-byte packet, larger than the {limit}-byte maximum; "
                     f"the rest of the file is not read ({frame} packets read)",
                 )
@@ -232,12 +281,14 @@ class CaptureFile:
                 left = self._remaining()
                 if left >= 16:
                     self.problems.add(
-                        f"frame {frame + 1}", "truncated",
+                        f"frame {frame + 1}",
+                        "truncated",
                         f"the file ends inside the packet data ({left - 16} of {incl} bytes); {frame} packets read",
                     )
                 elif left:
                     self.problems.add(
-                        f"frame {frame + 1}", "truncated",
+                        f"frame {frame + 1}",
+                        "truncated",
                         f"the file ends inside a record header ({left} of 16 bytes); {frame} packets read",
                     )
                 return
@@ -253,13 +304,34 @@ class CaptureFile:
                 frame += 1
 
     # -- pcapng ------------------------------------------------------------------------------
-    def _pcapng_packets(self) -> Iterator[Record]:
+    def _pcapng_packets(self, runs: bool) -> Iterator[Record | EthernetRun]:
         order = "<"
         frame = 0
         section_base = 0  # index of this section's first interface in self.interfaces
         process_base = 0  # index of this section's first process information block
         block_index = 0
+        scales: list[int] = []  # of this section's interfaces (see _run_scales), made when there
+        below: list[int] = []  # were `scaled` interfaces in all
+        scaled = -1
+        # After too few plain blocks for a run, those and the next `backoff` blocks are read one by
+        # one (`wait` blocks), and `backoff` doubles: files where most packets have options
+        # (PCAPdroid, Apple) look for runs seldom.
+        wait, backoff = 0, 1
         while True:
+            if runs and wait <= 0 and section_base < len(self.interfaces):
+                if scaled != len(self.interfaces):
+                    (scales, below), scaled = self._run_scales(section_base), len(self.interfaces)
+                run = self._ethernet_run(order, scales, below, frame + 1)
+                if isinstance(run, int):
+                    wait, backoff = run + backoff, min(2 * backoff, _MAX_BACKOFF)
+                else:
+                    backoff = 1
+                    count = len(run.starts)
+                    frame += count
+                    block_index += count
+                    yield run
+                    continue
+            wait -= 1
             if not self._fill(12):
                 if self._remaining():
                     self.problems.add(
@@ -367,6 +439,62 @@ class CaptureFile:
             elif btype in _CUSTOM:
                 self._custom(buf, body_start, body_end, order)
             # name resolution, interface statistics and unknown blocks are skipped by design
+
+    def _run_scales(self, section_base: int) -> tuple[list[int], list[int]]:
+        """Per interface of the section: the nanoseconds per time unit of an Ethernet interface whose
+        times :meth:`_timestamp` gives as a plain product, else 0 (its packets are never in a run);
+        and the bound below which the high 32 bits of a time keep it at most MAX_TIMESTAMP_NS (a
+        later time is left to :meth:`_pcapng_packets`, which makes it None)."""
+        scales = [
+            int(interface.ts_resolution_ns)
+            if interface.linktype == 1 and interface.ts_offset_s == 0 and interface.ts_resolution_ns in (1000.0, 1.0)
+            else 0
+            for interface in self.interfaces[section_base:]
+        ]
+        return scales, [(MAX_TIMESTAMP_NS // scale) >> 32 if scale else 0 for scale in scales]
+
+    def _ethernet_run(self, order: str, scales: list[int], below: list[int], first_frame: int) -> EthernetRun | int:
+        """The plain Ethernet EPBs that start at ``_pos`` and lie whole in the buffer, if there are
+        at least :data:`MIN_RUN`; else how many there are.
+
+        A block that is anything else, or may be damaged, ends the run: :meth:`_pcapng_packets`
+        reads it (and stops there if it is damaged). Each block of a run is a multiple of 4 bytes
+        long, so the run's fields are read as one array of 32-bit words.
+        """
+        buf, start = self._buf, self._pos
+        size = len(buf)
+        unpack_header = _EPB_HEADERS[order].unpack_from
+        known = len(scales)
+        blocks: list[int] = []
+        block = blocks.append
+        pos = start
+        while size - pos >= 32:
+            btype, blen, iface, ts_hi, caplen = unpack_header(buf, pos)
+            if (
+                btype != _EPB
+                or blen != 32 + ((caplen + 3) & ~3)  # no options
+                or pos + blen > size
+                or iface >= known
+                or ts_hi >= below[iface]
+            ):
+                break
+            block(pos)
+            pos += blen
+        if len(blocks) < MIN_RUN:
+            return len(blocks)
+        words = np.frombuffer(buf, dtype=order + "u4", count=(pos - start) // 4, offset=start)
+        at = (np.asarray(blocks, dtype=np.int64) - start) // 4
+        lengths = words[at + 1].astype(np.int64)
+        intact = (words[at + lengths // 4 - 1] == lengths) & (lengths <= MAX_BLOCK_SIZE + MAX_PACKET_SIZE)
+        if not intact.all():  # damage: the run ends before it
+            count = int(np.argmin(intact))
+            if count < MIN_RUN:
+                return count
+            at, pos = at[:count], blocks[count]
+        self._pos = pos
+        scale = np.asarray(scales, dtype=np.int64)[words[at + 2]]
+        times = ((words[at + 3].astype(np.int64) << 32) | words[at + 4]) * scale
+        return EthernetRun(buf, start + at * 4 + 28, words[at + 5].astype(np.int64), times, first_frame)
 
     def _stop(self, where: str, kind: str, message: str, frame: int) -> None:
         self.problems.add(where, kind, f"{message}; the rest of the file is not read ({frame} packets read)")  # type: ignore[arg-type]
