@@ -6,6 +6,7 @@ import gzip
 import io
 import random
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -144,13 +145,14 @@ def test_lab_capture() -> None:
         _assert_same(path.read_bytes(), path.name)
 
 
-def test_corpus_classic_pcaps(corpus: Path) -> None:
+def _assert_same_on_corpus(paths: list[Path], wanted: Callable[[bytes], bool]) -> int:
+    """Batched and per-packet reading agree on each wanted file (or fail with the same error); how many."""
     compared = 0
-    for path in sorted((corpus / "pcap").iterdir()):
+    for path in paths:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-        if raw[:4] not in _PCAP_MAGICS:
+        if not wanted(raw):
             continue
         try:
             _assert_same(raw, path.name)
@@ -159,7 +161,11 @@ def test_corpus_classic_pcaps(corpus: Path) -> None:
                 read_pcap(path.name, io.BytesIO(raw), ProblemLog(path.name), batched=False)
             assert str(plain_error.value) == str(batched_error)
         compared += 1
-    assert compared >= 40
+    return compared
+
+
+def test_corpus_classic_pcaps(corpus: Path) -> None:
+    assert _assert_same_on_corpus(sorted((corpus / "pcap").iterdir()), lambda raw: raw[:4] in _PCAP_MAGICS) >= 40
 
 
 # -- pcapng: runs of plain Enhanced Packet Blocks take the batched path ---------------------------
@@ -377,19 +383,7 @@ def test_lab_pcapng(batches: list[int]) -> None:
 def test_corpus_pcapngs(corpus: Path, min_run: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every pcapng of the corpus, also with runs of a single packet (most of them are small)."""
     monkeypatch.setattr(pcapfile_module, "MIN_RUN", min_run)
-    compared = 0
-    for path in sorted((corpus / "pcap").glob("*.pcapng*")):
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        try:
-            _assert_same(raw, path.name)
-        except CaptureError as batched_error:
-            with pytest.raises(CaptureError) as plain_error:
-                read_pcap(path.name, io.BytesIO(raw), ProblemLog(path.name), batched=False)
-            assert str(plain_error.value) == str(batched_error)
-        compared += 1
-    assert compared >= 20
+    assert _assert_same_on_corpus(sorted((corpus / "pcap").glob("*.pcapng*")), lambda raw: True) >= 20
 
 
 def test_pcapng_secrets_block_between_runs_decrypts_only_later_connections(batches: list[int]) -> None:
