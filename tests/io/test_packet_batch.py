@@ -119,14 +119,18 @@ def test_pcapdroid_trailers(share: float) -> None:
     assert flows["app"].notna().all() if share == 1.0 else flows["app"].notna().any()
 
 
-def test_pcapdroid_trailers_on_long_flows_with_one_app_each() -> None:
+def _long_tagged_flows() -> PcapBuilder:
     builder = PcapBuilder(step_ns=1000)
     for index in range(3):
         tag = trailer_for_tests(10200 + index, f"com.example.video{index}")
         start = len(builder.packets)
         builder.tls_connection(f"10.0.0.{index + 2}", "192.0.2.1", "v.example", records=800)
         builder.packets[start:] = [(ts, frame + tag) for ts, frame in builder.packets[start:]]
-    flows = _assert_same(builder.pcap())[0]
+    return builder
+
+
+def test_pcapdroid_trailers_on_long_flows_with_one_app_each() -> None:
+    flows = _assert_same(_long_tagged_flows().pcap())[0]
     assert flows["app"].tolist() == ["com.example.video0", "com.example.video1", "com.example.video2"]
 
 
@@ -425,16 +429,6 @@ def _port_reuse() -> PcapBuilder:
         state = builder.tcp_open("10.0.0.2", 40001, "192.0.2.1", 443)
         builder.tcp_send(state, "10.0.0.2", 40001, "192.0.2.1", 443, b"\x17\x03\x03\x00\x05hello" * records, True)
         builder.tcp_close(state, "10.0.0.2", 40001, "192.0.2.1", 443)
-    return builder
-
-
-def _long_tagged_flows() -> PcapBuilder:
-    builder = PcapBuilder(step_ns=1000)
-    for index in range(3):
-        tag = trailer_for_tests(10200 + index, f"com.example.video{index}")
-        start = len(builder.packets)
-        builder.tls_connection(f"10.0.0.{index + 2}", "192.0.2.1", "v.example", records=800)
-        builder.packets[start:] = [(ts, frame + tag) for ts, frame in builder.packets[start:]]
     return builder
 
 
