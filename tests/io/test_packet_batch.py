@@ -86,13 +86,18 @@ def test_byte_order_and_resolution(big_endian: bool, nanoseconds: bool) -> None:
     _assert_same(_interleaved(2, 12).pcap(big_endian=big_endian, nanoseconds=nanoseconds))
 
 
-def test_port_reuse_after_close_starts_a_new_flow_in_the_same_batch() -> None:
+def _port_reuse(sizes: tuple[int, ...] = (3000, 4000)) -> PcapBuilder:
+    """One client port, one connection after the other: each of ``sizes`` TLS-looking records."""
     builder = PcapBuilder()
-    for records in (50, 70):
+    for records in sizes:
         state = builder.tcp_open("10.0.0.2", 40001, "192.0.2.1", 443)
         builder.tcp_send(state, "10.0.0.2", 40001, "192.0.2.1", 443, b"\x17\x03\x03\x00\x05hello" * records, True)
         builder.tcp_close(state, "10.0.0.2", 40001, "192.0.2.1", 443)
-    flows = _assert_same(builder.pcap())[0]
+    return builder
+
+
+def test_port_reuse_after_close_starts_a_new_flow_in_the_same_batch() -> None:
+    flows = _assert_same(_port_reuse((50, 70)).pcap())[0]
     assert len(flows) == 2
 
 
@@ -421,15 +426,6 @@ def test_pcapng_runs_found_again_after_packets_with_comments(batches: list[int])
         out.packet(0, ts, frame, out.comment("u-10123") if index < half else b"")
     _assert_same(out.bytes(), "x.pcapng")
     assert len(builder.packets) - half - 64 <= sum(batches) <= len(builder.packets) - half
-
-
-def _port_reuse() -> PcapBuilder:
-    builder = PcapBuilder()
-    for records in (3000, 4000):
-        state = builder.tcp_open("10.0.0.2", 40001, "192.0.2.1", 443)
-        builder.tcp_send(state, "10.0.0.2", 40001, "192.0.2.1", 443, b"\x17\x03\x03\x00\x05hello" * records, True)
-        builder.tcp_close(state, "10.0.0.2", 40001, "192.0.2.1", 443)
-    return builder
 
 
 @pytest.mark.parametrize("layout", ["plain", "two_interfaces", "big_endian"])
