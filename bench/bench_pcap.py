@@ -12,7 +12,7 @@ the same run and each in its own process:
 It reports wall times, the toolkit's speed-up over each reference and the peak resident memory of
 each process (``ru_maxrss``). Usage::
 
-    .venv/bin/python bench/bench_pcap.py [--packets 200000] [--keep FILE] [--no-scapy]
+    .venv/bin/python bench/bench_pcap.py [--packets 200000] [--keep FILE] [--no-scapy] [--pcapng]
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ sys.path.insert(0, str(ROOT))
 _TLDS = ["com", "net", "org", "io", "de"]
 
 
-def build_capture(packets: int, seed: int = 4) -> bytes:
-    """A capture of about ``packets`` packets, conversations interleaved in time."""
+def build_capture(packets: int, seed: int = 4, pcapng: bool = False) -> bytes:
+    """A capture of about ``packets`` packets, conversations interleaved in time (as pcapng: the
+    same packets in Enhanced Packet Blocks, nanosecond times, as Wireshark writes by default)."""
     from toolkit.io.pcap_builder import PcapBuilder
 
     rng = random.Random(seed)
@@ -68,7 +69,7 @@ def build_capture(packets: int, seed: int = 4) -> bytes:
     merged = PcapBuilder()
     merged.packets = sorted((p for c in conversations for p in c), key=lambda p: p[0])
     merged.packets = [(ts + 1_700_000_000_000_000_000, frame) for ts, frame in merged.packets]
-    return merged.pcap()
+    return merged.pcapng() if pcapng else merged.pcap()
 
 
 _TOOLKIT = """
@@ -135,16 +136,18 @@ def main() -> None:
     parser.add_argument("--packets", type=int, default=200_000)
     parser.add_argument("--keep", help="write the capture here (default: a temporary file)")
     parser.add_argument("--no-scapy", action="store_true", help="skip scapy (it takes half a minute)")
+    parser.add_argument("--pcapng", action="store_true", help="write the capture as pcapng instead of pcap")
     parser.add_argument("--build-only", metavar="FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_only:
-        Path(args.build_only).write_bytes(build_capture(args.packets))
+        Path(args.build_only).write_bytes(build_capture(args.packets, pcapng=args.pcapng))
         return
 
     workdir = tempfile.mkdtemp(prefix="bench_pcap_")
-    path = args.keep or os.path.join(workdir, "bench.pcap")
+    path = args.keep or os.path.join(workdir, "bench.pcapng" if args.pcapng else "bench.pcap")
     start = time.perf_counter()
-    subprocess.run([sys.executable, __file__, "--packets", str(args.packets), "--build-only", path], check=True)
+    build = [sys.executable, __file__, "--packets", str(args.packets), "--build-only", path]
+    subprocess.run(build + (["--pcapng"] if args.pcapng else []), check=True)
     print(f"capture: {path}: {os.path.getsize(path) / 1e6:.1f} MB, built in {time.perf_counter() - start:.1f} s")
     print("each reader runs in its own process; wall time of the reading, CPU time of the process, peak RSS")
 
