@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import toolkit.study
+import toolkit.study.core
 import toolkit.study.job
 import toolkit.study.store
 from tests.paths import DATA
@@ -43,7 +44,9 @@ def test_two_local_processes_give_the_serial_tables(serial: Study) -> None:
 
 
 @pytest.mark.enable_socket
-def test_a_two_worker_dask_cluster_gives_the_serial_tables(serial: Study, tmp_path: Path) -> None:
+def test_a_two_worker_dask_cluster_gives_the_serial_tables(
+    serial: Study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     distributed = pytest.importorskip("dask.distributed")
     # worker processes (not threads), talking TCP on the loopback interface only
     with (
@@ -56,13 +59,30 @@ def test_a_two_worker_dask_cluster_gives_the_serial_tables(serial: Study, tmp_pa
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         on_client = Study.from_manifest(MANIFEST).run(client=client)
         by_address = Study.from_manifest(MANIFEST).run(client=cluster.scheduler_address)
-        # with a store: the cluster's workers may not see this folder, so this process writes it
+        written_here: list[str] = []
+        real_write = toolkit.study.core.write_result_files
+
+        def writing_here(folder: Path, partition: str, result: CaptureResult) -> None:
+            written_here.append(partition)
+            real_write(folder, partition, result)
+
+        monkeypatch.setattr(toolkit.study.core, "write_result_files", writing_here)
+        # with a store: these workers see its witness file, so they write their results themselves
         stored = Study.from_manifest(MANIFEST).run(client=client, out=tmp_path / "on-dask")
+        assert written_here == []
+        assert not list((tmp_path / "on-dask").glob(".witness-*"))  # removed after the run
+        # workers that cannot see the folder (another machine): this process writes their results
+        monkeypatch.setattr(toolkit.study.store.ResultStore, "witness", lambda self: ".witness-elsewhere")
+        apart = Study.from_manifest(MANIFEST).run(client=client, out=tmp_path / "apart")
+        monkeypatch.undo()
     _assert_same_study(serial, on_client)
     _assert_same_study(serial, by_address)
     _assert_same_study(serial, stored)
+    _assert_same_study(serial, apart)
+    assert len(written_here) == len(serial.jobs())
     Study.from_manifest(MANIFEST).run(workers=1, out=tmp_path / "serial")
     _assert_same_store(tmp_path / "serial", tmp_path / "on-dask")
+    _assert_same_store(tmp_path / "serial", tmp_path / "apart")
 
 
 def _assert_same_store(expected: Path, actual: Path) -> None:

@@ -193,9 +193,9 @@ class Study:
             out: a folder for per-capture results as Parquet datasets partitioned by
                 ``session=``/``capture=`` (``out/requests/session=a/capture=b.har/part-0.parquet``)
                 with an ``index.json``; captures already there with the same SHA-256 and the same
-                settings are read back instead of analysed again (resume). Local workers write
-                their captures' files themselves; a Dask cluster's results are written here as they
-                arrive (its workers may not see the folder).
+                settings are read back instead of analysed again (resume). Workers write their
+                captures' files themselves; a Dask worker that does not see the folder (another
+                machine) sends its results here, where they are written as they arrive.
             progress: show progress on stderr; ``None`` shows it when stderr is a terminal.
 
         Raises:
@@ -255,9 +255,11 @@ class Study:
             if results[i] is None:
                 todo.append(i)
         display = Progress(len(todo), enabled=self.progress)
-        # local workers write their results to the store themselves; a Dask cluster's workers may not
-        # see this folder, so their results are written here, each as it arrives
+        # Workers write their results to the store themselves. A Dask cluster's workers may not see
+        # this folder: they write only if they see a witness file made in it now; the results of
+        # those that do not are written here, each as it arrives.
         local = self.client is None or self.strict
+        witness = store.witness() if store is not None and not local else None
         tasks, stored = [], set()
         for i in todo:
             entry = ResultStore.key(jobs[i])
@@ -265,26 +267,33 @@ class Study:
                 tasks.append(StoredJob(jobs[i]))
             else:
                 stored.add(entry)
-                tasks.append(StoredJob(jobs[i], str(store.folder) if local else None, store.reserve(jobs[i])))
+                tasks.append(StoredJob(jobs[i], str(store.folder), store.reserve(jobs[i]), witness))
 
         def done(index: int, outcome: Any) -> None:
             task, result = tasks[index], outcome.value
             error = outcome.error
             if error is None and result is not None and result.failed:
                 error = result.notes[0][2]
-            if store is not None and not local and result is not None and not result.failed and task.partition:
+            if (
+                store is not None and result is not None and task.partition
+                and not (result.failed or result.stored or result.store_error)
+            ):  # fmt: skip
                 try:
                     write_result_files(store.folder, task.partition, result)
                 except OSError as exc:
                     result.store_error = f"{store.folder}: cannot store the result of {task.job.spec.path.name}: {exc}"
             display.done(f"{task.job.session}/{task.job.spec.path.name}", error)
 
-        if self.strict:  # the first error is raised as it is, from this process
-            outcomes = run_each(analyse_and_store, tasks, workers=1, on_done=done, catch=False)
-        else:
-            outcomes = run_each(
-                analyse_and_store, tasks, workers=self.workers, client=self.client, on_done=done, prepare=warm_up
-            )
+        try:
+            if self.strict:  # the first error is raised as it is, from this process
+                outcomes = run_each(analyse_and_store, tasks, workers=1, on_done=done, catch=False)
+            else:
+                outcomes = run_each(
+                    analyse_and_store, tasks, workers=self.workers, client=self.client, on_done=done, prepare=warm_up
+                )
+        finally:
+            if witness is not None and store is not None:
+                store.drop_witness(witness)
         display.close()
         store_errors = []
         for i, task, outcome in zip(todo, tasks, outcomes, strict=True):

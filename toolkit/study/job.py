@@ -71,6 +71,8 @@ class CaptureResult:
     (:func:`toolkit.identifiers.request_candidates`); the Study merges them across captures."""
     store_error: str | None = None
     """Why the result could not be written to the study's store (:func:`toolkit.study.store.analyse_and_store`)."""
+    stored: bool = False
+    """Its files were written to the study's store where the work ran."""
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:

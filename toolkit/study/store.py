@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -164,6 +165,18 @@ class ResultStore:
         }  # fmt: skip
         self._release(earlier, key)
 
+    def witness(self) -> str:
+        """Make a file with a new random name in the folder and return its name: a worker that sees
+        it shares this folder (a Dask worker on this machine, or on a shared file system) and can write
+        its results itself (:class:`StoredJob`). :meth:`drop_witness` removes it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f".witness-{secrets.token_hex(8)}"
+        (self.folder / name).touch()
+        return name
+
+    def drop_witness(self, name: str) -> None:
+        (self.folder / name).unlink(missing_ok=True)
+
     def save(self) -> None:
         """Write the index (atomically: a study stopped half-way can be resumed)."""
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -201,20 +214,28 @@ class StoredJob:
     """The store's folder; ``None``: the result is only returned."""
     partition: str = ""
     """From :meth:`ResultStore.reserve`."""
+    witness: str | None = None
+    """Write only if this file (:meth:`ResultStore.witness`) is in ``folder`` where the work runs:
+    for workers that may not share the study's file system (Dask); ``None``: always write."""
 
 
 def analyse_and_store(task: StoredJob) -> CaptureResult:
-    """:func:`analyse_capture`, then the result written to the store (unless the capture failed).
+    """:func:`analyse_capture`, then the result written to the store (unless the capture failed, or
+    the worker does not see the store's witness file): ``stored`` says which.
 
     Writing where the work ran spares the study's own process the Parquet encoding of every
     capture; a folder that cannot be written to is said in ``store_error``.
     """
     result = analyse_capture(task.job)
-    if task.folder is not None and not result.failed:
-        try:
-            write_result_files(task.folder, task.partition, result)
-        except OSError as exc:
-            result.store_error = f"{task.folder}: cannot store the result of {task.job.spec.path.name}: {exc}"
+    if task.folder is None or result.failed:
+        return result
+    if task.witness is not None and not os.path.isfile(os.path.join(task.folder, task.witness)):
+        return result  # another machine's folder of that name, or none: the study's process writes it
+    try:
+        write_result_files(task.folder, task.partition, result)
+        result.stored = True
+    except OSError as exc:
+        result.store_error = f"{task.folder}: cannot store the result of {task.job.spec.path.name}: {exc}"
     return result
 
 
