@@ -232,6 +232,8 @@ _LAYOUTS = [
     "two_interfaces",
     "comments",
     "flags_option",
+    "flags_everywhere",
+    "options_mixed",
     "secrets_and_new_interface",
     "two_sections",
     "big_endian",
@@ -262,6 +264,23 @@ def _as_pcapng(builder: PcapBuilder, layout: str, seed: int = 0) -> bytes:
             options = out.comment(f"u-{10100 + rng.randint(0, 2)}")
         elif layout == "flags_option" and rng.random() < 0.01:
             options = out.option(2, struct.pack(out.order + "I", 1)) + out.option(0, b"")
+        elif layout == "flags_everywhere":  # dumpcap on macOS and Windows: a direction on every packet
+            options = out.option(2, struct.pack(out.order + "I", 1 + index % 2)) + out.option(0, b"")
+        elif layout == "options_mixed":
+            # ignored options with a comment, an Apple process id (no process block: none), a comment
+            # after the end-of-options marker (never read), an option running past its block
+            flags = out.option(2, struct.pack(out.order + "I", 1))
+            roll = rng.random()
+            if roll < 0.02:
+                options = flags + out.comment(f"u-{10100 + rng.randint(0, 2)}")
+            elif roll < 0.03:
+                options = flags + out.option(0x8001, struct.pack(out.order + "I", 0)) + out.option(0, b"")
+            elif roll < 0.04:
+                options = flags + out.option(0, b"") + out.comment("u-10100")
+            elif roll < 0.05:
+                options = flags + struct.pack(out.order + "HH", 1, 400)
+            else:
+                options = flags + out.option(3, b"\x02" + bytes(16)) + out.option(0, b"")
         elif layout == "secrets_and_new_interface" and index % 400 == 399:
             out.secrets(b"CLIENT_RANDOM " + b"00" * 32 + b" " + b"11" * 48 + b"\n")
         if layout == "secrets_and_new_interface" and index == half:
@@ -318,6 +337,12 @@ def test_pcapng_layouts(layout: str, batches: list[int]) -> None:
     else:
         assert flows["packets_up"].sum() + flows["packets_down"].sum() == len(builder.packets)
         assert problems.empty
+
+
+def test_pcapng_options_the_reader_ignores_do_not_keep_packets_out_of_runs(batches: list[int]) -> None:
+    builder = _interleaved(9, 25)
+    _assert_same(_as_pcapng(builder, "flags_everywhere", 9), "x.pcapng")
+    assert sum(batches) == len(builder.packets)  # every packet was in a run
 
 
 def test_pcapng_comment_in_a_run_names_the_app(batches: list[int]) -> None:

@@ -97,9 +97,9 @@ Record = tuple[int, int | None, int, bytes, int, str | None, str | None]
 
 class EthernetRun(NamedTuple):
     """Consecutive plain pcapng packets of Ethernet interfaces, read in one go
-    (:meth:`CaptureFile.record_runs`): Enhanced Packet Blocks without options, each with a known
-    time. Frame ``first_frame + i`` is ``buf[starts[i] : starts[i] + lengths[i]]``, captured at
-    ``ts_ns[i]``; the three are int64 arrays."""
+    (:meth:`CaptureFile.record_runs`): Enhanced Packet Blocks without a comment or process id, each
+    with a known time. Frame ``first_frame + i`` is ``buf[starts[i] : starts[i] + lengths[i]]``,
+    captured at ``ts_ns[i]``; the three are int64 arrays."""
 
     buf: bytes
     starts: np.ndarray
@@ -197,10 +197,11 @@ class CaptureFile:
         """As :meth:`records`, except that in a pcapng file each run of at least :data:`MIN_RUN` plain
         Ethernet packets comes as one :class:`EthernetRun` (for :mod:`toolkit.io.packet_batch`).
 
-        A packet with options (a comment, a process), of another link type or an undescribed
-        interface, or without a usable time stays a :data:`Record`, and so do all packets of a
-        classic pcap file (see :meth:`pcap_spans`). Every other block ends a run: blocks are
-        read in file order, and damage gives the same problems as :meth:`records`.
+        A packet with a comment or an Apple process id (other options, such as ``epb_flags``, do not
+        matter), of another link type or an undescribed interface, or without a usable time stays a
+        :data:`Record`, and so do all packets of a classic pcap file (see :meth:`pcap_spans`). Every
+        other block ends a run: blocks are read in file order, and damage gives the same problems as
+        :meth:`records`.
 
         >>> import io
         >>> from toolkit.io.pcap_builder import PcapBuilder
@@ -454,8 +455,8 @@ class CaptureFile:
         return scales, [(MAX_TIMESTAMP_NS // scale) >> 32 if scale else 0 for scale in scales]
 
     def _ethernet_run(self, order: str, scales: list[int], below: list[int], first_frame: int) -> EthernetRun | int:
-        """The plain Ethernet EPBs that start at ``_pos`` and lie whole in the buffer, if there are
-        at least :data:`MIN_RUN`; else how many there are.
+        """The plain Ethernet EPBs (without options the reader uses) that start at ``_pos`` and lie
+        whole in the buffer, if there are at least :data:`MIN_RUN`; else how many there are.
 
         A block that is anything else, or may be damaged, ends the run: :meth:`_pcapng_packets`
         reads it (and stops there if it is damaged). Each block of a run is a multiple of 4 bytes
@@ -470,12 +471,16 @@ class CaptureFile:
         pos = start
         while size - pos >= 32:
             btype, blen, iface, ts_hi, caplen = unpack_header(buf, pos)
+            plain = 32 + ((caplen + 3) & ~3)  # the block's length without options
             if (
                 btype != _EPB
-                or blen != 32 + ((caplen + 3) & ~3)  # no options
                 or pos + blen > size
                 or iface >= known
                 or ts_hi >= below[iface]
+                or (
+                    blen != plain
+                    and not (blen > plain and blen % 4 == 0 and _unused_options(buf, pos, plain, blen, order))
+                )
             ):
                 break
             block(pos)
@@ -587,3 +592,21 @@ class CaptureFile:
         package = buf[start + 14 : start + 14 + package_len].decode("utf-8", "replace")
         app = buf[start + 14 + package_len : start + 14 + package_len + app_len].decode("utf-8", "replace")
         self.uid_map[uid] = (package, app)
+
+
+def _unused_options(buf: bytes, block: int, plain: int, length: int, order: str) -> bool:
+    """Whether the options of the packet block at ``block`` hold nothing the packet reader uses (a
+    comment, an Apple process id; flags, hashes and the like it ignores), as
+    :meth:`CaptureFile._options` reads them: such a block may join an :class:`EthernetRun`.
+
+    >>> head = b"x" * 28  # an EPB of an empty packet: its header, then its options, then its length
+    >>> flags = struct.pack("<HHI", 2, 4, 1) + struct.pack("<HH", 0, 0)
+    >>> _unused_options(head + flags + b"x" * 4, 0, 32, 44, "<")
+    True
+    >>> _unused_options(head + struct.pack("<HH", 1, 4) + b"u-10" + b"x" * 4, 0, 32, 40, "<")
+    False
+    """
+    for code, _value in CaptureFile._options(buf, block + plain - 4, block + length - 4, order):
+        if code in (1, _APPLE_PROCESS_INDEX):
+            return False
+    return True
