@@ -134,6 +134,42 @@ def _long_tagged_flows() -> PcapBuilder:
     return builder
 
 
+def test_pcapdroid_app_of_a_second_connection_on_the_same_port() -> None:
+    """Two connections on one 5-tuple in one batch: the second, whose only tagged packets are bare
+    acknowledgements (which the batch would rather count), gets its own app, not the first one's."""
+    builder = _port_reuse((40, 40))
+    tags = [trailer_for_tests(10301, "com.example.first"), trailer_for_tests(10302, "com.example.second")]
+    second = [i for i, (_ts, frame) in enumerate(builder.packets) if frame[47] & 0x02][2]  # its SYN
+
+    def tag(i: int, frame: bytes) -> bytes:
+        bare_ack = frame[47] == 0x10 and len(frame) == 54
+        return frame + tags[0] if i < second else frame + tags[1] if bare_ack else frame
+
+    builder.packets = [(ts, tag(i, frame)) for i, (ts, frame) in enumerate(builder.packets)]
+    other = PcapBuilder()  # the second app is known already, from another flow
+    other.udp("10.0.0.9", 5000, "192.0.2.7", 3478, b"hello")
+    builder.packets.insert(0, (builder.packets[0][0] - 1, other.packets[0][1] + tags[1]))
+    flows = _assert_same(builder.pcap())[0]
+    assert flows["app"].tolist() == ["com.example.second", "com.example.first", "com.example.second"]
+
+
+def test_pcapdroid_app_name_learnt_from_a_packet_inside_another_flow() -> None:
+    """A trailer naming another app in the middle of a tagged flow: its name is what a later flow,
+    whose trailers carry no name, is shown with."""
+    builder = PcapBuilder(step_ns=1000)
+    builder.tls_connection("10.0.0.2", "192.0.2.1", "a.example", records=300)
+    second = len(builder.packets)
+    builder.tls_connection("10.0.0.3", "192.0.2.1", "b.example", records=50)
+    first, odd, nameless = (trailer_for_tests(uid, name) for uid, name in
+                            ((10401, "com.example.a"), (10402, "com.example.b"), (10402, "")))  # fmt: skip
+    builder.packets = [
+        (ts, frame + (odd if i == second // 2 else first if i < second else nameless))
+        for i, (ts, frame) in enumerate(builder.packets)
+    ]
+    flows = _assert_same(builder.pcap())[0]
+    assert flows["app"].tolist()[-1] == "com.example.b"
+
+
 def test_pcapdroid_trailers_on_long_flows_with_one_app_each() -> None:
     flows = _assert_same(_long_tagged_flows().pcap())[0]
     assert flows["app"].tolist() == ["com.example.video0", "com.example.video1", "com.example.video2"]
@@ -234,6 +270,7 @@ _LAYOUTS = [
     "flags_option",
     "flags_everywhere",
     "options_mixed",
+    "pcapdroid",
     "secrets_and_new_interface",
     "two_sections",
     "big_endian",
@@ -266,6 +303,15 @@ def _as_pcapng(builder: PcapBuilder, layout: str, seed: int = 0) -> bytes:
             options = out.option(2, struct.pack(out.order + "I", 1)) + out.option(0, b"")
         elif layout == "flags_everywhere":  # dumpcap on macOS and Windows: a direction on every packet
             options = out.option(2, struct.pack(out.order + "I", 1 + index % 2)) + out.option(0, b"")
+        elif layout == "pcapdroid":  # PCAPdroid's pcapng: every packet names its app's UID in a comment
+            roll = rng.random()
+            if roll < 0.01:
+                options = out.comment("not a uid")
+            elif roll < 0.015:
+                options = out.comment("\0process:com.example.odd")  # what the reader takes for a process name
+            else:
+                sport, dport = struct.unpack_from("!HH", frame, 34)
+                options = out.comment(f"u-{10100 + (sport + dport) % 3}")
         elif layout == "options_mixed":
             # ignored options with a comment, an Apple process id (no process block: none), a comment
             # after the end-of-options marker (never read), an option running past its block
@@ -343,6 +389,15 @@ def test_pcapng_options_the_reader_ignores_do_not_keep_packets_out_of_runs(batch
     builder = _interleaved(9, 25)
     _assert_same(_as_pcapng(builder, "flags_everywhere", 9), "x.pcapng")
     assert sum(batches) == len(builder.packets)  # every packet was in a run
+
+
+def test_pcapdroid_pcapng_is_read_in_runs(batches: list[int]) -> None:
+    """Every packet with a ``u-<uid>`` comment: the comments travel with the runs; the flows get
+    their UIDs as when every packet is read one by one."""
+    builder = _interleaved(10, 25)
+    flows = _assert_same(_as_pcapng(builder, "pcapdroid", 10), "x.pcapng")[0]
+    assert sum(batches) >= len(builder.packets) - 2  # the first blocks are read before a run is looked for
+    assert flows["uid"].notna().all() and flows["uid"].nunique() > 1
 
 
 def test_pcapng_comment_in_a_run_names_the_app(batches: list[int]) -> None:
@@ -439,16 +494,17 @@ def test_pcapng_secrets_block_between_runs_decrypts_only_later_connections(batch
     assert batches[:2] == [58, 159]  # the runs before and after the secrets
 
 
-def test_pcapng_runs_found_again_after_packets_with_comments(batches: list[int]) -> None:
-    """A comment on every packet of the first half (read one by one, seldom looking for a run),
-    then plain packets: all but the first few of them are read in runs."""
+def test_pcapng_runs_found_again_after_packets_with_process_ids(batches: list[int]) -> None:
+    """An Apple process id on every packet of the first half (read one by one, seldom looking for a
+    run), then plain packets: all but the first few of them are read in runs."""
     builder = _interleaved(8, 20)
     out = _Pcapng()
     out.section()
     out.interface()
     half = len(builder.packets) // 2
+    process = out.option(0x8001, struct.pack(out.order + "I", 0)) + out.option(0, b"")
     for index, (ts, frame) in enumerate(builder.packets):
-        out.packet(0, ts, frame, out.comment("u-10123") if index < half else b"")
+        out.packet(0, ts, frame, process if index < half else b"")
     _assert_same(out.bytes(), "x.pcapng")
     assert len(builder.packets) - half - 64 <= sum(batches) <= len(builder.packets) - half
 

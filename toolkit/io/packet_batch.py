@@ -35,10 +35,14 @@ is less.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from toolkit.io.pcapdroid import uid_from_comment
+from toolkit.io.pcapfile import PROCESS_COMMENT_PREFIX
 
 if TYPE_CHECKING:
     from toolkit.io.flows import Flow
@@ -85,14 +89,15 @@ def read_ethernet_batch(
     times: np.ndarray | list[int],
     first_frame: int,
     link: Any,
+    comments: Mapping[int, str] | None = None,
 ) -> bool:
     """Feed one run of Ethernet frames to ``reader``; False (nothing fed) when the run is mostly
     packets the reader must see anyway, which it then reads one by one.
 
     Frame ``first_frame + i`` is ``buf[starts[i] : starts[i] + lengths[i]]``, captured at
     ``times[i]`` (ns): classic pcap records (:func:`pcap_frames`) or pcapng packet blocks
-    (:class:`toolkit.io.pcapfile.EthernetRun`), whole and checked; ``link`` is the Ethernet
-    parser of :mod:`toolkit.io.linktypes`.
+    (:class:`toolkit.io.pcapfile.EthernetRun`, with the packets' ``comments`` by position), whole
+    and checked; ``link`` is the Ethernet parser of :mod:`toolkit.io.linktypes`.
     """
     n = len(starts)
     data = np.frombuffer(buf, dtype=np.uint8)
@@ -127,6 +132,20 @@ def read_ethernet_batch(
     if len(long_enough):
         at = off[long_enough] + incl[long_enough] - 32
         ends_magic[long_enough] = (data[at[:, None] + np.arange(4)] == _TRAILER_MAGIC).all(axis=1)
+    # A packet comment (pcapng) is read instead of a trailer; PCAPdroid's ``u-<uid>`` names the app.
+    # Like a trailer, it changes nothing once its flow has an app; any other comment changes nothing,
+    # but for one the reader would take for a process name.
+    commented = np.zeros(n, dtype=bool)
+    named: list[int] = []
+    always_seen: list[int] = []
+    if comments:
+        commented[np.fromiter(comments, dtype=np.int64, count=len(comments))] = True
+        ends_magic &= ~commented
+        for i, text in comments.items():
+            if text.startswith(PROCESS_COMMENT_PREFIX):
+                always_seen.append(i)
+            elif uid_from_comment(text) is not None:
+                named.append(i)
     tagged_at = np.flatnonzero(ends_magic & (incl - 14 - total >= 32))
     tagged_uid = np.zeros(0, dtype=np.int64)
     if len(tagged_at):
@@ -136,6 +155,7 @@ def read_ethernet_batch(
     tcp_payload = total - 20 - ((head[:, 46].astype(np.int64) >> 4) << 2)
     opens = plain & tcp & ((flags & 0x02) != 0)
     always = ~plain | (plain & tcp & ((flags & 0x07) != 0))
+    always[always_seen] = True
     payload = np.where(tcp, np.maximum(tcp_payload, 0), total - 28)
 
     # One key per flow, whichever way the packet goes: the lower (address, port) side first.
@@ -176,13 +196,11 @@ def read_ethernet_batch(
             flow, client_sends = entry
             flow_of[key] = flow
             epochs.append((key, -1, flow, client_sends == lower_l[at]))
-    if len(tagged_at):
-        # A tagged packet changes nothing when its flow already has an app and its app is known,
-        # and no SYN in this batch may start a new flow on the same key: else the reader sees it.
-        settled = np.asarray([f is not None and f.uid is not None for f in flow_of], dtype=bool)
-        settled[key_of[np.flatnonzero(opens)]] = False
-        known_app = np.isin(tagged_uid, np.fromiter(reader.apps, dtype=np.int64, count=len(reader.apps)))
-        always[tagged_at[~(settled[key_of[tagged_at]] & known_app)]] = True
+    named_at = np.asarray(named, dtype=np.int64)
+    named_at = named_at[plain[named_at]]  # the others are seen anyway
+    if len(tagged_at) or len(named_at):
+        with_name = data[off[tagged_at] + incl[tagged_at] - 24] != 0  # the trailer names the app
+        _see_tags(always, opens, key_of, flow_of, set(reader.apps), tagged_at, tagged_uid, with_name, named_at)
     if np.count_nonzero(always) > _MOSTLY * n:  # little to save: the caller reads it packet by packet
         return False
     empty = plain & ~always & tcp & (tcp_payload <= 0)
@@ -217,7 +235,7 @@ def read_ethernet_batch(
     # already read); a SYN skips the fast path, which never takes one.
     direct = np.where(plain, proto, 0)
     direct[opens] = 1
-    direct[ends_magic] = 0
+    direct[ends_magic | commented] = 0
     direct_l = direct.tolist()
     total_l = total.tolist()
     tcp_step, udp_step = reader.tcp, reader.udp
@@ -243,7 +261,10 @@ def read_ethernet_batch(
         frame = first_frame + i
         how = direct_l[i]
         if how == 0:
-            if not (incl_l[i] >= 48 and fast(buf, start, stop, ts_l[i], frame)):
+            comment = comments.get(i) if comments else None
+            if comment is not None:  # as the reader does: no fast path for a packet with a comment
+                packet(frame, ts_l[i], 1, link, buf[start:stop], comment)
+            elif not (incl_l[i] >= 48 and fast(buf, start, stop, ts_l[i], frame)):
                 packet(frame, ts_l[i], 1, link, buf[start:stop], None)
         elif how == 1 or not fast(buf, start, stop, ts_l[i], frame):
             sender, receiver = buf[start + 26 : start + 30], buf[start + 30 : start + 34]
@@ -279,6 +300,52 @@ def read_ethernet_batch(
                 queued[key] = False
     _count_unseen(reader, plain & ~always & ~seen, key_of, lower, payload, ts, first_frame, epochs, n)
     return True
+
+
+def _see_tags(
+    always: np.ndarray,
+    opens: np.ndarray,
+    key_of: np.ndarray,
+    flow_of: list[Flow | None],
+    known: set[int],
+    tagged_at: np.ndarray,
+    tagged_uid: np.ndarray,
+    with_name: np.ndarray,
+    named_at: np.ndarray,
+) -> None:
+    """Mark in ``always`` the app-tagged packets that may change what the reader knows.
+
+    A packet tagged with a UID (a PCAPdroid trailer at ``tagged_at``, or a ``u-<uid>`` comment at
+    ``named_at``) sets its flow's UID if the flow has none, and a trailer with a name adds the UID's
+    app if it is not ``known``. So, in frame order per flow key: once a packet the reader sees has
+    given the current flow a UID, later tagged packets change nothing (for a trailer: if its app is
+    known), until a SYN may start another flow on the key. The first of each such stretch is seen.
+    """
+    has_uid = [f is not None and f.uid is not None for f in flow_of]
+    syns = np.flatnonzero(opens)
+    events = np.concatenate([syns, tagged_at, named_at])
+    # kind 0: a SYN, 1: a trailer (``which``: its place in tagged_at), 2: a comment
+    kinds = np.repeat(np.arange(3, dtype=np.int64), [len(syns), len(tagged_at), len(named_at)])
+    which = np.concatenate(
+        [np.zeros(len(syns), dtype=np.int64), np.arange(len(tagged_at)), np.zeros(len(named_at), dtype=np.int64)]
+    )
+    order = np.lexsort((kinds, events))  # a SYN first when it is tagged too: it may start the flow it tags
+    uid_l, name_l, key_l, always_l = tagged_uid.tolist(), with_name.tolist(), key_of.tolist(), always
+    for i, kind, tag in zip(events[order].tolist(), kinds[order].tolist(), which[order].tolist(), strict=True):
+        key = key_l[i]
+        if kind == 0:  # a SYN: the key may get a new flow, without a UID yet
+            has_uid[key] = False
+            continue
+        if kind == 1:
+            uid = uid_l[tag]
+            if has_uid[key] and uid in known and not always_l[i]:
+                continue  # counted: changes nothing
+            always_l[i] = True
+            if name_l[tag]:
+                known.add(uid)
+        elif not has_uid[key]:
+            always_l[i] = True
+        has_uid[key] = True
 
 
 def _count_unseen(

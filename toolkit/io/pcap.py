@@ -44,7 +44,7 @@ from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
 from toolkit.io.packet_batch import pcap_frames, read_ethernet_batch
 from toolkit.io.pcapdroid import read_trailer, uid_from_comment
-from toolkit.io.pcapfile import CaptureFile, EthernetRun
+from toolkit.io.pcapfile import PROCESS_COMMENT_PREFIX, CaptureFile, EthernetRun
 from toolkit.io.quic import QuicInitialReader, is_quic_long_header
 from toolkit.io.tcp import Chunk, Gap, StreamReassembler
 from toolkit.io.tls import HandshakeReader, TlsError, looks_like_tls, parse_client_hello, parse_server_hello
@@ -56,7 +56,6 @@ __all__ = ["PcapContents", "read_pcap", "tcp_streams"]
 _DNS_KINDS = {53: "dns", 5353: "mdns", 5355: "llmnr"}
 _MAX_DNS_TCP = 70_000
 _UNDECIDED_CHUNKS = 6
-_PROCESS_PREFIX = "\0process:"  # marks a process name passed where a packet comment goes
 # Ethernet type; IPv4 version+IHL, total length, fragment field, protocol, addresses; TCP/UDP ports;
 # TCP flags (for UDP, a payload byte that is not used).
 _FAST_UNPACK = struct.Struct("!12xHB1xH2xH1xB2x4s4sHH9xB").unpack_from
@@ -152,19 +151,22 @@ class _Reader:
             ):
                 continue
             if process is not None:
-                comment = f"{_PROCESS_PREFIX}{process}"
+                comment = f"{PROCESS_COMMENT_PREFIX}{process}"
             self.packet(frame, ts, linktype, link, data, comment)
 
     def ethernet_run(self, run: EthernetRun, link: Any) -> None:
         """A pcapng run of plain Ethernet packets: batched, or one by one when that saves nothing."""
-        buf, starts, lengths, stamps, frame = run
-        if read_ethernet_batch(self, buf, starts, lengths, stamps, frame, link):
+        buf, starts, lengths, stamps, frame, comments = run
+        if read_ethernet_batch(self, buf, starts, lengths, stamps, frame, link, comments):
             return
         fast = self.fast_path
-        for start, length, ts in zip(starts.tolist(), lengths.tolist(), stamps.tolist(), strict=True):
+        for index, (start, length, ts) in enumerate(
+            zip(starts.tolist(), lengths.tolist(), stamps.tolist(), strict=True)
+        ):
             stop = start + length
-            if not (length >= 48 and fast(buf, start, stop, ts, frame)):
-                self.packet(frame, ts, 1, link, buf[start:stop], None)
+            comment = comments.get(index)
+            if comment is not None or not (length >= 48 and fast(buf, start, stop, ts, frame)):
+                self.packet(frame, ts, 1, link, buf[start:stop], comment)
             frame += 1
 
     def fast_path(self, buf: bytes, start: int, stop: int, ts: int | None, frame: int) -> bool:
@@ -225,8 +227,8 @@ class _Reader:
             return
         uid = None
         if comment is not None:
-            if comment.startswith(_PROCESS_PREFIX):  # Apple: a process name, no UID
-                uid = self.process_uid(comment[len(_PROCESS_PREFIX) :])
+            if comment.startswith(PROCESS_COMMENT_PREFIX):  # Apple: a process name, no UID
+                uid = self.process_uid(comment[len(PROCESS_COMMENT_PREFIX) :])
             else:
                 uid = uid_from_comment(comment)
         elif linktype == 1 and data[-32:-28] == _TRAILER_MAGIC:

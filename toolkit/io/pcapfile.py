@@ -39,7 +39,10 @@ import numpy as np
 from toolkit.errors import TruncatedCaptureError, UnsupportedFormatError
 from toolkit.problems import ProblemLog
 
-__all__ = ["MAX_PACKET_SIZE", "MIN_RUN", "PCAPDROID_PEN", "CaptureFile", "EthernetRun", "Interface", "Packet"]
+__all__ = [
+    "MAX_PACKET_SIZE", "MIN_RUN", "PCAPDROID_PEN", "PROCESS_COMMENT_PREFIX", "CaptureFile", "EthernetRun", "Interface",
+    "Packet",
+]  # fmt: skip
 
 #: Largest packet accepted, as in Wireshark (262144 bytes); a larger record is damage.
 MAX_PACKET_SIZE = 262_144
@@ -68,6 +71,8 @@ _CUSTOM = (0x00000BAD, 0x40000BAD)
 # an EPB option naming the block of the packet's process, counted from 0 within the section.
 _APPLE_PROCESS = 0x80000001
 _APPLE_PROCESS_INDEX = 0x8001
+#: Marks an Apple process name passed on where a packet comment goes (:mod:`toolkit.io.pcap`).
+PROCESS_COMMENT_PREFIX = "\0process:"
 # The start of an Enhanced Packet Block (type, length, interface, time high, captured length), by byte order.
 _EPB_HEADERS = {order: struct.Struct(order + "IIII4xI") for order in "<>"}
 
@@ -97,7 +102,7 @@ Record = tuple[int, int | None, int, bytes, int, str | None, str | None]
 
 class EthernetRun(NamedTuple):
     """Consecutive plain pcapng packets of Ethernet interfaces, read in one go
-    (:meth:`CaptureFile.record_runs`): Enhanced Packet Blocks without a comment or process id, each
+    (:meth:`CaptureFile.record_runs`): Enhanced Packet Blocks without an Apple process id, each
     with a known time. Frame ``first_frame + i`` is ``buf[starts[i] : starts[i] + lengths[i]]``,
     captured at ``ts_ns[i]``; the three are int64 arrays."""
 
@@ -106,6 +111,9 @@ class EthernetRun(NamedTuple):
     lengths: np.ndarray
     ts_ns: np.ndarray
     first_frame: int
+    comments: dict[int, str]
+    """The packets' comments (``opt_comment``, as :meth:`CaptureFile.records` gives them) by their
+    position in the run: PCAPdroid writes ``u-<uid>`` on every packet."""
 
 
 @dataclass
@@ -197,11 +205,11 @@ class CaptureFile:
         """As :meth:`records`, except that in a pcapng file each run of at least :data:`MIN_RUN` plain
         Ethernet packets comes as one :class:`EthernetRun` (for :mod:`toolkit.io.packet_batch`).
 
-        A packet with a comment or an Apple process id (other options, such as ``epb_flags``, do not
-        matter), of another link type or an undescribed interface, or without a usable time stays a
-        :data:`Record`, and so do all packets of a classic pcap file (see :meth:`pcap_spans`). Every
-        other block ends a run: blocks are read in file order, and damage gives the same problems as
-        :meth:`records`.
+        A packet that names an Apple process, of another link type or an undescribed interface, or
+        without a usable time stays a :data:`Record`, and so do all packets of a classic pcap file (see
+        :meth:`pcap_spans`); comments travel with the run, other options (``epb_flags`` ...) do not
+        matter. Every other block ends a run: blocks are read in file order, and damage gives the same
+        problems as :meth:`records`.
 
         >>> import io
         >>> from toolkit.io.pcap_builder import PcapBuilder
@@ -211,8 +219,8 @@ class CaptureFile:
         ...     builder.udp("10.0.0.2", 5000, "192.0.2.1", 3478, b"hello")
         >>> raw = builder.pcapng(comments={2: "u-10123"})
         >>> items = CaptureFile("x.pcapng", io.BytesIO(raw), ProblemLog("x.pcapng")).record_runs()
-        >>> [(item.first_frame, len(item.starts)) if isinstance(item, EthernetRun) else item[0] for item in items]
-        [1, 2, (3, 32)]
+        >>> [(item.first_frame, len(item.starts), item.comments) for item in items]
+        [(1, 34, {1: 'u-10123'})]
         """
         return self._records(runs=True)
 
@@ -468,21 +476,21 @@ class CaptureFile:
         known = len(scales)
         blocks: list[int] = []
         block = blocks.append
+        comments: dict[int, str] = {}
         pos = start
         while size - pos >= 32:
             btype, blen, iface, ts_hi, caplen = unpack_header(buf, pos)
             plain = 32 + ((caplen + 3) & ~3)  # the block's length without options
-            if (
-                btype != _EPB
-                or pos + blen > size
-                or iface >= known
-                or ts_hi >= below[iface]
-                or (
-                    blen != plain
-                    and not (blen > plain and blen % 4 == 0 and _unused_options(buf, pos, plain, blen, order))
-                )
-            ):
+            if btype != _EPB or pos + blen > size or iface >= known or ts_hi >= below[iface]:
                 break
+            if blen != plain:
+                if blen < plain or blen % 4:
+                    break
+                usable, comment = _run_options(buf, pos, plain, blen, order)
+                if not usable:
+                    break
+                if comment is not None:
+                    comments[len(blocks)] = comment
             block(pos)
             pos += blen
         if len(blocks) < MIN_RUN:
@@ -496,10 +504,11 @@ class CaptureFile:
             if count < MIN_RUN:
                 return count
             at, pos = at[:count], blocks[count]
+            comments = {i: text for i, text in comments.items() if i < count}
         self._pos = pos
         scale = np.asarray(scales, dtype=np.int64)[words[at + 2]]
         times = ((words[at + 3].astype(np.int64) << 32) | words[at + 4]) * scale
-        return EthernetRun(buf, start + at * 4 + 28, words[at + 5].astype(np.int64), times, first_frame)
+        return EthernetRun(buf, start + at * 4 + 28, words[at + 5].astype(np.int64), times, first_frame, comments)
 
     def _stop(self, where: str, kind: str, message: str, frame: int) -> None:
         self.problems.add(where, kind, f"{message}; the rest of the file is not read ({frame} packets read)")  # type: ignore[arg-type]
@@ -594,19 +603,24 @@ class CaptureFile:
         self.uid_map[uid] = (package, app)
 
 
-def _unused_options(buf: bytes, block: int, plain: int, length: int, order: str) -> bool:
-    """Whether the options of the packet block at ``block`` hold nothing the packet reader uses (a
-    comment, an Apple process id; flags, hashes and the like it ignores), as
-    :meth:`CaptureFile._options` reads them: such a block may join an :class:`EthernetRun`.
+def _run_options(buf: bytes, block: int, plain: int, length: int, order: str) -> tuple[bool, str | None]:
+    """The options of the packet block at ``block`` as :meth:`CaptureFile._packet_options` reads
+    them: whether the block may join an :class:`EthernetRun` (not if it names an Apple process,
+    which the reader turns into an app of its own), and its comment.
 
     >>> head = b"x" * 28  # an EPB of an empty packet: its header, then its options, then its length
-    >>> flags = struct.pack("<HHI", 2, 4, 1) + struct.pack("<HH", 0, 0)
-    >>> _unused_options(head + flags + b"x" * 4, 0, 32, 44, "<")
-    True
-    >>> _unused_options(head + struct.pack("<HH", 1, 4) + b"u-10" + b"x" * 4, 0, 32, 40, "<")
-    False
+    >>> flags = struct.pack("<HHI", 2, 4, 1)
+    >>> _run_options(head + flags + struct.pack("<HH", 0, 0) + b"x" * 4, 0, 32, 44, "<")
+    (True, None)
+    >>> _run_options(head + flags + struct.pack("<HH", 1, 7) + b"u-10123\\0" + b"x" * 4, 0, 32, 52, "<")
+    (True, 'u-10123')
+    >>> _run_options(head + struct.pack("<HHI", 0x8001, 4, 0) + b"x" * 4, 0, 32, 44, "<")
+    (False, None)
     """
-    for code, _value in CaptureFile._options(buf, block + plain - 4, block + length - 4, order):
-        if code in (1, _APPLE_PROCESS_INDEX):
-            return False
-    return True
+    comment = None
+    for code, value in CaptureFile._options(buf, block + plain - 4, block + length - 4, order):
+        if code == _APPLE_PROCESS_INDEX:
+            return False, None
+        if code == 1 and comment is None:
+            comment = value.decode("utf-8", "replace")
+    return True, comment
