@@ -325,6 +325,13 @@ def _as_pcapng(builder: PcapBuilder, layout: str, seed: int = 0) -> bytes:
                 options = flags + out.option(0, b"") + out.comment("u-10100")
             elif roll < 0.05:
                 options = flags + struct.pack(out.order + "HH", 1, 400)
+            elif roll < 0.06:  # a comment first, then a process id: not in a run
+                process = out.option(0x8001, struct.pack(out.order + "I", 0))
+                options = out.option(1, b"u-10101") + process + out.option(0, b"")
+            elif roll < 0.07:  # a comment, then other options
+                options = out.option(1, b"u-10102") + flags + out.option(0, b"")
+            elif roll < 0.08:  # a comment that runs past its block
+                options = struct.pack(out.order + "HH", 1, 300) + b"u-10100\0"
             else:
                 options = flags + out.option(3, b"\x02" + bytes(16)) + out.option(0, b"")
         elif layout == "secrets_and_new_interface" and index % 400 == 399:

@@ -141,11 +141,17 @@ def read_ethernet_batch(
     if comments:
         commented[np.fromiter(comments, dtype=np.int64, count=len(comments))] = True
         ends_magic &= ~commented
+        kind_of: dict[str, int] = {}  # 0: no effect, 1: names a UID, 2: a process name (few distinct texts)
         for i, text in comments.items():
-            if text.startswith(PROCESS_COMMENT_PREFIX):
-                always_seen.append(i)
-            elif uid_from_comment(text) is not None:
+            kind = kind_of.get(text)
+            if kind is None:
+                kind = kind_of[text] = (
+                    2 if text.startswith(PROCESS_COMMENT_PREFIX) else int(uid_from_comment(text) is not None)
+                )
+            if kind == 1:
                 named.append(i)
+            elif kind == 2:
+                always_seen.append(i)
     tagged_at = np.flatnonzero(ends_magic & (incl - 14 - total >= 32))
     tagged_uid = np.zeros(0, dtype=np.int64)
     if len(tagged_at):

@@ -75,6 +75,7 @@ _APPLE_PROCESS_INDEX = 0x8001
 PROCESS_COMMENT_PREFIX = "\0process:"
 # The start of an Enhanced Packet Block (type, length, interface, time high, captured length), by byte order.
 _EPB_HEADERS = {order: struct.Struct(order + "IIII4xI") for order in "<>"}
+_OPTION_HEADERS = {order: struct.Struct(order + "HH") for order in "<>"}
 
 
 class Packet(NamedTuple):
@@ -473,6 +474,7 @@ class CaptureFile:
         buf, start = self._buf, self._pos
         size = len(buf)
         unpack_header = _EPB_HEADERS[order].unpack_from
+        unpack_option = _OPTION_HEADERS[order].unpack_from
         known = len(scales)
         blocks: list[int] = []
         block = blocks.append
@@ -486,11 +488,21 @@ class CaptureFile:
             if blen != plain:
                 if blen < plain or blen % 4:
                     break
-                usable, comment = _run_options(buf, pos, plain, blen, order)
-                if not usable:
-                    break
-                if comment is not None:
-                    comments[len(blocks)] = comment
+                # PCAPdroid's options: one comment, then the end of options (or of the block)
+                code, size_ = unpack_option(buf, pos + plain - 4)
+                after = pos + plain + ((size_ + 3) & ~3)
+                if (
+                    code == 1
+                    and after <= pos + blen - 4
+                    and (after == pos + blen - 4 or buf[after : after + 2] == b"\0\0")
+                ):
+                    comments[len(blocks)] = buf[pos + plain : pos + plain + size_].decode("utf-8", "replace")
+                else:
+                    usable, comment = _run_options(buf, pos, plain, blen, order)
+                    if not usable:
+                        break
+                    if comment is not None:
+                        comments[len(blocks)] = comment
             block(pos)
             pos += blen
         if len(blocks) < MIN_RUN:
