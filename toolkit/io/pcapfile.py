@@ -464,8 +464,8 @@ class CaptureFile:
         return scales, [(MAX_TIMESTAMP_NS // scale) >> 32 if scale else 0 for scale in scales]
 
     def _ethernet_run(self, order: str, scales: list[int], below: list[int], first_frame: int) -> EthernetRun | int:
-        """The plain Ethernet EPBs (without options the reader uses) that start at ``_pos`` and lie
-        whole in the buffer, if there are at least :data:`MIN_RUN`; else how many there are.
+        """The plain Ethernet EPBs (no Apple process id; comments go in ``comments``) that start at
+        ``_pos`` and lie whole in the buffer, if there are at least :data:`MIN_RUN`; else how many.
 
         A block that is anything else, or may be damaged, ends the run: :meth:`_pcapng_packets`
         reads it (and stops there if it is damaged). Each block of a run is a multiple of 4 bytes
@@ -488,15 +488,11 @@ class CaptureFile:
             if blen != plain:
                 if blen < plain or blen % 4:
                     break
-                # PCAPdroid's options: one comment, then the end of options (or of the block)
-                code, size_ = unpack_option(buf, pos + plain - 4)
-                after = pos + plain + ((size_ + 3) & ~3)
-                if (
-                    code == 1
-                    and after <= pos + blen - 4
-                    and (after == pos + blen - 4 or buf[after : after + 2] == b"\0\0")
-                ):
-                    comments[len(blocks)] = buf[pos + plain : pos + plain + size_].decode("utf-8", "replace")
+                # PCAPdroid's options: one comment, then the end of the options (or of the block)
+                code, text_length = unpack_option(buf, pos + plain - 4)
+                after, end = pos + plain + ((text_length + 3) & ~3), pos + blen - 4
+                if code == 1 and after <= end and (after == end or buf[after : after + 2] == b"\0\0"):
+                    comments[len(blocks)] = buf[pos + plain : pos + plain + text_length].decode("utf-8", "replace")
                 else:
                     usable, comment = _run_options(buf, pos, plain, blen, order)
                     if not usable:
