@@ -26,6 +26,19 @@ LAB = DATA / "lab"
 MANIFEST = DATA / "studies" / "xiaomi-2020.toml"
 
 
+def _count_analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the captures analysed from now on (not read back from a store)."""
+    analysed: list[str] = []
+    real = toolkit.study.analyse_capture
+
+    def counting(job: CaptureJob) -> CaptureResult:
+        analysed.append(job.spec.path.name)
+        return real(job)
+
+    monkeypatch.setattr(toolkit.study.store, "analyse_capture", counting)
+    return analysed
+
+
 def _assert_same_study(expected: Study, actual: Study) -> None:
     assert list(actual.tables) == list(expected.tables)
     for name, frame in expected.tables.items():
@@ -221,14 +234,7 @@ def test_resume_skips_captures_done_with_the_same_bytes_and_settings(
     ]  # fmt: skip
     assert (folder / "tls" / "session=two" / "capture=incognito.pcapng" / "part-0.parquet").is_file()
 
-    analysed: list[str] = []
-    real = toolkit.study.analyse_capture
-
-    def counting(job: CaptureJob) -> CaptureResult:
-        analysed.append(job.spec.path.name)
-        return real(job)
-
-    monkeypatch.setattr(toolkit.study.store, "analyse_capture", counting)
+    analysed = _count_analysed(monkeypatch)
     again = Study(sessions, workers=1).run(out=folder)
     assert analysed == []
     _assert_same_study(first, again)
@@ -473,14 +479,7 @@ def test_resumed_captures_bring_their_identifier_candidates_back(
     # a missing candidates file makes its capture stale, not silently without identifiers
     victim = next((folder / "candidates").rglob("*.parquet"))
     victim.unlink()
-    analysed: list[str] = []
-    real = toolkit.study.analyse_capture
-
-    def counting(job: CaptureJob) -> CaptureResult:
-        analysed.append(job.spec.path.name)
-        return real(job)
-
-    monkeypatch.setattr(toolkit.study.store, "analyse_capture", counting)
+    analysed = _count_analysed(monkeypatch)
     _assert_same_study(first, Study.from_manifest(MANIFEST).run(workers=1, out=folder))
     assert analysed == [toolkit.study.store._partition_values("/".join(victim.parent.parts[-2:]))["capture"]]
 
