@@ -7,8 +7,9 @@ headers of a whole run of frames at once (classic pcap records or plain pcapng p
 gather into an ``(n, 48)`` byte matrix), sorts the packets into
 
 - **always seen**: not plain IPv4 TCP/UDP over Ethernet (IPv6, VLAN, options, fragments, TCP
-  shorter than its header ...), TCP with SYN, FIN or RST, and a packet with a PCAPdroid trailer
-  unless its flow already has that app;
+  shorter than its header ...), TCP with SYN, FIN or RST, and a packet tagged with an app (a
+  PCAPdroid trailer or ``u-<uid>`` comment) that may still give its flow a UID or the reader an
+  app name (:func:`_see_tags`);
 - **empty TCP segments** of a flow that exists: the reader would only count them;
 - **payload packets** (TCP data, UDP datagrams): the reader must see them while their flow is
   still *live* (its TLS hellos, HTTP messages, DNS or QUIC Initials are being read), and only
