@@ -44,7 +44,7 @@ def _rewrite_telemetry(body: bytes, replace: Callable[[str], str]) -> bytes:
     """Decode a Sensors Analytics post (crc, gzip, data_list), edit its JSON text, encode it again."""
     fields = dict(parse_qsl(body.decode("ascii")))
     events = gzip.decompress(base64.b64decode(fields["data_list"])).decode()
-    data = base64.b64encode(gzip.compress(replace(events).encode())).decode()
+    data = base64.b64encode(gzip.compress(replace(events).encode(), mtime=0)).decode()
     return f"crc={fields['crc']}&gzip=1&data_list={quote(data, safe='')}".encode()
 
 

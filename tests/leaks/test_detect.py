@@ -208,7 +208,7 @@ def _busy_requests(count: int, planted: list[str]) -> pd.DataFrame:
     for number in range(count):
         events = [{"url": planted[number % len(planted)] if number % 3 == 0 else f"https://n.example/{number}",
                    "id": "".join(rng.choices(string.ascii_letters + string.digits, k=16))}]  # fmt: skip
-        blob = base64.b64encode(gzip.compress(json.dumps(events).encode())).decode()
+        blob = base64.b64encode(gzip.compress(json.dumps(events).encode(), mtime=0)).decode()
         rows.append(_request(f"https://t{number % 4}.example/c?d={blob[:40]}", [("Referer", planted[0])],
                              f"crc=1&data_list={blob}".encode()))  # fmt: skip
     return _frame(*rows)

@@ -8,7 +8,8 @@ URL paths) are yielded whole, and their leaves are produced on demand by ``parts
 hit can be located precisely without walking every document that has none.
 
 >>> import base64, gzip, json
->>> body = b"data_list=" + base64.b64encode(gzip.compress(json.dumps([{"url": "https://a.example/x"}]).encode()))
+>>> packed = gzip.compress(json.dumps([{"url": "https://a.example/x"}]).encode(), mtime=0)  # fixed bytes
+>>> body = b"data_list=" + base64.b64encode(packed)
 >>> texts = list(unwrap_request(url="https://t.example/sa", headers=[], body=body,
 ...                             content_type="application/x-www-form-urlencoded"))
 >>> [" > ".join(t.chain) for t in texts if t.data.startswith(b"[")]
