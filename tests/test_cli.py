@@ -74,6 +74,16 @@ def test_pcapng_with_known_id_vendor_and_report(tmp_path: Path, capsys: pytest.C
     assert (tmp_path / "coverage.csv").exists()
 
 
+def test_one_capture_searched_by_two_processes_gives_the_same_leaks(tmp_path: Path) -> None:
+    capture = ROOT / "data" / "lab" / "normal.har"
+    assert main(["analyze", str(capture), "--out", str(tmp_path / "one")]) == 0
+    assert main(["analyze", str(capture), "--out", str(tmp_path / "two"), "--workers", "2"]) == 0
+    one, two = (pd.read_csv(tmp_path / name / "leaks.csv") for name in ("one", "two"))
+    assert len(one) > 0
+    pd.testing.assert_frame_equal(one, two)
+    assert main(["analyze", str(capture), "--workers", "0"]) == 2
+
+
 def test_bad_identifier_and_missing_browsing_log_are_exit_2(tmp_path: Path) -> None:
     assert main(["analyze", str(SAMPLE), "--id", "no-equals-sign"]) == 2
     assert main(["analyze", str(SAMPLE), "--visited", str(tmp_path / "missing.txt")]) == 2

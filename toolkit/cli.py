@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="maker of the app/browser under study: its hosts get the role `platform`")
     analyze.add_argument("--strict", action="store_true", help="fail on the first damaged record")
     analyze.add_argument("--workers", type=int, metavar="N",
-                         help="a study's captures on N local processes (default: CPU count; 1: one at a time)")
+                         help="a study's captures on N local processes (default: CPU count; 1: one at a time); "
+                              "one capture: its requests searched for leaks by N processes (default: 1)")
     analyze.add_argument("--scheduler", metavar="ADDRESS",
                          help="run a study's captures on a Dask cluster (tcp://host:8786); needs toolkit[scale]")
 
@@ -109,10 +110,13 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     from toolkit.leaks import find_leaks
 
     context = Context(vendors=tuple(args.vendor)) if args.vendor else None
+    workers = 1 if args.workers is None else args.workers
+    if workers < 1:
+        return _fail(f"workers must be at least 1, not {workers}")
     try:
         capture = load(args.capture, keylog=args.keylog, strict=args.strict, context=context)
         visited = str(args.visited) if args.visited else None
-        leaks = find_leaks(capture, visited=visited, identifiers=args.id or None)
+        leaks = find_leaks(capture, visited=visited, identifiers=args.id or None, workers=workers)
     except CaptureError as exc:
         return _fail(exc)
     except (OSError, ValueError) as exc:  # an unreadable browsing log or a malformed --id
