@@ -12,7 +12,7 @@ the same run and each in its own process:
 It reports wall times, the toolkit's speed-up over each reference and the peak resident memory of
 each process (``ru_maxrss``). Usage::
 
-    .venv/bin/python bench/bench_pcap.py [--packets 200000] [--keep FILE] [--no-scapy] [--pcapng]
+    .venv/bin/python bench/bench_pcap.py [--packets 200000] [--keep FILE] [--no-scapy] [--pcapng] [--pcapdroid]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import argparse
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,10 +33,15 @@ sys.path.insert(0, str(ROOT))
 _TLDS = ["com", "net", "org", "io", "de"]
 
 
-def build_capture(packets: int, seed: int = 4, pcapng: bool = False) -> bytes:
+def build_capture(packets: int, seed: int = 4, pcapng: bool = False, pcapdroid: bool = False) -> bytes:
     """A capture of about ``packets`` packets, conversations interleaved in time (as pcapng: the
-    same packets in Enhanced Packet Blocks, nanosecond times, as Wireshark writes by default)."""
+    same packets in Enhanced Packet Blocks, nanosecond times, as Wireshark writes by default).
+
+    ``pcapdroid``: every packet names one of 7 apps (by its ports), as PCAPdroid writes: a 32-byte
+    trailer in pcap, a ``u-<uid>`` comment in pcapng.
+    """
     from toolkit.io.pcap_builder import PcapBuilder
+    from toolkit.io.pcapdroid import trailer_for_tests
 
     rng = random.Random(seed)
     conversations: list[list[tuple[int, bytes]]] = []
@@ -69,7 +75,14 @@ def build_capture(packets: int, seed: int = 4, pcapng: bool = False) -> bytes:
     merged = PcapBuilder()
     merged.packets = sorted((p for c in conversations for p in c), key=lambda p: p[0])
     merged.packets = [(ts + 1_700_000_000_000_000_000, frame) for ts, frame in merged.packets]
-    return merged.pcapng() if pcapng else merged.pcap()
+    if not pcapdroid:
+        return merged.pcapng() if pcapng else merged.pcap()
+    app = [10100 + sum(struct.unpack_from("!HH", frame, 34)) % 7 for _ts, frame in merged.packets]
+    if pcapng:
+        return merged.pcapng(comments={i + 1: f"u-{uid}" for i, uid in enumerate(app)})
+    trailers = {uid: trailer_for_tests(uid, f"com.example.app{uid}") for uid in set(app)}
+    merged.packets = [(ts, frame + trailers[uid]) for (ts, frame), uid in zip(merged.packets, app, strict=True)]
+    return merged.pcap()
 
 
 _TOOLKIT = """
@@ -137,17 +150,19 @@ def main() -> None:
     parser.add_argument("--keep", help="write the capture here (default: a temporary file)")
     parser.add_argument("--no-scapy", action="store_true", help="skip scapy (it takes half a minute)")
     parser.add_argument("--pcapng", action="store_true", help="write the capture as pcapng instead of pcap")
+    parser.add_argument("--pcapdroid", action="store_true", help="tag every packet with an app, as PCAPdroid does")
     parser.add_argument("--build-only", metavar="FILE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_only:
-        Path(args.build_only).write_bytes(build_capture(args.packets, pcapng=args.pcapng))
+        Path(args.build_only).write_bytes(build_capture(args.packets, pcapng=args.pcapng, pcapdroid=args.pcapdroid))
         return
 
     workdir = tempfile.mkdtemp(prefix="bench_pcap_")
     path = args.keep or os.path.join(workdir, "bench.pcapng" if args.pcapng else "bench.pcap")
     start = time.perf_counter()
     build = [sys.executable, __file__, "--packets", str(args.packets), "--build-only", path]
-    subprocess.run(build + (["--pcapng"] if args.pcapng else []), check=True)
+    flags = [flag for flag, on in (("--pcapng", args.pcapng), ("--pcapdroid", args.pcapdroid)) if on]
+    subprocess.run(build + flags, check=True)
     print(f"capture: {path}: {os.path.getsize(path) / 1e6:.1f} MB, built in {time.perf_counter() - start:.1f} s")
     print("each reader runs in its own process; wall time of the reading, CPU time of the process, peak RSS")
 
