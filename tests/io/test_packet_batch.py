@@ -301,6 +301,15 @@ class _Pcapng:
     def secrets(self, data: bytes) -> None:
         self.block(0x0A, struct.pack(self.order + "II", 0x544C534B, len(data)) + data)
 
+    def process(self, pid: int, name: str | None) -> None:
+        """Apple's process information block (a name option, or none)."""
+        options = self.option(2, name.encode()) if name is not None else b""
+        self.block(0x80000001, struct.pack(self.order + "I", pid) + options + self.option(0, b""))
+
+    def process_id(self, index: int) -> bytes:
+        """The packet option naming the section's ``index``-th process block."""
+        return self.option(0x8001, struct.pack(self.order + "I", index))
+
     def bytes(self) -> bytes:
         return b"".join(self.parts)
 
@@ -314,6 +323,7 @@ _LAYOUTS = [
     "flags_everywhere",
     "options_mixed",
     "pcapdroid",
+    "apple",
     "secrets_and_new_interface",
     "two_sections",
     "big_endian",
@@ -328,6 +338,9 @@ def _as_pcapng(builder: PcapBuilder, layout: str, seed: int = 0) -> bytes:
     out.section(big_endian=layout == "big_endian")
     micro = out.interface()
     nano = out.interface(tsresol=9) if layout in ("nanoseconds", "two_interfaces", "other_blocks") else micro
+    if layout == "apple":  # macOS tcpdump -k: process blocks, a process id on each packet
+        for pid, name in ((101, "Safari"), (102, "com.apple.WebKit.Networking"), (103, None), (104, "Safari")):
+            out.process(pid, name)
     if layout == "other_blocks":
         raw_ip = out.interface(linktype=228)
         binary = out.interface(tsresol=0x94)  # 2^-20 s: read one by one
@@ -355,6 +368,20 @@ def _as_pcapng(builder: PcapBuilder, layout: str, seed: int = 0) -> bytes:
             else:
                 sport, dport = struct.unpack_from("!HH", frame, 34)
                 options = out.comment(f"u-{10100 + (sport + dport) % 3}")
+        elif layout == "apple":
+            sport, dport = struct.unpack_from("!HH", frame, 34)
+            roll = rng.random()
+            if roll < 0.02:
+                options = out.process_id(9) + out.option(0, b"")  # no such block: no process
+            elif roll < 0.04:
+                options = out.process_id(2) + out.comment("u-10100")  # a block without a name: the comment
+            elif roll < 0.06:
+                options = out.comment("hello")
+            elif roll < 0.07:
+                late = out.option(1, b"x") + out.process_id(3)  # the process wins over the comment
+                options = late + out.option(0, b"")
+            else:
+                options = out.process_id((sport + dport) % 4) + out.option(0, b"")
         elif layout == "options_mixed":
             # ignored options with a comment, an Apple process id (no process block: none), a comment
             # after the end-of-options marker (never read), an option running past its block
@@ -448,6 +475,33 @@ def test_pcapdroid_pcapng_is_read_in_runs(batches: list[int]) -> None:
     flows = _assert_same(_as_pcapng(builder, "pcapdroid", 10), "x.pcapng")[0]
     assert sum(batches) >= len(builder.packets) - 2  # the first blocks are read before a run is looked for
     assert flows["uid"].notna().all() and flows["uid"].nunique() > 1
+
+
+def test_apple_process_ids_travel_with_runs(batches: list[int]) -> None:
+    builder = _interleaved(11, 25)
+    flows = _assert_same(_as_pcapng(builder, "apple", 11), "x.pcapng")[0]
+    assert sum(batches) >= len(builder.packets) - 8  # the blocks before the first run are read one by one
+    assert {"Safari", "com.apple.WebKit.Networking"} <= set(flows["app"].dropna())
+
+
+def test_apple_process_first_named_inside_another_flow(batches: list[int]) -> None:
+    """A process first named by one packet in the middle of another process's flow, then a later
+    flow's process: each flow keeps its own app, as when every packet is read."""
+    builder = PcapBuilder(step_ns=1000)
+    builder.tls_connection("10.0.0.2", "192.0.2.1", "a.example", records=300)
+    second = len(builder.packets)
+    builder.tls_connection("10.0.0.3", "192.0.2.1", "b.example", records=300)
+    out = _Pcapng()
+    out.section()
+    out.interface()
+    for pid, name in ((1, "Safari"), (2, "Rare"), (3, "Other")):
+        out.process(pid, name)
+    end = out.option(0, b"")
+    for index, (ts, frame) in enumerate(builder.packets):
+        process = 1 if index == second // 2 else 0 if index < second else 2
+        out.packet(0, ts, frame, out.process_id(process) + end)
+    flows = _assert_same(out.bytes(), "x.pcapng")[0]
+    assert batches and flows["app"].tolist() == ["Safari", "Other"]
 
 
 def test_pcapng_comment_in_a_run_names_the_app(batches: list[int]) -> None:
@@ -544,17 +598,17 @@ def test_pcapng_secrets_block_between_runs_decrypts_only_later_connections(batch
     assert batches[:2] == [58, 159]  # the runs before and after the secrets
 
 
-def test_pcapng_runs_found_again_after_packets_with_process_ids(batches: list[int]) -> None:
-    """An Apple process id on every packet of the first half (read one by one, seldom looking for a
+def test_pcapng_runs_found_again_after_packets_read_one_by_one(batches: list[int]) -> None:
+    """The first half on an interface with a binary clock (read one by one, seldom looking for a
     run), then plain packets: all but the first few of them are read in runs."""
     builder = _interleaved(8, 20)
     out = _Pcapng()
     out.section()
-    out.interface()
+    plain = out.interface()
+    binary = out.interface(tsresol=0x94)
     half = len(builder.packets) // 2
-    process = out.option(0x8001, struct.pack(out.order + "I", 0)) + out.option(0, b"")
     for index, (ts, frame) in enumerate(builder.packets):
-        out.packet(0, ts, frame, process if index < half else b"")
+        out.packet(binary if index < half else plain, ts, frame)
     _assert_same(out.bytes(), "x.pcapng")
     assert len(builder.packets) - half - 64 <= sum(batches) <= len(builder.packets) - half
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -133,16 +134,14 @@ def read_ethernet_batch(
     if len(long_enough):
         at = off[long_enough] + incl[long_enough] - 32
         ends_magic[long_enough] = (data[at[:, None] + np.arange(4)] == _TRAILER_MAGIC).all(axis=1)
-    # A packet comment (pcapng) is read instead of a trailer; PCAPdroid's ``u-<uid>`` names the app.
-    # Like a trailer, it changes nothing once its flow has an app; any other comment changes nothing,
-    # but for one the reader would take for a process name.
+    # A packet comment (pcapng) is read instead of a trailer: PCAPdroid's ``u-<uid>`` names a UID,
+    # an Apple process name (the reader's marker) a process; any other comment changes nothing.
     commented = np.zeros(n, dtype=bool)
-    named: list[int] = []
-    always_seen: list[int] = []
+    tags = _Tags()
     if comments:
         commented[np.fromiter(comments, dtype=np.int64, count=len(comments))] = True
         ends_magic &= ~commented
-        kind_of: dict[str, int] = {}  # 0: no effect, 1: names a UID, 2: a process name (few distinct texts)
+        kind_of: dict[str, int] = {}  # 0: no effect, 1: names a UID, 2: a process (few distinct texts)
         for i, text in comments.items():
             kind = kind_of.get(text)
             if kind is None:
@@ -150,19 +149,19 @@ def read_ethernet_batch(
                     2 if text.startswith(PROCESS_COMMENT_PREFIX) else int(uid_from_comment(text) is not None)
                 )
             if kind == 1:
-                named.append(i)
+                tags.uid_comment_at.append(i)
             elif kind == 2:
-                always_seen.append(i)
-    tagged_at = np.flatnonzero(ends_magic & (incl - 14 - total >= 32))
-    tagged_uid = np.zeros(0, dtype=np.int64)
-    if len(tagged_at):
-        at = off[tagged_at] + incl[tagged_at] - 28
-        tagged_uid = data[at[:, None] + np.arange(4)].copy().view(">i4")[:, 0].astype(np.int64)
+                tags.process_at.append(i)
+                tags.process_name.append(text[len(PROCESS_COMMENT_PREFIX) :])
+    tags.trailer_at = np.flatnonzero(ends_magic & (incl - 14 - total >= 32))
+    if len(tags.trailer_at):
+        at = off[tags.trailer_at] + incl[tags.trailer_at] - 28
+        tags.trailer_uid = data[at[:, None] + np.arange(4)].copy().view(">i4")[:, 0].astype(np.int64).tolist()
+        tags.trailer_named = (data[at + 4] != 0).tolist()  # the trailer names the app
     flags = head[:, 47]
     tcp_payload = total - 20 - ((head[:, 46].astype(np.int64) >> 4) << 2)
     opens = plain & tcp & ((flags & 0x02) != 0)
     always = ~plain | (plain & tcp & ((flags & 0x07) != 0))
-    always[always_seen] = True
     payload = np.where(tcp, np.maximum(tcp_payload, 0), total - 28)
 
     # One key per flow, whichever way the packet goes: the lower (address, port) side first.
@@ -203,11 +202,8 @@ def read_ethernet_batch(
             flow, client_sends = entry
             flow_of[key] = flow
             epochs.append((key, -1, flow, client_sends == lower_l[at]))
-    named_at = np.asarray(named, dtype=np.int64)
-    named_at = named_at[plain[named_at]]  # the others are seen anyway
-    if len(tagged_at) or len(named_at):
-        with_name = data[off[tagged_at] + incl[tagged_at] - 24] != 0  # the trailer names the app
-        _see_tags(always, opens, key_of, flow_of, set(reader.apps), tagged_at, tagged_uid, with_name, named_at)
+    if tags:
+        _see_tags(always, plain, opens, key_of, flow_of, tags, set(reader.apps), set(reader.process_uids))
     if np.count_nonzero(always) > _MOSTLY * n:  # little to save: the caller reads it packet by packet
         return False
     empty = plain & ~always & tcp & (tcp_payload <= 0)
@@ -309,47 +305,72 @@ def read_ethernet_batch(
     return True
 
 
+@dataclass
+class _Tags:
+    """The packets of a batch that name an app, by position: PCAPdroid trailers (with the UID and
+    whether the trailer names the app), ``u-<uid>`` comments, and Apple process names."""
+
+    trailer_at: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    trailer_uid: list[int] = field(default_factory=list)
+    trailer_named: list[bool] = field(default_factory=list)
+    uid_comment_at: list[int] = field(default_factory=list)
+    process_at: list[int] = field(default_factory=list)
+    process_name: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(len(self.trailer_at) or self.uid_comment_at or self.process_at)
+
+
 def _see_tags(
     always: np.ndarray,
+    plain: np.ndarray,
     opens: np.ndarray,
     key_of: np.ndarray,
     flow_of: list[Flow | None],
-    known: set[int],
-    tagged_at: np.ndarray,
-    tagged_uid: np.ndarray,
-    with_name: np.ndarray,
-    named_at: np.ndarray,
+    tags: _Tags,
+    known_apps: set[int],
+    known_processes: set[str],
 ) -> None:
     """Mark in ``always`` the app-tagged packets that may change what the reader knows.
 
-    A packet tagged with a UID (a PCAPdroid trailer at ``tagged_at``, or a ``u-<uid>`` comment at
-    ``named_at``) sets its flow's UID if the flow has none, and a trailer with a name adds the UID's
-    app if it is not ``known``. So, in frame order per flow key: once a packet the reader sees has
-    given the current flow a UID, later tagged packets change nothing (for a trailer: if its app is
-    known), until a SYN may start another flow on the key. The first of each such stretch is seen.
+    A tagged packet sets its flow's UID if the flow has none (a process name stands for a UID of
+    its own); a trailer that names its app adds it if the UID is not among ``known_apps``, and a
+    process name not among ``known_processes`` is numbered when first seen. So, in frame order per
+    flow key: once a packet the reader sees has given the current flow a UID, later tagged packets
+    change nothing (a trailer or process: if its app or name is known by then), until a SYN may
+    start another flow on the key. The first of each such stretch is seen. Tags on packets that are
+    not plain are seen anyway.
     """
     has_uid = [f is not None and f.uid is not None for f in flow_of]
     syns = np.flatnonzero(opens)
-    events = np.concatenate([syns, tagged_at, named_at])
-    # kind 0: a SYN, 1: a trailer (``which``: its place in tagged_at), 2: a comment
-    kinds = np.repeat(np.arange(3, dtype=np.int64), [len(syns), len(tagged_at), len(named_at)])
-    which = np.concatenate(
-        [np.zeros(len(syns), dtype=np.int64), np.arange(len(tagged_at)), np.zeros(len(named_at), dtype=np.int64)]
-    )
-    order = np.lexsort((kinds, events))  # a SYN first when it is tagged too: it may start the flow it tags
-    uid_l, name_l, key_l, always_l = tagged_uid.tolist(), with_name.tolist(), key_of.tolist(), always
-    for i, kind, tag in zip(events[order].tolist(), kinds[order].tolist(), which[order].tolist(), strict=True):
+    groups = [syns, tags.trailer_at, np.asarray(tags.uid_comment_at, dtype=np.int64)]
+    groups.append(np.asarray(tags.process_at, dtype=np.int64))
+    events = np.concatenate(groups)
+    # kind 0: a SYN, 1: a trailer, 2: a UID comment, 3: a process name; ``which``: place in its group
+    kinds = np.repeat(np.arange(4, dtype=np.int64), [len(g) for g in groups])
+    which = np.concatenate([np.arange(len(g), dtype=np.int64) for g in groups])
+    keep = plain[events]
+    order = np.lexsort((kinds[keep], events[keep]))  # a SYN first when it is tagged too: it may start the flow it tags
+    key_l, always_l = key_of.tolist(), always
+    events_l, kinds_l, which_l = events[keep][order].tolist(), kinds[keep][order].tolist(), which[keep][order].tolist()
+    for i, kind, tag in zip(events_l, kinds_l, which_l, strict=True):
         key = key_l[i]
         if kind == 0:  # a SYN: the key may get a new flow, without a UID yet
             has_uid[key] = False
             continue
         if kind == 1:
-            uid = uid_l[tag]
-            if has_uid[key] and uid in known and not always_l[i]:
+            uid = tags.trailer_uid[tag]
+            if has_uid[key] and uid in known_apps and not always_l[i]:
                 continue  # counted: changes nothing
             always_l[i] = True
-            if name_l[tag]:
-                known.add(uid)
+            if tags.trailer_named[tag]:
+                known_apps.add(uid)
+        elif kind == 3:
+            name = tags.process_name[tag]
+            if has_uid[key] and name in known_processes and not always_l[i]:
+                continue
+            always_l[i] = True
+            known_processes.add(name)
         elif not has_uid[key]:
             always_l[i] = True
         has_uid[key] = True

@@ -76,6 +76,7 @@ PROCESS_COMMENT_PREFIX = "\0process:"
 # The start of an Enhanced Packet Block (type, length, interface, time high, captured length), by byte order.
 _EPB_HEADERS = {order: struct.Struct(order + "IIII4xI") for order in "<>"}
 _OPTION_HEADERS = {order: struct.Struct(order + "HH") for order in "<>"}
+_INDEXES = {order: struct.Struct(order + "I") for order in "<>"}
 
 
 class Packet(NamedTuple):
@@ -103,9 +104,9 @@ Record = tuple[int, int | None, int, bytes, int, str | None, str | None]
 
 class EthernetRun(NamedTuple):
     """Consecutive plain pcapng packets of Ethernet interfaces, read in one go
-    (:meth:`CaptureFile.record_runs`): Enhanced Packet Blocks without an Apple process id, each
-    with a known time. Frame ``first_frame + i`` is ``buf[starts[i] : starts[i] + lengths[i]]``,
-    captured at ``ts_ns[i]``; the three are int64 arrays."""
+    (:meth:`CaptureFile.record_runs`): Enhanced Packet Blocks, each with a known time. Frame
+    ``first_frame + i`` is ``buf[starts[i] : starts[i] + lengths[i]]``, captured at ``ts_ns[i]``;
+    the three are int64 arrays."""
 
     buf: bytes
     starts: np.ndarray
@@ -113,8 +114,9 @@ class EthernetRun(NamedTuple):
     ts_ns: np.ndarray
     first_frame: int
     comments: dict[int, str]
-    """The packets' comments (``opt_comment``, as :meth:`CaptureFile.records` gives them) by their
-    position in the run: PCAPdroid writes ``u-<uid>`` on every packet."""
+    """The packets' comments (``opt_comment``; PCAPdroid writes ``u-<uid>`` on every packet) by their
+    position in the run; a packet with an Apple process name has :data:`PROCESS_COMMENT_PREFIX` and
+    the name instead, as the reader takes it."""
 
 
 @dataclass
@@ -206,11 +208,11 @@ class CaptureFile:
         """As :meth:`records`, except that in a pcapng file each run of at least :data:`MIN_RUN` plain
         Ethernet packets comes as one :class:`EthernetRun` (for :mod:`toolkit.io.packet_batch`).
 
-        A packet that names an Apple process, of another link type or an undescribed interface, or
-        without a usable time stays a :data:`Record`, and so do all packets of a classic pcap file (see
-        :meth:`pcap_spans`); comments travel with the run, other options (``epb_flags`` ...) do not
-        matter. Every other block ends a run: blocks are read in file order, and damage gives the same
-        problems as :meth:`records`.
+        A packet of another link type or an undescribed interface, or without a usable time stays a
+        :data:`Record`, and so do all packets of a classic pcap file (see :meth:`pcap_spans`);
+        comments and Apple process names travel with the run, other options (``epb_flags`` ...) do
+        not matter. Every other block ends a run: blocks are read in file order, and damage gives the
+        same problems as :meth:`records`.
 
         >>> import io
         >>> from toolkit.io.pcap_builder import PcapBuilder
@@ -331,7 +333,7 @@ class CaptureFile:
             if runs and wait <= 0 and section_base < len(self.interfaces):
                 if scaled != len(self.interfaces):
                     (scales, below), scaled = self._run_scales(section_base), len(self.interfaces)
-                run = self._ethernet_run(order, scales, below, frame + 1)
+                run = self._ethernet_run(order, scales, below, frame + 1, process_base)
                 if isinstance(run, int):
                     wait, backoff = run + backoff, min(2 * backoff, _MAX_BACKOFF)
                 else:
@@ -463,9 +465,11 @@ class CaptureFile:
         ]
         return scales, [(MAX_TIMESTAMP_NS // scale) >> 32 if scale else 0 for scale in scales]
 
-    def _ethernet_run(self, order: str, scales: list[int], below: list[int], first_frame: int) -> EthernetRun | int:
-        """The plain Ethernet EPBs (no Apple process id; comments go in ``comments``) that start at
-        ``_pos`` and lie whole in the buffer, if there are at least :data:`MIN_RUN`; else how many.
+    def _ethernet_run(
+        self, order: str, scales: list[int], below: list[int], first_frame: int, process_base: int
+    ) -> EthernetRun | int:
+        """The plain Ethernet EPBs (their comments and Apple process names go in ``comments``) that
+        start at ``_pos`` and lie whole in the buffer, if there are at least :data:`MIN_RUN`; else how many.
 
         A block that is anything else, or may be damaged, ends the run: :meth:`_pcapng_packets`
         reads it (and stops there if it is damaged). Each block of a run is a multiple of 4 bytes
@@ -475,6 +479,7 @@ class CaptureFile:
         size = len(buf)
         unpack_header = _EPB_HEADERS[order].unpack_from
         unpack_option = _OPTION_HEADERS[order].unpack_from
+        unpack_index = _INDEXES[order].unpack_from
         known = len(scales)
         blocks: list[int] = []
         block = blocks.append
@@ -488,16 +493,23 @@ class CaptureFile:
             if blen != plain:
                 if blen < plain or blen % 4:
                     break
-                # PCAPdroid's options: one comment, then the end of the options (or of the block)
+                # One option, then the end of the options (or of the block): PCAPdroid's comment, or
+                # the process id macOS writes on every packet
                 code, text_length = unpack_option(buf, pos + plain - 4)
                 after, end = pos + plain + ((text_length + 3) & ~3), pos + blen - 4
-                if code == 1 and after <= end and (after == end or buf[after : after + 2] == b"\0\0"):
+                alone = after <= end and (after == end or buf[after : after + 2] == b"\0\0")
+                if alone and code == 1:
                     comments[len(blocks)] = buf[pos + plain : pos + plain + text_length].decode("utf-8", "replace")
-                else:
-                    usable, comment = _run_options(buf, pos, plain, blen, order)
-                    if not usable:
-                        break
-                    if comment is not None:
+                elif alone and code == _APPLE_PROCESS_INDEX and text_length == 4:
+                    index = process_base + unpack_index(buf, pos + plain)[0]
+                    process = self.processes[index][1] if index < len(self.processes) else None
+                    if process is not None:
+                        comments[len(blocks)] = PROCESS_COMMENT_PREFIX + process
+                else:  # as the per-packet walk reads them; an Apple process id goes as the reader's marker
+                    comment, process = self._packet_options(buf, pos + plain - 4, end, order, process_base)
+                    if process is not None:
+                        comments[len(blocks)] = PROCESS_COMMENT_PREFIX + process
+                    elif comment is not None:
                         comments[len(blocks)] = comment
             block(pos)
             pos += blen
@@ -609,26 +621,3 @@ class CaptureFile:
         package = buf[start + 14 : start + 14 + package_len].decode("utf-8", "replace")
         app = buf[start + 14 + package_len : start + 14 + package_len + app_len].decode("utf-8", "replace")
         self.uid_map[uid] = (package, app)
-
-
-def _run_options(buf: bytes, block: int, plain: int, length: int, order: str) -> tuple[bool, str | None]:
-    """The options of the packet block at ``block`` as :meth:`CaptureFile._packet_options` reads
-    them: whether the block may join an :class:`EthernetRun` (not if it names an Apple process,
-    which the reader turns into an app of its own), and its comment.
-
-    >>> head = b"x" * 28  # an EPB of an empty packet: its header, then its options, then its length
-    >>> flags = struct.pack("<HHI", 2, 4, 1)
-    >>> _run_options(head + flags + struct.pack("<HH", 0, 0) + b"x" * 4, 0, 32, 44, "<")
-    (True, None)
-    >>> _run_options(head + flags + struct.pack("<HH", 1, 7) + b"u-10123\\0" + b"x" * 4, 0, 32, 52, "<")
-    (True, 'u-10123')
-    >>> _run_options(head + struct.pack("<HHI", 0x8001, 4, 0) + b"x" * 4, 0, 32, 44, "<")
-    (False, None)
-    """
-    comment = None
-    for code, value in CaptureFile._options(buf, block + plain - 4, block + length - 4, order):
-        if code == _APPLE_PROCESS_INDEX:
-            return False, None
-        if code == 1 and comment is None:
-            comment = value.decode("utf-8", "replace")
-    return True, comment
