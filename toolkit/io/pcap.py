@@ -44,7 +44,7 @@ from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
 from toolkit.io.packet_batch import pcap_frames, read_ethernet_batch
 from toolkit.io.pcapdroid import read_trailer, uid_from_comment
-from toolkit.io.pcapfile import PROCESS_COMMENT_PREFIX, CaptureFile, EthernetRun
+from toolkit.io.pcapfile import PROCESS_COMMENT_PREFIX, CaptureFile, EthernetRun, reader_comment
 from toolkit.io.quic import QuicInitialReader, is_quic_long_header
 from toolkit.io.tcp import Chunk, Gap, StreamReassembler
 from toolkit.io.tls import HandshakeReader, TlsError, looks_like_tls, parse_client_hello, parse_server_hello
@@ -150,9 +150,7 @@ class _Reader:
                 and fast(data, 0, len(data), ts, frame)
             ):
                 continue
-            if process is not None:
-                comment = f"{PROCESS_COMMENT_PREFIX}{process}"
-            self.packet(frame, ts, linktype, link, data, comment)
+            self.packet(frame, ts, linktype, link, data, reader_comment(comment, process))
 
     def ethernet_run(self, run: EthernetRun, link: Any) -> None:
         """A pcapng run of plain Ethernet packets: batched, or one by one when that saves nothing."""

@@ -41,7 +41,7 @@ from toolkit.problems import ProblemLog
 
 __all__ = [
     "MAX_PACKET_SIZE", "MIN_RUN", "PCAPDROID_PEN", "PROCESS_COMMENT_PREFIX", "CaptureFile", "EthernetRun", "Interface",
-    "Packet",
+    "Packet", "reader_comment",
 ]  # fmt: skip
 
 #: Largest packet accepted, as in Wireshark (262144 bytes); a larger record is damage.
@@ -501,16 +501,14 @@ class CaptureFile:
                 if alone and code == 1:
                     comments[len(blocks)] = buf[pos + plain : pos + plain + text_length].decode("utf-8", "replace")
                 elif alone and code == _APPLE_PROCESS_INDEX and text_length == 4:
-                    index = process_base + unpack_index(buf, pos + plain)[0]
-                    process = self.processes[index][1] if index < len(self.processes) else None
-                    if process is not None:
-                        comments[len(blocks)] = PROCESS_COMMENT_PREFIX + process
-                else:  # as the per-packet walk reads them; an Apple process id goes as the reader's marker
+                    text = reader_comment(None, self._process_name(process_base, unpack_index(buf, pos + plain)[0]))
+                    if text is not None:
+                        comments[len(blocks)] = text
+                else:  # as the per-packet walk reads them
                     comment, process = self._packet_options(buf, pos + plain - 4, end, order, process_base)
-                    if process is not None:
-                        comments[len(blocks)] = PROCESS_COMMENT_PREFIX + process
-                    elif comment is not None:
-                        comments[len(blocks)] = comment
+                    text = reader_comment(comment, process)
+                    if text is not None:
+                        comments[len(blocks)] = text
             block(pos)
             pos += blen
         if len(blocks) < MIN_RUN:
@@ -566,10 +564,13 @@ class CaptureFile:
             if code == 1 and comment is None:
                 comment = value.decode("utf-8", "replace")
             elif code == _APPLE_PROCESS_INDEX and len(value) == 4 and process is None:
-                index = process_base + struct.unpack(order + "I", value)[0]
-                if index < len(self.processes):
-                    process = self.processes[index][1]
+                process = self._process_name(process_base, struct.unpack(order + "I", value)[0])
         return comment, process
+
+    def _process_name(self, process_base: int, index: int) -> str | None:
+        """The name of the section's ``index``-th Apple process information block, if there is one."""
+        index += process_base
+        return self.processes[index][1] if index < len(self.processes) else None
 
     def _process(self, buf: bytes, start: int, end: int, order: str) -> None:
         pid = struct.unpack_from(order + "I", buf, start)[0]
@@ -621,3 +622,13 @@ class CaptureFile:
         package = buf[start + 14 : start + 14 + package_len].decode("utf-8", "replace")
         app = buf[start + 14 + package_len : start + 14 + package_len + app_len].decode("utf-8", "replace")
         self.uid_map[uid] = (package, app)
+
+
+def reader_comment(comment: str | None, process: str | None) -> str | None:
+    """What the packet reader takes as a packet's comment: an Apple process name (marked with
+    :data:`PROCESS_COMMENT_PREFIX`) wins over the ``opt_comment``.
+
+    >>> reader_comment("u-10123", None), reader_comment("u-10123", "Safari")
+    ('u-10123', '\\x00process:Safari')
+    """
+    return comment if process is None else PROCESS_COMMENT_PREFIX + process
