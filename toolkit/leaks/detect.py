@@ -484,6 +484,8 @@ def _find_leaks(
                     "organisation": organisation,
                     "role": role,
                     "severity": needle.severity,
+                    "direction": "request",
+                    "needle_source": "inferred" if needle.inferred else "given",
                     "evidence": evidence
                     + _sdk_label(row, host, hit)
                     + ("; inferred needle" if needle.inferred else ""),
