@@ -9,12 +9,16 @@ evidence rows that decided it.
 >>> from toolkit.study import Session, Study
 >>> study = Study([Session("incognito", ["data/lab/incognito.har"], mode="incognito")], vendors=["Xiaomi"])
 >>> claim = Claim("private", "Nothing you browse in incognito reaches us.", "no_browsing_data",
-...               {"mode": "incognito", "organisations": ["Xiaomi"]})
+...               {"mode": "incognito", "organisations": ["Xiaomi"], "inferred_visits": True})
 >>> verdict = check(study, claim)
 >>> verdict.verdict, len(verdict.evidence)
 ('contradicted', 9)
 >>> verdict.reason.split(":")[0]
 '9 findings of 5 visited URLs or search terms reached Xiaomi in incognito'
+
+The session has no browsing log, so its visited URLs are inferred from the capture's navigations; a
+verdict rests on such findings only when the claim says ``inferred_visits = true`` (without it, this
+claim would be inconclusive).
 
 The checks (their parameters are listed in :data:`CHECKS` docstrings):
 
@@ -153,6 +157,25 @@ def _examples(values: pd.Series, limit: int = 3) -> str:
     return shown + (f" and {len(unique) - limit} more" if len(unique) > limit else "")
 
 
+def _browsing_leaks(study: Study, params: Mapping[str, Any]) -> pd.DataFrame:
+    """The leaks a browsing-data verdict may rest on: sent by the device, of needles the user gave
+    (a browsing log), or also inferred from the capture when the claim says ``inferred_visits``."""
+    leaks = study.leaks
+    mask = pd.Series(True, index=leaks.index)
+    if "direction" in leaks:
+        mask &= leaks["direction"].astype(object).fillna("request") == "request"
+    if not params.get("inferred_visits", False) and "needle_source" in leaks:
+        mask &= leaks["needle_source"].astype(object).fillna("given") != "inferred"
+    return leaks[mask]
+
+
+def _inferred_note(found: pd.DataFrame) -> str:
+    if "needle_source" not in found:
+        return ""
+    count = int((found["needle_source"].astype(object) == "inferred").sum())
+    return f" ({count} of them from visited URLs inferred from the capture, not from a browsing log)" if count else ""
+
+
 def _no_requests(study: Study, names: Sequence[str]) -> bool:
     requests = study.requests
     return not len(requests) or not requests["session"].astype(object).isin(list(names)).any()
@@ -166,7 +189,8 @@ def no_browsing_data(study: Study, params: Mapping[str, Any]) -> Verdict:
 
     Params: ``mode`` or ``sessions``; ``organisations``, ``hosts`` or ``roles`` (default
     ``platform`` and ``third_party``); ``kinds`` (default url, url_part, search_term);
-    ``referers`` (count Referer headers too, default true).
+    ``referers`` (count Referer headers too, default true); ``inferred_visits`` (let visited URLs
+    inferred from a session without browsing log decide, default false).
     """
     names = _sessions(study, params)
     where = _describe(params, names)
@@ -177,8 +201,11 @@ def no_browsing_data(study: Study, params: Mapping[str, Any]) -> Verdict:
         return Verdict("inconclusive", f"no HTTP request in {where} (a HAR, or decrypted TLS, is needed)")
     if failed := _leak_engine_failed(study):
         return Verdict("inconclusive", "the leak engine did not run: " + "; ".join(failed))
-    without_log = [s for s in names if study.session(s).visited is None and not _inferred_visits(study, s)]
-    leaks = study.leaks
+    use_inferred = bool(params.get("inferred_visits", False))
+    without_log = [
+        s for s in names if study.session(s).visited is None and not (use_inferred and _inferred_visits(study, s))
+    ]
+    leaks = _browsing_leaks(study, params)
     kinds = list(params.get("kinds", URL_KINDS))
     mask = leaks["session"].astype(object).isin(names) & leaks["needle_kind"].astype(object).isin(kinds)
     if not params.get("referers", True):
@@ -190,17 +217,18 @@ def no_browsing_data(study: Study, params: Mapping[str, Any]) -> Verdict:
             "contradicted",
             f"{len(found)} findings of {found['needle'].nunique()} visited URLs or search terms reached {target} "
             f"in {where}: {_examples(found['needle'])} (first: {first['host']}, {first['location']}"
-            f"{' > ' + first['chain'] if first['chain'] else ''})",
+            f"{' > ' + first['chain'] if first['chain'] else ''}){_inferred_note(found)}",
             found.reset_index(drop=True),
         )
     if without_log:
-        return Verdict("inconclusive", f"no browsing log and no page navigation found in {', '.join(without_log)}")
+        missing = "no browsing log" + ("" if use_inferred else " (inferred visits not allowed by the claim)")
+        return Verdict("inconclusive", f"{missing} and no page navigation found in {', '.join(without_log)}")
     count = int(study.requests["session"].astype(object).isin(names).sum())
     return Verdict("supported", f"no visited URL or search term reached {target} in {count} requests of {where}")
 
 
 def _inferred_visits(study: Study, session: str) -> bool:
-    from toolkit.leaks.needles import infer_visited
+    from toolkit.leaks.inference import infer_visited
 
     requests = study.requests
     return bool(infer_visited(requests[requests["session"].astype(object) == session]))
@@ -210,7 +238,8 @@ def toggle_stops(study: Study, params: Mapping[str, Any]) -> Verdict:
     """Leaks to a destination present in ``baseline`` sessions are absent from ``treatment`` sessions.
 
     Params: ``baseline``, ``treatment`` (session names or labels); ``organisations``, ``hosts`` or
-    ``roles``; ``kinds`` (default url, url_part, search_term).
+    ``roles``; ``kinds`` (default url, url_part, search_term); ``inferred_visits`` (as in
+    :func:`no_browsing_data`, default false).
     """
     baseline, treatment = _sessions(study, params, "baseline"), _sessions(study, params, "treatment")
     target = _target(params, ("platform", "third_party"))
@@ -220,7 +249,7 @@ def toggle_stops(study: Study, params: Mapping[str, Any]) -> Verdict:
         return Verdict("inconclusive", "the baseline or the treatment sessions have no HTTP request")
     if failed := _leak_engine_failed(study):
         return Verdict("inconclusive", "the leak engine did not run: " + "; ".join(failed))
-    leaks = study.leaks
+    leaks = _browsing_leaks(study, params)
     kinds = list(params.get("kinds", URL_KINDS))
     relevant = leaks[
         leaks["needle_kind"].astype(object).isin(kinds) & _destination(leaks, params, ("platform", "third_party"))
@@ -511,8 +540,8 @@ CHECKS: dict[str, Callable[[Study, Mapping[str, Any]], Verdict]] = {
 }
 
 _PARAMS: dict[str, set[str]] = {
-    "no_browsing_data": {"mode", "sessions", "organisations", "hosts", "roles", "kinds", "referers"},
-    "toggle_stops": {"baseline", "treatment", "organisations", "hosts", "roles", "kinds"},
+    "no_browsing_data": {"mode", "sessions", "organisations", "hosts", "roles", "kinds", "referers", "inferred_visits"},
+    "toggle_stops": {"baseline", "treatment", "organisations", "hosts", "roles", "kinds", "inferred_visits"},
     "identifiers_do_not_persist": {"across", "sessions", "mode", "organisations", "hosts", "roles"},
     "aggregated_only": {"sessions", "mode", "organisations", "hosts", "roles"},
     "no_data_to": {"organisations", "hosts", "sdk", "by", "sessions", "mode"},

@@ -121,6 +121,7 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
         return _fail(exc)
     except (OSError, ValueError) as exc:  # an unreadable browsing log or a malformed --id
         return _fail(exc)
+    visited_note = str(leaks.attrs.get("visited", ""))
     leaks.attrs.clear()
     capture.tables["leaks"] = leaks
     if args.out is not None:
@@ -130,7 +131,7 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
                 _report(args.out, dict(capture.tables), [capture.provenance], fmt, args.mask)
         except OSError as exc:
             return _fail(f"cannot write to {args.out}: {exc.strerror or exc}")
-    print(_human_summary(capture, args.out))
+    print(_human_summary(capture, args.out, visited_note))
     return 0
 
 
@@ -201,7 +202,7 @@ def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
 
 
-def _human_summary(capture: Capture, out: Path | None) -> str:
+def _human_summary(capture: Capture, out: Path | None, visited_note: str = "") -> str:
     p = capture.provenance
     lines = [
         f"{p.capture_id}: {p.format}{' (gzip)' if p.compression else ''}, {p.size:,} bytes, "
@@ -215,9 +216,14 @@ def _human_summary(capture: Capture, out: Path | None) -> str:
         hosts = requests["host"].value_counts().head(5)
         lines.append("top hosts: " + ", ".join(f"{h} ({n})" for h, n in hosts.items()))
     leaks = capture.tables.get("leaks")
+    if visited_note:
+        lines.append(visited_note)
     if leaks is not None and len(leaks):
-        by_host = leaks.groupby("host", observed=True)["needle"].nunique().sort_values(ascending=False).head(5)
-        lines.append("leaks: " + ", ".join(f"{h} ({n} values)" for h, n in by_host.items()))
+        source = leaks["needle_source"].astype(object)
+        for label, part in (("leaks", leaks[source != "inferred"]), ("inferred leaks", leaks[source == "inferred"])):
+            if len(part):
+                by_host = part.groupby("host", observed=True)["needle"].nunique().sort_values(ascending=False).head(5)
+                lines.append(f"{label}: " + ", ".join(f"{h} ({n} values)" for h, n in by_host.items()))
     problems = capture.problems
     if len(problems):
         lines.append(f"problems: {len(problems)} (first: {problems.iloc[0]['record']}: "

@@ -310,8 +310,8 @@ TABLES: dict[str, Table] = {
             ("organisation", "string", "destination organisation"),
             ("role", "category", "destination role"),
             ("severity", "category", "full_url > path > search_term > domain"),
-            ("direction", "category", "request (sent by the device), or response (the server sent it back: Set-Cookie, Location)"),
-            ("needle_source", "category", "given (by the user: browsing log, --id) or inferred (from the capture itself)"),
+            ("direction", "category", "request (sent by the device), or response (sent back: Set-Cookie, Location)"),
+            ("needle_source", "category", "given (browsing log, --id) or inferred (from the capture itself)"),
             _EVIDENCE,
         ),
         _table(

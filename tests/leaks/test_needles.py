@@ -12,12 +12,10 @@ from toolkit.leaks.needles import (
     Needle,
     expand,
     identifier_needles,
-    infer_visited,
     parse_identifiers,
     read_visited,
     url_needles,
 )
-from toolkit.schema import TABLES
 
 URLS = ["https://www.example-news.com/a/b.html", "https://shop.example-store.com/cart?item=1234#reviews"]
 
@@ -91,15 +89,3 @@ def test_expansion_has_encodings_alignments_and_hash_chains() -> None:
     for prefix in (b"", b"x", b"xy"):
         text = base64.b64encode(prefix + b"9774d56d682e549c" + b"tail")
         assert any(data in text for data in aligned), prefix
-
-
-def test_infer_visited_finds_navigations() -> None:
-    requests = TABLES["requests"].frame({
-        "url": ["https://a.example/page", "https://cdn.example/x.js", "https://b.example/next", "https://t.example/px"],
-        "method": ["GET", "GET", "GET", "GET"],
-        "request_headers": [[], [("Referer", "https://a.example/page")],
-                            [("Sec-Fetch-Dest", "document"), ("Sec-Fetch-Mode", "navigate")],
-                            [("Sec-Fetch-Dest", "image"), ("Sec-Fetch-Mode", "no-cors")]],
-        "response_content_type": ["text/html; charset=utf-8", "text/html", None, "image/gif"],
-    })  # fmt: skip
-    assert infer_visited(requests) == ["https://a.example/page", "https://b.example/next"]

@@ -118,3 +118,16 @@ def test_provenance_from_plain_paths(tmp_path: Path) -> None:
     )
     assert rows[1]["format"] == "keylog" and rows[1]["capture"] == "normal.keylog"
     assert rows[2]["sha256"].startswith("unreadable")
+
+
+def test_inferred_findings_are_shown_apart() -> None:
+    leaks = TABLES["leaks"].frame(
+        {"needle_kind": ["url", "url"], "needle": ["https://a.example/1", "https://a.example/2"],
+         "host": ["t.example", "t.example"], "kind": ["leak", "leak"], "needle_source": ["inferred", "given"]}
+    )  # fmt: skip
+    report = build_report({"leaks": leaks}, figures=False)
+    texts = [getattr(b, "text", "") for s in report.sections for b in s.blocks]
+    assert any(t.startswith("1 of 2 findings rest on visited URLs or search terms inferred") for t in texts)
+    per_destination = _tables(report)["Leaks per destination"]
+    needles = [dict(zip(per_destination.columns, row, strict=True))["needles"] for row in per_destination.rows]
+    assert sorted(needles) == ["given", "inferred"]

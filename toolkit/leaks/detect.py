@@ -33,13 +33,13 @@ from typing import Any
 import pandas as pd
 
 from toolkit.leaks.adapters import sdk_label
+from toolkit.leaks.inference import infer_visited, without_ambient
 from toolkit.leaks.needles import (
     Expansion,
     Needle,
     Pattern,
     all_needles,
     expand,
-    infer_visited,
     parse_identifiers,
     read_visited,
 )
@@ -427,12 +427,15 @@ def _find_leaks(
     log = problems if problems is not None else ProblemLog(capture)
     inferred = visited is None
     if visited is None:
-        urls = infer_visited(requests) if len(requests) else []
+        pages = getattr(requests_or_capture, "meta", {}).get("pages") or []
+        urls = infer_visited(requests, pages) if len(requests) or pages else []
     elif isinstance(visited, str | os.PathLike):
         urls = read_visited(visited)
     else:
         urls = list(visited)
     needles = all_needles(urls, parse_identifiers(identifiers), inferred=inferred)
+    needles, ambient = without_ambient(needles, requests)
+    note = _visited_note(urls, inferred, ambient)
     index = NeedleIndex(needles, expansion, engine)
     lookup = _endpoint_lookup(requests, urls)
     source_domain: dict[str, str | None] = {}
@@ -506,4 +509,22 @@ def _find_leaks(
     table = TABLES["leaks"].validate(TABLES["leaks"].frame(columns))
     table.attrs["problems"] = log.frame()
     table.attrs["needle_patterns"] = len(index)
+    table.attrs["visited"] = note
     return table
+
+
+def _visited_note(urls: Sequence[str], inferred: bool, ambient: Sequence[Needle]) -> str:
+    """One line on where the visited URLs came from, for summaries and reports.
+
+    >>> _visited_note([], True, [])
+    'visited URLs: no browsing log given and no top-level navigation in the capture, so none inferred'
+    """
+    if not inferred:
+        return f"visited URLs: {len(urls)} given"
+    if not urls:
+        return "visited URLs: no browsing log given and no top-level navigation in the capture, so none inferred"
+    dropped = sorted({n.value for n in ambient})
+    return (
+        f"visited URLs: {len(urls)} inferred from the capture's top-level navigations (findings marked inferred)"
+        + (f"; {len(dropped)} values in nearly every request left out: {', '.join(dropped[:5])}" if dropped else "")
+    )

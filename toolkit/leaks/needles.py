@@ -33,8 +33,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-import pandas as pd
-
 from toolkit.leaks.transforms import HASHES, TRANSFORMS
 
 __all__ = [
@@ -44,7 +42,8 @@ __all__ = [
     "Pattern",
     "expand",
     "identifier_needles",
-    "infer_visited",
+    "is_search_page",
+    "meaningful_term",
     "parse_identifiers",
     "read_visited",
     "url_needles",
@@ -184,15 +183,69 @@ def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
 # --- visited URLs ----------------------------------------------------------------------------
 
 
+#: Search parameters whose name alone says "search" (others, such as ``p`` or ``s``, need a search page).
+_STRONG_SEARCH_PARAMETERS = frozenset(
+    {"q", "query", "search", "search_query", "searchterm", "keyword", "keywords", "wd", "kw"}
+)  # fmt: skip
+
+#: Hosts of search engines (a label of the host name), whose result pages carry the user's terms.
+_SEARCH_ENGINES = frozenset(
+    {"google", "bing", "duckduckgo", "yahoo", "baidu", "yandex", "ecosia", "startpage", "qwant", "naver",
+     "sogou", "ask", "brave", "seznam", "search"}
+)  # fmt: skip
+
+_SEARCH_PATH = re.compile(
+    r"(?:^|[/_.-])(?:search|s|find|results?|query|suche|recherche|buscar?|busca|cerca|zoeken|sok|szukaj|poisk)"
+    r"(?:$|[/_.-])",
+    re.IGNORECASE,
+)
+
+
+def is_search_page(url: str) -> bool:
+    """A search results page: a search engine's host, or a path that says "search".
+
+    >>> is_search_page("https://www.example-search.com/search?q=hiv+test"), is_search_page("https://a.example/?q=x")
+    (True, True)
+    >>> is_search_page("https://www.facebook.com/tr?id=1&ev=PageView&q=FitApp")
+    False
+    """
+    parts = urlsplit(url)
+    host_labels = set((parts.hostname or "").lower().split("."))
+    if host_labels & _SEARCH_ENGINES or _SEARCH_PATH.search(parts.path):
+        return True
+    strong = {name.lower() for name, _ in parse_qsl(parts.query)} & _STRONG_SEARCH_PARAMETERS
+    return parts.path in ("", "/") and bool(strong)
+
+
+def meaningful_term(value: str) -> bool:
+    """A value a person could have typed as a search: letters, some variety, not a token or a flag.
+
+    >>> [meaningful_term(v) for v in ("hiv test clinic", "aaaa", "1234567", "true", "9f86d081884c7d65")]
+    [True, False, False, False, False]
+    """
+    text = value.strip()
+    if len(text) < 3 or not any(c.isalpha() for c in text) or len(set(text.lower())) < 3:
+        return False
+    if text.lower() in {"true", "false", "null", "none", "undefined", "nan"}:
+        return False
+    # identifiers, not words: long hex, or long unbroken runs with many digits
+    if " " not in text and len(text) >= 12 and re.fullmatch(r"[0-9a-fA-F-]+", text):
+        return False
+    return not (" " not in text and len(text) >= 16 and sum(c.isdigit() for c in text) >= 3)
+
+
 def _query_needles(url: str, inferred: bool) -> list[Needle]:
+    """Query values of a visited URL. For an inferred URL only the search terms of a search page
+    count: its other values (``target=<app name>``, campaign tags) are not the user's."""
     out = []
+    search_page = is_search_page(url) if inferred else True
     for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=False):
         value = value.strip()
         if len(value) < MIN_NEEDLE_LENGTH or (value.isdigit() and len(value) < 6):
             continue
-        if name.lower() in SEARCH_PARAMETERS:
+        if name.lower() in SEARCH_PARAMETERS and search_page and (not inferred or meaningful_term(value)):
             out.append(Needle("search_term", value, f"query:{name}", url, "search_term", inferred))
-        else:
+        elif not inferred:
             out.append(Needle("url_part", value, f"query:{name}", url, "path", inferred))
     return out
 
@@ -231,8 +284,8 @@ def url_needles(url: str, *, inferred: bool = False) -> list[Needle]:
             continue
         if form == "path_query" and (parts.path in ("", "/") and not parts.query):
             continue
-        if form == "host_path" and parts.path in ("", "/"):
-            continue
+        if form in ("host_path", "no_scheme") and parts.path in ("", "/") and not parts.query:
+            continue  # the host itself (and its root page): the host needle covers it
         seen.add(value)
         out.append(Needle(kind, value, form, url, severity, inferred))
     out.extend(_query_needles(url, inferred))
@@ -289,37 +342,6 @@ def _urls_from_json(data: Any) -> list[str]:
             value = next((v for k, v in item.items() if str(k).lower() == "url"), None)
             if isinstance(value, str):
                 out.append(value)
-    return out
-
-
-def infer_visited(requests: pd.DataFrame) -> list[str]:
-    """Top-level document navigations in a ``requests`` table (needles flagged as inferred).
-
-    A request is a navigation when its headers say so (``Sec-Fetch-Dest: document``,
-    ``Sec-Fetch-Mode: navigate``), or, lacking those headers, when it is a GET without a
-    Referer that was answered with HTML.
-    """
-    out: list[str] = []
-    for row in requests.itertuples(index=False):
-        headers = {str(k).lower(): str(v).lower() for k, v in (row.request_headers or [])}
-        url = str(row.url)
-        if not url.startswith(("http://", "https://")):
-            continue
-        if "sec-fetch-dest" in headers or "sec-fetch-mode" in headers:
-            navigation = (
-                headers.get("sec-fetch-dest") in ("document", None)
-                and headers.get("sec-fetch-mode", "navigate") == "navigate"
-            )
-        else:
-            content_type = row.response_content_type
-            navigation = (
-                row.method == "GET"
-                and "referer" not in headers
-                and isinstance(content_type, str)
-                and content_type.lower().startswith(("text/html", "application/xhtml"))
-            )
-        if navigation and url not in out:
-            out.append(url)
     return out
 
 

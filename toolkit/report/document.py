@@ -434,6 +434,15 @@ class _Builder:
         if leaks.empty:
             return Section("leaks", "Leaks", (Paragraph("No leak was found."),))
         blocks: list[Block] = []
+        source = _text(leaks, "needle_source").fillna("given")
+        if (inferred := int((source == "inferred").sum())) > 0:
+            blocks.append(
+                Paragraph(
+                    f"{inferred} of {len(leaks)} findings rest on visited URLs or search terms inferred from the "
+                    "capture's own page navigations, not on a browsing log the researcher gave; they are marked "
+                    "“inferred” below and no verdict rests on them unless its claim says so."
+                )
+            )
         destinations = _text(leaks, "organisation", "host").nunique()
         sessions = _sessions(leaks).nunique()
         blocks += self.figure(
@@ -451,9 +460,10 @@ class _Builder:
                     "kind": _text(leaks, "kind").fillna("leak"),
                     "needle_kind": _text(leaks, "needle_kind").fillna(""),
                     "session": _sessions(leaks),
+                    "needles": source,
                 }
             )
-            .groupby(["destination", "role", "kind"], sort=False)
+            .groupby(["destination", "role", "kind", "needles"], sort=False)
             .agg(
                 leaks=("needle_kind", "size"),
                 what=("needle_kind", lambda s: ", ".join(f"{k} ×{n}" for k, n in s.value_counts().items())),
@@ -469,6 +479,7 @@ class _Builder:
                     "destination": "destination",
                     "role": "role",
                     "kind": "kind",
+                    "needles": "needles",
                     "leaks": "leaks",
                     "what": "what",
                     "sessions": "sessions",
@@ -525,6 +536,7 @@ class _Builder:
                     "matched_form": "matched as",
                     "found": "where > decoding chain",
                     "severity": "severity",
+                    "needle_source": "needle",
                     "evidence": "evidence",
                 },
                 "Every leak: leaks first, then Referers, worst first",

@@ -537,7 +537,8 @@ class Study:
         Tidy: one row per (session, organisation); hosts no list knows are grouped under their
         registrable domain. Columns: session, mode, organisation, role, hosts, requests,
         bytes_up (URL, headers and body of the requests), leaks, leaks_<kind> for
-        :data:`LEAK_KINDS`, referer_leaks.
+        :data:`LEAK_KINDS`, referer_leaks, and inferred_leaks: those of ``leaks`` whose needle was
+        inferred from the capture (no browsing log), shown apart because they are a reading, not a given.
         """
         tables = self._ensure()
         requests, leaks, endpoints = tables["requests"], tables["leaks"], tables["endpoints"]
@@ -565,13 +566,14 @@ class Study:
                 "organisation": [destination.get(h, h) for h in leaks["host"].astype(object)],
                 "needle_kind": leaks["needle_kind"].astype(object),
                 "kind": leaks["kind"].astype(object),
+                "needle_source": leaks["needle_source"].astype(object),
             }
         )
         counts = {}
         for column, mask in (
             [("leaks", lk["kind"].notna())]
             + [(f"leaks_{k}", lk["needle_kind"] == k) for k in LEAK_KINDS]
-            + [("referer_leaks", lk["kind"] == "referer")]
+            + [("referer_leaks", lk["kind"] == "referer"), ("inferred_leaks", lk["needle_source"] == "inferred")]
         ):
             counts[column] = lk[mask].groupby(["session", "organisation"]).size()
         for column, series in counts.items():
