@@ -157,13 +157,12 @@ def test_request_timeline_lanes_ticks_and_leaks() -> None:
     ax.figure.canvas.draw()
 
 
-def test_request_timeline_without_endpoints_uses_hosts() -> None:
+def test_request_timeline_without_endpoints_classifies_the_hosts() -> None:
+    """Without ``endpoints=`` the hosts are classified on the spot: lanes are owners, not all grey "unknown"."""
     ax = plots.request_timeline(_requests())
-    assert _labels(ax.get_yticklabels()) == [
-        "sa.api.intl.miui.com",
-        "www.example-news.com",
-        "cdn.example-cdn.com",
-    ]
+    assert _labels(ax.get_yticklabels()) == ["Xiaomi", "example-news.com", "example-cdn.com"]
+    labels = {c.get_label() for c in ax.collections}
+    assert "request to third party" in labels  # Xiaomi's host is known to the bundled atlas
     assert sum(len(c.get_offsets()) for c in ax.collections) == 4
 
 

@@ -26,6 +26,7 @@ a readable length and ``$`` is escaped, so a hostile host name cannot switch on 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -37,9 +38,11 @@ import pandas as pd
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+from matplotlib.transforms import Bbox
 
 __all__ = [
     "OKABE_ITO",
@@ -49,8 +52,10 @@ __all__ = [
     "chain_steps",
     "decryption_coverage",
     "encoding_chain",
+    "fit_labels",
     "identifier_persistence",
     "leak_matrix",
+    "overlapping_labels",
     "plain_label",
     "request_timeline",
     "style",
@@ -72,7 +77,7 @@ OKABE_ITO: dict[str, str] = {
 #: Colour, hatch and marker of each endpoint role (``endpoints.role``).
 ROLE_STYLE: dict[str, tuple[str, str, str]] = {
     "first_party": (OKABE_ITO["blue"], "", "o"),
-    "platform": (OKABE_ITO["vermillion"], "xx", "s"),
+    "platform": (OKABE_ITO["reddish_purple"], "xx", "s"),
     "third_party": (OKABE_ITO["orange"], "//", "^"),
     "infrastructure": (OKABE_ITO["bluish_green"], "..", "D"),
     "unknown": (OKABE_ITO["grey"], "\\\\", "v"),
@@ -178,6 +183,114 @@ def _target(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     return new_ax
 
 
+def _lines_for(rows: int, base: float, per_row: float = 0.24, most: float = 40.0) -> float:
+    """A figure height (inches) that gives ``rows`` labelled rows room to breathe."""
+    return float(min(max(base, 1.3 + per_row * rows), most))
+
+
+def _shown(labels: Sequence[Any]) -> list[Any]:
+    return [t for t in labels if t.get_visible() and t.get_text()]
+
+
+def _crowded(labels: Sequence[Any], renderer: Any, pad: float = 1.0) -> bool:
+    """Do any two of these texts (in tick order) touch? Neighbours are enough for tick labels."""
+    boxes = [t.get_window_extent(renderer).expanded(1.0, 1.0).padded(pad / 2) for t in _shown(labels)]
+    return any(a.overlaps(b) for a, b in itertools.pairwise(boxes))
+
+
+def overlapping_labels(ax: Axes) -> list[tuple[str, str]]:
+    """Pairs of texts of ``ax`` that run into each other: tick labels of one axis among themselves,
+    and tick labels against the axis labels and the title. Empty when the figure reads cleanly.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig, ax = plt.subplots(figsize=(2, 2))
+    >>> _ = ax.set_xticks(range(6), [f"organisation-{i}" for i in range(6)])
+    >>> bool(overlapping_labels(ax))
+    True
+    >>> overlapping_labels(fit_labels(ax))
+    []
+    >>> plt.close(fig)
+    """
+    _figure, renderer = _laid_out(ax)
+    out: list[tuple[str, str]] = []
+
+    def box(text: Any) -> Bbox:
+        return text.get_window_extent(renderer)
+
+    groups = [_shown(ax.get_xticklabels()), _shown(ax.get_yticklabels())]
+    for labels in groups:
+        boxes = [box(t) for t in labels]
+        for i in range(len(labels)):
+            for j in range(i + 1, len(labels)):
+                if boxes[i].overlaps(boxes[j]):
+                    out.append((labels[i].get_text(), labels[j].get_text()))
+    frame = [t for t in (ax.xaxis.label, ax.yaxis.label, ax.title) if t.get_visible() and t.get_text()]
+    for text in frame:
+        for label in groups[0] + groups[1]:
+            if box(text).overlaps(box(label)):
+                out.append((text.get_text(), label.get_text()))
+    return out
+
+
+def _laid_out(ax: Axes) -> tuple[Figure, Any]:
+    """The root figure of ``ax``, laid out as it will be drawn, and a renderer to measure its texts."""
+    figure = ax.get_figure(root=True)
+    assert isinstance(figure, Figure)
+    figure.draw_without_rendering()
+    get_renderer = getattr(figure.canvas, "get_renderer", None)
+    # canvases without their own renderer (the report's PNG canvas) measure with the figure's own
+    return figure, get_renderer() if get_renderer is not None else figure._get_renderer()  # type: ignore[attr-defined]
+
+
+def _thin(axis: Any, renderer: Any, figure: Figure) -> None:
+    """Fewer ticks until their labels stop touching: every k-th of fixed ticks, fewer bins otherwise."""
+    locator = axis.get_major_locator()
+    if isinstance(locator, FixedLocator):
+        ticks = list(locator.tick_values(0, 0))
+        labels = [t.get_text() for t in axis.get_ticklabels()]
+        if len(labels) != len(ticks):
+            return
+        for step in range(2, len(ticks) + 1):
+            axis.set_ticks(ticks[::step], labels[::step])
+            figure.draw_without_rendering()
+            if not _crowded(axis.get_ticklabels(), renderer):
+                return
+        return
+    for bins in (6, 4, 3, 2):
+        axis.set_major_locator(MaxNLocator(nbins=bins))
+        figure.draw_without_rendering()
+        if not _crowded(axis.get_ticklabels(), renderer):
+            return
+
+
+def fit_labels(ax: Axes) -> Axes:
+    """Keep tick labels from running into each other, whatever the number of rows or the width:
+    x labels are turned by 30° first, then both axes get a smaller font (down to 6 pt), and only
+    then fewer labels (every k-th row, or fewer bins on a numeric axis)."""
+    figure, renderer = _laid_out(ax)
+    axes: tuple[tuple[Any, Literal["x", "y"]], ...] = ((ax.xaxis, "x"), (ax.yaxis, "y"))
+    for axis, name in axes:
+        if not _crowded(axis.get_ticklabels(), renderer):
+            continue
+        if name == "x" and not any(t.get_rotation() for t in axis.get_ticklabels()):
+            ax.tick_params(axis="x", labelrotation=30)
+            for text in axis.get_ticklabels():
+                text.set_horizontalalignment("right")
+                text.set_rotation_mode("anchor")
+            figure.draw_without_rendering()
+            if not _crowded(axis.get_ticklabels(), renderer):
+                continue
+        for size in (7.5, 6.5, 6.0):
+            ax.tick_params(axis=name, labelsize=size)
+            figure.draw_without_rendering()
+            if not _crowded(axis.get_ticklabels(), renderer):
+                break
+        else:
+            _thin(axis, renderer, figure)
+    return ax
+
+
 def _text_column(frame: pd.DataFrame, *names: str) -> pd.Series:
     """The first non-missing of ``names`` per row, as text (``(unknown)`` when all are missing)."""
     out = pd.Series([pd.NA] * len(frame), index=frame.index, dtype="string")
@@ -248,10 +361,9 @@ def leak_matrix(
     by number of leaks get a column each; the rest share one, ``(N others)``.
     """
     with style():
-        ax = _target(ax, (7.5, 3.5))
         frame = leaks if include_referer else leaks[leaks["kind"].astype("string") != "referer"]
         if frame.empty:
-            return _empty(ax, title, "no leaks found")
+            return _empty(_target(ax, (7.5, 3.5)), title, "no leaks found")
         sessions = _session_of(frame)
         destinations, others = _keep_top(_text_column(frame, "organisation", "host"), top)
         kinds = _text_column(frame, "needle_kind")
@@ -260,6 +372,7 @@ def leak_matrix(
         severity = _text_column(frame, "severity")
         rows = _in_order(sessions)
         columns = _last(destinations.value_counts(sort=True).index.tolist(), others)
+        ax = _target(ax, (min(max(7.5, 3.5 + 1.4 * len(columns)), 40.0), _lines_for(len(rows), 3.5, 0.7)))
         rank = {name: i for i, name in enumerate(SEVERITY_STYLE)}
         cells = pd.DataFrame({"row": sessions, "col": destinations, "what": what, "severity": severity})
         for (row, col), group in cells.groupby(["row", "col"], sort=False):
@@ -267,9 +380,7 @@ def leak_matrix(
             worst = min(group["severity"], key=lambda s: rank.get(s, len(rank)))
             colour, hatch = SEVERITY_STYLE.get(worst, (OKABE_ITO["grey"], ""))
             ax.add_patch(Rectangle((j, i), 1, 1, facecolor=colour, alpha=0.35, edgecolor="none"))
-            ax.add_patch(
-                Rectangle((j, i), 1, 1, facecolor="none", edgecolor=colour, hatch=hatch, linewidth=1)
-            )
+            ax.add_patch(Rectangle((j, i), 1, 1, facecolor="none", edgecolor=colour, hatch=hatch, linewidth=1))
             counts = group["what"].value_counts()
             lines = [f"{plain_label(name, 24)} ×{n}" for name, n in counts.items()]
             ax.text(
@@ -314,6 +425,7 @@ def leak_matrix(
             loc="upper left",
             bbox_to_anchor=(1.01, 1),
         )
+        fit_labels(ax)
     return ax
 
 
@@ -344,16 +456,19 @@ def request_timeline(
     >>> from toolkit.schema import TABLES
     >>> requests = TABLES["requests"].frame({"ts": ["2020-04-30T09:00:00Z", "2020-04-30T09:00:05Z"],
     ...                                      "host": ["sa.api.intl.miui.com", "www.example.org"]})
-    >>> ax = request_timeline(requests)
+    >>> ax = request_timeline(requests)  # without endpoints=, the hosts are classified here
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['sa.api.intl.miui.com', 'www.example.org']
+    ['Xiaomi', 'example.org']
 
     >>> plt.close(ax.figure)
     """
     with style():
-        ax = _target(ax, (8.0, 3.8))
         if requests.empty:
-            return _empty(ax, title, "no requests")
+            return _empty(_target(ax, (8.0, 3.8)), title, "no requests")
+        if endpoints is None:  # classify here, or every lane would be grey "unknown"
+            from toolkit.endpoints import classify
+
+            endpoints = classify(requests)
         owner_of, role_of = _organisations_by_host(endpoints)
         hosts = requests["host"].astype("string").fillna(_UNKNOWN)
         owners = pd.Series([owner_of.get(h, h) for h in hosts], index=requests.index, dtype=object)
@@ -372,6 +487,7 @@ def request_timeline(
         lanes = _in_order(owners.loc[requests["ts"].sort_values().index])
         lanes = _last(lanes + [o for o in dict.fromkeys(leak_owners) if o not in lanes], others)
         lane = {name: i for i, name in enumerate(lanes)}
+        ax = _target(ax, (8.0, _lines_for(len(lanes), 3.8)))
         times = _utc_naive(requests["ts"])
         y = owners.map(lane).to_numpy()
         roles = np.array([role_of.get(o, "unknown") for o in owners])
@@ -411,6 +527,7 @@ def request_timeline(
         ax.set_ylabel("destination organisation (or host)")
         ax.set_title(title)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+        fit_labels(ax)
     return ax
 
 
@@ -436,9 +553,8 @@ def bytes_by_organisation(
     >>> plt.close(ax.figure)
     """
     with style():
-        ax = _target(ax, (7.5, 3.8))
         if endpoints.empty:
-            return _empty(ax, title, "no endpoints")
+            return _empty(_target(ax, (7.5, 3.8)), title, "no endpoints")
         frame = pd.DataFrame(
             {
                 "owner": _text_column(endpoints, "organisation", "registrable_domain", "host"),
@@ -450,6 +566,7 @@ def bytes_by_organisation(
         groups = frame.groupby(["owner", "role"], sort=False)[["up", "down"]].sum()
         groups = groups.assign(total=groups["up"] + groups["down"]).sort_values("total", ascending=False)
         groups = groups.head(top)
+        ax = _target(ax, (7.5, _lines_for(len(groups), 3.8)))
         labels = [f"{plain_label(owner, 28)} ({role.replace('_', ' ')})" for owner, role in groups.index]
         positions = np.arange(len(groups))
         for k, ((_owner, role), row) in enumerate(groups.iterrows()):
@@ -483,6 +600,7 @@ def bytes_by_organisation(
             Patch(facecolor="white", edgecolor="grey", hatch="////", label="received"),
         ]
         ax.legend(handles=handles, loc="lower right")
+        fit_labels(ax)
     return ax
 
 
@@ -520,30 +638,24 @@ def identifier_persistence(
     >>> plt.close(ax.figure)
     """
     with style():
-        ax = _target(ax, (7.0, 3.2))
         if identifiers.empty:
-            return _empty(ax, title, "no identifiers")
+            return _empty(_target(ax, (7.0, 3.2)), title, "no identifiers")
         if len(identifiers) > top:
             order = list(_PERSISTENCE_STYLE)[::-1]
-            rank = [
-                order.index(p) if p in order else len(order) for p in _text_column(identifiers, "persistence")
-            ]
+            rank = [order.index(p) if p in order else len(order) for p in _text_column(identifiers, "persistence")]
             spread = [-len(_sessions_list(v)) for v in identifiers["sessions"]]
             keys = pd.DataFrame({"rank": rank, "spread": spread}, index=identifiers.index)
             title = f"{title} (the {top} most persistent of {len(identifiers)})"
             identifiers = identifiers.loc[keys.sort_values(["rank", "spread"], kind="stable").index[:top]]
         per_row = [_sessions_list(v) for v in identifiers["sessions"]]
-        columns = (
-            list(sessions) if sessions is not None else list(dict.fromkeys(s for row in per_row for s in row))
-        )
+        columns = list(sessions) if sessions is not None else list(dict.fromkeys(s for row in per_row for s in row))
         column = {name: j for j, name in enumerate(columns)}
+        ax = _target(ax, (max(7.0, 3.5 + 1.1 * len(columns)), _lines_for(len(identifiers), 3.2)))
         values = identifiers["value"].astype("string").fillna(_UNKNOWN)
         kinds = _text_column(identifiers, "kind")
         persistence = _text_column(identifiers, "persistence")
         labels = []
-        for i, (value, kind, persists, present) in enumerate(
-            zip(values, kinds, persistence, per_row, strict=True)
-        ):
+        for i, (value, kind, persists, present) in enumerate(zip(values, kinds, persistence, per_row, strict=True)):
             shown = mask(value) if mask is not None else value
             labels.append(f"{plain_label(shown, 26)} [{plain_label(kind, 16)}]")
             xs = sorted(column[s] for s in present if s in column)
@@ -560,7 +672,7 @@ def identifier_persistence(
                 linewidths=0.6,
                 zorder=2,
             )
-        ax.set_xticks(range(len(columns)), [plain_label(c, 20) for c in columns])
+        ax.set_xticks(range(len(columns)), [plain_label(c, 30) for c in columns])
         ax.set_yticks(range(len(labels)), labels)
         ax.set_xlim(-0.5, max(len(columns), 1) - 0.5)
         ax.set_ylim(len(labels) - 0.5, -0.5)
@@ -584,6 +696,7 @@ def identifier_persistence(
             loc="upper left",
             bbox_to_anchor=(1.01, 1),
         )
+        fit_labels(ax)
     return ax
 
 
@@ -603,6 +716,7 @@ def decryption_coverage(
     by: Literal["app", "host"] = "app",
     weight: Literal["flows", "bytes"] = "flows",
     ax: Axes | None = None,
+    top: int = 30,
     title: str | None = None,
 ) -> Axes:
     """How much of each app's (or host's) encrypted traffic the toolkit could read.
@@ -610,7 +724,7 @@ def decryption_coverage(
     Counts TLS and QUIC flows (and plain HTTP, shown as ``plaintext``) per app or per host name,
     split into decrypted and not decrypted with the reason; ``weight="bytes"`` weighs them by
     bytes in both directions. The share readable (decrypted or plaintext) is written at the end
-    of each bar.
+    of each bar. The ``top`` apps or hosts by weight get a bar each; the rest share one, ``(N others)``.
 
     >>> from toolkit.schema import TABLES
     >>> flows = TABLES["flows"].frame({"app": ["com.mi.globalbrowser.mini"] * 2, "protocol": ["tls", "quic"],
@@ -623,18 +737,16 @@ def decryption_coverage(
     """
     title = title or f"Decryption coverage per {by}"
     with style():
-        ax = _target(ax, (7.5, 3.5))
-        frame = flows[
-            flows["protocol"].astype("string").isin(["tls", "quic", "http"]).fillna(False).to_numpy()
-        ]
+        frame = flows[flows["protocol"].astype("string").isin(["tls", "quic", "http"]).fillna(False).to_numpy()]
         if frame.empty:
-            return _empty(ax, title, "no TLS, QUIC or HTTP flows")
+            return _empty(_target(ax, (7.5, 3.5)), title, "no TLS, QUIC or HTTP flows")
         key = _text_column(frame, "app") if by == "app" else _text_column(frame, "hostname", "server_ip")
         amount = (
             frame["bytes_up"].astype("Float64").fillna(0) + frame["bytes_down"].astype("Float64").fillna(0)
             if weight == "bytes"
             else pd.Series(1.0, index=frame.index)
         )
+        key, others = _keep_top(pd.Series(key.to_numpy()), top, pd.Series(amount.to_numpy(dtype=float)))
         table = pd.DataFrame(
             {
                 "key": key.to_numpy(),
@@ -642,10 +754,9 @@ def decryption_coverage(
                 "amount": amount.to_numpy(dtype=float),
             }
         )
-        pivot = table.pivot_table(
-            index="key", columns="status", values="amount", aggfunc="sum", fill_value=0.0
-        )
-        pivot = pivot.loc[pivot.sum(axis=1).sort_values(ascending=False).index]
+        pivot = table.pivot_table(index="key", columns="status", values="amount", aggfunc="sum", fill_value=0.0)
+        pivot = pivot.loc[_last(pivot.sum(axis=1).sort_values(ascending=False).index.tolist(), others)]
+        ax = _target(ax, (7.5, _lines_for(len(pivot), 3.5)))
         statuses = [s for s in ("decrypted", "plaintext") if s in pivot.columns]
         statuses += sorted(s for s in pivot.columns if s not in statuses)
         left = np.zeros(len(pivot))
@@ -671,9 +782,7 @@ def decryption_coverage(
                 label=plain_label(status, 40),
             )
             left += widths
-        readable = sum(
-            pivot[s].to_numpy(dtype=float) for s in ("decrypted", "plaintext") if s in pivot.columns
-        )
+        readable = sum(pivot[s].to_numpy(dtype=float) for s in ("decrypted", "plaintext") if s in pivot.columns)
         for k, total in enumerate(left):
             share = float(readable[k] / total) if total and not isinstance(readable, int) else 0.0
             ax.text(total, k, f" {share:.0%} readable", va="center", fontsize=8, parse_math=False)
@@ -686,6 +795,7 @@ def decryption_coverage(
         ax.set_ylabel(by)
         ax.set_title(title)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+        fit_labels(ax)
     return ax
 
 
@@ -778,9 +888,7 @@ def encoding_chain(
         ax.axis("off")
         for i, step in enumerate(steps):
             last = i == len(steps) - 1
-            colour = (
-                OKABE_ITO["vermillion"] if last else (OKABE_ITO["blue"] if i == 0 else OKABE_ITO["sky_blue"])
-            )
+            colour = OKABE_ITO["vermillion"] if last else (OKABE_ITO["blue"] if i == 0 else OKABE_ITO["sky_blue"])
             ax.add_patch(
                 FancyBboxPatch(
                     (0.08, i - 0.3),
