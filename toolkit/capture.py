@@ -108,6 +108,11 @@ class Capture:
         return self.table("tls")
 
     @property
+    def endpoints(self) -> pd.DataFrame:
+        """Every host with its owner, category and role (empty when loaded with ``classify=False``)."""
+        return self.table("endpoints")
+
+    @property
     def problems(self) -> pd.DataFrame:
         return self.table("problems")
 
