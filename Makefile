@@ -15,10 +15,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m toolkit demo --out out/demo
 
-# JupyterLab on the notebooks (installs the `lab` extra on first use).
-lab: $(STAMP)
+# JupyterLab on the notebooks (installs the `lab` extra once). As root (Docker, many lab machines)
+# JupyterLab refuses to start without --allow-root.
+LAB_STAMP := $(VENV)/.lab-stamp
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+$(LAB_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,lab]'
-	cd notebooks && ../$(VENV)/bin/jupyter lab
+	touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
+	cd notebooks && ../$(VENV)/bin/jupyter lab $(ALLOW_ROOT)
 
 test: lint types pytest
 
