@@ -93,12 +93,12 @@ class _BudgetExceeded(Exception):
     pass
 
 
-
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
 _HTML_ENTITY = re.compile(rb"&(?:#[0-9]{2,7}|#[xX][0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
 _JSON_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|[/\"\\bfnrt])")
-_B64_WHOLE = re.compile(rb"[A-Za-z0-9+/_\- ]{4,}={0,2}|[A-Za-z0-9+/=\r\n]{8,}")
+# Padding closes a base64 text: a "=" with more after it (``data=eyJ...``) makes a form field, not base64.
+_B64_WHOLE = re.compile(rb"[A-Za-z0-9+/_\- ]{4,}={0,2}|[A-Za-z0-9+/\r\n]{8,}={0,2}")
 _B64_TOKEN = re.compile(rb"[A-Za-z0-9+/_-]{16,}(?:\r?\n[A-Za-z0-9+/_-]+)*={0,2}")
 _B32_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Z2-7]{16,}=*(?![A-Za-z0-9])")
 _HEX_WHOLE = re.compile(rb"(?:[0-9a-fA-F]{2}){4,}")
@@ -106,6 +106,10 @@ _HEX_TOKEN = re.compile(rb"(?<![0-9a-zA-Z])(?:[0-9a-fA-F]{2}){8,}(?![0-9a-zA-Z])
 _B32_WHOLE = re.compile(rb"[A-Z2-7]{16,}=*")
 _LZ_URI = re.compile(rb"[A-Za-z0-9+\-$]{4,}")
 _FORM = re.compile(rb"[^=&\s]{1,256}=[^&\s]*(?:&[^=&\s]{1,256}=[^&\s]*)*")
+#: The name of a lone ``name=value`` text read as a form without a form content type.
+_FIELD_NAME = re.compile(rb"[A-Za-z_$][A-Za-z0-9_.$\-\[\]]{0,63}")
+#: A lone field whose value is raw JSON (``data={"a": 1}``, spaces unescaped, as some SDKs post it).
+_JSON_FIELD = re.compile(rb"([^=&\s]{1,256})=(\{.*\}|\[.*\])", re.DOTALL)
 _CANDIDATE = re.compile(rb"[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|\"[{\[<]")
 _LEAF_CANDIDATE = re.compile(
     rb"^[A-Za-z0-9+/_$=-]{8,}$|[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|^\s*[{\[<]|^--"
@@ -281,6 +285,42 @@ def _split_form(data: bytes) -> list[tuple[bytes, bytes]]:
         name, _, value = item.partition(b"=")
         pairs.append((name, value))
     return pairs
+
+
+def _form_pairs(data: bytes, declared: bool) -> list[tuple[bytes, bytes]] | None:
+    """The fields of ``data`` read as a form (``declared``: under a form content type), or ``None``.
+
+    Two fields or more make a form. So does a single field, unless the whole text is base64 (whose
+    ``=`` only pads its end): under a form content type, or without one when its name looks like a
+    field name. A lone field may hold raw JSON with its spaces unescaped.
+
+    >>> _form_pairs(b"data=eyJhIjoxfQ==", False), _form_pairs(b"eyJhIjoxfQ==", True)
+    ([(b'data', b'eyJhIjoxfQ==')], None)
+    >>> _form_pairs(b'data={"a": 1}', False), _form_pairs(b"9a=1", False), _form_pairs(b"9a=1", True)
+    ([(b'data', b'{"a": 1}')], None, [(b'9a', b'1')])
+    """
+    if _FORM.fullmatch(data):
+        pairs = _split_form(data)
+        if len(pairs) >= 2:
+            return pairs
+        if len(pairs) == 1 and not _B64_WHOLE.fullmatch(data):
+            name, value = pairs[0]
+            if declared or (_lone_field_name(name) and value[:1] not in (b"", b"=")):
+                return pairs
+        return None
+    lone = _JSON_FIELD.fullmatch(data)
+    if lone and (declared or _lone_field_name(lone.group(1))):
+        return [(lone.group(1), lone.group(2))]
+    return None
+
+
+def _lone_field_name(name: bytes) -> bool:
+    """A field name, not base64 cut before its one ``=`` of padding (``MDAwQDAwMC5vcmc=|end``).
+
+    >>> _lone_field_name(b"data_list"), _lone_field_name(b"aGVsbG8gd29ybGQ"), _lone_field_name(b"9a")
+    (True, False, False)
+    """
+    return _FIELD_NAME.fullmatch(name) is not None and not (len(name) % 4 == 3 and _mixed_token(name))
 
 
 def _name(raw: bytes) -> str:
@@ -548,9 +588,9 @@ class _Unwrapper:
             leaves = _xml_leaves(data)
             if leaves:
                 return "xml", lambda: leaves
-        if ("form-urlencoded" in hint or b"&" in data) and _FORM.fullmatch(data) and not _HTML_ENTITY.search(data):
-            pairs = _split_form(data)
-            if len(pairs) >= 2 or ("form-urlencoded" in hint and not _B64_WHOLE.fullmatch(data)):
+        if b"=" in data and not (b"&" in data and _HTML_ENTITY.search(data)):
+            pairs = _form_pairs(data, "form-urlencoded" in hint)
+            if pairs:
                 return "form", lambda: [(f"form:{_name(n)}", v) for n, v in pairs]
         return None
 
@@ -569,9 +609,7 @@ class _Unwrapper:
         self._spend(len(decoded))
         self.text(decoded, location, (*chain, step), layers + 1, binary=binary)
 
-    def _decodings(
-        self, data: bytes, location: str, chain: tuple[str, ...], layers: int, plus: bool
-    ) -> None:
+    def _decodings(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, plus: bool) -> None:
         if len(data) == 36 and _UUID.fullmatch(data):  # an identifier, not an encoding of one
             return
         whole_token = False
@@ -645,9 +683,7 @@ class _Unwrapper:
             if b"/" not in data and b"=" not in data and _LZ_URI_ONLY.search(data):
                 self._lzstring(data, "lzstring_uri", location, chain, layers)
 
-    def _lzstring(
-        self, data: bytes, name: str, location: str, chain: tuple[str, ...], layers: int
-    ) -> None:
+    def _lzstring(self, data: bytes, name: str, location: str, chain: tuple[str, ...], layers: int) -> None:
         if not 12 <= len(data) <= 256 * 1024:
             return
         # The stream opens with a 2-bit code 0 or 1 (a literal character), read from bit 5 then bit
