@@ -371,13 +371,19 @@ def _protobuf_fields(data: bytes) -> list[tuple[int, bytes]] | None:
     return out if pos == end else None
 
 
-def _multipart_parts(data: bytes, content_type: str | None) -> list[tuple[str, bytes]] | None:
+def _multipart_parts(data: bytes, content_type: str | None) -> list[tuple[str, bytes, str | None]] | None:
+    """The parts of a multipart body as (name, content, the part's own content type), or ``None``.
+
+    >>> _multipart_parts(b'--b\\r\\nContent-Disposition: form-data; filename="f"; name="blob"\\r\\n'
+    ...                  b'Content-Type: application/octet-stream\\r\\n\\r\\n\\x00\\x01\\r\\n--b--\\r\\n', None)
+    [('blob', b'\\x00\\x01', 'application/octet-stream')]
+    """
     boundary: bytes | None = None
     if content_type:
         declared = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
         boundary = declared.group(1).encode() if declared else None
     if boundary is None:
-        first_line = re.match(rb"--([!-~]{1,200})\r?\n", data)
+        first_line = re.match(rb"\s*--([!-~]{1,200})\r?\n", data)
         if not first_line:
             return None
         boundary = first_line.group(1)
@@ -388,10 +394,17 @@ def _multipart_parts(data: bytes, content_type: str | None) -> list[tuple[str, b
         head, sep, body = chunk.lstrip(b"\r\n").partition(b"\r\n\r\n")
         if not sep:
             head, sep, body = chunk.lstrip(b"\n").partition(b"\n\n")
-        name = re.search(rb'name="([^"]*)"', head)
+        name = _PART_NAME.search(head)
         label = name.group(1).decode("utf-8", "replace") if name else str(index)
-        out.append((label, body[:-2] if body.endswith(b"\r\n") else body.rstrip(b"\n")))
+        declared_type = _PART_TYPE.search(head)
+        part_type = declared_type.group(1).decode("latin-1").strip() if declared_type else None
+        out.append((label, body[:-2] if body.endswith(b"\r\n") else body.rstrip(b"\n"), part_type))
     return out or None
+
+
+_PART_NAME = re.compile(rb'(?<![\w-])name="([^"]*)"', re.IGNORECASE)
+_PART_TYPE = re.compile(rb"^content-type:[ \t]*([^\r\n]+)", re.IGNORECASE | re.MULTILINE)
+_MULTIPART_START = re.compile(rb"\s*--")
 
 
 _XML_TEXT = re.compile(rb"<([A-Za-z_][\w.:-]*)[^>]*>([^<]+)<")
@@ -470,6 +483,8 @@ class _Unwrapper:
         self.texts += 1
         if not data:
             return
+        if self._multipart(data, location, chain, layers, hint):
+            return
         if _is_binary(data) if binary is None else binary:
             self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
             self._binary(data, location, chain, layers)
@@ -498,6 +513,26 @@ class _Unwrapper:
             return
         plus = (bool(chain) and chain[-1].startswith("form:")) or (location.startswith("query:") and not chain)
         self._decodings(stripped, location, chain, layers, plus)
+
+    def _multipart(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, hint: str | None) -> bool:
+        """Add a multipart body and walk its parts, text or binary (a raw deflate part), each under
+        its own content type; ``False`` if ``data`` is not multipart."""
+        declared = hint if hint and "multipart" in hint.lower() else None
+        if declared is None and not _MULTIPART_START.match(data):
+            return False
+        parts = _multipart_parts(data, declared)
+        if not parts:
+            return False
+        leaves = [(f"multipart:{name}", content) for name, content, _type in parts]
+        self.out.append(
+            Located(location, chain, data, self._parts(location, chain, lambda: leaves), resolve=self.resolve)
+        )
+        for (label, content), (_name, _content, part_type) in zip(leaves, parts, strict=True):
+            binary = _is_binary(content)
+            if not binary and not (_LEAF_CANDIDATE.search(content) and (len(content) >= 16 or _short_token(content))):
+                continue
+            self.text(content, location, (*chain, label), layers, hint=part_type, covered=True, binary=binary)
+        return True
 
     @staticmethod
     def _json_where(data: bytes, stripped: bytes, chain: tuple[str, ...]) -> Callable[[int], tuple[str, ...]]:
@@ -562,7 +597,7 @@ class _Unwrapper:
         return parts
 
     def _structure(self, data: bytes, hint: str | None) -> tuple[str, Callable[[], list[tuple[str, bytes]]]] | None:
-        """Recognise JSON, forms, multipart, XML; return a kind and a leaf lister."""
+        """Recognise JSON, forms, XML; return a kind and a leaf lister (multipart: :meth:`_multipart`)."""
         declared = hint or ""
         hint = declared.lower()
         first = data[:1]
@@ -581,10 +616,6 @@ class _Unwrapper:
                 return out
 
             return "json", json_leaves
-        if "multipart" in hint or data.startswith(b"--"):
-            parts = _multipart_parts(data, declared if "multipart" in hint else None)
-            if parts:
-                return "multipart", lambda: [(f"multipart:{n}", b) for n, b in parts]
         if first == b"<" or "xml" in hint:
             leaves = _xml_leaves(data)
             if leaves:
