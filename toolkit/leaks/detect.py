@@ -16,6 +16,11 @@ Visited URLs come from the user (a browsing log, see :func:`toolkit.leaks.needle
 or, when none are given, are inferred from the capture's navigations (``evidence`` then says
 ``inferred needle``). A URL sent to its own site (same registrable domain) is not a leak; a
 Referer carrying it to a third party is reported with ``kind = referer``.
+
+A needle that a server sends back in a ``Set-Cookie`` (``set-cookie:NAME``) or a ``Location``
+(``response_header:location``, its URL read as a request's) is a row with ``direction = response``:
+the server plants or forwards the value. It is evidence of another kind than the device sending it,
+so every count and ranking of leaks takes only :func:`toolkit.leaks.direction.sent_by_device`.
 """
 
 from __future__ import annotations
@@ -45,14 +50,15 @@ from toolkit.leaks.needles import (
 )
 from toolkit.leaks.search import Matcher, build_matcher
 from toolkit.leaks.transforms import TRANSFORMS
-from toolkit.leaks.unwrap import Limits, Located, unwrap_request
+from toolkit.leaks.unwrap import Limits, Located, unwrap_request, unwrap_response
 from toolkit.problems import ProblemLog
 from toolkit.schema import TABLES
 
 __all__ = ["NeedleIndex", "effective_layers", "find_leaks"]
 
-#: Columns of a ``requests`` row that are unwrapped, in the order :func:`_request_hits` takes them.
-_REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies")
+#: Columns of a ``requests`` row that are unwrapped, in the order :func:`_request_hits` takes them
+#: (the response's headers last: a needle the server sends back is a ``response`` finding).
+_REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies", "response_headers")
 
 _SEVERITY_RANK = {"full_url": 0, "identifier": 0, "path": 1, "search_term": 2, "domain": 3}
 _DECODING_STEPS = frozenset(
@@ -160,6 +166,8 @@ class _Hit:
     location: str
     chain: tuple[str, ...]
     """Steps with JSON paths worked out."""
+    direction: str = "request"
+    """``response``: found in a response header the server sent back (Set-Cookie, Location)."""
 
 
 def _locate(index: NeedleIndex, text: Located, found: list[Pattern]) -> list[_Hit]:
@@ -200,23 +208,29 @@ def _locate(index: NeedleIndex, text: Located, found: list[Pattern]) -> list[_Hi
 def _request_hits(
     index: NeedleIndex, limits: Limits, request: tuple[Any, ...], on_problem: Callable[[str], None]
 ) -> list[_Hit]:
-    """Every hit in one request (``url, headers, body, content_type, cookies``): its texts are
-    searched in one call, and only texts with a hit are located further."""
-    url, headers, body, content_type, cookies = request
+    """Every hit in one request (``url, headers, body, content_type, cookies, response_headers``):
+    its texts are searched in one call, and only texts with a hit are located further."""
+    url, headers, body, content_type, cookies, response_headers = request
     unwrapped = unwrap_request(
         url=url, headers=headers, body=body, content_type=content_type, cookies=cookies,
         limits=limits, on_problem=on_problem,
     )  # fmt: skip
     texts = [text for text in unwrapped if not text.covered]
+    sent = len(texts)
+    if response_headers:
+        texts += [t for t in unwrap_response(response_headers, limits=limits, on_problem=on_problem) if not t.covered]
     hits: list[_Hit] = []
-    for text, found in zip(texts, index.find_each([text.data for text in texts]), strict=True):
+    for number, (text, found) in enumerate(zip(texts, index.find_each([text.data for text in texts]), strict=True)):
         if found or (text.search_parts and text.parts is not None):
-            hits.extend(_locate(index, text, found))
+            located = _locate(index, text, found)
+            if number >= sent:
+                located = [dataclasses.replace(hit, direction="response") for hit in located]
+            hits.extend(located)
     return hits
 
 
-_Found = tuple[list[tuple[int, str, tuple[str, ...]]], list[str]]
-"""The hits of one request as (pattern number, location, chain), and its problem messages."""
+_Found = tuple[list[tuple[int, str, tuple[str, ...], str]], list[str]]
+"""The hits of one request as (pattern number, location, chain, direction), and its problem messages."""
 _FORKED: tuple[NeedleIndex, Limits, list[tuple[Any, ...]], dict[int, int]] | None = None
 """What the worker processes inherit when they are forked."""
 
@@ -229,7 +243,7 @@ def _hits_of_slice(bounds: tuple[int, int]) -> list[_Found]:
     for request in work[bounds[0] : bounds[1]]:
         messages: list[str] = []
         hits = _request_hits(index, limits, request, messages.append)
-        out.append(([(numbers[id(h.pattern)], h.location, h.chain) for h in hits], messages))
+        out.append(([(numbers[id(h.pattern)], h.location, h.chain, h.direction) for h in hits], messages))
     return out
 
 
@@ -259,7 +273,7 @@ def _hits_of_requests(
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for found in pool.imap(_hits_of_slice, slices):
                 for numbered, messages in found:
-                    yield [_Hit(index.every[n], location, chain) for n, location, chain in numbered], messages
+                    yield [_Hit(index.every[n], where, chain, way) for n, where, chain, way in numbered], messages
     finally:
         _FORKED = None
 
@@ -458,7 +472,7 @@ def _find_leaks(
                     continue
             kind = "referer" if hit.location == "header:referer" and needle.kind != "identifier" else "leak"
             structural = tuple(s for s in hit.chain if s not in _DECODING_STEPS)
-            key = (position, needle.source, hit.location, structural)
+            key = (position, needle.source, hit.location, structural, hit.direction)
             rank = (
                 _SEVERITY_RANK.get(needle.severity, 9),
                 len(hit.pattern.transforms),
@@ -484,7 +498,7 @@ def _find_leaks(
                     "organisation": organisation,
                     "role": role,
                     "severity": needle.severity,
-                    "direction": "request",
+                    "direction": hit.direction,
                     "needle_source": "inferred" if needle.inferred else "given",
                     "evidence": evidence
                     + _sdk_label(row, host, hit)

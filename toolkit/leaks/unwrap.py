@@ -43,7 +43,7 @@ from toolkit.compression import DecompressionBomb
 from toolkit.leaks import transforms as tf
 from toolkit.leaks.needles import MIN_NEEDLE_LENGTH
 
-__all__ = ["Limits", "Located", "unwrap_request"]
+__all__ = ["Limits", "Located", "unwrap_request", "unwrap_response"]
 
 
 @dataclass(frozen=True)
@@ -847,6 +847,67 @@ def unwrap_request(
             walker.on_problem(f"decoding produced more than {limits.max_decoded_bytes} bytes; rest of request skipped")
     texts, walker.out = walker.out, []  # the texts refer to the walker, not the other way: no cycle
     return iter(texts)
+
+
+def unwrap_response(
+    headers: Sequence[tuple[str, str]] | None,
+    *,
+    limits: Limits = Limits(),
+    on_problem: Callable[[str], None] | None = None,
+) -> Iterator[Located]:
+    """The located texts of the response headers that can carry a value back to the device: each
+    ``Set-Cookie`` value (``set-cookie:NAME``) and the ``Location`` URL (``response_header:location``,
+    its parts read as a request URL's: ``query:u > urldecode``, ``segment:2 > base64``).
+
+    >>> texts = unwrap_response([("Location", "https://r.example/go?u=https%3A%2F%2Fa.example%2Fx"),
+    ...                          ("Set-Cookie", "uid=c3f1b0de6a474b3e; Path=/"), ("Server", "x")])
+    >>> sorted({(t.location, t.chain_text()) for t in texts if b"a.example/x" in t.data or b"c3f1" in t.data})
+    [('response_header:location', 'query:u > urldecode'), ('set-cookie:uid', '')]
+    """
+    problems: list[str] = []
+    walker = _Unwrapper(limits, on_problem or problems.append)
+    try:
+        for name, value in headers or ():
+            lower = str(name).lower()
+            if lower == "set-cookie":
+                pairs = _cookie_pairs(str(value).split(";", 1)[0])
+                if pairs:
+                    cookie, cookie_value = pairs[0]
+                    walker.text(cookie_value.encode("utf-8", "surrogateescape"), f"set-cookie:{cookie}", (), 0)
+            elif lower == "location":
+                url = str(value)
+                whole = Located("response_header:location", (), url.encode("utf-8", "surrogateescape"))
+                walker.out.append(whole)
+                start = len(walker.out)
+                _request_texts(walker, url, None, None, None, None)
+                direct = [text for text in walker.out[start:] if not text.chain]  # verbatim slices of the URL
+                for text in walker.out[start:]:
+                    _move_to(text, "response_header:location")
+                for text in direct:  # the whole URL places their hits: a full URL is found in it alone
+                    text.covered = True
+                whole.parts = lambda direct=direct: (  # type: ignore[misc]
+                    leaf for text in direct for leaf in (text.parts() if text.parts is not None else (text,))
+                )
+    except _BudgetExceeded:
+        if walker.decoded > limits.max_decoded_bytes:
+            walker.on_problem(f"decoding produced more than {limits.max_decoded_bytes} bytes; rest of response skipped")
+    texts, walker.out = walker.out, []
+    return iter(texts)
+
+
+def _move_to(text: Located, location: str) -> None:
+    """Place ``text`` (and its leaves) at ``location``, its old location becoming its chain's first step."""
+    text.chain = (text.location, *text.chain)
+    text.location = location
+    leaves = text.parts
+    if leaves is not None:
+
+        def moved() -> Iterator[Located]:
+            for leaf in leaves():
+                _move_to(leaf, location)
+                yield leaf
+
+        text.parts = moved
 
 
 def _request_texts(
