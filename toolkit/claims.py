@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from toolkit.leaks.direction import sent_by_device
+
 if TYPE_CHECKING:
     from toolkit.study import Study
 
@@ -178,7 +180,7 @@ def no_browsing_data(study: Study, params: Mapping[str, Any]) -> Verdict:
     if failed := _leak_engine_failed(study):
         return Verdict("inconclusive", "the leak engine did not run: " + "; ".join(failed))
     without_log = [s for s in names if study.session(s).visited is None and not _inferred_visits(study, s)]
-    leaks = study.leaks
+    leaks = sent_by_device(study.leaks)  # a value a server sends back is not the device sending it
     kinds = list(params.get("kinds", URL_KINDS))
     mask = leaks["session"].astype(object).isin(names) & leaks["needle_kind"].astype(object).isin(kinds)
     if not params.get("referers", True):
@@ -220,7 +222,7 @@ def toggle_stops(study: Study, params: Mapping[str, Any]) -> Verdict:
         return Verdict("inconclusive", "the baseline or the treatment sessions have no HTTP request")
     if failed := _leak_engine_failed(study):
         return Verdict("inconclusive", "the leak engine did not run: " + "; ".join(failed))
-    leaks = study.leaks
+    leaks = sent_by_device(study.leaks)
     kinds = list(params.get("kinds", URL_KINDS))
     relevant = leaks[
         leaks["needle_kind"].astype(object).isin(kinds) & _destination(leaks, params, ("platform", "third_party"))

@@ -41,6 +41,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 
+from toolkit.leaks.direction import sent_by_device
+
 __all__ = [
     "OKABE_ITO",
     "ROLE_STYLE",
@@ -249,7 +251,8 @@ def leak_matrix(
     """
     with style():
         ax = _target(ax, (7.5, 3.5))
-        frame = leaks if include_referer else leaks[leaks["kind"].astype("string") != "referer"]
+        frame = sent_by_device(leaks)  # what the device sent; a server's Set-Cookie/Location is not
+        frame = frame if include_referer else frame[frame["kind"].astype("string") != "referer"]
         if frame.empty:
             return _empty(ax, title, "no leaks found")
         sessions = _session_of(frame)
@@ -358,6 +361,7 @@ def request_timeline(
         hosts = requests["host"].astype("string").fillna(_UNKNOWN)
         owners = pd.Series([owner_of.get(h, h) for h in hosts], index=requests.index, dtype=object)
         leak_owners = pd.Series([], dtype=object)
+        leaks = None if leaks is None else sent_by_device(leaks)
         if leaks is not None and not leaks.empty:
             fallback = _text_column(leaks, "organisation", "host")
             leak_hosts = leaks["host"].astype("string").fillna(_UNKNOWN)

@@ -885,7 +885,7 @@ def unwrap_response(
                     _move_to(text, "response_header:location")
                 for text in direct:  # the whole URL places their hits: a full URL is found in it alone
                     text.covered = True
-                whole.parts = lambda direct=direct: (  # type: ignore[misc]
+                whole.parts = lambda direct=direct: (
                     leaf for text in direct for leaf in (text.parts() if text.parts is not None else (text,))
                 )
     except _BudgetExceeded:
