@@ -34,6 +34,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -291,8 +292,6 @@ def _registrable(host: str | None) -> str | None:
 
 
 def _host_of(url: str) -> str | None:
-    from urllib.parse import urlsplit
-
     try:
         return urlsplit(url).hostname
     except ValueError:
@@ -353,8 +352,12 @@ def _endpoint_lookup(requests: pd.DataFrame, visited: Sequence[str]) -> Callable
 def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit) -> str:
     """``; Sensors Analytics event search (track)`` where an adapter knows the format, else ``""``."""
     body = _value(row, "body")
+    path = _value(row, "path")
+    if path is None and (url := _value(row, "url")):
+        with contextlib.suppress(ValueError):
+            path = urlsplit(str(url)).path
     try:
-        label = sdk_label(host, _value(row, "path"), body if isinstance(body, bytes) else None, hit.location,
+        label = sdk_label(host, path, body if isinstance(body, bytes) else None, hit.location,
                           " > ".join(hit.chain))  # fmt: skip
     except Exception:  # adapters label; they must never break detection
         return ""
