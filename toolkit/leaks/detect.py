@@ -514,10 +514,18 @@ def _find_leaks(
         for key, (_rank, record) in rows.items()
         if record["severity"] != "domain" and record["needle_kind"] != "identifier"
     }
+    # A structured leaf (a form field holding JSON) is searched on its own: a finding at the leaf
+    # adds nothing where the same needle was placed deeper inside it.
+    placed_deeper = {
+        (*key[:3], key[3][:depth], key[4], record["needle"])
+        for key, (_rank, record) in rows.items()
+        for depth in range(len(key[3]))
+    }
     records = [
         record
         for key, (_rank, record) in rows.items()
         if not (record["severity"] == "domain" and (key[0], key[2], key[3], record["needle"]) in covered)
+        and (*key, record["needle"]) not in placed_deeper
     ]
     columns = {name: [r[name] for r in records] for name in TABLES["leaks"].names}
     table = TABLES["leaks"].validate(TABLES["leaks"].frame(columns))
