@@ -483,7 +483,8 @@ class _Unwrapper:
         self.texts += 1
         if not data:
             return
-        if self._multipart(data, location, chain, layers, hint):
+        maybe_multipart = (hint is not None and "multipart" in hint.lower()) or data[:2] == b"--" or data[:1].isspace()
+        if maybe_multipart and self._multipart(data, location, chain, layers, hint):
             return
         if _is_binary(data) if binary is None else binary:
             self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
@@ -620,8 +621,13 @@ class _Unwrapper:
             leaves = _xml_leaves(data)
             if leaves:
                 return "xml", lambda: leaves
-        if b"=" in data and not (b"&" in data and _HTML_ENTITY.search(data)):
-            pairs = _form_pairs(data, "form-urlencoded" in hint)
+        equals = data.find(b"=")
+        form = "form-urlencoded" in hint
+        # (a "=" followed only by "=": base64's padding, not a field)
+        if equals >= 0 and (form or b"&" in data or data[equals + 1 : equals + 3].strip(b"=")):
+            if b"&" in data and _HTML_ENTITY.search(data):
+                return None
+            pairs = _form_pairs(data, form)
             if pairs:
                 return "form", lambda: [(f"form:{_name(n)}", v) for n, v in pairs]
         return None
