@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from toolkit.leaks.direction import sent_by_device
+
 if TYPE_CHECKING:
     from toolkit.study import Study
 
@@ -160,13 +162,10 @@ def _examples(values: pd.Series, limit: int = 3) -> str:
 def _browsing_leaks(study: Study, params: Mapping[str, Any]) -> pd.DataFrame:
     """The leaks a browsing-data verdict may rest on: sent by the device, of needles the user gave
     (a browsing log), or also inferred from the capture when the claim says ``inferred_visits``."""
-    leaks = study.leaks
-    mask = pd.Series(True, index=leaks.index)
-    if "direction" in leaks:
-        mask &= leaks["direction"].astype(object).fillna("request") == "request"
+    leaks = sent_by_device(study.leaks)  # a value a server sends back is not the device sending it
     if not params.get("inferred_visits", False) and "needle_source" in leaks:
-        mask &= leaks["needle_source"].astype(object).fillna("given") != "inferred"
-    return leaks[mask]
+        leaks = leaks[leaks["needle_source"].astype(object).fillna("given") != "inferred"]
+    return leaks
 
 
 def _inferred_note(found: pd.DataFrame) -> str:

@@ -18,6 +18,7 @@ from toolkit.coverage import coverage_line, decryption_coverage
 from toolkit.endpoints import Context
 from toolkit.errors import CaptureError
 from toolkit.export import ExportFormat, write_table
+from toolkit.leaks.direction import carried_back, sent_by_device
 from toolkit.schema import markdown_reference
 
 __all__ = ["main"]
@@ -215,7 +216,8 @@ def _human_summary(capture: Capture, out: Path | None, visited_note: str = "") -
     if len(requests):
         hosts = requests["host"].value_counts().head(5)
         lines.append("top hosts: " + ", ".join(f"{h} ({n})" for h, n in hosts.items()))
-    leaks = capture.tables.get("leaks")
+    every = capture.tables.get("leaks")
+    leaks = None if every is None else sent_by_device(every)
     if visited_note:
         lines.append(visited_note)
     if leaks is not None and len(leaks):
@@ -224,6 +226,8 @@ def _human_summary(capture: Capture, out: Path | None, visited_note: str = "") -
             if len(part):
                 by_host = part.groupby("host", observed=True)["needle"].nunique().sort_values(ascending=False).head(5)
                 lines.append(f"{label}: " + ", ".join(f"{h} ({n} values)" for h, n in by_host.items()))
+    if every is not None and len(returned := carried_back(every)):
+        lines.append(f"carried back by servers (Set-Cookie/Location, not counted as leaks): {len(returned)} findings")
     problems = capture.problems
     if len(problems):
         lines.append(f"problems: {len(problems)} (first: {problems.iloc[0]['record']}: "

@@ -427,7 +427,10 @@ def _add_known_from_leaks(
     masked: bool,
 ) -> None:
     """Rows for known identifiers found by the leak engine but not by discovery."""
+    from toolkit.leaks.direction import sent_by_device
+
     covered = {re.sub(r"^.*\(|\).*$", "", str(m)) for m in columns["matches_known"] if m}
+    leaks = sent_by_device(leaks)  # an identifier a server sets is not one the device sends
     found = leaks[leaks["needle_kind"].astype(object) == "identifier"]
     for needle, group in found.groupby("needle", sort=False):
         forms = list(dict.fromkeys(group["matched_form"].astype(object)))

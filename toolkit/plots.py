@@ -44,6 +44,8 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from matplotlib.transforms import Bbox
 
+from toolkit.leaks.direction import sent_by_device
+
 __all__ = [
     "OKABE_ITO",
     "ROLE_STYLE",
@@ -362,6 +364,9 @@ def leak_matrix(
     """
     with style():
         frame = leaks if include_referer else leaks[leaks["kind"].astype("string") != "referer"]
+        ax = _target(ax, (7.5, 3.5))
+        frame = sent_by_device(leaks)  # what the device sent; a server's Set-Cookie/Location is not
+        frame = frame if include_referer else frame[frame["kind"].astype("string") != "referer"]
         if frame.empty:
             return _empty(_target(ax, (7.5, 3.5)), title, "no leaks found")
         sessions = _session_of(frame)
@@ -473,6 +478,7 @@ def request_timeline(
         hosts = requests["host"].astype("string").fillna(_UNKNOWN)
         owners = pd.Series([owner_of.get(h, h) for h in hosts], index=requests.index, dtype=object)
         leak_owners = pd.Series([], dtype=object)
+        leaks = None if leaks is None else sent_by_device(leaks)
         if leaks is not None and not leaks.empty:
             fallback = _text_column(leaks, "organisation", "host")
             leak_hosts = leaks["host"].astype("string").fillna(_UNKNOWN)

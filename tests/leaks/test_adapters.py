@@ -98,3 +98,55 @@ def test_find_leaks_labels_an_adjust_session_and_a_measurement_protocol_hit() ->
     evidence = dict(zip(leaks["host"], leaks["evidence"], strict=True))
     assert "Adjust session package, parameter gps_adid (Google advertising id)" in evidence["app.adjust.com"]
     assert "Measurement Protocol parameter dl (document location (page URL))" in evidence["www.google-analytics.com"]
+
+
+def test_sensors_label_needs_the_sdks_signature() -> None:
+    from toolkit.leaks.adapters import sdk_label
+
+    chain = "form:data > base64 > gzip > json:properties.url"
+    event = {"event": "search", "type": "track", "properties": {"url": "https://a.example/x"}}
+    packed = base64.b64encode(gzip.compress(json.dumps(event).encode())).decode()
+    single = f"data={quote(packed, safe='')}".encode()
+    # the SDK's receiver path, or its companion fields (web SDK: ext=crc=...), with a Sensors event type
+    assert sdk_label("sa.t.example", "/sa", single, "body", chain) == "Sensors Analytics event search (track)"
+    assert sdk_label("t.example", "/x", single + b"&ext=crc%3D12", "body", chain) is not None
+    assert sdk_label("logs.t.example", "/sa.gif", single, "body", chain) is not None
+    # the case: any data=<base64(gzip(JSON))> form on an unrelated host was labelled
+    assert sdk_label("t.example", "/collect", single, "body", chain) is None
+    untyped = b"data=" + quote(base64.b64encode(gzip.compress(b'{"u": 1}')).decode(), safe="").encode()
+    assert sdk_label("sa.t.example", "/sa", untyped, "body", "form:data > base64 > gzip > json:u") is None
+    odd = {"event": "x", "type": "pageview", "properties": {}}  # not one of the SDK's event types
+    assert sensors_label(_body([odd]), "form:data_list > urldecode > base64 > gzip > json:[0].x") is None
+
+
+def test_labels_need_the_sdks_endpoints() -> None:
+    from toolkit.leaks.adapters import sdk_label
+
+    assert adjust_label("www.adjust.com", "/session", "query:q", "") is None  # the company's web site
+    assert adjust_label("app.adjust.com", "/blog", "body", "form:gps_adid") is None  # not a package path
+    assert adjust_label("app.us.adjust.com", "/attribution", "query:gps_adid", "") is not None
+    body = json.dumps({"eventName": "af_login", "advertising_id": "x"}).encode()
+    assert appsflyer_label("inapps.appsflyersdk.com", body, "body", "json:advertising_id", "/api/v6.9/androidevent")
+    assert appsflyer_label("api2.appsflyer.com", body, "body", "json:advertising_id", "/inappevent/com.app")
+    assert appsflyer_label("www.appsflyer.com", body, "body", "json:advertising_id", "/blog/") is None
+    assert appsflyer_label("inapps.appsflyersdk.com", body, "body", "json:advertising_id", "/index.html") is None
+    for path in ("/collect", "/j/collect", "/g/collect", "/mp/collect", "/debug/mp/collect", "/batch"):
+        assert measurement_protocol_label("www.google-analytics.com", "query:dl", "", path), path
+    assert measurement_protocol_label("www.google-analytics.com", "query:dl", "", "/analytics.js") is None
+    upload = "Firebase Analytics upload (app-measurement; its field names are not public)"
+    assert sdk_label("app-measurement.com", "/a", b"\x0a\x01x", "body", "pb:1") == upload
+    assert sdk_label("app-measurement.com", "/config/app/1:2:android:3", None, "query:app_instance_id", "") is None
+
+
+def test_find_leaks_names_an_appsflyer_json_field() -> None:
+    gaid = "38400000-8cf0-11bd-b23e-10b96e40000d"
+    body = json.dumps({"eventName": "af_purchase", "advertising_id": gaid}).encode()
+    requests = TABLES["requests"].frame({
+        "method": ["POST"], "url": ["https://inapps.appsflyersdk.com/api/v6.9/androidevent?app_id=com.x"],
+        "host": ["inapps.appsflyersdk.com"], "path": ["/api/v6.9/androidevent"], "query": ["app_id=com.x"],
+        "content_type": ["application/json"], "body": [body], "evidence": ["t#entry=1"],
+    })  # fmt: skip
+    leaks = find_leaks(requests, visited=[], identifiers=[f"GAID={gaid}"])
+    assert leaks.chain.tolist() == ["json:advertising_id"]
+    label = "; AppsFlyer event af_purchase, field advertising_id (Google advertising id)"
+    assert leaks.evidence.iloc[0].endswith(label)

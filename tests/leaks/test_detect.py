@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import random
@@ -238,3 +239,42 @@ def test_texts_searched_together_find_what_each_finds_alone() -> None:
         texts += [pieces[0][:split], pieces[0][split:]]
         together = [[p.matched_form for p in found] for found in index.find_each(texts)]
         assert together == [[p.matched_form for p in index.find(text)] for text in texts]
+
+
+def test_sensors_single_event_post_is_found_in_its_field() -> None:
+    # sa-sdk-javascript posts one event as data=<base64>; the form: data=<base64(gzip(JSON))>
+    event = {"event": "search", "type": "track", "distinct_id": "d1", "properties": {"url": "https://a.example/x"}}
+    packed = base64.b64encode(gzip.compress(json.dumps(event).encode(), mtime=0)).decode()
+    requests = _frame(_request("https://sa.t.example/sa?project=default", body=f"data={packed}".encode()),
+                      _request("https://t.example/collect", body=f"data={packed}".encode()))  # fmt: skip
+    leaks = find_leaks(requests, visited=["https://a.example/x"])
+    # ("urldecode" when the base64 holds a "+", which a form decodes as a space)
+    chains = leaks.chain.str.replace("urldecode > ", "").tolist()
+    assert chains == ["form:data > base64 > gzip > json:properties.url"] * 2
+    labelled = dict(zip(leaks.host, leaks.evidence, strict=True))
+    assert labelled["sa.t.example"].endswith("; Sensors Analytics event search (track)")
+    assert "Sensors" not in labelled["t.example"]  # no receiver path, no crc/gzip/ext field: not the SDK's post
+
+
+def test_values_a_server_sends_back_are_response_rows() -> None:
+    redirect = _request("https://t.example/go?x=1")
+    redirect["response_headers"] = [
+        ("Location", "https://r.example/land?u=https%3A%2F%2Fa.example%2Fx"),
+        ("Set-Cookie", "uid=c3f1b0de6a474b3e; Path=/"),
+    ]
+    own = _request("https://a.example/login")
+    own["response_headers"] = [("Location", "https://a.example/x")]  # a site redirecting to itself
+    sent = _request("https://t.example/pix?uid=c3f1b0de6a474b3e")
+    sent["response_headers"] = [("Content-Type", "image/gif")]
+    leaks = find_leaks(_frame(redirect, own, sent), visited=["https://a.example/x"],
+                       identifiers=["UID=c3f1b0de6a474b3e"])  # fmt: skip
+    rows = {(r.host, r.location, r.chain, r.direction) for r in leaks.itertuples()}
+    assert rows == {
+        ("t.example", "response_header:location", "query:u > urldecode", "response"),
+        ("t.example", "set-cookie:uid", "", "response"),
+        ("t.example", "query:uid", "", "request"),
+    }
+    assert set(leaks[leaks.direction == "response"].evidence) == {"t#entry=https://t.example/go?x=1"}
+    assert find_leaks(_frame(redirect), visited=["https://a.example/x"], workers=2).equals(
+        find_leaks(_frame(redirect), visited=["https://a.example/x"])
+    )

@@ -222,3 +222,100 @@ def test_alphanumeric_tokens_take_a_shortcut_to_the_same_texts() -> None:
             shortcut._alphanumeric(data, "body", ("json:@0",), layers, True)
             expected = [(t.chain, t.data, t.covered) for t in general.out]
             assert [(t.chain, t.data, t.covered) for t in shortcut.out] == expected
+
+
+# --- single-field forms, multipart parts, form text inside other bodies (issue 15) --------------
+
+_EVENT = json.dumps({"event": "page_view", "type": "track", "properties": {"url": "https://a.example/x"}}).encode()
+_FORM_TYPES = (None, "application/x-www-form-urlencoded", "text/plain")
+
+
+def test_a_single_field_form_is_split_into_its_field_whatever_its_value() -> None:
+    from urllib.parse import quote
+
+    packed = base64.b64encode(gzip.compress(_EVENT, mtime=0))
+    cases = {
+        b"data=" + base64.b64encode(_EVENT): "form:data > base64 > json:properties.url",
+        b"data=" + packed: "form:data > base64 > gzip > json:properties.url",  # Sensors' single-event post
+        b"data=" + quote(packed.decode(), safe="").encode(): (
+            "form:data > urldecode > base64 > gzip > json:properties.url"
+        ),
+        b"data=" + _EVENT: "form:data > json:properties.url",  # raw JSON, spaces unescaped
+        b"data=" + quote(_EVENT.decode(), safe="").encode(): "form:data > urldecode > json:properties.url",
+        b"u=https%3A%2F%2Fa.example%2Fx": "form:u > urldecode",
+    }
+    for body, chain in cases.items():
+        for content_type in _FORM_TYPES:
+            found = located(texts(body=body, content_type=content_type), b"https://a.example/x")
+            assert ("body", chain) in found, (body[:20], content_type, found)
+            if b" " not in body:  # with a second field (as before): the single field reads the same way
+                assert ("body", chain) in located(texts(body=body + b"&v=1", content_type=content_type),
+                                                  b"https://a.example/x")  # fmt: skip
+
+
+def test_base64_with_its_padding_is_not_a_form() -> None:
+    whole = base64.b64encode(b"https://a.example/x")  # ends with "="
+    for content_type in _FORM_TYPES:
+        found = located(texts(body=whole, content_type=content_type), b"https://a.example/x")
+        assert found == {("body", "base64")}, (content_type, found)
+    # base64 cut before its padding and text after it: a token, not a field named after the token
+    token = base64.b64encode(b"000@000000.org")  # MDAwQDAwMDAwMC5vcmc=
+    found = located(texts(url="https://t.example/e?d=" + token.decode().replace("=", "%3D") + "%7Cend"),
+                    b"000@000000.org")  # fmt: skip
+    assert ("query:d", "urldecode > base64") in found
+
+
+def test_a_field_name_must_look_like_one_without_a_form_content_type() -> None:
+    items = texts(body=b"9x=" + base64.b64encode(_EVENT), content_type=None)
+    assert not any(chain.startswith("form:") for _loc, chain in located(items, b"https://a.example/x"))
+    items = texts(body=b"9x=" + base64.b64encode(_EVENT), content_type="application/x-www-form-urlencoded")
+    assert ("body", "form:9x > base64 > json:properties.url") in located(items, b"https://a.example/x")
+
+
+def test_binary_multipart_parts_are_split_and_decoded() -> None:
+    import zlib
+
+    deflated = zlib.compress(_EVENT, wbits=-15)
+    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n{\"v\": 1}\r\n"
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"blob\"; filename=\"e.bin\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n" + deflated + b"\r\n"
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"gz\"\r\n\r\n" + gzip.compress(_EVENT, mtime=0) + b"\r\n"
+            b"--XyZ--\r\n")  # fmt: skip
+    for content_type in ("multipart/form-data; boundary=XyZ", None):  # declared, or read from the body
+        found = located(texts(body=body, content_type=content_type), b"https://a.example/x")
+        assert ("body", "multipart:blob > deflate > json:properties.url") in found, found
+        assert ("body", "multipart:gz > gzip > json:properties.url") in found, found
+
+
+def test_a_multipart_part_is_read_under_its_own_content_type() -> None:
+    body = (b"--b\r\nContent-Disposition: form-data; name=\"p\"\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+            b"data=" + base64.b64encode(_EVENT) + b"\r\n--b--\r\n")  # fmt: skip
+    found = located(texts(body=body, content_type="multipart/form-data; boundary=b"), b"https://a.example/x")
+    assert ("body", "multipart:p > form:data > base64 > json:properties.url") in found
+
+
+def test_form_text_inside_json_and_text_bodies() -> None:
+    form = "a=1&q=privacy+tools+now&u=https%3A%2F%2Fa.example%2Fx"
+    in_json = located(texts(body=json.dumps({"payload": form}).encode(), content_type="application/json"),
+                      b"privacy tools now")  # fmt: skip
+    assert ("body", "json:payload > form:q > urldecode") in in_json
+    in_text = located(texts(body=form.encode(), content_type="text/plain"), b"privacy tools now")
+    assert ("body", "form:q > urldecode") in in_text
+    url = located(texts(body=json.dumps({"payload": form}).encode(), content_type="application/json"),
+                  b"https://a.example/x")  # fmt: skip
+    assert ("body", "json:payload > form:u > urldecode") in url
+
+
+def test_response_headers_set_cookie_and_location() -> None:
+    from toolkit.leaks.unwrap import unwrap_response
+
+    items = list(unwrap_response([
+        ("Set-Cookie", "uid=c3f1b0de6a474b3e; Path=/; HttpOnly"), ("Server", "c3f1b0de6a474b3e"),
+        ("Location", "https://r.example/v1/aHR0cHM6Ly9hLmV4YW1wbGUveA/e?u=https%3A%2F%2Fa.example%2Fx#f"),
+    ]))  # fmt: skip
+    assert located(items, b"c3f1b0de6a474b3e") == {("set-cookie:uid", "")}  # other headers are not read
+    assert located(items, b"https://a.example/x") == {
+        ("response_header:location", "url_path > segment:2 > base64"),
+        ("response_header:location", "query:u > urldecode"),
+    }

@@ -68,12 +68,45 @@ def sensors_events(body: bytes) -> list[dict[str, Any]] | None:
     return [e for e in events if isinstance(e, dict)] if events else None
 
 
-def sensors_label(body: bytes, chain: str) -> str | None:
-    """What the SDK calls the place of a finding whose chain starts in a Sensors batch."""
+# The SDK's signature (its receiver is the customer's own host, so no host family): the events travel
+# in ``data_list`` (a batch: Android/iOS add ``crc`` and ``gzip``) or ``data`` (one event: the web SDK
+# adds ``ext=crc=...``), posted to the receiver's ``/sa`` path (``/sa.gif`` for the web SDK's image
+# requests), and every event's ``type`` is one of the SDK's EventType values (sa-sdk-android,
+# EventType.java; sa-sdk-javascript ``encodeTrackData`` for ``data``/``ext``).
+_SENSORS_TYPES = frozenset(
+    {"track", "track_signup", "track_id_bind", "track_id_unbind", "profile_set", "profile_set_once",
+     "profile_unset", "profile_increment", "profile_append", "profile_delete", "item_set", "item_delete"}
+)  # fmt: skip
+_SENSORS_COMPANIONS = ("crc", "gzip", "ext")
+_SENSORS_PATH = re.compile(r"(?:^|/)sa(?:\.gif)?/?$", re.IGNORECASE)
+
+
+def _sensors_signature(body: bytes, path: str | None, events: list[dict[str, Any]]) -> bool:
+    """The request is the SDK's post: its receiver's path or its companion fields, and its event types."""
+    if not all(event.get("type") in _SENSORS_TYPES for event in events):
+        return False
+    if path is not None and _SENSORS_PATH.search(path.split("?", 1)[0]):
+        return True
+    try:
+        names = {name for name, _ in parse_qsl(body.decode("ascii"), keep_blank_values=True)}
+    except UnicodeDecodeError:
+        return False
+    return any(name in names for name in _SENSORS_COMPANIONS)
+
+
+def sensors_label(body: bytes, chain: str, path: str | None = None) -> str | None:
+    """What the SDK calls the place of a finding whose chain starts in a Sensors batch, when the
+    request carries the SDK's signature (see :func:`_sensors_signature`).
+
+    >>> import base64, json
+    >>> event = base64.b64encode(json.dumps({"event": "x", "properties": {}}).encode()).decode()
+    >>> sensors_label(("data=" + event).encode(), "form:data > base64 > json:properties.u", "/sa") is None  # no type
+    True
+    """
     if not chain.startswith(("form:data_list", "form:data ")) and chain != "form:data":
         return None
     events = sensors_events(body)
-    if not events:
+    if not events or not _sensors_signature(body, path, events):
         return None
     index = 0
     if chain.startswith("form:data_list"):
@@ -91,7 +124,11 @@ def sensors_label(body: bytes, chain: str) -> str | None:
 # ActivityKind.java): each activity is posted form-encoded to its path on app.adjust.com (regional
 # hosts: adjust.world, adjust.net.in, adjust.cn); identifiers travel as named parameters;
 # callback_params and partner_params are JSON objects of the app's own values.
+# The SDK's endpoints are the app., gdpr. and subscription. hosts of these domains and of their
+# data-residency subdomains (eu., tr., us.): adjust/smart_banner_sdk url-strategy/endpoints.ts and the
+# SDKs' UrlStrategy; a request elsewhere on them (the company's web site) is not an SDK package.
 _ADJUST_HOSTS = ("adjust.com", "adjust.world", "adjust.net.in", "adjust.cn", "adjust.io")
+_ADJUST_ENDPOINT_HOSTS = ("app", "gdpr", "subscription")
 _ADJUST_ACTIVITIES = {
     "session": "session",
     "event": "event",
@@ -128,7 +165,12 @@ _ADJUST_PARAMETERS = {
 # -- AppsFlyer ----------------------------------------------------------------------------------
 # Field names of AppsFlyer's public server-to-server events API (dev.appsflyer.com, "S2S events
 # API"): the SDK reports the same facts under these names to *.appsflyer.com.
+# Where those names travel: the S2S API's endpoint (api2.appsflyer.com, path /inappevent/<app id>, from
+# its published OpenAPI description) and the SDK's versioned API on appsflyersdk.com hosts
+# (launches., inapps., conversions. ... ``/api/v<version>/...``); not AppsFlyer's web site.
 _APPSFLYER_HOSTS = ("appsflyer.com", "appsflyersdk.com")
+_APPSFLYER_S2S = re.compile(r"^/inappevent/[^/]+/?$")
+_APPSFLYER_SDK_PATH = re.compile(r"^/api/v[0-9][0-9.]*/")
 _APPSFLYER_FIELDS = {
     "appsflyer_id": "AppsFlyer's install id",
     "advertising_id": "Google advertising id",
@@ -150,6 +192,10 @@ _APPSFLYER_FIELDS = {
 # Universal Analytics "Measurement Protocol Parameter Reference"; GA4 "Measurement Protocol"
 # for gtag and Firebase apps: client_id / app_instance_id, user_id, events[].name and params).
 _GA_HOSTS = ("google-analytics.com", "analytics.google.com")
+# Hit paths: /collect, /batch and /debug/collect (Universal Analytics MP reference), /mp/collect and
+# /debug/mp/collect (GA4 MP), and the libraries' /<transport>/collect (j/, r/, g/: the pattern
+# ``^/(\w+/)?collect`` by which Google's workbox-google-analytics recognises hits).
+_GA_PATH = re.compile(r"^/(?:debug/)?(?:\w+/)?collect/?$|^/batch/?$")
 _GA_PARAMETERS = {
     "cid": "client id",
     "uid": "user id",
@@ -177,8 +223,8 @@ def _first_name(location: str, chain: str) -> str | None:
     first = chain.split(" > ", 1)[0] if chain else ""
     if first.startswith("form:"):
         return first[len("form:") :]
-    if first.startswith("json:."):
-        return re.split(r"[.\[]", first[len("json:.") :], maxsplit=1)[0]
+    if first.startswith("json:"):  # ``json:events[0].x`` (as unwrap writes it) or ``json:.events``
+        return re.split(r"[.\[]", first[len("json:") :].lstrip("."), maxsplit=1)[0] or None
     return None
 
 
@@ -196,16 +242,30 @@ def _described(name: str, meanings: Mapping[str, str]) -> str:
 def adjust_label(host: str | None, path: str | None, location: str, chain: str) -> str | None:
     """``Adjust session package, parameter gps_adid (Google advertising id)``, or None."""
     name = _parameter(host, _ADJUST_HOSTS, location, chain)
-    if name is None:
+    if name is None or (host or "").lower().split(".", 1)[0] not in _ADJUST_ENDPOINT_HOSTS:
         return None
-    activity = _ADJUST_ACTIVITIES.get((path or "").strip("/").split("?", 1)[0], "request")
+    activity = _ADJUST_ACTIVITIES.get((path or "").split("?", 1)[0].strip("/"))
+    if activity is None:  # not one of the SDK's package paths
+        return None
     return f"Adjust {activity} package, parameter {_described(name, _ADJUST_PARAMETERS)}"
 
 
-def appsflyer_label(host: str | None, body: bytes | None, location: str, chain: str) -> str | None:
+def _appsflyer_endpoint(host: str | None, path: str | None) -> bool:
+    """The S2S events API or the SDK's API; ``path`` ``None`` (not known) is let through."""
+    if path is None:
+        return True
+    path = path.split("?", 1)[0]
+    if _host_under(host, ("appsflyersdk.com",)):
+        return _APPSFLYER_SDK_PATH.match(path) is not None
+    return (host or "").lower().rstrip(".") == "api2.appsflyer.com" and _APPSFLYER_S2S.match(path) is not None
+
+
+def appsflyer_label(
+    host: str | None, body: bytes | None, location: str, chain: str, path: str | None = None
+) -> str | None:
     """``AppsFlyer event af_purchase, field advertising_id (Google advertising id)``, or None."""
     name = _parameter(host, _APPSFLYER_HOSTS, location, chain)
-    if name is None:
+    if name is None or not _appsflyer_endpoint(host, path):
         return None
     event = None
     if location == "body" and body:
@@ -219,14 +279,28 @@ def appsflyer_label(host: str | None, body: bytes | None, location: str, chain: 
     return f"{head}, field {_described(name, _APPSFLYER_FIELDS)}"
 
 
-def measurement_protocol_label(host: str | None, location: str, chain: str) -> str | None:
-    """``Google Analytics Measurement Protocol parameter dl (document location (page URL))``, or None."""
+def measurement_protocol_label(host: str | None, location: str, chain: str, path: str | None = None) -> str | None:
+    """``Google Analytics Measurement Protocol parameter dl (document location (page URL))``, or None.
+
+    ``path`` (when known) must be one of the protocol's hit paths."""
     name = _parameter(host, _GA_HOSTS, location, chain)
-    if name is None:
+    if name is None or (path is not None and not _GA_PATH.match(path.split("?", 1)[0])):
         return None
     return f"Google Analytics Measurement Protocol parameter {_described(name, _GA_PARAMETERS)}"
 
 _FIREBASE_UPLOAD_HOSTS = ("app-measurement.com",)
+# The Firebase Analytics SDK uploads its event bundles by POST to app-measurement.com/a (the
+# ``measurement.upload.url`` default of the SDK, and the host Firebase's docs list for Analytics);
+# its other paths there (/config/app/...) fetch configuration and carry no events.
+_FIREBASE_UPLOAD_PATH = "/a"
+
+
+def _firebase_upload(host: str | None, path: str | None, location: str) -> bool:
+    return (
+        _host_under(host, _FIREBASE_UPLOAD_HOSTS)
+        and location == "body"
+        and (path is None or path.split("?", 1)[0].rstrip("/") == _FIREBASE_UPLOAD_PATH)
+    )
 
 
 def sdk_label(host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
@@ -240,13 +314,13 @@ def sdk_label(host: str | None, path: str | None, body: bytes | None, location: 
     True
     """
     if location == "body" and isinstance(body, bytes) and chain:
-        label = sensors_label(body, chain)
+        label = sensors_label(body, chain, path)
         if label:
             return label
     return (
         adjust_label(host, path, location, chain)
-        or appsflyer_label(host, body if isinstance(body, bytes) else None, location, chain)
-        or measurement_protocol_label(host, location, chain)
+        or appsflyer_label(host, body if isinstance(body, bytes) else None, location, chain, path)
+        or measurement_protocol_label(host, location, chain, path)
         or ("Firebase Analytics upload (app-measurement; its field names are not public)"
-            if _host_under(host, _FIREBASE_UPLOAD_HOSTS) else None)
+            if _firebase_upload(host, path, location) else None)
     )

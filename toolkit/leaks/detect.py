@@ -16,6 +16,11 @@ Visited URLs come from the user (a browsing log, see :func:`toolkit.leaks.needle
 or, when none are given, are inferred from the capture's navigations (``evidence`` then says
 ``inferred needle``). A URL sent to its own site (same registrable domain) is not a leak; a
 Referer carrying it to a third party is reported with ``kind = referer``.
+
+A needle that a server sends back in a ``Set-Cookie`` (``set-cookie:NAME``) or a ``Location``
+(``response_header:location``, its URL read as a request's) is a row with ``direction = response``:
+the server plants or forwards the value. It is evidence of another kind than the device sending it,
+so every count and ranking of leaks takes only :func:`toolkit.leaks.direction.sent_by_device`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -45,14 +51,15 @@ from toolkit.leaks.needles import (
 )
 from toolkit.leaks.search import Matcher, build_matcher
 from toolkit.leaks.transforms import TRANSFORMS
-from toolkit.leaks.unwrap import Limits, Located, unwrap_request
+from toolkit.leaks.unwrap import Limits, Located, unwrap_request, unwrap_response
 from toolkit.problems import ProblemLog
 from toolkit.schema import TABLES
 
 __all__ = ["NeedleIndex", "effective_layers", "find_leaks"]
 
-#: Columns of a ``requests`` row that are unwrapped, in the order :func:`_request_hits` takes them.
-_REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies")
+#: Columns of a ``requests`` row that are unwrapped, in the order :func:`_request_hits` takes them
+#: (the response's headers last: a needle the server sends back is a ``response`` finding).
+_REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies", "response_headers")
 
 _SEVERITY_RANK = {"full_url": 0, "identifier": 0, "path": 1, "search_term": 2, "domain": 3}
 _DECODING_STEPS = frozenset(
@@ -160,6 +167,8 @@ class _Hit:
     location: str
     chain: tuple[str, ...]
     """Steps with JSON paths worked out."""
+    direction: str = "request"
+    """``response``: found in a response header the server sent back (Set-Cookie, Location)."""
 
 
 def _locate(index: NeedleIndex, text: Located, found: list[Pattern]) -> list[_Hit]:
@@ -200,23 +209,29 @@ def _locate(index: NeedleIndex, text: Located, found: list[Pattern]) -> list[_Hi
 def _request_hits(
     index: NeedleIndex, limits: Limits, request: tuple[Any, ...], on_problem: Callable[[str], None]
 ) -> list[_Hit]:
-    """Every hit in one request (``url, headers, body, content_type, cookies``): its texts are
-    searched in one call, and only texts with a hit are located further."""
-    url, headers, body, content_type, cookies = request
+    """Every hit in one request (``url, headers, body, content_type, cookies, response_headers``):
+    its texts are searched in one call, and only texts with a hit are located further."""
+    url, headers, body, content_type, cookies, response_headers = request
     unwrapped = unwrap_request(
         url=url, headers=headers, body=body, content_type=content_type, cookies=cookies,
         limits=limits, on_problem=on_problem,
     )  # fmt: skip
     texts = [text for text in unwrapped if not text.covered]
+    sent = len(texts)
+    if response_headers:
+        texts += [t for t in unwrap_response(response_headers, limits=limits, on_problem=on_problem) if not t.covered]
     hits: list[_Hit] = []
-    for text, found in zip(texts, index.find_each([text.data for text in texts]), strict=True):
+    for number, (text, found) in enumerate(zip(texts, index.find_each([text.data for text in texts]), strict=True)):
         if found or (text.search_parts and text.parts is not None):
-            hits.extend(_locate(index, text, found))
+            located = _locate(index, text, found)
+            if number >= sent:
+                located = [dataclasses.replace(hit, direction="response") for hit in located]
+            hits.extend(located)
     return hits
 
 
-_Found = tuple[list[tuple[int, str, tuple[str, ...]]], list[str]]
-"""The hits of one request as (pattern number, location, chain), and its problem messages."""
+_Found = tuple[list[tuple[int, str, tuple[str, ...], str]], list[str]]
+"""The hits of one request as (pattern number, location, chain, direction), and its problem messages."""
 _FORKED: tuple[NeedleIndex, Limits, list[tuple[Any, ...]], dict[int, int]] | None = None
 """What the worker processes inherit when they are forked."""
 
@@ -229,7 +244,7 @@ def _hits_of_slice(bounds: tuple[int, int]) -> list[_Found]:
     for request in work[bounds[0] : bounds[1]]:
         messages: list[str] = []
         hits = _request_hits(index, limits, request, messages.append)
-        out.append(([(numbers[id(h.pattern)], h.location, h.chain) for h in hits], messages))
+        out.append(([(numbers[id(h.pattern)], h.location, h.chain, h.direction) for h in hits], messages))
     return out
 
 
@@ -259,7 +274,7 @@ def _hits_of_requests(
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for found in pool.imap(_hits_of_slice, slices):
                 for numbered, messages in found:
-                    yield [_Hit(index.every[n], location, chain) for n, location, chain in numbered], messages
+                    yield [_Hit(index.every[n], where, chain, way) for n, where, chain, way in numbered], messages
     finally:
         _FORKED = None
 
@@ -277,8 +292,6 @@ def _registrable(host: str | None) -> str | None:
 
 
 def _host_of(url: str) -> str | None:
-    from urllib.parse import urlsplit
-
     try:
         return urlsplit(url).hostname
     except ValueError:
@@ -339,8 +352,12 @@ def _endpoint_lookup(requests: pd.DataFrame, visited: Sequence[str]) -> Callable
 def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit) -> str:
     """``; Sensors Analytics event search (track)`` where an adapter knows the format, else ``""``."""
     body = _value(row, "body")
+    path = _value(row, "path")
+    if path is None and (url := _value(row, "url")):
+        with contextlib.suppress(ValueError):
+            path = urlsplit(str(url)).path
     try:
-        label = sdk_label(host, _value(row, "path"), body if isinstance(body, bytes) else None, hit.location,
+        label = sdk_label(host, path, body if isinstance(body, bytes) else None, hit.location,
                           " > ".join(hit.chain))  # fmt: skip
     except Exception:  # adapters label; they must never break detection
         return ""
@@ -461,7 +478,7 @@ def _find_leaks(
                     continue
             kind = "referer" if hit.location == "header:referer" and needle.kind != "identifier" else "leak"
             structural = tuple(s for s in hit.chain if s not in _DECODING_STEPS)
-            key = (position, needle.source, hit.location, structural)
+            key = (position, needle.source, hit.location, structural, hit.direction)
             rank = (
                 _SEVERITY_RANK.get(needle.severity, 9),
                 len(hit.pattern.transforms),
@@ -487,7 +504,7 @@ def _find_leaks(
                     "organisation": organisation,
                     "role": role,
                     "severity": needle.severity,
-                    "direction": "request",
+                    "direction": hit.direction,
                     "needle_source": "inferred" if needle.inferred else "given",
                     "evidence": evidence
                     + _sdk_label(row, host, hit)
@@ -500,10 +517,18 @@ def _find_leaks(
         for key, (_rank, record) in rows.items()
         if record["severity"] != "domain" and record["needle_kind"] != "identifier"
     }
+    # A structured leaf (a form field holding JSON) is searched on its own: a finding at the leaf
+    # adds nothing where the same needle was placed deeper inside it.
+    placed_deeper = {
+        (*key[:3], key[3][:depth], key[4], record["needle"])
+        for key, (_rank, record) in rows.items()
+        for depth in range(len(key[3]))
+    }
     records = [
         record
         for key, (_rank, record) in rows.items()
         if not (record["severity"] == "domain" and (key[0], key[2], key[3], record["needle"]) in covered)
+        and (*key, record["needle"]) not in placed_deeper
     ]
     columns = {name: [r[name] for r in records] for name in TABLES["leaks"].names}
     table = TABLES["leaks"].validate(TABLES["leaks"].frame(columns))

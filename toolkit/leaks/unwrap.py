@@ -43,7 +43,7 @@ from toolkit.compression import DecompressionBomb
 from toolkit.leaks import transforms as tf
 from toolkit.leaks.needles import MIN_NEEDLE_LENGTH
 
-__all__ = ["Limits", "Located", "unwrap_request"]
+__all__ = ["Limits", "Located", "unwrap_request", "unwrap_response"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
 _HTML_ENTITY = re.compile(rb"&(?:#[0-9]{2,7}|#[xX][0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
 _JSON_ESCAPE = re.compile(rb"\\(?:u[0-9a-fA-F]{4}|[/\"\\bfnrt])")
-_B64_WHOLE = re.compile(rb"[A-Za-z0-9+/_\- ]{4,}={0,2}|[A-Za-z0-9+/=\r\n]{8,}")
+# Padding closes a base64 text: a "=" with more after it (``data=eyJ...``) makes a form field, not base64.
+_B64_WHOLE = re.compile(rb"[A-Za-z0-9+/_\- ]{4,}={0,2}|[A-Za-z0-9+/\r\n]{8,}={0,2}")
 _B64_TOKEN = re.compile(rb"[A-Za-z0-9+/_-]{16,}(?:\r?\n[A-Za-z0-9+/_-]+)*={0,2}")
 _B32_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Z2-7]{16,}=*(?![A-Za-z0-9])")
 _HEX_WHOLE = re.compile(rb"(?:[0-9a-fA-F]{2}){4,}")
@@ -106,6 +107,10 @@ _HEX_TOKEN = re.compile(rb"(?<![0-9a-zA-Z])(?:[0-9a-fA-F]{2}){8,}(?![0-9a-zA-Z])
 _B32_WHOLE = re.compile(rb"[A-Z2-7]{16,}=*")
 _LZ_URI = re.compile(rb"[A-Za-z0-9+\-$]{4,}")
 _FORM = re.compile(rb"[^=&\s]{1,256}=[^&\s]*(?:&[^=&\s]{1,256}=[^&\s]*)*")
+#: The name of a lone ``name=value`` text read as a form without a form content type.
+_FIELD_NAME = re.compile(rb"[A-Za-z_$][A-Za-z0-9_.$\-\[\]]{0,63}")
+#: A lone field whose value is raw JSON (``data={"a": 1}``, spaces unescaped, as some SDKs post it).
+_JSON_FIELD = re.compile(rb"([^=&\s]{1,256})=(\{.*\}|\[.*\])", re.DOTALL)
 _CANDIDATE = re.compile(rb"[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|\"[{\[<]")
 _LEAF_CANDIDATE = re.compile(
     rb"^[A-Za-z0-9+/_$=-]{8,}$|[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|^\s*[{\[<]|^--"
@@ -283,6 +288,42 @@ def _split_form(data: bytes) -> list[tuple[bytes, bytes]]:
     return pairs
 
 
+def _form_pairs(data: bytes, declared: bool) -> list[tuple[bytes, bytes]] | None:
+    """The fields of ``data`` read as a form (``declared``: under a form content type), or ``None``.
+
+    Two fields or more make a form. So does a single field, unless the whole text is base64 (whose
+    ``=`` only pads its end): under a form content type, or without one when its name looks like a
+    field name. A lone field may hold raw JSON with its spaces unescaped.
+
+    >>> _form_pairs(b"data=eyJhIjoxfQ==", False), _form_pairs(b"eyJhIjoxfQ==", True)
+    ([(b'data', b'eyJhIjoxfQ==')], None)
+    >>> _form_pairs(b'data={"a": 1}', False), _form_pairs(b"9a=1", False), _form_pairs(b"9a=1", True)
+    ([(b'data', b'{"a": 1}')], None, [(b'9a', b'1')])
+    """
+    if _FORM.fullmatch(data):
+        pairs = _split_form(data)
+        if len(pairs) >= 2:
+            return pairs
+        if len(pairs) == 1 and not _B64_WHOLE.fullmatch(data):
+            name, value = pairs[0]
+            if declared or (_lone_field_name(name) and value[:1] not in (b"", b"=")):
+                return pairs
+        return None
+    lone = _JSON_FIELD.fullmatch(data)
+    if lone and (declared or _lone_field_name(lone.group(1))):
+        return [(lone.group(1), lone.group(2))]
+    return None
+
+
+def _lone_field_name(name: bytes) -> bool:
+    """A field name, not base64 cut before its one ``=`` of padding (``MDAwQDAwMC5vcmc=|end``).
+
+    >>> _lone_field_name(b"data_list"), _lone_field_name(b"aGVsbG8gd29ybGQ"), _lone_field_name(b"9a")
+    (True, False, False)
+    """
+    return _FIELD_NAME.fullmatch(name) is not None and not (len(name) % 4 == 3 and _mixed_token(name))
+
+
 def _name(raw: bytes) -> str:
     return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
 
@@ -330,13 +371,19 @@ def _protobuf_fields(data: bytes) -> list[tuple[int, bytes]] | None:
     return out if pos == end else None
 
 
-def _multipart_parts(data: bytes, content_type: str | None) -> list[tuple[str, bytes]] | None:
+def _multipart_parts(data: bytes, content_type: str | None) -> list[tuple[str, bytes, str | None]] | None:
+    """The parts of a multipart body as (name, content, the part's own content type), or ``None``.
+
+    >>> _multipart_parts(b'--b\\r\\nContent-Disposition: form-data; filename="f"; name="blob"\\r\\n'
+    ...                  b'Content-Type: application/octet-stream\\r\\n\\r\\n\\x00\\x01\\r\\n--b--\\r\\n', None)
+    [('blob', b'\\x00\\x01', 'application/octet-stream')]
+    """
     boundary: bytes | None = None
     if content_type:
         declared = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
         boundary = declared.group(1).encode() if declared else None
     if boundary is None:
-        first_line = re.match(rb"--([!-~]{1,200})\r?\n", data)
+        first_line = re.match(rb"\s*--([!-~]{1,200})\r?\n", data)
         if not first_line:
             return None
         boundary = first_line.group(1)
@@ -347,10 +394,17 @@ def _multipart_parts(data: bytes, content_type: str | None) -> list[tuple[str, b
         head, sep, body = chunk.lstrip(b"\r\n").partition(b"\r\n\r\n")
         if not sep:
             head, sep, body = chunk.lstrip(b"\n").partition(b"\n\n")
-        name = re.search(rb'name="([^"]*)"', head)
+        name = _PART_NAME.search(head)
         label = name.group(1).decode("utf-8", "replace") if name else str(index)
-        out.append((label, body[:-2] if body.endswith(b"\r\n") else body.rstrip(b"\n")))
+        declared_type = _PART_TYPE.search(head)
+        part_type = declared_type.group(1).decode("latin-1").strip() if declared_type else None
+        out.append((label, body[:-2] if body.endswith(b"\r\n") else body.rstrip(b"\n"), part_type))
     return out or None
+
+
+_PART_NAME = re.compile(rb'(?<![\w-])name="([^"]*)"', re.IGNORECASE)
+_PART_TYPE = re.compile(rb"^content-type:[ \t]*([^\r\n]+)", re.IGNORECASE | re.MULTILINE)
+_MULTIPART_START = re.compile(rb"\s*--")
 
 
 _XML_TEXT = re.compile(rb"<([A-Za-z_][\w.:-]*)[^>]*>([^<]+)<")
@@ -429,6 +483,9 @@ class _Unwrapper:
         self.texts += 1
         if not data:
             return
+        maybe_multipart = (hint is not None and "multipart" in hint.lower()) or data[:2] == b"--" or data[:1].isspace()
+        if maybe_multipart and self._multipart(data, location, chain, layers, hint):
+            return
         if _is_binary(data) if binary is None else binary:
             self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
             self._binary(data, location, chain, layers)
@@ -457,6 +514,26 @@ class _Unwrapper:
             return
         plus = (bool(chain) and chain[-1].startswith("form:")) or (location.startswith("query:") and not chain)
         self._decodings(stripped, location, chain, layers, plus)
+
+    def _multipart(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, hint: str | None) -> bool:
+        """Add a multipart body and walk its parts, text or binary (a raw deflate part), each under
+        its own content type; ``False`` if ``data`` is not multipart."""
+        declared = hint if hint and "multipart" in hint.lower() else None
+        if declared is None and not _MULTIPART_START.match(data):
+            return False
+        parts = _multipart_parts(data, declared)
+        if not parts:
+            return False
+        leaves = [(f"multipart:{name}", content) for name, content, _type in parts]
+        self.out.append(
+            Located(location, chain, data, self._parts(location, chain, lambda: leaves), resolve=self.resolve)
+        )
+        for (label, content), (_name, _content, part_type) in zip(leaves, parts, strict=True):
+            binary = _is_binary(content)
+            if not binary and not (_LEAF_CANDIDATE.search(content) and (len(content) >= 16 or _short_token(content))):
+                continue
+            self.text(content, location, (*chain, label), layers, hint=part_type, covered=True, binary=binary)
+        return True
 
     @staticmethod
     def _json_where(data: bytes, stripped: bytes, chain: tuple[str, ...]) -> Callable[[int], tuple[str, ...]]:
@@ -521,7 +598,7 @@ class _Unwrapper:
         return parts
 
     def _structure(self, data: bytes, hint: str | None) -> tuple[str, Callable[[], list[tuple[str, bytes]]]] | None:
-        """Recognise JSON, forms, multipart, XML; return a kind and a leaf lister."""
+        """Recognise JSON, forms, XML; return a kind and a leaf lister (multipart: :meth:`_multipart`)."""
         declared = hint or ""
         hint = declared.lower()
         first = data[:1]
@@ -540,17 +617,18 @@ class _Unwrapper:
                 return out
 
             return "json", json_leaves
-        if "multipart" in hint or data.startswith(b"--"):
-            parts = _multipart_parts(data, declared if "multipart" in hint else None)
-            if parts:
-                return "multipart", lambda: [(f"multipart:{n}", b) for n, b in parts]
         if first == b"<" or "xml" in hint:
             leaves = _xml_leaves(data)
             if leaves:
                 return "xml", lambda: leaves
-        if ("form-urlencoded" in hint or b"&" in data) and _FORM.fullmatch(data) and not _HTML_ENTITY.search(data):
-            pairs = _split_form(data)
-            if len(pairs) >= 2 or ("form-urlencoded" in hint and not _B64_WHOLE.fullmatch(data)):
+        equals = data.find(b"=")
+        form = "form-urlencoded" in hint
+        # (a "=" followed only by "=": base64's padding, not a field)
+        if equals >= 0 and (form or b"&" in data or data[equals + 1 : equals + 3].strip(b"=")):
+            if b"&" in data and _HTML_ENTITY.search(data):
+                return None
+            pairs = _form_pairs(data, form)
+            if pairs:
                 return "form", lambda: [(f"form:{_name(n)}", v) for n, v in pairs]
         return None
 
@@ -775,6 +853,67 @@ def unwrap_request(
             walker.on_problem(f"decoding produced more than {limits.max_decoded_bytes} bytes; rest of request skipped")
     texts, walker.out = walker.out, []  # the texts refer to the walker, not the other way: no cycle
     return iter(texts)
+
+
+def unwrap_response(
+    headers: Sequence[tuple[str, str]] | None,
+    *,
+    limits: Limits = Limits(),
+    on_problem: Callable[[str], None] | None = None,
+) -> Iterator[Located]:
+    """The located texts of the response headers that can carry a value back to the device: each
+    ``Set-Cookie`` value (``set-cookie:NAME``) and the ``Location`` URL (``response_header:location``,
+    its parts read as a request URL's: ``query:u > urldecode``, ``segment:2 > base64``).
+
+    >>> texts = unwrap_response([("Location", "https://r.example/go?u=https%3A%2F%2Fa.example%2Fx"),
+    ...                          ("Set-Cookie", "uid=c3f1b0de6a474b3e; Path=/"), ("Server", "x")])
+    >>> sorted({(t.location, t.chain_text()) for t in texts if b"a.example/x" in t.data or b"c3f1" in t.data})
+    [('response_header:location', 'query:u > urldecode'), ('set-cookie:uid', '')]
+    """
+    problems: list[str] = []
+    walker = _Unwrapper(limits, on_problem or problems.append)
+    try:
+        for name, value in headers or ():
+            lower = str(name).lower()
+            if lower == "set-cookie":
+                pairs = _cookie_pairs(str(value).split(";", 1)[0])
+                if pairs:
+                    cookie, cookie_value = pairs[0]
+                    walker.text(cookie_value.encode("utf-8", "surrogateescape"), f"set-cookie:{cookie}", (), 0)
+            elif lower == "location":
+                url = str(value)
+                whole = Located("response_header:location", (), url.encode("utf-8", "surrogateescape"))
+                walker.out.append(whole)
+                start = len(walker.out)
+                _request_texts(walker, url, None, None, None, None)
+                direct = [text for text in walker.out[start:] if not text.chain]  # verbatim slices of the URL
+                for text in walker.out[start:]:
+                    _move_to(text, "response_header:location")
+                for text in direct:  # the whole URL places their hits: a full URL is found in it alone
+                    text.covered = True
+                whole.parts = lambda direct=direct: (
+                    leaf for text in direct for leaf in (text.parts() if text.parts is not None else (text,))
+                )
+    except _BudgetExceeded:
+        if walker.decoded > limits.max_decoded_bytes:
+            walker.on_problem(f"decoding produced more than {limits.max_decoded_bytes} bytes; rest of response skipped")
+    texts, walker.out = walker.out, []
+    return iter(texts)
+
+
+def _move_to(text: Located, location: str) -> None:
+    """Place ``text`` (and its leaves) at ``location``, its old location becoming its chain's first step."""
+    text.chain = (text.location, *text.chain)
+    text.location = location
+    leaves = text.parts
+    if leaves is not None:
+
+        def moved() -> Iterator[Located]:
+            for leaf in leaves():
+                _move_to(leaf, location)
+                yield leaf
+
+        text.parts = moved
 
 
 def _request_texts(

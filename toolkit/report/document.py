@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit import plots
+from toolkit.leaks.direction import carried_back, sent_by_device
 from toolkit.report.figures import Draw, render_png
 from toolkit.report.masking import Masker
 
@@ -355,7 +356,7 @@ class _Builder:
         return [FigureBlock(name, caption, render_png(draw, size=size), alt or caption)]
 
     def summary(self, masked: bool) -> Section:
-        requests, leaks, flows = self.table("requests"), self.table("leaks"), self.table("flows")
+        requests, leaks, flows = self.table("requests"), sent_by_device(self.table("leaks")), self.table("flows")
         identifiers, claims, problems = (
             self.table("identifiers"),
             self.table("claims"),
@@ -430,9 +431,10 @@ class _Builder:
         return Section("claims", "Claims and verdicts", (dataclasses.replace(block, max_chars=800),))
 
     def leaks(self) -> Section:
-        leaks = self.table("leaks")
+        every = self.table("leaks")
+        leaks, returned = sent_by_device(every), carried_back(every)
         if leaks.empty:
-            return Section("leaks", "Leaks", (Paragraph("No leak was found."),))
+            return Section("leaks", "Leaks", (Paragraph("No leak was found."), *self._carried_back(returned)))
         blocks: list[Block] = []
         source = _text(leaks, "needle_source").fillna("given")
         if (inferred := int((source == "inferred").sum())) > 0:
@@ -545,7 +547,37 @@ class _Builder:
                 captured=("destination", "needle", "matched_form", "found", "evidence"),
             )
         )
+        blocks += self._carried_back(returned)
         return Section("leaks", "Leaks", tuple(blocks))
+
+    def _carried_back(self, returned: pd.DataFrame) -> list[Block]:
+        """Needles that servers sent back (``direction = response``), apart from what the device sent."""
+        if returned.empty:
+            return []
+        shown = returned.assign(
+            session_label=_sessions(returned),
+            destination=_joined(returned, "host", "organisation", " — "),
+            found=_joined(returned, "location", "chain", " > "),
+        )
+        return [
+            _table(
+                shown,
+                {
+                    "session_label": "session",
+                    "ts": "time",
+                    "destination": "server — organisation",
+                    "needle_kind": "what",
+                    "needle": "value",
+                    "found": "response header > decoding chain",
+                    "evidence": "evidence",
+                },
+                "Carried back by servers (Set-Cookie, Location): the server plants or forwards the value;"
+                " not counted above as the device sending it",
+                source="leaks",
+                max_rows=self.max_rows,
+                captured=("destination", "needle", "found", "evidence"),
+            )
+        ]
 
     def endpoints(self) -> Section:
         endpoints, requests = self.table("endpoints"), self.table("requests")
@@ -605,7 +637,7 @@ class _Builder:
         requests = self.table("requests")
         if requests.empty or not self.figures:
             return None
-        leaks, endpoints = self.table("leaks"), self.table("endpoints")
+        leaks, endpoints = sent_by_device(self.table("leaks")), self.table("endpoints")
         sessions = _sessions(requests)
         leak_sessions = _sessions(leaks)
         blocks: list[Block] = []

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from toolkit.identifiers import Candidate, discover_identifiers
+from toolkit.leaks.direction import sent_by_device
 from toolkit.schema import TABLES
 from toolkit.study.columns import Columns, concat_tables, stack_columns
 from toolkit.study.job import CaptureJob, CaptureResult, _capture_leaks, warm_up
@@ -560,6 +561,7 @@ class Study:
             requests=("host", "size"),
             bytes_up=("bytes_up", "sum"),
         ).reset_index()
+        leaks = sent_by_device(leaks)  # a value a server sent back is not a leak by the device
         lk = pd.DataFrame(
             {
                 "session": leaks["session"].astype(object),
@@ -612,7 +614,7 @@ class Study:
         ):
             org = destination.get(host, host)
             add("destination", str(org), str(org), session)
-        leaks = tables["leaks"]
+        leaks = sent_by_device(tables["leaks"])
         for session, host, kind in zip(
             leaks["session"].astype(object),
             leaks["host"].astype(object),
