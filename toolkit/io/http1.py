@@ -25,6 +25,9 @@ __all__ = ["Http1Connection", "HttpMessage", "HttpParser", "looks_like_http_requ
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 16 * 1024 * 1024
+#: Largest body length (Content-Length, chunk size) taken as real: a larger one is a damaged record.
+MAX_DECLARED_LENGTH = 1 << 40
+_HEX_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _METHODS = (
     b"GET",
     b"POST",
@@ -110,7 +113,7 @@ def _parse_head(head: bytes, is_request: bool) -> HttpMessage:
             raise ValueError(f"bad request line {start[:80]!r}")
         message.method, message.target, message.version = parts
     else:
-        if len(parts) < 2 or not parts[1].isdigit():
+        if len(parts) < 2 or not (len(parts[1]) == 3 and parts[1].isascii() and parts[1].isdigit()):
             raise ValueError(f"bad status line {start[:80]!r}")
         message.version, message.status = parts[0], int(parts[1])
         message.reason = parts[2] if len(parts) > 2 else ""
@@ -172,9 +175,8 @@ class HttpParser:
                     break
                 line = self._buffer[:end].split(b";")[0].strip()
                 self._buffer = self._buffer[end + 1 :]
-                try:
-                    size = int(line, 16)
-                except ValueError:
+                size = int(line, 16) if _HEX_SIZE.fullmatch(line) else -1
+                if not 0 <= size <= MAX_DECLARED_LENGTH:  # "-5", "0x5", "1_0" or absurd: damage
                     self._fail(f"bad chunk size {line[:20]!r}")
                     break
                 if size == 0:
@@ -278,11 +280,9 @@ class HttpParser:
         if "chunked" in encoding:
             self._state = "chunk_size"
         elif length is not None:
-            try:
-                self._remaining = int(length.split(",")[0].strip())
-            except ValueError:
-                self._remaining = -1
-            if self._remaining < 0:
+            digits = length.split(",")[0].strip()
+            self._remaining = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 15 else -1
+            if not 0 <= self._remaining <= MAX_DECLARED_LENGTH:
                 self._fail(f"bad Content-Length {length!r}")
                 return
             if self._remaining == 0:

@@ -78,7 +78,7 @@ class Http2Stream:
     @property
     def status(self) -> int | None:
         value = self._pseudo(":status", response=True)
-        return int(value) if value and value.isdigit() else None
+        return int(value) if value and len(value) == 3 and value.isascii() and value.isdigit() else None
 
     def _add_frames(self, frames: tuple[int, ...]) -> None:
         if not frames:
@@ -197,6 +197,9 @@ class Http2Connection:
             block = _unpad(payload, flags)
             promised = None
             if kind == _PUSH:
+                if len(block) < 4:
+                    self._stop(direction, f"PUSH_PROMISE of {len(block)} bytes has no promised stream id")
+                    return
                 promised, block = struct.unpack_from("!I", block)[0] & 0x7FFFFFFF, block[4:]
             elif flags & _PRIORITY_FLAG:
                 block = block[5:]

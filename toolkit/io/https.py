@@ -16,7 +16,7 @@ from toolkit.io.http2 import PREFACE, Http2Connection, Http2Stream
 from toolkit.io.keylog import KeyLog
 from toolkit.io.tls_decrypt import DOWN, UP, Plaintext, TlsDecryptor, TlsOutcome
 
-__all__ = ["HttpsFlow", "HttpsResult"]
+__all__ = ["HttpsFlow", "HttpsResult", "http2_exchanges"]
 
 
 @dataclass
@@ -87,18 +87,24 @@ class HttpsFlow:
         result = HttpsResult(self._tls.finish())
         if self._h2 is not None:
             result.http_version = "HTTP/2"
-            for stream in self._h2.finish():
-                if stream.request_headers:
-                    result.exchanges.append(_messages(stream))
+            result.exchanges = http2_exchanges(self._h2)
             result.problems += self._h2.problems
         elif self._h1 is not None:
             result.http_version = "HTTP/1.1"
+            for parser, direction in ((self._h1.requests, "client"), (self._h1.responses, "server")):
+                if parser.error is not None:
+                    result.problems.append(f"HTTP/1 {direction}: {parser.error}; the rest was not read")
             self._requests += self._h1.requests.close()
             self._responses += self._h1.responses.close()
             responses = iter(self._responses)
             result.exchanges = [(request, next(responses, None)) for request in self._requests]
             result.websocket = self._h1.tunnel == "upgrade"
         return result
+
+
+def http2_exchanges(connection: Http2Connection) -> list[tuple[HttpMessage, HttpMessage | None]]:
+    """The (request, response or None) pairs of an HTTP/2 connection's streams, in stream order."""
+    return [_messages(stream) for stream in connection.finish() if stream.request_headers]
 
 
 def _messages(stream: Http2Stream) -> tuple[HttpMessage, HttpMessage | None]:

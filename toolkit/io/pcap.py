@@ -38,7 +38,8 @@ from toolkit.io.content_encoding import ContentDecodingError, decode_content
 from toolkit.io.dns import DnsError, cname_chain, parse_dns
 from toolkit.io.flows import PROCESS_UID_BASE, Flow, evidence, flows_table, server_is_source, timestamps
 from toolkit.io.http1 import Http1Connection, HttpMessage, looks_like_http_request, parse_datagram
-from toolkit.io.https import HttpsFlow
+from toolkit.io.http2 import PREFACE, Http2Connection
+from toolkit.io.https import HttpsFlow, http2_exchanges
 from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
 from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
@@ -56,6 +57,9 @@ __all__ = ["PcapContents", "read_pcap", "tcp_streams"]
 _DNS_KINDS = {53: "dns", 5353: "mdns", 5355: "llmnr"}
 _MAX_DNS_TCP = 70_000
 _UNDECIDED_CHUNKS = 6
+_HELD_SEGMENTS = 8  # segments of a flow without SYN held to find where its streams start
+_SEQ_MASK = 0xFFFFFFFF
+_HALF_SEQ = 0x80000000
 # Ethernet type; IPv4 version+IHL, total length, fragment field, protocol, addresses; TCP/UDP ports;
 # TCP flags (for UDP, a payload byte that is not used).
 _FAST_UNPACK = struct.Struct("!12xHB1xH2xH1xB2x4s4sHH9xB").unpack_from
@@ -313,16 +317,47 @@ class _Reader:
             elif flow.syn_seen:
                 flow.handshake = True
             if flow.mode is not None:
+                if flow.held_segments is not None:
+                    self.release_held(flow)
                 streams = flow.streams or self.open_streams(flow)
                 streams[0 if up else 1].syn(int.from_bytes(l4[4:8], "big"))
         if not payload or flow.mode is None:
             return
-        streams = flow.streams or self.open_streams(flow)
-        events = streams[0 if up else 1].segment(int.from_bytes(l4[4:8], "big"), payload, frame)
-        for event in events:
+        seq = int.from_bytes(l4[4:8], "big")
+        if flow.streams is None:  # no SYN seen: the first segment in the file may not be the first sent
+            held = flow.held_segments
+            if held is None:
+                held = flow.held_segments = []
+            held.append((up, seq, payload, frame, ts))
+            if len(held) >= _HELD_SEGMENTS or flags & 0x05:
+                self.release_held(flow)
+            return
+        self.segment(flow, up, seq, payload, frame, ts)
+
+    def segment(self, flow: Flow, up: bool, seq: int, payload: bytes, frame: int, ts: int | None) -> None:
+        assert flow.streams is not None
+        for event in flow.streams[0 if up else 1].segment(seq, payload, frame):
             if flow.mode is None:
                 break
             self.stream_event(flow, up, event, ts)
+
+    def release_held(self, flow: Flow) -> None:
+        """Start the streams of a flow seen without its SYN at the lowest sequence number each
+        direction showed among its first segments, then give them those segments in capture order."""
+        held, flow.held_segments = flow.held_segments, None
+        if not held or flow.mode is None:
+            return
+        streams = flow.streams or self.open_streams(flow)
+        for side, stream in ((True, streams[0]), (False, streams[1])):
+            seqs = [seq for up, seq, _payload, _frame, _ts in held if up == side]
+            if seqs:
+                first = seqs[0]  # lowest in sequence space, where numbers wrap around at 2**32
+                lowest = min(((seq - first + _HALF_SEQ) & _SEQ_MASK) - _HALF_SEQ for seq in seqs)
+                stream.syn((first + lowest - 1) & _SEQ_MASK)
+        for up, seq, payload, frame, ts in held:
+            if flow.mode is None or flow.streams is None:
+                return
+            self.segment(flow, up, seq, payload, frame, ts)
 
     def open_streams(self, flow: Flow) -> tuple[StreamReassembler, StreamReassembler]:
         flow.streams = (StreamReassembler(), StreamReassembler())
@@ -340,6 +375,8 @@ class _Reader:
                     f"offset {event.offset} were not captured; HTTP parsing resumed after the gap",
                     "warning",
                 )
+            elif flow.mode == "h2c" and flow.h2c is not None:
+                flow.h2c.gap(0 if up else 1)
             elif flow.mode == "tls":
                 if flow.https is not None:
                     flow.https.gap(up)
@@ -359,6 +396,7 @@ class _Reader:
                 self.collect_http(flow, flow.http.client(data, frame), True)
             else:
                 self.collect_http(flow, flow.http.server(data, frame), False)
+            self.report_http_error(flow, up, frame)
             tunnel = flow.http.tunnel
             if tunnel is not None or (flow.http.requests.stopped and flow.http.responses.stopped):
                 if tunnel == "connect":
@@ -366,6 +404,10 @@ class _Reader:
                 else:
                     flow.mode = None
                     flow.streams = None
+        elif mode == "h2c":
+            assert flow.h2c is not None
+            flow.http_ts.setdefault(frame, ts)
+            flow.h2c.feed(0 if up else 1, data, (frame,))
         elif mode == "tls?":  # inside a CONNECT tunnel: TLS expected from the client
             if up and looks_like_tls(data):
                 flow.mode = "tls"
@@ -380,6 +422,9 @@ class _Reader:
     def decide_tcp(self, flow: Flow, up: bool, data: bytes) -> None:
         if looks_like_tls(data):
             flow.mode = flow.protocol = "tls"
+        elif up and len(data) >= 4 and PREFACE.startswith(data[: len(PREFACE)]):
+            flow.mode, flow.protocol = "h2c", "http"  # HTTP/2 with prior knowledge (RFC 9113 §3.3)
+            flow.h2c = Http2Connection()
         elif (up and looks_like_http_request(data)) or (not up and data.startswith(b"HTTP/1.")):
             flow.mode = flow.protocol = "http"
             flow.http = Http1Connection()
@@ -470,6 +515,19 @@ class _Reader:
             flow.streams = None
 
     # -- HTTP ------------------------------------------------------------------------------------
+    def report_http_error(self, flow: Flow, up: bool, frame: int) -> None:
+        """A problem row, once, for a direction whose HTTP/1 parsing stopped on damaged data."""
+        assert flow.http is not None
+        parser = flow.http.requests if up else flow.http.responses
+        if parser.error is not None:
+            direction = "client to server" if up else "server to client"
+            self.problems.add(
+                f"frame {frame}",
+                "malformed",
+                f"flow {flow.id}: HTTP/1 {direction}: {parser.error}; the rest of this direction is not read",
+            )
+            parser.error = None
+
     def collect_http(self, flow: Flow, messages: list[HttpMessage], up: bool) -> None:
         for message in messages:
             if up:
@@ -629,6 +687,8 @@ class _Reader:
     # -- end of capture --------------------------------------------------------------------------
     def finish(self) -> None:
         for flow in self.flows:
+            if flow.held_segments is not None:
+                self.release_held(flow)
             if flow.streams is not None and flow.mode is not None:
                 for up, stream in ((True, flow.streams[0]), (False, flow.streams[1])):
                     for event in stream.flush():
@@ -638,6 +698,9 @@ class _Reader:
             if flow.http is not None:
                 self.collect_http(flow, flow.http.requests.close(), True)
                 self.collect_http(flow, flow.http.responses.close(), False)
+            if flow.h2c is not None:
+                for problem in flow.h2c.problems:
+                    self.problems.add(f"flow {flow.id}", "malformed", f"cleartext HTTP/2 {problem}", "warning")
             if flow.https is not None:
                 flow.https_result, flow.https = flow.https.finish(), None
             result = flow.https_result
@@ -730,6 +793,9 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
         if flow.https_result is not None:
             for request, response in flow.https_result.exchanges:
                 items.append((flow, request, response, flow.http_ts.get(request.frames[0]), "https"))
+        if flow.h2c is not None:
+            for request, response in http2_exchanges(flow.h2c):
+                items.append((flow, request, response, flow.http_ts.get(request.frames[0]), "http"))
     for flow, message, ts in reader.http_datagrams:
         items.append((flow, message, None, ts, "httpu"))
     items.sort(key=lambda item: item[1].frames[0])
@@ -923,6 +989,8 @@ def tcp_streams(
     with _collector_paused():
         reader.run(capture)
     for flow in reader.flows:
+        if flow.held_segments is not None:
+            reader.release_held(flow)
         if flow.streams is not None:
             for up, assembler in ((True, flow.streams[0]), (False, flow.streams[1])):
                 for event in assembler.flush():

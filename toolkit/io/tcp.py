@@ -24,6 +24,7 @@ missing range is declared a gap and later data is still delivered.
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import NamedTuple
 
 __all__ = ["Chunk", "Gap", "StreamReassembler"]
@@ -53,13 +54,24 @@ Event = Chunk | Gap
 class StreamReassembler:
     """One direction of a TCP connection."""
 
-    __slots__ = ("_base", "_next", "_pending", "_pending_bytes", "gap_bytes", "max_pending", "retransmitted_bytes")
+    __slots__ = (
+        "_base",
+        "_next",
+        "_offsets",
+        "_pending",
+        "_pending_bytes",
+        "gap_bytes",
+        "max_pending",
+        "retransmitted_bytes",
+    )
 
     def __init__(self, max_pending: int = 1024 * 1024) -> None:
         self.max_pending = max_pending
         self._base: int | None = None
         self._next = 0
         self._pending: dict[int, tuple[bytes, int]] = {}
+        self._offsets: list[int] = []
+        """The keys of ``_pending`` as a heap: the next segment in O(log n), not a scan of all."""
         self._pending_bytes = 0
         self.retransmitted_bytes = 0
         self.gap_bytes = 0
@@ -101,6 +113,8 @@ class StreamReassembler:
         if held is None or len(held[0]) < len(data):
             self._pending_bytes += len(data) - (len(held[0]) if held else 0)
             self._pending[offset] = (data, frame)
+            if held is None:
+                heappush(self._offsets, offset)
         if self._pending_bytes > self.max_pending:
             events = []
             self._skip_to_pending(events)
@@ -117,7 +131,7 @@ class StreamReassembler:
         return events
 
     def _skip_to_pending(self, events: list[Event]) -> None:
-        first = min(self._pending)
+        first = self._offsets[0]
         if first > self._next:
             events.append(Gap(self._next, first - self._next))
             self.gap_bytes += first - self._next
@@ -125,9 +139,10 @@ class StreamReassembler:
 
     def _drain(self, events: list[Event]) -> None:
         while self._pending:
-            first = min(self._pending)
+            first = self._offsets[0]
             if first > self._next:
                 return
+            heappop(self._offsets)
             data, frame = self._pending.pop(first)
             self._pending_bytes -= len(data)
             end = first + len(data)
