@@ -50,7 +50,14 @@ import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from toolkit.errors import MalformedCaptureError, TruncatedCaptureError
-from toolkit.io.content_encoding import MAX_DECODED_SIZE, ContentDecodingError, decode_content
+from toolkit.io.budget import Budget
+from toolkit.io.content_encoding import (
+    MAX_DECODED_PER_CAPTURE,
+    MAX_DECODED_SIZE,
+    ContentDecodingError,
+    DecodedTooLarge,
+    decode_within,
+)
 from toolkit.io.jsonstream import JsonStream, JsonSyntaxError
 from toolkit.io.regular_file import read_regular_file
 from toolkit.problems import ProblemKind, ProblemLog
@@ -273,9 +280,14 @@ class _EntryReader:
         self._pending = self.columns["evidence"]  # rows not yet in frames
         # (name, value) pairs of this chunk's headers and cookies, each kept once (see _pairs).
         self._shared_pairs: dict[_Pair, _Pair] = {}
+        self.decoding = Budget(MAX_DECODED_PER_CAPTURE)
+        """What decoding bodies may make in the whole file."""
+        self.entry_decoding = Budget(MAX_DECODED_SIZE)
+        """What decoding may make for the entry being read (its two bodies together)."""
 
     def add(self, index: int, entry: Any) -> None:
         record = f"entry {index}"
+        self.entry_decoding = Budget(MAX_DECODED_SIZE)
         problems = self.problems
         if not isinstance(entry, dict):
             problems.add(record, "malformed", f"entry is a {type(entry).__name__}, not an object; skipped")
@@ -418,9 +430,9 @@ class _EntryReader:
         if magic is not None and not body.startswith(magic):
             return body  # stored decoded, as HAR 1.2 asks
         try:
-            return decode_content(body, coding)
+            return decode_within(body, coding, self.decoding, self.entry_decoding)
         except ContentDecodingError as exc:
-            if magic is None:
+            if magic is None and not isinstance(exc, DecodedTooLarge):
                 return body  # br/deflate carry no magic: take the body as already decoded
             self.problems.add(record, "decode", f"{what} body declared {coding} does not decode "
                               f"({exc}); kept as stored", "warning")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from toolkit.io.budget import Budget
 from toolkit.io.http1 import Http1Connection, HttpMessage
 from toolkit.io.http2 import PREFACE, Http2Connection, Http2Stream
 from toolkit.io.keylog import KeyLog
@@ -34,7 +35,9 @@ class HttpsResult:
 class HttpsFlow:
     """One TLS connection: bytes in (both directions, capture order), HTTP exchanges out."""
 
-    def __init__(self, keys: KeyLog) -> None:
+    def __init__(self, keys: KeyLog, header_budget: Budget | None = None) -> None:
+        self._header_budget = header_budget
+        """Decoded HTTP/2 headers the capture may still hold (see :class:`Http2Connection`)."""
         self._tls = TlsDecryptor(keys)
         self._h1: Http1Connection | None = None
         self._h2: Http2Connection | None = None
@@ -60,7 +63,7 @@ class HttpsFlow:
         if self._h1 is None and self._h2 is None:
             alpn = self._tls.outcome.alpn
             if alpn == "h2" or (plain.direction == UP and plain.data.startswith(PREFACE[:4])):
-                self._h2 = Http2Connection()
+                self._h2 = Http2Connection(header_budget=self._header_budget)
             elif plain.direction == UP or alpn:
                 self._h1 = Http1Connection()
             else:

@@ -34,11 +34,17 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from toolkit.io.content_encoding import ContentDecodingError, decode_content
+from toolkit.io.budget import Budget
+from toolkit.io.content_encoding import (
+    MAX_DECODED_PER_CAPTURE,
+    MAX_DECODED_SIZE,
+    ContentDecodingError,
+    decode_within,
+)
 from toolkit.io.dns import DnsError, cname_chain, parse_dns
 from toolkit.io.flows import PROCESS_UID_BASE, Flow, evidence, flows_table, server_is_source, timestamps
 from toolkit.io.http1 import Http1Connection, HttpMessage, looks_like_http_request, parse_datagram
-from toolkit.io.http2 import PREFACE, Http2Connection
+from toolkit.io.http2 import MAX_DECODED_HEADERS, PREFACE, Http2Connection
 from toolkit.io.https import HttpsFlow, http2_exchanges
 from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
 from toolkit.io.keylog import KeyLog
@@ -104,6 +110,8 @@ class _Reader:
         self.process_uids: dict[str, int] = {}
         self.non_ip = 0
         self.unsupported_links: dict[int, list[int]] = {}
+        self.header_budget = Budget(MAX_DECODED_HEADERS)
+        """Decoded HTTP/2 header lists, all connections of the capture together."""
 
     # -- the packet loop -------------------------------------------------------------------------
     def run(self, capture: CaptureFile) -> None:
@@ -424,7 +432,7 @@ class _Reader:
             flow.mode = flow.protocol = "tls"
         elif up and len(data) >= 4 and PREFACE.startswith(data[: len(PREFACE)]):
             flow.mode, flow.protocol = "h2c", "http"  # HTTP/2 with prior knowledge (RFC 9113 §3.3)
-            flow.h2c = Http2Connection()
+            flow.h2c = Http2Connection(header_budget=self.header_budget)
         elif (up and looks_like_http_request(data)) or (not up and data.startswith(b"HTTP/1.")):
             flow.mode = flow.protocol = "http"
             flow.http = Http1Connection()
@@ -457,7 +465,7 @@ class _Reader:
         if https is None and flow.tls_readers is None and flow.https_result is None:
             keys = self.keys_now()
             if keys:
-                https = flow.https = HttpsFlow(keys)
+                https = flow.https = HttpsFlow(keys, self.header_budget)
         if https is not None:
             flow.http_ts.setdefault(frame, ts)
             https.feed(up, data, frame)
@@ -759,14 +767,16 @@ def _host_of(message: HttpMessage) -> str | None:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-def _decoded(message: HttpMessage | None, problems: ProblemLog, where: str) -> bytes | None:
+def _decoded(
+    message: HttpMessage | None, problems: ProblemLog, where: str, capture: Budget, request: Budget
+) -> bytes | None:
     if message is None or not message.body:
         return None
     coding = message.header("content-encoding")
     if not coding:
         return message.body
     try:
-        return decode_content(message.body, coding)
+        return decode_within(message.body, coding, capture, request)
     except ContentDecodingError as exc:
         problems.add(where, "decode", f"body kept encoded: {exc}", "warning")
         return message.body
@@ -799,8 +809,10 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
     for flow, message, ts in reader.http_datagrams:
         items.append((flow, message, None, ts, "httpu"))
     items.sort(key=lambda item: item[1].frames[0])
+    decoding = Budget(MAX_DECODED_PER_CAPTURE)  # all bodies of the capture together
     for flow, request, response, ts, scheme in items:
         where = f"frame {request.frames[0]}"
+        request_decoding = Budget(MAX_DECODED_SIZE)  # the request's two bodies together
         host = _host_of(request) or address_text(flow.server)
         target = request.target
         if request.method == "CONNECT":
@@ -832,11 +844,11 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
         rows["http_version"].append(request.version.upper() if request.version.upper().startswith("HTTP/") else None)
         rows["request_headers"].append(request.headers)
         rows["cookies"].append(_cookies(request.headers))
-        rows["body"].append(_decoded(request, reader.problems, where))
+        rows["body"].append(_decoded(request, reader.problems, where, decoding, request_decoding))
         rows["content_type"].append(content_type)
         rows["status"].append(response.status if response is not None else None)
         rows["response_headers"].append(response.headers if response is not None else [])
-        rows["response_body"].append(_decoded(response, reader.problems, where))
+        rows["response_body"].append(_decoded(response, reader.problems, where, decoding, request_decoding))
         rows["response_content_type"].append(response.header("content-type") if response is not None else None)
         upgrade = (request.header("upgrade") or "").lower()
         rows["websocket"].append(upgrade == "websocket" and response is not None and response.status == 101)
