@@ -19,6 +19,7 @@ from toolkit.compression import DecompressionBomb, gunzip, inflate_raw, unbrotli
 from toolkit.io.budget import Budget
 
 __all__ = [
+    "DECODED_PER_ENCODED_BYTE",
     "MAX_DECODED_PER_CAPTURE",
     "MAX_DECODED_SIZE",
     "ContentDecodingError",
@@ -29,9 +30,11 @@ __all__ = [
 
 #: Largest decoded body kept; a larger one is a decompression bomb for our purposes.
 MAX_DECODED_SIZE = 256 * 1024 * 1024
-#: Bytes that decoding may make in one capture, all bodies together (one request's two bodies
-#: together get at most :data:`MAX_DECODED_SIZE`).
-MAX_DECODED_PER_CAPTURE = 512 * 1024 * 1024
+#: Bytes that decoding may make in one capture, all bodies together, before the allowance grows by
+#: :data:`DECODED_PER_ENCODED_BYTE` for each encoded byte (one request's two bodies together get at
+#: most :data:`MAX_DECODED_SIZE`). Honest bodies expand some tenfold, bombs a thousandfold.
+MAX_DECODED_PER_CAPTURE = 256 * 1024 * 1024
+DECODED_PER_ENCODED_BYTE = 20
 
 
 class ContentDecodingError(ValueError):
@@ -59,17 +62,19 @@ def decode_content(body: bytes, encodings: str, *, max_size: int = MAX_DECODED_S
 
 def decode_within(body: bytes, encodings: str, capture: Budget, request: Budget) -> bytes:
     """:func:`decode_content` within what the capture's and the request's budgets have left, which
-    the decoded size is taken from; :class:`DecodedTooLarge` says which bound was hit.
+    the decoded size is taken from; :class:`DecodedTooLarge` says which bound was hit. The capture's
+    allowance first grows by :data:`DECODED_PER_ENCODED_BYTE` per byte of ``body``.
 
     >>> import gzip
     >>> capture, request = Budget(MAX_DECODED_PER_CAPTURE), Budget(MAX_DECODED_SIZE)
     >>> decode_within(gzip.compress(b"hello"), "gzip", capture, request), capture.used, request.used
     (b'hello', 5, 5)
-    >>> decode_within(gzip.compress(b"hello"), "gzip", Budget(3), request)  # doctest: +ELLIPSIS
+    >>> decode_within(gzip.compress(b"hello" * 999), "gzip", Budget(3), request)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    toolkit.io.content_encoding.DecodedTooLarge: gzip: decodes to more than the 3 bytes left of the capture's ...
+    toolkit.io.content_encoding.DecodedTooLarge: gzip: decodes to more than the 983 bytes left of the capture's ...
     """
+    capture.grant(DECODED_PER_ENCODED_BYTE * len(body))
     room = min(MAX_DECODED_SIZE, capture.left, request.left)
     try:
         decoded = decode_content(body, encodings, max_size=room)

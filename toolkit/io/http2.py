@@ -49,9 +49,9 @@ _FRAME_HEADER = struct.Struct("!IBI")
 _MAX_BODY = 64 * 1024 * 1024
 #: Decoded header lists one capture may hold before growing with its input (HPACK makes much of
 #: little: a stream can name 240 table entries of 4 KB in 240 bytes) ...
-MAX_DECODED_HEADERS = 32 * 1024 * 1024
+MAX_DECODED_HEADERS = 8 * 1024 * 1024
 #: ... plus this many decoded bytes for each byte of header block read.
-HEADER_BYTES_PER_BLOCK_BYTE = 16
+HEADER_BYTES_PER_BLOCK_BYTE = 8
 
 
 @dataclass
