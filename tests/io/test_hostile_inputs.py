@@ -42,6 +42,7 @@ from tests.io.hostile import (
 from toolkit.errors import CaptureError, UnsupportedFormatError
 from toolkit.io.content_encoding import MAX_DECODED_PER_CAPTURE
 from toolkit.io.http1 import HttpParser
+from toolkit.io.http2 import Http2Connection
 from toolkit.io.pcap import read_pcap
 from toolkit.io.pcap_builder import PcapBuilder
 from toolkit.io.tcp import Chunk, StreamReassembler
@@ -92,6 +93,22 @@ def test_negative_chunk_in_a_pcap_is_a_problem_row_not_a_hang() -> None:
     assert requests["url"].tolist() == ["http://up.example/upload"]  # the partial request is kept
     assert "HTTP/1 client to server: bad chunk size b'-5'" in messages(problems)
     assert set(problems["capture"]) == {"hostile.pcap"}
+
+
+def test_64_kib_head_sent_a_byte_a_segment_is_read_in_linear_time() -> None:
+    parser = HttpParser(is_request=True)
+    data = b"GET /a HTTP/1.1\r\nX-Pad: " + b"a" * 65_000 + b"\r\n\r\n"
+    start = time.perf_counter()
+    found = [message for i in range(len(data)) for message in parser.feed(data[i : i + 1], i)]
+    assert [(m.target, len(m.headers[0][1])) for m in found] == [("/a", 65_000)]
+    assert time.perf_counter() - start < 20  # searched whole at every byte: 10 s, now under 1 s
+
+
+def test_continuation_flood_stops_at_the_header_list_bound() -> None:
+    connection = Http2Connection()
+    flood = PREFACE + h2_frame(1, 0, 1, hpack_request()) + h2_frame(9, 0, 1, b"\x00" * 60_000) * 40
+    connection.feed(0, flood, (1,))
+    assert connection.problems == ["client: header block of more than 1048576 bytes"]
 
 
 def test_status_code_of_many_digits_is_not_a_status() -> None:

@@ -137,6 +137,8 @@ class HttpParser:
     def __init__(self, is_request: bool) -> None:
         self.is_request = is_request
         self._buffer = b""
+        self._scanned = 0
+        """Bytes at the start of the buffer already searched for the end of a header section."""
         self._state = "head"
         self._remaining = 0
         self._message: HttpMessage | None = None
@@ -215,6 +217,7 @@ class HttpParser:
             self._message.complete = False
             self._finish(out)
         self._buffer = b""
+        self._scanned = 0
         self._state = "resync"
         return out
 
@@ -231,22 +234,29 @@ class HttpParser:
         buffer = self._buffer
         while buffer.startswith(b"\r\n") or buffer.startswith(b"\n"):  # stray line ends between messages
             buffer = self._buffer = buffer[1:] if buffer[0] == 10 else buffer[2:]
+            self._scanned = 0
         if self._state == "resync" or (buffer and not buffer[:1].isalpha()):
+            self._scanned = 0
             match = _ANY_START.search(buffer)
             if match is None:
                 self._buffer = buffer[-32:]
                 return False
             buffer = self._buffer = buffer[match.start() :]
             self._state = "head"
-        end = buffer.find(b"\r\n\r\n")
+        # Search only what came since the last search (a head sent a byte a segment would
+        # otherwise be searched whole for every byte).
+        start = max(0, self._scanned - 3)
+        end = buffer.find(b"\r\n\r\n", start)
         size = 4
-        bare = buffer.find(b"\n\n")
+        bare = buffer.find(b"\n\n", start)
         if bare >= 0 and (end < 0 or bare < end):
             end, size = bare, 2
         if end < 0:
+            self._scanned = len(buffer)
             if len(buffer) > MAX_HEAD:
                 self._fail("header section longer than 64 KiB")
             return False
+        self._scanned = 0
         try:
             message = _parse_head(buffer[:end], self.is_request)
         except ValueError as exc:
@@ -321,6 +331,7 @@ class HttpParser:
         message = self._message
         self._message = None
         self._state = "head"
+        self._scanned = 0
         if message is None:
             return
         message.body = b"".join(self._body)

@@ -231,6 +231,9 @@ class Http2Connection:
                 self._stop(direction, "CONTINUATION without a header block")
                 return
             side.block += payload
+            if len(side.block) > side.decoder.max_header_list_size:  # a block never ended by END_HEADERS
+                self._stop(direction, f"header block of more than {side.decoder.max_header_list_size} bytes")
+                return
             self._stream(stream_id)._add_frames(frames)
             if flags & _END_HEADERS:
                 self._end_block(direction)
