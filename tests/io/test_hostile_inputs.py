@@ -388,6 +388,21 @@ def test_flow_without_syn_whose_sequence_wraps_around() -> None:
     assert requests["url"].tolist() == ["http://t.example/wrap"]
 
 
+def test_flow_whose_first_segment_came_too_late_gets_a_row() -> None:
+    first = b"GET /one HTTP/1.1\r\nHost: t.example\r\n\r\n"
+    second = b"GET /two HTTP/1.1\r\nHost: t.example\r\nX-Pad: " + b"p" * 100 + b"\r\n\r\n"
+    builder = PcapBuilder()
+    cport, seq = builder.ephemeral_port(), 5_000
+    for start in range(0, len(second), 10):  # more segments than the reader holds to find the start
+        builder.tcp(CLIENT, cport, SERVER, 80, seq + len(first) + start, 1, 0x18, second[start : start + 10])
+    builder.tcp(CLIENT, cport, SERVER, 80, seq, 1, 0x18, first)  # the first request, last in the file
+    requests, flows, problems = read(builder)
+    assert flows["protocol"].tolist() == ["http"] and requests["path"].tolist() == ["/two"]
+    row = problems[problems["message"].str.contains("sent before the one the capture starts the stream with")]
+    assert row["record"].tolist() == [f"frame {len(builder.packets)}"]
+    assert "flow 0: this client to server segment" in row["message"].iloc[0]
+
+
 def test_cleartext_http2_with_prior_knowledge() -> None:
     client = PREFACE + h2_frame(4, 0, 0, b"") + h2_frame(1, 0x5, 1, b"\x82\x86\x84" + hpack_integer(1, 4, 0)
                                                           + hpack_string(b"h2c.example"))  # fmt: skip

@@ -344,10 +344,21 @@ class _Reader:
 
     def segment(self, flow: Flow, up: bool, seq: int, payload: bytes, frame: int, ts: int | None) -> None:
         assert flow.streams is not None
-        for event in flow.streams[0 if up else 1].segment(seq, payload, frame):
+        stream = flow.streams[0 if up else 1]
+        missed = stream.before_start_bytes
+        for event in stream.segment(seq, payload, frame):
             if flow.mode is None:
                 break
             self.stream_event(flow, up, event, ts)
+        if not missed and stream.before_start_bytes:  # the first such segment of this direction
+            self.problems.add(
+                f"frame {frame}",
+                "missing",
+                f"flow {flow.id}: this {'client to server' if up else 'server to client'} segment was sent "
+                "before the one the capture starts the stream with (no handshake captured, segments out "
+                "of order); bytes before that start are not read",
+                "warning",
+            )
 
     def release_held(self, flow: Flow) -> None:
         """Start the streams of a flow seen without its SYN at the lowest sequence number each

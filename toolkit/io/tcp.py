@@ -60,6 +60,7 @@ class StreamReassembler:
         "_offsets",
         "_pending",
         "_pending_bytes",
+        "before_start_bytes",
         "gap_bytes",
         "max_pending",
         "retransmitted_bytes",
@@ -75,6 +76,9 @@ class StreamReassembler:
         self._pending_bytes = 0
         self.retransmitted_bytes = 0
         self.gap_bytes = 0
+        self.before_start_bytes = 0
+        """Bytes of segments before the stream's start (offset 0): never delivered. With the SYN
+        seen there are none; without it, they were sent before the segment taken as the start."""
 
     @property
     def next_offset(self) -> int:
@@ -95,11 +99,13 @@ class StreamReassembler:
         distance = (seq - self._base - self._next) & _MASK
         if distance >= _HALF:
             distance -= 1 << 32
-        if distance + len(data) <= 0:
-            self.retransmitted_bytes += len(data)
-            return []
         if distance < 0:
-            self.retransmitted_bytes -= distance
+            before = min(len(data), max(0, -(self._next + distance)))  # before offset 0
+            self.before_start_bytes += before
+            if distance + len(data) <= 0:
+                self.retransmitted_bytes += len(data) - before
+                return []
+            self.retransmitted_bytes -= distance + before
             data = data[-distance:]
             distance = 0
         if distance == 0:
