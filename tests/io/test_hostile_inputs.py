@@ -322,7 +322,8 @@ def test_hpack_dynamic_table_amplification(tmp_path: Path) -> None:
     settings = h2_frame(4, 0, 0, (1).to_bytes(2, "big") + table_size.to_bytes(4, "big"))  # HEADER_TABLE_SIZE
     fill = hpack_integer(table_size, 5, 0x20) + hpack_request()
     for number in range(entries):
-        fill += b"\x40" + hpack_string(b"x-fill-%03d" % number) + hpack_string((b"%03d lorem ipsum; " % number * size)[:size])
+        value = (b"%03d lorem ipsum; " % number * size)[:size]
+        fill += b"\x40" + hpack_string(b"x-fill-%03d" % number) + hpack_string(value)
     client = h2_frame(1, 0x5, 1, fill)
     refer = hpack_request() + b"".join(hpack_integer(62 + i, 7, 0x80) for i in range(entries))
     for number in range(1, streams):
