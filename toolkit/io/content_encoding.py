@@ -16,15 +16,33 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from toolkit.compression import DecompressionBomb, gunzip, inflate_raw, unbrotli, unzlib, unzstd
+from toolkit.io.budget import Budget
 
-__all__ = ["MAX_DECODED_SIZE", "ContentDecodingError", "decode_content"]
+__all__ = [
+    "DECODED_PER_ENCODED_BYTE",
+    "MAX_DECODED_PER_CAPTURE",
+    "MAX_DECODED_SIZE",
+    "ContentDecodingError",
+    "DecodedTooLarge",
+    "decode_content",
+    "decode_within",
+]
 
 #: Largest decoded body kept; a larger one is a decompression bomb for our purposes.
 MAX_DECODED_SIZE = 256 * 1024 * 1024
+#: Bytes that decoding may make in one capture, all bodies together, before the allowance grows by
+#: :data:`DECODED_PER_ENCODED_BYTE` for each encoded byte (one request's two bodies together get at
+#: most :data:`MAX_DECODED_SIZE`). Honest bodies expand some tenfold, bombs a thousandfold.
+MAX_DECODED_PER_CAPTURE = 256 * 1024 * 1024
+DECODED_PER_ENCODED_BYTE = 20
 
 
 class ContentDecodingError(ValueError):
     """A body does not decode with the coding its headers declare."""
+
+
+class DecodedTooLarge(ContentDecodingError):
+    """A body decodes to more than it may: a decompression bomb, or a budget spent."""
 
 
 def decode_content(body: bytes, encodings: str, *, max_size: int = MAX_DECODED_SIZE) -> bytes:
@@ -42,6 +60,39 @@ def decode_content(body: bytes, encodings: str, *, max_size: int = MAX_DECODED_S
     return body
 
 
+def decode_within(body: bytes, encodings: str, capture: Budget, request: Budget) -> bytes:
+    """:func:`decode_content` within what the capture's and the request's budgets have left, which
+    the decoded size is taken from; :class:`DecodedTooLarge` says which bound was hit. The capture's
+    allowance first grows by :data:`DECODED_PER_ENCODED_BYTE` per byte of ``body``.
+
+    >>> import gzip
+    >>> capture, request = Budget(MAX_DECODED_PER_CAPTURE), Budget(MAX_DECODED_SIZE)
+    >>> decode_within(gzip.compress(b"hello"), "gzip", capture, request), capture.used, request.used
+    (b'hello', 5, 5)
+    >>> decode_within(gzip.compress(b"hello" * 999), "gzip", Budget(3), request)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    toolkit.io.content_encoding.DecodedTooLarge: gzip: decodes to more than the 983 bytes left of the capture's ...
+    """
+    capture.grant(DECODED_PER_ENCODED_BYTE * len(body))
+    room = min(MAX_DECODED_SIZE, capture.left, request.left)
+    try:
+        decoded = decode_content(body, encodings, max_size=room)
+    except DecodedTooLarge as exc:
+        if room == MAX_DECODED_SIZE:
+            raise
+        owner = (
+            f"capture's decoding budget ({capture.limit} bytes for all bodies)"
+            if room == capture.left
+            else f"request's decoding budget ({request.limit} bytes for its two bodies)"
+        )
+        name = str(exc).split(":", 1)[0]
+        raise DecodedTooLarge(f"{name}: decodes to more than the {room} bytes left of the {owner}") from None
+    capture.spend(len(decoded))
+    request.spend(len(decoded))
+    return decoded
+
+
 def _bounded(name: str, decompress: Callable[[bytes, int], bytes]) -> Callable[[bytes, int], bytes]:
     """A decoder raising :class:`ContentDecodingError` (naming the coding) for damage and bombs."""
 
@@ -49,7 +100,7 @@ def _bounded(name: str, decompress: Callable[[bytes, int], bytes]) -> Callable[[
         try:
             return decompress(body, max_size)
         except DecompressionBomb:
-            raise ContentDecodingError(f"{name}: decodes to more than {max_size} bytes") from None
+            raise DecodedTooLarge(f"{name}: decodes to more than {max_size} bytes") from None
         except ValueError as exc:
             raise ContentDecodingError(f"{name}: {exc}") from None
 

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.io.http1 import Http1Connection, HttpMessage
+from toolkit.io.http2 import Http2Connection
 from toolkit.io.https import HttpsFlow, HttpsResult
 from toolkit.io.ip import address_text
 from toolkit.io.quic import QuicInitialReader
@@ -105,7 +106,9 @@ class Flow:
         "dns_frame",
         "dns_name",
         "first_frame",
+        "h2c",
         "handshake",
+        "held_segments",
         "hello_frames",
         "http",
         "http_frames",
@@ -167,6 +170,9 @@ class Flow:
         self.mode: str | None = "?" if transport == "tcp" else None
         """TCP payload handling: ``?`` undecided, ``tls``, ``http``, ``dns``, or None (counted only)."""
         self.streams: tuple[StreamReassembler, StreamReassembler] | None = None
+        self.held_segments: list[tuple[bool, int, bytes, int, int | None]] | None = None
+        """A flow seen without its SYN: its first segments (up, seq, payload, frame, ts), held until
+        their order shows where each direction starts (see ``toolkit.io.pcap``)."""
         self.tls_readers: tuple[HandshakeReader, HandshakeReader] | None = None
         self.client_hello: ClientHello | None = None
         self.server_hello: ServerHello | None = None
@@ -174,6 +180,8 @@ class Flow:
         self.server_hello_frame: int | None = None
         self.tls_ts: int | None = None
         self.http: Http1Connection | None = None
+        self.h2c: Http2Connection | None = None
+        """Cleartext HTTP/2 with prior knowledge (the client starts with the HTTP/2 preface)."""
         self.http_requests: list[HttpMessage] = []
         self.http_responses: list[HttpMessage] = []
         self.http_ts: dict[int, int | None] = {}

@@ -50,8 +50,16 @@ import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from toolkit.errors import MalformedCaptureError, TruncatedCaptureError
-from toolkit.io.content_encoding import ContentDecodingError, decode_content
+from toolkit.io.budget import Budget
+from toolkit.io.content_encoding import (
+    MAX_DECODED_PER_CAPTURE,
+    MAX_DECODED_SIZE,
+    ContentDecodingError,
+    DecodedTooLarge,
+    decode_within,
+)
 from toolkit.io.jsonstream import JsonStream, JsonSyntaxError
+from toolkit.io.regular_file import read_regular_file
 from toolkit.problems import ProblemKind, ProblemLog
 from toolkit.schema import TABLES
 
@@ -170,6 +178,10 @@ def read_har(path: str | os.PathLike[str], raw: IO[bytes], problems: ProblemLog)
         problems.add("log", "missing", "log has no `entries` list; no requests read")
     if stream.replaced_bytes:
         problems.add(None, "decode", "invalid UTF-8 replaced by U+FFFD", "warning")
+    if stream.replaced_surrogates:
+        problems.add(None, "decode", "escaped lone UTF-16 surrogates (\\ud800 ...) replaced by U+FFFD", "warning")
+    if stream.long_integers:
+        problems.add(None, "malformed", "numbers too long for an integer were read as approximate floats", "warning")
     pages = meta.get("pages")
     return HarContents(
         requests=reader.frame(),
@@ -268,9 +280,14 @@ class _EntryReader:
         self._pending = self.columns["evidence"]  # rows not yet in frames
         # (name, value) pairs of this chunk's headers and cookies, each kept once (see _pairs).
         self._shared_pairs: dict[_Pair, _Pair] = {}
+        self.decoding = Budget(MAX_DECODED_PER_CAPTURE)
+        """What decoding bodies may make in the whole file."""
+        self.entry_decoding = Budget(MAX_DECODED_SIZE)
+        """What decoding may make for the entry being read (its two bodies together)."""
 
     def add(self, index: int, entry: Any) -> None:
         record = f"entry {index}"
+        self.entry_decoding = Budget(MAX_DECODED_SIZE)
         problems = self.problems
         if not isinstance(entry, dict):
             problems.add(record, "malformed", f"entry is a {type(entry).__name__}, not an object; skipped")
@@ -330,9 +347,12 @@ class _EntryReader:
         put["content_type"](body_type or _header(request_headers, "content-type"))
 
         status = response.get("status")
-        if isinstance(status, str) and status.strip().isdigit():
-            status = int(status)
-        put["status"](status if isinstance(status, int) and status > 0 else None)
+        if isinstance(status, str) and status.strip().isascii() and status.strip().isdigit():
+            status = int(status) if len(status.strip()) <= 9 else 1000
+        if isinstance(status, int) and not 0 <= status < 1000:
+            problems.add(record, "malformed", f"response.status {str(status)[:30]} is not an HTTP status; "
+                         "left empty", "warning")
+        put["status"](status if isinstance(status, int) and 0 < status < 1000 else None)
         response_headers = _pairs(response.get("headers"), record, "response.headers", problems, shared)
         put["response_headers"](response_headers)
         content = response.get("content")
@@ -410,9 +430,9 @@ class _EntryReader:
         if magic is not None and not body.startswith(magic):
             return body  # stored decoded, as HAR 1.2 asks
         try:
-            return decode_content(body, coding)
+            return decode_within(body, coding, self.decoding, self.entry_decoding)
         except ContentDecodingError as exc:
-            if magic is None:
+            if magic is None and not isinstance(exc, DecodedTooLarge):
                 return body  # br/deflate carry no magic: take the body as already decoded
             self.problems.add(record, "decode", f"{what} body declared {coding} does not decode "
                               f"({exc}); kept as stored", "warning")
@@ -423,17 +443,27 @@ class _EntryReader:
         if not isinstance(name, str) or not name:
             self.problems.add(record, "malformed", f"{what} is not a file name", "warning")
             return None
-        target = (self.base_dir / name).resolve()
+        shown = repr(name[:200])
+        try:
+            target = (self.base_dir / name).resolve()
+        except (ValueError, OSError) as exc:  # a NUL or an unencodable character in the name
+            self.problems.add(record, "malformed", f"{what} {shown} is not a usable file name ({exc}); "
+                              "not read", "warning")
+            return None
         if not target.is_relative_to(self.base_dir):
-            self.problems.add(record, "malformed", f"{what} {name!r} points outside the HAR's "
+            self.problems.add(record, "malformed", f"{what} {shown} points outside the HAR's "
                               "folder; not read", "warning")
             return None
         try:
-            return target.read_bytes()
+            body, cut = read_regular_file(target, MAX_DECODED_SIZE)
         except OSError as exc:
-            self.problems.add(record, "missing", f"{what} {name!r} cannot be read "
+            self.problems.add(record, "missing", f"{what} {shown} cannot be read "
                               f"({exc.strerror or exc}); body left empty", "warning")
             return None
+        if cut:
+            self.problems.add(record, "truncated", f"{what} {shown} is larger than {MAX_DECODED_SIZE} bytes; "
+                              "only its start was read", "warning")
+        return body
 
     def _flush(self) -> None:
         """Make the waiting rows a table in ``frames`` and free their Python values."""

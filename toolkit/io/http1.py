@@ -25,6 +25,9 @@ __all__ = ["Http1Connection", "HttpMessage", "HttpParser", "looks_like_http_requ
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 16 * 1024 * 1024
+#: Largest body length (Content-Length, chunk size) taken as real: a larger one is a damaged record.
+MAX_DECLARED_LENGTH = 1 << 40
+_HEX_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _METHODS = (
     b"GET",
     b"POST",
@@ -110,7 +113,7 @@ def _parse_head(head: bytes, is_request: bool) -> HttpMessage:
             raise ValueError(f"bad request line {start[:80]!r}")
         message.method, message.target, message.version = parts
     else:
-        if len(parts) < 2 or not parts[1].isdigit():
+        if len(parts) < 2 or not (len(parts[1]) == 3 and parts[1].isascii() and parts[1].isdigit()):
             raise ValueError(f"bad status line {start[:80]!r}")
         message.version, message.status = parts[0], int(parts[1])
         message.reason = parts[2] if len(parts) > 2 else ""
@@ -134,6 +137,8 @@ class HttpParser:
     def __init__(self, is_request: bool) -> None:
         self.is_request = is_request
         self._buffer = b""
+        self._scanned = 0
+        """Bytes at the start of the buffer already searched for the end of a header section."""
         self._state = "head"
         self._remaining = 0
         self._message: HttpMessage | None = None
@@ -172,9 +177,8 @@ class HttpParser:
                     break
                 line = self._buffer[:end].split(b";")[0].strip()
                 self._buffer = self._buffer[end + 1 :]
-                try:
-                    size = int(line, 16)
-                except ValueError:
+                size = int(line, 16) if _HEX_SIZE.fullmatch(line) else -1
+                if not 0 <= size <= MAX_DECLARED_LENGTH:  # "-5", "0x5", "1_0" or absurd: damage
                     self._fail(f"bad chunk size {line[:20]!r}")
                     break
                 if size == 0:
@@ -213,6 +217,7 @@ class HttpParser:
             self._message.complete = False
             self._finish(out)
         self._buffer = b""
+        self._scanned = 0
         self._state = "resync"
         return out
 
@@ -229,22 +234,29 @@ class HttpParser:
         buffer = self._buffer
         while buffer.startswith(b"\r\n") or buffer.startswith(b"\n"):  # stray line ends between messages
             buffer = self._buffer = buffer[1:] if buffer[0] == 10 else buffer[2:]
+            self._scanned = 0
         if self._state == "resync" or (buffer and not buffer[:1].isalpha()):
+            self._scanned = 0
             match = _ANY_START.search(buffer)
             if match is None:
                 self._buffer = buffer[-32:]
                 return False
             buffer = self._buffer = buffer[match.start() :]
             self._state = "head"
-        end = buffer.find(b"\r\n\r\n")
+        # Search only what came since the last search (a head sent a byte a segment would
+        # otherwise be searched whole for every byte).
+        start = max(0, self._scanned - 3)
+        end = buffer.find(b"\r\n\r\n", start)
         size = 4
-        bare = buffer.find(b"\n\n")
+        bare = buffer.find(b"\n\n", start)
         if bare >= 0 and (end < 0 or bare < end):
             end, size = bare, 2
         if end < 0:
+            self._scanned = len(buffer)
             if len(buffer) > MAX_HEAD:
                 self._fail("header section longer than 64 KiB")
             return False
+        self._scanned = 0
         try:
             message = _parse_head(buffer[:end], self.is_request)
         except ValueError as exc:
@@ -278,11 +290,9 @@ class HttpParser:
         if "chunked" in encoding:
             self._state = "chunk_size"
         elif length is not None:
-            try:
-                self._remaining = int(length.split(",")[0].strip())
-            except ValueError:
-                self._remaining = -1
-            if self._remaining < 0:
+            digits = length.split(",")[0].strip()
+            self._remaining = int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 15 else -1
+            if not 0 <= self._remaining <= MAX_DECLARED_LENGTH:
                 self._fail(f"bad Content-Length {length!r}")
                 return
             if self._remaining == 0:
@@ -321,6 +331,7 @@ class HttpParser:
         message = self._message
         self._message = None
         self._state = "head"
+        self._scanned = 0
         if message is None:
             return
         message.body = b"".join(self._body)

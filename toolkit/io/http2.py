@@ -29,7 +29,16 @@ import hpack
 from hpack.huffman_table import decode_huffman
 from hpack.table import HeaderTable
 
-__all__ = ["PREFACE", "HeaderDecoder", "Http2Connection", "Http2Stream"]
+from toolkit.io.budget import Budget
+
+__all__ = [
+    "HEADER_BYTES_PER_BLOCK_BYTE",
+    "MAX_DECODED_HEADERS",
+    "PREFACE",
+    "HeaderDecoder",
+    "Http2Connection",
+    "Http2Stream",
+]
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _DATA, _HEADERS, _PRIORITY, _RST, _SETTINGS, _PUSH, _PING, _GOAWAY, _WINDOW, _CONTINUATION = range(10)
@@ -38,6 +47,11 @@ _MAX_FRAME = 1 << 24
 # A frame header (RFC 9113 §4.1): 24-bit length and 8-bit type read as one word, flags, stream id.
 _FRAME_HEADER = struct.Struct("!IBI")
 _MAX_BODY = 64 * 1024 * 1024
+#: Decoded header lists one capture may hold before growing with its input (HPACK makes much of
+#: little: a stream can name 240 table entries of 4 KB in 240 bytes) ...
+MAX_DECODED_HEADERS = 8 * 1024 * 1024
+#: ... plus this many decoded bytes for each byte of header block read.
+HEADER_BYTES_PER_BLOCK_BYTE = 8
 
 
 @dataclass
@@ -78,7 +92,7 @@ class Http2Stream:
     @property
     def status(self) -> int | None:
         value = self._pseudo(":status", response=True)
-        return int(value) if value and value.isdigit() else None
+        return int(value) if value and len(value) == 3 and value.isascii() and value.isdigit() else None
 
     def _add_frames(self, frames: tuple[int, ...]) -> None:
         if not frames:
@@ -111,13 +125,17 @@ class _Side:
 class Http2Connection:
     """Both directions of one HTTP/2 connection (direction 0: client, 1: server)."""
 
-    def __init__(self, *, expect_preface: bool = True) -> None:
+    def __init__(self, *, expect_preface: bool = True, header_budget: Budget | None = None) -> None:
         self._sides = (_Side(preface_left=len(PREFACE) if expect_preface else 0), _Side())
         for side in self._sides:
             side.decoder.max_header_list_size = 1 << 20
         self._streams: dict[int, Http2Stream] = {}
         self.problems: list[str] = []
         self.goaway = False
+        self.header_budget = header_budget if header_budget is not None else Budget(MAX_DECODED_HEADERS)
+        """Decoded header bytes still allowed (shared by the connections of one capture); it grows
+        by :data:`HEADER_BYTES_PER_BLOCK_BYTE` per block byte. Header lists beyond it are dropped."""
+        self.dropped_header_blocks = 0
 
     def feed(self, direction: int, data: bytes, frames: tuple[int, ...]) -> None:
         """Add decrypted bytes of ``direction`` that came in ``frames``."""
@@ -197,6 +215,9 @@ class Http2Connection:
             block = _unpad(payload, flags)
             promised = None
             if kind == _PUSH:
+                if len(block) < 4:
+                    self._stop(direction, f"PUSH_PROMISE of {len(block)} bytes has no promised stream id")
+                    return
                 promised, block = struct.unpack_from("!I", block)[0] & 0x7FFFFFFF, block[4:]
             elif flags & _PRIORITY_FLAG:
                 block = block[5:]
@@ -210,6 +231,9 @@ class Http2Connection:
                 self._stop(direction, "CONTINUATION without a header block")
                 return
             side.block += payload
+            if len(side.block) > side.decoder.max_header_list_size:  # a block never ended by END_HEADERS
+                self._stop(direction, f"header block of more than {side.decoder.max_header_list_size} bytes")
+                return
             self._stream(stream_id)._add_frames(frames)
             if flags & _END_HEADERS:
                 self._end_block(direction)
@@ -235,6 +259,18 @@ class Http2Connection:
         except (hpack.HPACKError, ValueError, IndexError) as exc:
             self._stop(direction, f"HPACK header block does not decode ({exc})")
             return
+        budget = self.header_budget
+        budget.grant(HEADER_BYTES_PER_BLOCK_BYTE * len(block))
+        size = sum(len(name) + len(value) + 32 for name, value in headers)
+        if size > budget.left:  # decoded (the table stays right), not kept
+            if not self.dropped_header_blocks:
+                self.problems.append(
+                    f"{'client' if direction == 0 else 'server'}: header lists beyond the capture's budget "
+                    f"of decoded headers ({budget.limit} bytes) are dropped, from stream {stream_id} on"
+                )
+            self.dropped_header_blocks += 1
+            return
+        budget.spend(size)
         if promised is not None:  # server push: the promised request, answered on that stream
             pushed = self._stream(promised)
             pushed.request_headers, pushed.pushed = headers, True

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from toolkit.io.budget import Budget
 from toolkit.io.http1 import Http1Connection, HttpMessage
 from toolkit.io.http2 import PREFACE, Http2Connection, Http2Stream
 from toolkit.io.keylog import KeyLog
 from toolkit.io.tls_decrypt import DOWN, UP, Plaintext, TlsDecryptor, TlsOutcome
 
-__all__ = ["HttpsFlow", "HttpsResult"]
+__all__ = ["HttpsFlow", "HttpsResult", "http2_exchanges"]
 
 
 @dataclass
@@ -34,7 +35,9 @@ class HttpsResult:
 class HttpsFlow:
     """One TLS connection: bytes in (both directions, capture order), HTTP exchanges out."""
 
-    def __init__(self, keys: KeyLog) -> None:
+    def __init__(self, keys: KeyLog, header_budget: Budget | None = None) -> None:
+        self._header_budget = header_budget
+        """Decoded HTTP/2 headers the capture may still hold (see :class:`Http2Connection`)."""
         self._tls = TlsDecryptor(keys)
         self._h1: Http1Connection | None = None
         self._h2: Http2Connection | None = None
@@ -60,7 +63,7 @@ class HttpsFlow:
         if self._h1 is None and self._h2 is None:
             alpn = self._tls.outcome.alpn
             if alpn == "h2" or (plain.direction == UP and plain.data.startswith(PREFACE[:4])):
-                self._h2 = Http2Connection()
+                self._h2 = Http2Connection(header_budget=self._header_budget)
             elif plain.direction == UP or alpn:
                 self._h1 = Http1Connection()
             else:
@@ -87,18 +90,24 @@ class HttpsFlow:
         result = HttpsResult(self._tls.finish())
         if self._h2 is not None:
             result.http_version = "HTTP/2"
-            for stream in self._h2.finish():
-                if stream.request_headers:
-                    result.exchanges.append(_messages(stream))
+            result.exchanges = http2_exchanges(self._h2)
             result.problems += self._h2.problems
         elif self._h1 is not None:
             result.http_version = "HTTP/1.1"
+            for parser, direction in ((self._h1.requests, "client"), (self._h1.responses, "server")):
+                if parser.error is not None:
+                    result.problems.append(f"HTTP/1 {direction}: {parser.error}; the rest was not read")
             self._requests += self._h1.requests.close()
             self._responses += self._h1.responses.close()
             responses = iter(self._responses)
             result.exchanges = [(request, next(responses, None)) for request in self._requests]
             result.websocket = self._h1.tunnel == "upgrade"
         return result
+
+
+def http2_exchanges(connection: Http2Connection) -> list[tuple[HttpMessage, HttpMessage | None]]:
+    """The (request, response or None) pairs of an HTTP/2 connection's streams, in stream order."""
+    return [_messages(stream) for stream in connection.finish() if stream.request_headers]
 
 
 def _messages(stream: Http2Stream) -> tuple[HttpMessage, HttpMessage | None]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -29,6 +30,9 @@ __all__ = ["JsonStream", "JsonSyntaxError"]
 
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
+# An escaped UTF-16 surrogate (\ud800-\udfff): JSON text can only make a lone one this way.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # A JSON token cut by the end of the buffer fails within this many characters of the end
 # (the longest literals, `false`/`-1e+`, and a cut `\uXXXX` escape are shorter).
 _CUT_MARGIN = 16
@@ -66,6 +70,10 @@ class JsonStream:
         self._eof = False
         #: set when invalid UTF-8 was met and replaced by U+FFFD
         self.replaced_bytes = False
+        #: set when an escaped lone surrogate (``\\ud800``), which no text encoding can hold, became U+FFFD
+        self.replaced_surrogates = False
+        #: set when an integer too long for Python's int conversion was read as a float
+        self.long_integers = False
 
     # -- buffer -------------------------------------------------------------------------------
 
@@ -146,7 +154,7 @@ class JsonStream:
         size = self._chunk
         while True:
             try:
-                value, end = _DECODER.raw_decode(self._buf, self._pos)
+                value, end = self._decode()
             except json.JSONDecodeError as exc:
                 cut = exc.pos >= len(self._buf) - _CUT_MARGIN or exc.msg.startswith("Unterminated")
                 if cut and self._grow(size):
@@ -160,8 +168,29 @@ class JsonStream:
             if number and end + _CUT_MARGIN > len(self._buf) and self._grow(size):
                 size *= 2
                 continue
+            if _SURROGATE_ESCAPE.search(self._buf, self._pos, end):
+                value = self._without_lone_surrogates(value)
             self._pos = end
             return value
+
+    def _decode(self) -> tuple[Any, int]:
+        """The value at the read position and where it ends; integers of more digits than Python
+        converts become floats (``inf`` when too large) instead of an error."""
+        try:
+            return _DECODER.raw_decode(self._buf, self._pos)
+        except json.JSONDecodeError:
+            raise
+        except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+            if "digits" not in str(exc):
+                raise
+        self.long_integers = True
+        return _LONG_INTEGER_DECODER.raw_decode(self._buf, self._pos)
+
+    def _without_lone_surrogates(self, value: Any) -> Any:
+        """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+        value, replaced = _replace_surrogates(value)
+        self.replaced_surrogates |= replaced
+        return value
 
     def _grow(self, size: int) -> bool:
         if len(self._buf) - self._pos > self._max:
@@ -202,3 +231,41 @@ class JsonStream:
             yield self.read_value()
             if self.expect(",]") == "]":
                 return
+
+
+_LONG_INTEGER_DECODER = json.JSONDecoder(
+    parse_int=lambda digits: int(digits) if len(digits) <= sys.get_int_max_str_digits() else float(digits)
+)
+
+
+def _replace_surrogates(value: Any) -> tuple[Any, bool]:
+    """A decoded value with lone surrogates in its strings replaced by U+FFFD (containers are changed
+    in place, without recursion), and whether there was one.
+
+    >>> _replace_surrogates({"a\\ud800": ["x\\udfff", 1]})
+    ({'a�': ['x�', 1]}, True)
+    """
+    if isinstance(value, str):
+        fixed = _SURROGATE.sub("\ufffd", value)
+        return fixed, fixed != value
+    replaced = False
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key in [k for k in item if _SURROGATE.search(k)]:
+                item[_SURROGATE.sub("\ufffd", key)] = item.pop(key)
+                replaced = True
+            children: Any = item.items()
+        elif isinstance(item, list):
+            children = enumerate(item)
+        else:
+            continue
+        for key, child in list(children):
+            if isinstance(child, str):
+                if _SURROGATE.search(child):
+                    item[key] = _SURROGATE.sub("\ufffd", child)
+                    replaced = True
+            elif isinstance(child, dict | list):
+                stack.append(child)
+    return value, replaced

@@ -34,11 +34,18 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from toolkit.io.content_encoding import ContentDecodingError, decode_content
+from toolkit.io.budget import Budget
+from toolkit.io.content_encoding import (
+    MAX_DECODED_PER_CAPTURE,
+    MAX_DECODED_SIZE,
+    ContentDecodingError,
+    decode_within,
+)
 from toolkit.io.dns import DnsError, cname_chain, parse_dns
 from toolkit.io.flows import PROCESS_UID_BASE, Flow, evidence, flows_table, server_is_source, timestamps
 from toolkit.io.http1 import Http1Connection, HttpMessage, looks_like_http_request, parse_datagram
-from toolkit.io.https import HttpsFlow
+from toolkit.io.http2 import MAX_DECODED_HEADERS, PREFACE, Http2Connection
+from toolkit.io.https import HttpsFlow, http2_exchanges
 from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
 from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
@@ -56,6 +63,9 @@ __all__ = ["PcapContents", "read_pcap", "tcp_streams"]
 _DNS_KINDS = {53: "dns", 5353: "mdns", 5355: "llmnr"}
 _MAX_DNS_TCP = 70_000
 _UNDECIDED_CHUNKS = 6
+_HELD_SEGMENTS = 8  # segments of a flow without SYN held to find where its streams start
+_SEQ_MASK = 0xFFFFFFFF
+_HALF_SEQ = 0x80000000
 # Ethernet type; IPv4 version+IHL, total length, fragment field, protocol, addresses; TCP/UDP ports;
 # TCP flags (for UDP, a payload byte that is not used).
 _FAST_UNPACK = struct.Struct("!12xHB1xH2xH1xB2x4s4sHH9xB").unpack_from
@@ -100,6 +110,8 @@ class _Reader:
         self.process_uids: dict[str, int] = {}
         self.non_ip = 0
         self.unsupported_links: dict[int, list[int]] = {}
+        self.header_budget = Budget(MAX_DECODED_HEADERS)
+        """Decoded HTTP/2 header lists, all connections of the capture together."""
 
     # -- the packet loop -------------------------------------------------------------------------
     def run(self, capture: CaptureFile) -> None:
@@ -313,16 +325,58 @@ class _Reader:
             elif flow.syn_seen:
                 flow.handshake = True
             if flow.mode is not None:
+                if flow.held_segments is not None:
+                    self.release_held(flow)
                 streams = flow.streams or self.open_streams(flow)
                 streams[0 if up else 1].syn(int.from_bytes(l4[4:8], "big"))
         if not payload or flow.mode is None:
             return
-        streams = flow.streams or self.open_streams(flow)
-        events = streams[0 if up else 1].segment(int.from_bytes(l4[4:8], "big"), payload, frame)
-        for event in events:
+        seq = int.from_bytes(l4[4:8], "big")
+        if flow.streams is None:  # no SYN seen: the first segment in the file may not be the first sent
+            held = flow.held_segments
+            if held is None:
+                held = flow.held_segments = []
+            held.append((up, seq, payload, frame, ts))
+            if len(held) >= _HELD_SEGMENTS or flags & 0x05:
+                self.release_held(flow)
+            return
+        self.segment(flow, up, seq, payload, frame, ts)
+
+    def segment(self, flow: Flow, up: bool, seq: int, payload: bytes, frame: int, ts: int | None) -> None:
+        assert flow.streams is not None
+        stream = flow.streams[0 if up else 1]
+        missed = stream.before_start_bytes
+        for event in stream.segment(seq, payload, frame):
             if flow.mode is None:
                 break
             self.stream_event(flow, up, event, ts)
+        if not missed and stream.before_start_bytes:  # the first such segment of this direction
+            self.problems.add(
+                f"frame {frame}",
+                "missing",
+                f"flow {flow.id}: this {'client to server' if up else 'server to client'} segment was sent "
+                "before the one the capture starts the stream with (no handshake captured, segments out "
+                "of order); bytes before that start are not read",
+                "warning",
+            )
+
+    def release_held(self, flow: Flow) -> None:
+        """Start the streams of a flow seen without its SYN at the lowest sequence number each
+        direction showed among its first segments, then give them those segments in capture order."""
+        held, flow.held_segments = flow.held_segments, None
+        if not held or flow.mode is None:
+            return
+        streams = flow.streams or self.open_streams(flow)
+        for side, stream in ((True, streams[0]), (False, streams[1])):
+            seqs = [seq for up, seq, _payload, _frame, _ts in held if up == side]
+            if seqs:
+                first = seqs[0]  # lowest in sequence space, where numbers wrap around at 2**32
+                lowest = min(((seq - first + _HALF_SEQ) & _SEQ_MASK) - _HALF_SEQ for seq in seqs)
+                stream.syn((first + lowest - 1) & _SEQ_MASK)
+        for up, seq, payload, frame, ts in held:
+            if flow.mode is None or flow.streams is None:
+                return
+            self.segment(flow, up, seq, payload, frame, ts)
 
     def open_streams(self, flow: Flow) -> tuple[StreamReassembler, StreamReassembler]:
         flow.streams = (StreamReassembler(), StreamReassembler())
@@ -340,6 +394,8 @@ class _Reader:
                     f"offset {event.offset} were not captured; HTTP parsing resumed after the gap",
                     "warning",
                 )
+            elif flow.mode == "h2c" and flow.h2c is not None:
+                flow.h2c.gap(0 if up else 1)
             elif flow.mode == "tls":
                 if flow.https is not None:
                     flow.https.gap(up)
@@ -359,6 +415,7 @@ class _Reader:
                 self.collect_http(flow, flow.http.client(data, frame), True)
             else:
                 self.collect_http(flow, flow.http.server(data, frame), False)
+            self.report_http_error(flow, up, frame)
             tunnel = flow.http.tunnel
             if tunnel is not None or (flow.http.requests.stopped and flow.http.responses.stopped):
                 if tunnel == "connect":
@@ -366,6 +423,10 @@ class _Reader:
                 else:
                     flow.mode = None
                     flow.streams = None
+        elif mode == "h2c":
+            assert flow.h2c is not None
+            flow.http_ts.setdefault(frame, ts)
+            flow.h2c.feed(0 if up else 1, data, (frame,))
         elif mode == "tls?":  # inside a CONNECT tunnel: TLS expected from the client
             if up and looks_like_tls(data):
                 flow.mode = "tls"
@@ -380,6 +441,9 @@ class _Reader:
     def decide_tcp(self, flow: Flow, up: bool, data: bytes) -> None:
         if looks_like_tls(data):
             flow.mode = flow.protocol = "tls"
+        elif up and len(data) >= 4 and PREFACE.startswith(data[: len(PREFACE)]):
+            flow.mode, flow.protocol = "h2c", "http"  # HTTP/2 with prior knowledge (RFC 9113 §3.3)
+            flow.h2c = Http2Connection(header_budget=self.header_budget)
         elif (up and looks_like_http_request(data)) or (not up and data.startswith(b"HTTP/1.")):
             flow.mode = flow.protocol = "http"
             flow.http = Http1Connection()
@@ -412,7 +476,7 @@ class _Reader:
         if https is None and flow.tls_readers is None and flow.https_result is None:
             keys = self.keys_now()
             if keys:
-                https = flow.https = HttpsFlow(keys)
+                https = flow.https = HttpsFlow(keys, self.header_budget)
         if https is not None:
             flow.http_ts.setdefault(frame, ts)
             https.feed(up, data, frame)
@@ -470,6 +534,19 @@ class _Reader:
             flow.streams = None
 
     # -- HTTP ------------------------------------------------------------------------------------
+    def report_http_error(self, flow: Flow, up: bool, frame: int) -> None:
+        """A problem row, once, for a direction whose HTTP/1 parsing stopped on damaged data."""
+        assert flow.http is not None
+        parser = flow.http.requests if up else flow.http.responses
+        if parser.error is not None:
+            direction = "client to server" if up else "server to client"
+            self.problems.add(
+                f"frame {frame}",
+                "malformed",
+                f"flow {flow.id}: HTTP/1 {direction}: {parser.error}; the rest of this direction is not read",
+            )
+            parser.error = None
+
     def collect_http(self, flow: Flow, messages: list[HttpMessage], up: bool) -> None:
         for message in messages:
             if up:
@@ -629,6 +706,8 @@ class _Reader:
     # -- end of capture --------------------------------------------------------------------------
     def finish(self) -> None:
         for flow in self.flows:
+            if flow.held_segments is not None:
+                self.release_held(flow)
             if flow.streams is not None and flow.mode is not None:
                 for up, stream in ((True, flow.streams[0]), (False, flow.streams[1])):
                     for event in stream.flush():
@@ -638,6 +717,9 @@ class _Reader:
             if flow.http is not None:
                 self.collect_http(flow, flow.http.requests.close(), True)
                 self.collect_http(flow, flow.http.responses.close(), False)
+            if flow.h2c is not None:
+                for problem in flow.h2c.problems:
+                    self.problems.add(f"flow {flow.id}", "malformed", f"cleartext HTTP/2 {problem}", "warning")
             if flow.https is not None:
                 flow.https_result, flow.https = flow.https.finish(), None
             result = flow.https_result
@@ -696,14 +778,16 @@ def _host_of(message: HttpMessage) -> str | None:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-def _decoded(message: HttpMessage | None, problems: ProblemLog, where: str) -> bytes | None:
+def _decoded(
+    message: HttpMessage | None, problems: ProblemLog, where: str, capture: Budget, request: Budget
+) -> bytes | None:
     if message is None or not message.body:
         return None
     coding = message.header("content-encoding")
     if not coding:
         return message.body
     try:
-        return decode_content(message.body, coding)
+        return decode_within(message.body, coding, capture, request)
     except ContentDecodingError as exc:
         problems.add(where, "decode", f"body kept encoded: {exc}", "warning")
         return message.body
@@ -730,11 +814,16 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
         if flow.https_result is not None:
             for request, response in flow.https_result.exchanges:
                 items.append((flow, request, response, flow.http_ts.get(request.frames[0]), "https"))
+        if flow.h2c is not None:
+            for request, response in http2_exchanges(flow.h2c):
+                items.append((flow, request, response, flow.http_ts.get(request.frames[0]), "http"))
     for flow, message, ts in reader.http_datagrams:
         items.append((flow, message, None, ts, "httpu"))
     items.sort(key=lambda item: item[1].frames[0])
+    decoding = Budget(MAX_DECODED_PER_CAPTURE)  # all bodies of the capture together
     for flow, request, response, ts, scheme in items:
         where = f"frame {request.frames[0]}"
+        request_decoding = Budget(MAX_DECODED_SIZE)  # the request's two bodies together
         host = _host_of(request) or address_text(flow.server)
         target = request.target
         if request.method == "CONNECT":
@@ -766,11 +855,11 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
         rows["http_version"].append(request.version.upper() if request.version.upper().startswith("HTTP/") else None)
         rows["request_headers"].append(request.headers)
         rows["cookies"].append(_cookies(request.headers))
-        rows["body"].append(_decoded(request, reader.problems, where))
+        rows["body"].append(_decoded(request, reader.problems, where, decoding, request_decoding))
         rows["content_type"].append(content_type)
         rows["status"].append(response.status if response is not None else None)
         rows["response_headers"].append(response.headers if response is not None else [])
-        rows["response_body"].append(_decoded(response, reader.problems, where))
+        rows["response_body"].append(_decoded(response, reader.problems, where, decoding, request_decoding))
         rows["response_content_type"].append(response.header("content-type") if response is not None else None)
         upgrade = (request.header("upgrade") or "").lower()
         rows["websocket"].append(upgrade == "websocket" and response is not None and response.status == 101)
@@ -923,6 +1012,8 @@ def tcp_streams(
     with _collector_paused():
         reader.run(capture)
     for flow in reader.flows:
+        if flow.held_segments is not None:
+            reader.release_held(flow)
         if flow.streams is not None:
             for up, assembler in ((True, flow.streams[0]), (False, flow.streams[1])):
                 for event in assembler.flush():

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from toolkit.errors import MalformedCaptureError, UnsupportedFormatError
+from toolkit.io.regular_file import special_file_kind
 
 __all__ = ["Format", "Sniffed", "sniff", "sniff_bytes"]
 
@@ -74,11 +75,14 @@ def sniff(path: str | os.PathLike[str]) -> Sniffed:
         UnsupportedFormatError: empty, or not a format the toolkit reads.
         MalformedCaptureError: a gzip file that does not decompress.
     """
+    kind = special_file_kind(path)
+    if kind is not None and kind != "a directory":  # opening a FIFO waits, a device may never end
+        raise UnsupportedFormatError(path, None, f"{kind}, not a regular file: not read")
     try:
         with open(path, "rb") as raw:
             head = raw.read(_HEAD)
-    except OSError as exc:
-        raise UnsupportedFormatError(path, None, f"cannot open: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        raise UnsupportedFormatError(path, None, f"cannot open: {getattr(exc, 'strerror', None) or exc}") from None
     compression: Literal["gzip"] | None = None
     if head.startswith(_GZIP_MAGIC):
         compression = "gzip"

@@ -24,6 +24,7 @@ missing range is declared a gap and later data is still delivered.
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import NamedTuple
 
 __all__ = ["Chunk", "Gap", "StreamReassembler"]
@@ -53,16 +54,31 @@ Event = Chunk | Gap
 class StreamReassembler:
     """One direction of a TCP connection."""
 
-    __slots__ = ("_base", "_next", "_pending", "_pending_bytes", "gap_bytes", "max_pending", "retransmitted_bytes")
+    __slots__ = (
+        "_base",
+        "_next",
+        "_offsets",
+        "_pending",
+        "_pending_bytes",
+        "before_start_bytes",
+        "gap_bytes",
+        "max_pending",
+        "retransmitted_bytes",
+    )
 
     def __init__(self, max_pending: int = 1024 * 1024) -> None:
         self.max_pending = max_pending
         self._base: int | None = None
         self._next = 0
         self._pending: dict[int, tuple[bytes, int]] = {}
+        self._offsets: list[int] = []
+        """The keys of ``_pending`` as a heap: the next segment in O(log n), not a scan of all."""
         self._pending_bytes = 0
         self.retransmitted_bytes = 0
         self.gap_bytes = 0
+        self.before_start_bytes = 0
+        """Bytes of segments before the stream's start (offset 0): never delivered. With the SYN
+        seen there are none; without it, they were sent before the segment taken as the start."""
 
     @property
     def next_offset(self) -> int:
@@ -83,11 +99,13 @@ class StreamReassembler:
         distance = (seq - self._base - self._next) & _MASK
         if distance >= _HALF:
             distance -= 1 << 32
-        if distance + len(data) <= 0:
-            self.retransmitted_bytes += len(data)
-            return []
         if distance < 0:
-            self.retransmitted_bytes -= distance
+            before = min(len(data), max(0, -(self._next + distance)))  # before offset 0
+            self.before_start_bytes += before
+            if distance + len(data) <= 0:
+                self.retransmitted_bytes += len(data) - before
+                return []
+            self.retransmitted_bytes -= distance + before
             data = data[-distance:]
             distance = 0
         if distance == 0:
@@ -101,6 +119,8 @@ class StreamReassembler:
         if held is None or len(held[0]) < len(data):
             self._pending_bytes += len(data) - (len(held[0]) if held else 0)
             self._pending[offset] = (data, frame)
+            if held is None:
+                heappush(self._offsets, offset)
         if self._pending_bytes > self.max_pending:
             events = []
             self._skip_to_pending(events)
@@ -117,7 +137,7 @@ class StreamReassembler:
         return events
 
     def _skip_to_pending(self, events: list[Event]) -> None:
-        first = min(self._pending)
+        first = self._offsets[0]
         if first > self._next:
             events.append(Gap(self._next, first - self._next))
             self.gap_bytes += first - self._next
@@ -125,9 +145,10 @@ class StreamReassembler:
 
     def _drain(self, events: list[Event]) -> None:
         while self._pending:
-            first = min(self._pending)
+            first = self._offsets[0]
             if first > self._next:
                 return
+            heappop(self._offsets)
             data, frame = self._pending.pop(first)
             self._pending_bytes -= len(data)
             end = first + len(data)

@@ -207,6 +207,13 @@ class JsonCursor:
         self.stack: list[list[Any]] = []
         self.last = b""
         self._text: str | None = None
+        self._too_deep = False
+        self.shortened_depth = 0
+        """Depth of the deepest path given shortened (deeper than twice :data:`_PATH_DEPTH_SHOWN`), or 0."""
+        self.reported = False
+        """For the owner: whether the shortened paths were reported."""
+        """A container nested deeper than the C parser goes was met: stepping over containers would
+        fail again for each one inside it, so the walk goes token by token (linear) from then on."""
 
     def _closing(self, start: int, before: int) -> int:
         """Where the container opening at ``start`` ends if it ends by ``before``, else -1.
@@ -218,7 +225,10 @@ class JsonCursor:
             self._text = self.document.decode("latin-1")  # one character per byte: same offsets
         try:
             return start + _SKIPPER.raw_decode(self._text[start:before])[1]
-        except (ValueError, RecursionError):
+        except ValueError:
+            return -1
+        except RecursionError:
+            self._too_deep = True
             return -1
 
     def path_at(self, offset: int) -> str:
@@ -235,7 +245,8 @@ class JsonCursor:
             first = token[:1]
             if first == b"{" or first == b"[":
                 start = match.start()
-                end = self._closing(start, offset) if start and offset - start > 64 else -1  # not the document
+                skip = start and offset - start > 64 and not self._too_deep  # not the document
+                end = self._closing(start, offset) if skip else -1
                 if 0 < end <= offset:  # closed before ``offset``: its tokens leave the stack as it is
                     position = end
                     continue
@@ -253,10 +264,22 @@ class JsonCursor:
                 self.last = token
             position = match.end()
         self.position = position
-        path = ""
-        for kind, key in stack:
-            path = _json_path(path, key if kind == "array" else _json_key(key))
-        return path
+        steps = [(kind, key) for kind, key in stack]
+        if len(steps) > 2 * _PATH_DEPTH_SHOWN:  # absurd nesting: the path's ends, the levels between counted
+            hidden = len(steps) - 2 * _PATH_DEPTH_SHOWN
+            self.shortened_depth = max(self.shortened_depth, len(steps))
+            steps = [*steps[:_PATH_DEPTH_SHOWN], ("elided", hidden), *steps[-_PATH_DEPTH_SHOWN:]]
+        parts = []
+        for kind, key in steps:  # joined once: a path built by concatenation costs its depth squared
+            if kind == "elided":
+                parts.append(f"[…{key} levels…]")
+                continue
+            part = _json_path("_", key if kind == "array" else _json_key(key))[1:]
+            parts.append(part if parts or not part.startswith(".") else part[1:])
+        return "".join(parts)
+
+
+_PATH_DEPTH_SHOWN = 64  # levels shown at each end of a JSON path nested deeper than twice this
 
 
 def _json_key(token: bytes | None) -> str:
@@ -535,13 +558,17 @@ class _Unwrapper:
             self.text(content, location, (*chain, label), layers, hint=part_type, covered=True, binary=binary)
         return True
 
-    @staticmethod
-    def _json_where(data: bytes, stripped: bytes, chain: tuple[str, ...]) -> Callable[[int], tuple[str, ...]]:
+    def _json_where(self, data: bytes, stripped: bytes, chain: tuple[str, ...]) -> Callable[[int], tuple[str, ...]]:
         lead = len(data) - len(data.lstrip())
         cursor = JsonCursor(stripped)
+        on_problem = self.on_problem
 
         def where(offset: int) -> tuple[str, ...]:
-            return (*chain, "json:" + cursor.path_at(max(offset - lead, 0)))
+            path = cursor.path_at(max(offset - lead, 0))
+            if cursor.shortened_depth and not cursor.reported:
+                cursor.reported = True
+                on_problem(f"JSON nested {cursor.shortened_depth} levels deep; paths into it are shortened")
+            return (*chain, "json:" + path)
 
         return where
 
@@ -607,7 +634,10 @@ class _Unwrapper:
             def json_leaves() -> list[tuple[str, bytes]]:
                 try:
                     value = json.loads(data)
-                except (ValueError, RecursionError):
+                except ValueError:
+                    return []
+                except RecursionError:  # the raw text is still searched, not the values inside it
+                    self.on_problem("JSON nested deeper than the parser goes; its values were not unwrapped")
                     return []
                 out = []
                 for path, leaf in _json_leaves(value):
