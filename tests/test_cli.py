@@ -91,7 +91,9 @@ def test_bad_identifier_and_missing_browsing_log_are_exit_2(tmp_path: Path) -> N
 
 def test_study_manifest_writes_claims_and_identifiers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     manifest = ROOT / "data" / "studies" / "xiaomi-2020.toml"
-    assert main(["analyze", str(manifest), "--out", str(tmp_path)]) == 0
+    assert main(["analyze", str(manifest), "--out", str(tmp_path)]) == 2  # its captures are in data/lab
+    assert "lies outside the study folder" in capsys.readouterr().err
+    assert main(["analyze", str(manifest), "--study-root", str(ROOT / "data"), "--out", str(tmp_path)]) == 0
     claims = pd.read_csv(tmp_path / "claims.csv")
     assert set(claims["verdict"]) == {"supported", "contradicted"}
     assert "session" in pd.read_csv(tmp_path / "requests.csv").columns

@@ -53,7 +53,7 @@ def check_regular_file(path: str | os.PathLike[str]) -> None:
     try:
         mode = os.stat(name).st_mode
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
-        raise UserFileError(f"{name}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UserFileError(f"{name}: cannot open: {getattr(exc, 'strerror', None) or exc}") from None
     if not stat.S_ISREG(mode):
         raise UserFileError(f"{name}: not a regular file ({_kind(mode)}); give a file")
 
@@ -72,7 +72,7 @@ def open_user_file(path: str | os.PathLike[str]) -> BinaryIO:
     try:
         fd = os.open(name, flags)
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
-        raise UserFileError(f"{name}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        raise UserFileError(f"{name}: cannot open: {getattr(exc, 'strerror', None) or exc}") from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)

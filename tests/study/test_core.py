@@ -176,7 +176,7 @@ def test_manifest_errors_name_the_file_and_entry(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match=r"bad\.toml: not valid TOML"):
         Study.from_manifest(bad)
     bad.write_text('[[session]]\nname = "a"\ncaptures = ["missing.har"]\n')
-    with pytest.raises(ManifestError, match=r"session 1 \(a\): capture .*missing.har does not exist"):
+    with pytest.raises(ManifestError, match=r"session 1 \(a\): `captures`: capture .*missing.har does not exist"):
         Study.from_manifest(bad)
     bad.write_text(f'[[session]]\nname = "a"\ncaptures = ["{LAB / "normal.har"}"]\ncolour = "red"\n')
     with pytest.raises(ManifestError, match=r"unknown keys \['colour'\]"):

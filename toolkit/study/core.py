@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from toolkit.identifiers import Candidate, discover_identifiers
+from toolkit.output_folder import replace_file
 from toolkit.schema import TABLES
 from toolkit.study.columns import Columns, concat_tables, stack_columns
 from toolkit.study.job import CaptureJob, CaptureResult, _capture_leaks, warm_up
@@ -672,7 +673,8 @@ class Study:
             "verdicts": dict(zip(claims["claim"], claims["verdict"], strict=True)),
             "notes": self.notes,
         }
-        (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+        text = json.dumps(summary, indent=2, default=str) + "\n"
+        replace_file(folder / "summary.json", lambda temporary: Path(temporary).write_text(text))
         return [*written, folder / "summary.json"]
 
     def __repr__(self) -> str:

@@ -320,8 +320,9 @@ class _Places:
     root: Path
     allow_outside: bool
 
-    def file(self, raw: str, what: str, where: str) -> Path:
-        """The regular file a manifest names as ``what`` (``capture``, ``key log`` ...)."""
+    def file(self, raw: str, what: str, key: str, where: str) -> Path:
+        """The regular file a manifest names as ``what`` (``capture``, ``key log`` ...) under ``key``."""
+        where = f"{where}: `{key}`"
         if "\x00" in raw:
             raise ManifestError(f"{where}: {what} {raw!r} has a NUL character in its name")
         path = self.base / raw
@@ -356,7 +357,7 @@ def _session_of(entry: Any, places: _Places, where: str) -> Session:
     specs = []
     for number, item in enumerate(items, start=1):
         if isinstance(item, str):
-            specs.append(CaptureSpec(places.file(item, "capture", where)))
+            specs.append(CaptureSpec(places.file(item, "capture", "captures", where)))
             continue
         inner = f"{where}: capture {number}"
         _check_keys(item, "capture", inner)
@@ -364,14 +365,14 @@ def _session_of(entry: Any, places: _Places, where: str) -> Session:
         tables = item.get("tables")
         specs.append(
             CaptureSpec(
-                places.file(item["path"], "capture", inner),
-                places.file(keylog, "key log", inner) if keylog is not None else None,
+                places.file(item["path"], "capture", "path", inner),
+                places.file(keylog, "key log", "keylog", inner) if keylog is not None else None,
                 tuple(tables) if tables else None,
             )
         )
     visited = entry.get("visited")
     if isinstance(visited, str):
-        visited = places.file(visited, "browsing log", where)
+        visited = places.file(visited, "browsing log", "visited", where)
     return Session(
         name, specs, mode=entry.get("mode"), toggles=dict(entry.get("toggles", {})), app=entry.get("app"),
         package=entry.get("package"), version=entry.get("version"), device=entry.get("device"), visited=visited,
