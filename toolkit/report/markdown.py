@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from toolkit.output_folder import replace_file
@@ -116,7 +117,10 @@ def write_markdown(path: str | os.PathLike[str], report: Report) -> Path:
     if figures:
         (target.parent / figure_dir).mkdir(parents=True, exist_ok=True)
         for figure in figures:
-            path = target.parent / figure_dir / f"{figure.name}.png"
-            replace_file(path, lambda temporary, png=figure.png: Path(temporary).write_bytes(png))
+            replace_file(target.parent / figure_dir / f"{figure.name}.png", _bytes_writer(figure.png))
     text = render_markdown(report, figure_dir=figure_dir)
     return replace_file(target, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+
+
+def _bytes_writer(data: bytes) -> Callable[[str], int]:
+    return lambda path: Path(path).write_bytes(data)
