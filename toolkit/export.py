@@ -109,7 +109,9 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFo
     data = portable(frame, keep_bytes=fmt == "parquet")
     if fmt == "csv":
         safe = _csv_safe(data)
-        replace_file(target, lambda temporary: safe.to_csv(temporary, index=False))
+        # CRLF ends rows (RFC 4180), so a cell holding a lone CR is quoted too: unquoted, a reader
+        # would end the row there and start a new one with the rest of the cell
+        replace_file(target, lambda temporary: safe.to_csv(temporary, index=False, lineterminator="\r\n"))
     elif fmt == "parquet":
         replace_file(target, lambda temporary: data.to_parquet(temporary, index=False))
     else:
