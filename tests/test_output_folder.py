@@ -121,3 +121,23 @@ def test_a_fifo_with_a_table_s_name_is_not_opened(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "requests.csv")  # os.replace swaps the name; nothing waits on the FIFO
     assert main(["analyze", str(HAR), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "requests.csv").is_file()
+
+
+def test_a_study_run_refuses_a_linked_store_and_replaces_a_capture_run_s_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "sample.har").write_bytes(HAR.read_bytes())
+    manifest = tmp_path / "study.toml"
+    manifest.write_text('[[session]]\nname = "a"\ncaptures = ["sample.har"]\n')
+    out = tmp_path / "out"
+    assert main(["analyze", str(PCAPNG), "--out", str(out)]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "captures").symlink_to(elsewhere, target_is_directory=True)
+    assert main(["analyze", str(manifest), "--workers", "1", "--out", str(out)]) == 2
+    assert "captures is a symbolic link" in capsys.readouterr().err and not list(elsewhere.iterdir())
+    assert (out / "coverage.csv").exists()  # a refused run leaves the folder as it was
+    (out / "captures").unlink()
+    assert main(["analyze", str(manifest), "--workers", "1", "--out", str(out)]) == 0
+    assert "coverage.csv" in capsys.readouterr().out and not (out / "coverage.csv").exists()
+    assert pd.read_csv(out / "flows.csv").empty or set(pd.read_csv(out / "flows.csv")["session"]) == {"a"}

@@ -23,7 +23,7 @@ from toolkit.coverage import coverage_line, decryption_coverage
 from toolkit.endpoints import Context
 from toolkit.errors import CaptureError
 from toolkit.export import ExportFormat, write_table
-from toolkit.output_folder import FreshFolder, replace_file
+from toolkit.output_folder import FreshFolder, refuse_linked_subfolders, replace_file
 from toolkit.schema import markdown_reference
 from toolkit.terminal import for_terminal
 
@@ -187,8 +187,7 @@ def _analyze_study(
     try:
         study = Study.from_manifest(manifest, strict=strict, root=root, allow_outside=allow_outside)
         if out is not None:
-            with FreshFolder(out):  # refuses a linked subfolder before the run writes there
-                pass
+            refuse_linked_subfolders(out)  # before the run stores its results in out/captures
         study.run(workers=workers, client=scheduler, out=out / "captures" if out is not None else None)
     except (ManifestError, CaptureError) as exc:
         return _fail(exc)

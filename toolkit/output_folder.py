@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["KNOWN_SUBFOLDERS", "FreshFolder", "is_toolkit_file", "replace_file"]
+__all__ = ["KNOWN_SUBFOLDERS", "FreshFolder", "is_toolkit_file", "refuse_linked_subfolders", "replace_file"]
 
 _TEMPORARY_SUFFIX = ".partial"
 _FORMATS = r"(?:csv|parquet|json)"
@@ -109,6 +109,25 @@ def replace_file(target: str | os.PathLike[str], write: Callable[[str], object])
     return target
 
 
+def refuse_linked_subfolders(folder: str | os.PathLike[str]) -> None:
+    """Make ``folder`` if missing; raise OSError if a subfolder the toolkit writes into is a link.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     os.symlink("/tmp", Path(out) / "tables")
+    ...     refuse_linked_subfolders(out)
+    Traceback (most recent call last):
+    ...
+    OSError: .../tables is a symbolic link; the toolkit writes only inside ...: remove the link
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in KNOWN_SUBFOLDERS:
+        sub = folder / name
+        if sub.is_symlink():
+            raise OSError(f"{sub} is a symbolic link; the toolkit writes only inside {folder}: remove the link")
+
+
 _Identity = tuple[int, int]
 
 
@@ -131,13 +150,7 @@ class FreshFolder:
         self._before: dict[str, _Identity] = {}
 
     def __enter__(self) -> FreshFolder:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for name in KNOWN_SUBFOLDERS:
-            sub = self.folder / name
-            if sub.is_symlink():
-                raise OSError(
-                    f"{sub} is a symbolic link; the toolkit writes only inside {self.folder}: remove the link"
-                )
+        refuse_linked_subfolders(self.folder)
         self._before = self._toolkit_files()
         return self
 
