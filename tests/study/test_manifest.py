@@ -265,3 +265,13 @@ def test_the_reference_documents_every_key() -> None:
         [sys.executable, "-m", "toolkit", "schema", "--manifest"], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert done.stdout == reference
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_manifest_that_is_a_fifo_or_not_text_is_an_error(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "study.toml")
+    error = _within(20, lambda: Study.from_manifest(tmp_path / "study.toml"))
+    assert isinstance(error, ManifestError) and "study.toml: not a regular file (a FIFO" in str(error)
+    (tmp_path / "bad.toml").write_bytes(b'[study]\nname = "\xff"\n')
+    with pytest.raises(ManifestError, match=r"bad.toml: not UTF-8 text \(byte 16\)"):
+        Study.from_manifest(tmp_path / "bad.toml")

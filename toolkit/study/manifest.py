@@ -30,15 +30,17 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.identifiers import PRIVATE_MODES
-from toolkit.userfiles import UserFileError, check_regular_file
+from toolkit.userfiles import UserFileError, check_regular_file, read_user_bytes
 
 __all__ = [
-    "CAPTURE_TABLES", "MANIFEST_KEYS", "CaptureSpec", "Manifest", "ManifestError", "ManifestKey", "Session",
-    "manifest_reference", "read_manifest",
+    "CAPTURE_TABLES", "MANIFEST_KEYS", "MAX_MANIFEST_BYTES", "CaptureSpec", "Manifest", "ManifestError",
+    "ManifestKey", "Session", "manifest_reference", "read_manifest",
 ]  # fmt: skip
 
 #: Tables a capture can give, stacked per session by a Study.
 CAPTURE_TABLES = ("requests", "flows", "dns", "tls")
+#: A manifest larger than this is refused (the bundled one has 7 KB).
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
 
 class ManifestError(ValueError):
@@ -292,10 +294,11 @@ def read_manifest(
     """
     path = Path(path)
     try:
-        check_regular_file(path)
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, UserFileError) as exc:
-        raise ManifestError(f"{path}: cannot read: {exc}") from None
+        data = tomllib.loads(read_user_bytes(path, limit=MAX_MANIFEST_BYTES).decode("utf-8"))
+    except UserFileError as exc:
+        raise ManifestError(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"{path}: not valid TOML: {exc}") from None
     if not data.get("session"):
