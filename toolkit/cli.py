@@ -207,7 +207,7 @@ def _analyze_study(
         except OSError as exc:
             return _fail(f"cannot write to {out}: {exc.strerror or exc}")
         _removed(folder)
-    _say(repr(study))
+    _say(for_terminal(repr(study), one_line=True))  # session names come from the manifest
     _say("rows: " + ", ".join(f"{name} {len(frame):,}" for name, frame in study.tables.items()))
     if "flows" in study.tables:
         _say(coverage_line(study.tables["flows"]))
