@@ -104,3 +104,24 @@ def test_a_file_that_is_not_a_capture_is_described_not_quoted(tmp_path: Path, co
     message = str(caught.value)
     assert described in message
     assert "S3CRET" not in message and content[:4].hex() not in message and content[:4].hex(" ") not in message
+
+
+@needs_dev_zero
+def test_a_device_or_fifo_as_a_key_log_is_refused(tmp_path: Path) -> None:
+    pcapng = DATA / "lab" / "normal.pcapng"
+    with pytest.raises(CaptureError, match=r"zero: not a regular file \(a character device\)"):
+        toolkit.load(pcapng, keylog="/dev/zero")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "keys")
+        error = _error_within(20, lambda: toolkit.load(pcapng, keylog=tmp_path / "keys"))
+        assert isinstance(error, CaptureError) and "keys: not a regular file (a FIFO" in str(error)
+
+
+def test_a_key_log_larger_than_the_bound_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from toolkit.io import keylog
+
+    keys = tmp_path / "big.keylog"
+    keys.write_text("# nothing but comments\n" * 100)
+    monkeypatch.setattr(keylog, "MAX_KEYLOG_BYTES", 1000)
+    with pytest.raises(CaptureError, match=r"big.keylog: 2,300 bytes, more than the 1,000 allowed"):
+        toolkit.load(DATA / "lab" / "normal.pcapng", keylog=keys)
