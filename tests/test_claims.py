@@ -24,7 +24,7 @@ DISTINCT_ID = "0c47d630-7f55-4377-aafd-ccf9486ae5f3"
 
 @pytest.fixture(scope="module")
 def study() -> Study:
-    return Study.from_manifest(MANIFEST).run()
+    return Study.from_manifest(MANIFEST, root=DATA).run()
 
 
 def _claim(study: Study, claim_id: str) -> Claim:

@@ -91,7 +91,9 @@ def test_bad_identifier_and_missing_browsing_log_are_exit_2(tmp_path: Path) -> N
 
 def test_study_manifest_writes_claims_and_identifiers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     manifest = ROOT / "data" / "studies" / "xiaomi-2020.toml"
-    assert main(["analyze", str(manifest), "--out", str(tmp_path)]) == 0
+    assert main(["analyze", str(manifest), "--out", str(tmp_path)]) == 2  # its captures are in data/lab
+    assert "lies outside the study folder" in capsys.readouterr().err
+    assert main(["analyze", str(manifest), "--study-root", str(ROOT / "data"), "--out", str(tmp_path)]) == 0
     claims = pd.read_csv(tmp_path / "claims.csv")
     assert set(claims["verdict"]) == {"supported", "contradicted"}
     assert "session" in pd.read_csv(tmp_path / "requests.csv").columns
@@ -103,3 +105,64 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(ROOT)
     assert main(["demo", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "report.html").exists() and (tmp_path / "claims.csv").exists()
+
+
+# --- the terminal gets no control character from a capture ------------------------------------
+
+#: What a hostile capture puts in a name: window title (OSC), screen clear and colour (CSI), a C1
+#: CSI, a bell, a backspace, right-to-left override, a line separator.
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[H\x1b[31m\x9b31m\x07\x08\u202e\u2066\u2028\x1bc"
+#: Characters no terminal output may hold (newlines are the CLI's own; tabs are not used).
+CONTROL = set(map(chr, [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)])) | set(
+    "\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _hostile_har(path: Path) -> Path:
+    har = json.loads(SAMPLE.read_text())
+    har["log"]["creator"] = {"name": f"Evil{ESCAPES}Tool", "version": ESCAPES}
+    entries = har["log"]["entries"]
+    entries[0]["request"]["url"] = "https://a.example/" + ESCAPES
+    entries[1]["request"]["url"] = 5  # a damaged entry: its problem row is printed
+    path.write_text(json.dumps(har))
+    return path
+
+
+def _assert_clean(text: str) -> None:
+    assert text, "something was printed"
+    assert not CONTROL & set(text), sorted(hex(ord(c)) for c in CONTROL & set(text))
+
+
+def test_the_summary_prints_no_control_character(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", str(_hostile_har(tmp_path / "evil.har")), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr()
+    _assert_clean(printed.out)
+    # escape sequences go whole; a bell, a backspace, bidi controls and a line separator show as ?
+    assert "written by Evil?????Tool" in printed.out and "problems: 1" in printed.out
+
+
+def test_an_error_naming_a_hostile_file_prints_no_control_character(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = tmp_path / f"capture{ESCAPES}.har"
+    name.write_bytes(b"\x00\x01 not a capture")
+    assert main(["analyze", str(name)]) == 2
+    printed = capsys.readouterr()
+    _assert_clean(printed.err)
+    assert printed.err.count("\n") == 1 and "not a HAR, pcap, pcapng or key log file" in printed.err
+    assert main(["analyze", str(SAMPLE), "--visited", str(tmp_path / f"missing{ESCAPES}.txt")]) == 2
+    _assert_clean(capsys.readouterr().err)
+
+
+def test_a_study_prints_no_control_character(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _hostile_har(tmp_path / "evil.har")
+    (tmp_path / "garbage.har").write_bytes(b"\x1b]0;owned\x07 not a capture")  # a note quoting the failure
+    (tmp_path / "study.toml").write_text(
+        "[study]\nname = " + json.dumps(f"study{ESCAPES}") + "\n"
+        "[[session]]\nname = " + json.dumps(f"s{ESCAPES}") + "\nmode = " + json.dumps(ESCAPES) + "\n"
+        'captures = ["evil.har", "garbage.har"]\n'
+    )
+    assert main(["analyze", str(tmp_path / "study.toml"), "--workers", "1", "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr()
+    _assert_clean(printed.out)
+    assert "note: garbage.har" in printed.out

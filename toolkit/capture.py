@@ -32,6 +32,7 @@ from toolkit.io.progress import ReadProgress
 from toolkit.io.sniff import sniff
 from toolkit.problems import ProblemLog
 from toolkit.schema import TABLES
+from toolkit.userfiles import UserFileError
 
 __all__ = ["Capture", "Provenance", "load", "toolkit_version"]
 
@@ -203,7 +204,7 @@ def _key_log(
         return given, tuple((source, "") for source in given.sources)
     if given is not None:
         candidates = [os.fspath(given)]
-        if not os.path.isfile(candidates[0]):
+        if not os.path.exists(candidates[0]):  # a FIFO or a device is refused by KeyLog.read
             raise UnsupportedFormatError(candidates[0], None, "key log file not found")
     else:
         stem = os.path.splitext(path[:-3] if path.endswith(".gz") else path)[0]
@@ -213,7 +214,10 @@ def _key_log(
     if not candidates:
         return None, ()
     keylog_path = candidates[0]
-    keys = KeyLog.read(keylog_path)
+    try:
+        keys = KeyLog.read(keylog_path)
+    except UserFileError as exc:  # a FIFO or device, or too large
+        raise UnsupportedFormatError(keylog_path, None, str(exc).removeprefix(f"{keylog_path}: ")) from None
     name = os.path.basename(keylog_path)
     for number, reason in keys.bad_lines:
         problems.add(f"{name} line {number}", "malformed", f"key log line skipped: {reason}", "warning")

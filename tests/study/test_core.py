@@ -20,7 +20,7 @@ SESSIONS = ["normal", "incognito", "incognito_toggle_off"]
 
 @pytest.fixture(scope="module")
 def study() -> Study:
-    return Study.from_manifest(MANIFEST).run()
+    return Study.from_manifest(MANIFEST, root=DATA).run()
 
 
 def _per_session(frame: pd.DataFrame) -> dict[str, int]:
@@ -128,7 +128,7 @@ def test_a_failing_leak_engine_is_reported_not_fatal(monkeypatch: pytest.MonkeyP
         raise RuntimeError("engine exploded")
 
     monkeypatch.setattr(toolkit.leaks.detect, "find_leaks", broken)
-    study = Study.from_manifest(MANIFEST).run()
+    study = Study.from_manifest(MANIFEST, root=DATA).run()
     assert study.leaks.empty
     assert len(study.requests) == 50
     assert sum("leaks not searched (RuntimeError: engine exploded)" in n for n in study.notes) == 3
@@ -176,17 +176,17 @@ def test_manifest_errors_name_the_file_and_entry(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match=r"bad\.toml: not valid TOML"):
         Study.from_manifest(bad)
     bad.write_text('[[session]]\nname = "a"\ncaptures = ["missing.har"]\n')
-    with pytest.raises(ManifestError, match=r"session 1 \(a\): capture .*missing.har does not exist"):
+    with pytest.raises(ManifestError, match=r"session 1 \(a\): `captures`: capture .*missing.har does not exist"):
         Study.from_manifest(bad)
     bad.write_text(f'[[session]]\nname = "a"\ncaptures = ["{LAB / "normal.har"}"]\ncolour = "red"\n')
     with pytest.raises(ManifestError, match=r"unknown keys \['colour'\]"):
-        Study.from_manifest(bad)
+        Study.from_manifest(bad, allow_outside=True)
     bad.write_text(
         f'[[session]]\nname = "a"\ncaptures = ["{LAB / "normal.har"}"]\n'
         '[[claim]]\nid = "x"\nquote = "q"\ncheck = "no_such_check"\n'
     )
     with pytest.raises(ManifestError, match="claim 1: unknown check 'no_such_check'"):
-        Study.from_manifest(bad)
+        Study.from_manifest(bad, allow_outside=True)
     bad.write_text("")
     with pytest.raises(ManifestError, match=r"no \[\[session\]\] entry"):
         Study.from_manifest(bad)

@@ -48,12 +48,12 @@ def _assert_same_study(expected: Study, actual: Study) -> None:
 
 @pytest.fixture(scope="module")
 def serial() -> Study:
-    return Study.from_manifest(MANIFEST).run(workers=1)
+    return Study.from_manifest(MANIFEST, root=DATA).run(workers=1)
 
 
 def test_two_local_processes_give_the_serial_tables(serial: Study) -> None:
     assert len(serial.requests) == 50 and len(serial.leaks) > 0
-    _assert_same_study(serial, Study.from_manifest(MANIFEST).run(workers=2))
+    _assert_same_study(serial, Study.from_manifest(MANIFEST, root=DATA).run(workers=2))
 
 
 @pytest.mark.enable_socket
@@ -70,8 +70,8 @@ def test_a_two_worker_dask_cluster_gives_the_serial_tables(
     ):
         assert len(client.scheduler_info()["workers"]) == 2
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        on_client = Study.from_manifest(MANIFEST).run(client=client)
-        by_address = Study.from_manifest(MANIFEST).run(client=cluster.scheduler_address)
+        on_client = Study.from_manifest(MANIFEST, root=DATA).run(client=client)
+        by_address = Study.from_manifest(MANIFEST, root=DATA).run(client=cluster.scheduler_address)
         written_here: list[str] = []
         real_write = toolkit.study.core.write_result_files
 
@@ -81,19 +81,19 @@ def test_a_two_worker_dask_cluster_gives_the_serial_tables(
 
         monkeypatch.setattr(toolkit.study.core, "write_result_files", writing_here)
         # with a store: these workers see its witness file, so they write their results themselves
-        stored = Study.from_manifest(MANIFEST).run(client=client, out=tmp_path / "on-dask")
+        stored = Study.from_manifest(MANIFEST, root=DATA).run(client=client, out=tmp_path / "on-dask")
         assert written_here == []
         assert not list((tmp_path / "on-dask").glob(".witness-*"))  # removed after the run
         # workers that cannot see the folder (another machine): this process writes their results
         monkeypatch.setattr(toolkit.study.store.ResultStore, "witness", lambda self: ".witness-elsewhere")
-        apart = Study.from_manifest(MANIFEST).run(client=client, out=tmp_path / "apart")
+        apart = Study.from_manifest(MANIFEST, root=DATA).run(client=client, out=tmp_path / "apart")
         monkeypatch.undo()
     _assert_same_study(serial, on_client)
     _assert_same_study(serial, by_address)
     _assert_same_study(serial, stored)
     _assert_same_study(serial, apart)
     assert len(written_here) == len(serial.jobs())
-    Study.from_manifest(MANIFEST).run(workers=1, out=tmp_path / "serial")
+    Study.from_manifest(MANIFEST, root=DATA).run(workers=1, out=tmp_path / "serial")
     _assert_same_store(tmp_path / "serial", tmp_path / "on-dask")
     _assert_same_store(tmp_path / "serial", tmp_path / "apart")
 
@@ -118,7 +118,7 @@ def test_stored_tables_are_what_pandas_would_have_written(tmp_path: Path) -> Non
     from toolkit.study.columns import stack_columns
     from toolkit.study.store import _partition_values, _to_parquet
 
-    jobs = Study.from_manifest(MANIFEST).jobs()
+    jobs = Study.from_manifest(MANIFEST, root=DATA).jobs()
     checked = own_sessions = 0
     for number, job in enumerate(jobs[:4]):
         result = toolkit.study.analyse_capture(job)
@@ -142,11 +142,11 @@ def test_stored_tables_are_what_pandas_would_have_written(tmp_path: Path) -> Non
 
 
 def test_local_workers_write_the_store_themselves(serial: Study, tmp_path: Path) -> None:
-    Study.from_manifest(MANIFEST).run(workers=1, out=tmp_path / "serial")
-    parallel = Study.from_manifest(MANIFEST).run(workers=2, out=tmp_path / "two")
+    Study.from_manifest(MANIFEST, root=DATA).run(workers=1, out=tmp_path / "serial")
+    parallel = Study.from_manifest(MANIFEST, root=DATA).run(workers=2, out=tmp_path / "two")
     _assert_same_study(serial, parallel)
     _assert_same_store(tmp_path / "serial", tmp_path / "two")
-    _assert_same_study(serial, Study.from_manifest(MANIFEST).run(workers=2, out=tmp_path / "two"))  # resumed
+    _assert_same_study(serial, Study.from_manifest(MANIFEST, root=DATA).run(workers=2, out=tmp_path / "two"))  # resumed
 
 
 def test_new_captures_are_hashed_once_where_they_are_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -455,14 +455,14 @@ def test_identifier_candidates_are_found_in_the_workers_and_merged_to_the_same_t
 
     monkeypatch.setattr("toolkit.identifiers.request_candidates", no_unwrapping)
     for workers in (1, 2):
-        _assert_same_study(serial, Study.from_manifest(MANIFEST).run(workers=workers))
+        _assert_same_study(serial, Study.from_manifest(MANIFEST, root=DATA).run(workers=workers))
 
 
 def test_resumed_captures_bring_their_identifier_candidates_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "captures"
-    first = Study.from_manifest(MANIFEST).run(workers=1, out=folder)
+    first = Study.from_manifest(MANIFEST, root=DATA).run(workers=1, out=folder)
     stored = pd.read_parquet(folder / "candidates")
     assert list(stored.columns[:7]) == list(toolkit.study.CANDIDATE_COLUMNS)
     assert set(stored["session"]) == {s.name for s in first.sessions}
@@ -473,14 +473,14 @@ def test_resumed_captures_bring_their_identifier_candidates_back(
 
     monkeypatch.setattr(toolkit.study.store, "analyse_capture", no_work)
     monkeypatch.setattr("toolkit.identifiers.request_candidates", no_work)
-    _assert_same_study(first, Study.from_manifest(MANIFEST).run(workers=1, out=folder))
+    _assert_same_study(first, Study.from_manifest(MANIFEST, root=DATA).run(workers=1, out=folder))
     monkeypatch.undo()
 
     # a missing candidates file makes its capture stale, not silently without identifiers
     victim = next((folder / "candidates").rglob("*.parquet"))
     victim.unlink()
     analysed = _count_analysed(monkeypatch)
-    _assert_same_study(first, Study.from_manifest(MANIFEST).run(workers=1, out=folder))
+    _assert_same_study(first, Study.from_manifest(MANIFEST, root=DATA).run(workers=1, out=folder))
     assert analysed == [toolkit.study.store._partition_values("/".join(victim.parent.parts[-2:]))["capture"]]
 
 

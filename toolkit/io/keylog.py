@@ -22,7 +22,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-__all__ = ["KNOWN_LABELS", "KeyLog"]
+from toolkit.userfiles import read_user_bytes
+
+__all__ = ["KNOWN_LABELS", "MAX_KEYLOG_BYTES", "KeyLog"]
+
+#: A key log larger than this is refused: some 1.5 million connections' secrets.
+MAX_KEYLOG_BYTES = 256 * 1024 * 1024
 
 #: Labels of the NSS key log format (see the IETF draft "The SSLKEYLOGFILE Format for TLS").
 KNOWN_LABELS = frozenset(
@@ -99,9 +104,13 @@ class KeyLog:
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> KeyLog:
-        """Read a key log file (undecodable bytes are replaced, so the line becomes a bad line)."""
-        with open(path, "rb") as raw:
-            text = raw.read().decode("utf-8", "replace")
+        """Read a key log file (undecodable bytes are replaced, so the line becomes a bad line).
+
+        Raises:
+            UserFileError: the file is missing, not a regular file (a FIFO, a device) or larger
+                than :data:`MAX_KEYLOG_BYTES`.
+        """
+        text = read_user_bytes(path, limit=MAX_KEYLOG_BYTES).decode("utf-8", "replace")
         return cls.parse_text(text, os.fspath(path))
 
 

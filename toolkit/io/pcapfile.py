@@ -37,6 +37,7 @@ from typing import IO, NamedTuple, cast
 import numpy as np
 
 from toolkit.errors import TruncatedCaptureError, UnsupportedFormatError
+from toolkit.io.sniff import looks_like
 from toolkit.problems import ProblemLog
 
 __all__ = [
@@ -237,7 +238,8 @@ class CaptureFile:
         if magic == b"\x0a\x0d\x0d\x0a":
             self.format = "pcapng"
             return self._pcapng_packets(runs)
-        raise UnsupportedFormatError(self.path, None, f"not a pcap or pcapng file (starts with {magic.hex(' ')})")
+        # the file is not a capture: its bytes are described, never quoted (see sniff.looks_like)
+        raise UnsupportedFormatError(self.path, None, f"not a pcap or pcapng file ({looks_like(self._buf[:64])})")
 
     # -- pcap --------------------------------------------------------------------------------
     def pcap_spans(self) -> Iterator[tuple[bytes, list[int], int]]:

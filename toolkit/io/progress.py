@@ -15,6 +15,8 @@ import sys
 import time
 from typing import IO, Any
 
+from toolkit.terminal import for_terminal
+
 __all__ = ["ReadProgress"]
 
 
@@ -38,7 +40,7 @@ class ReadProgress(io.RawIOBase):
         super().__init__()
         self._raw = raw
         self._total = max(total, 1)
-        self._label = label
+        self._label = for_terminal(label, one_line=True)  # a file name can hold escape sequences
         self._stream = stream or sys.stderr
         if enabled is None:
             isatty = getattr(self._stream, "isatty", None)

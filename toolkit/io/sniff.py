@@ -26,15 +26,13 @@ from typing import Literal
 
 from toolkit.errors import MalformedCaptureError, UnsupportedFormatError
 from toolkit.io.regular_file import special_file_kind
+from toolkit.userfiles import UserFileError, open_user_file
 
-__all__ = ["Format", "Sniffed", "sniff", "sniff_bytes"]
+__all__ = ["Format", "Sniffed", "looks_like", "sniff", "sniff_bytes"]
 
 Format = Literal["har", "pcap", "pcapng", "keylog"]
 
-_PCAP_MAGICS = {
-    bytes.fromhex(m)
-    for m in ("a1b2c3d4", "d4c3b2a1", "a1b23c4d", "4d3cb2a1", "a1b2cd34", "34cdb2a1")
-}
+_PCAP_MAGICS = {bytes.fromhex(m) for m in ("a1b2c3d4", "d4c3b2a1", "a1b23c4d", "4d3cb2a1", "a1b2cd34", "34cdb2a1")}
 _PCAPNG_MAGIC = bytes.fromhex("0a0d0d0a")
 _GZIP_MAGIC = b"\x1f\x8b"
 _JSON_START = re.compile(rb"\s*(\{|[A-Za-z_$][\w$.]*\s*\(\s*\{)")
@@ -79,8 +77,10 @@ def sniff(path: str | os.PathLike[str]) -> Sniffed:
     if kind is not None and kind != "a directory":  # opening a FIFO waits, a device may never end
         raise UnsupportedFormatError(path, None, f"{kind}, not a regular file: not read")
     try:
-        with open(path, "rb") as raw:
+        with open_user_file(path) as raw:  # a regular file: a FIFO or a device is refused, not read
             head = raw.read(_HEAD)
+    except UserFileError as exc:
+        raise UnsupportedFormatError(path, None, str(exc).removeprefix(f"{os.fspath(path)}: ")) from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
         raise UnsupportedFormatError(path, None, f"cannot open: {getattr(exc, 'strerror', None) or exc}") from None
     compression: Literal["gzip"] | None = None
@@ -98,6 +98,43 @@ def sniff(path: str | os.PathLike[str]) -> Sniffed:
         raise UnsupportedFormatError(
             path,
             None,
-            f"not a HAR, pcap, pcapng or key log file (starts with {head[:8].hex(' ')})",
+            f"not a HAR, pcap, pcapng or key log file ({looks_like(head)})",
         )
     return Sniffed(found, compression)
+
+
+# File signatures of things people give by mistake (from each format's specification).
+_OTHER_MAGICS = (
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "an ELF program"),
+    (b"BZh", "a bzip2 file"),
+    (b"\xfd7zXZ\x00", "an xz file"),
+    (b"\x28\xb5\x2f\xfd", "a zstd file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+)
+
+
+def looks_like(head: bytes) -> str:
+    """What a file that is not a capture seems to be, in words that quote none of its bytes.
+
+    A file that is not a capture may be anything (``/etc/shadow`` named by a careless or hostile
+    manifest); its bytes end up in problem rows and reports, so they are described, never quoted.
+
+    >>> looks_like(b"root:x:0:0:root:/root:/bin/bash\\n"), looks_like(b"PK\\x03\\x04rest")
+    ('it looks like text', 'it looks like a ZIP archive')
+    """
+    for magic, name in _OTHER_MAGICS:
+        if head.startswith(magic):
+            return f"it looks like {name}"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = head[: exc.start].decode("utf-8") if exc.start > len(head) - 4 else ""
+    if text and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return "it looks like text"
+    return "it looks like binary data"

@@ -29,13 +29,14 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from toolkit.leaks.transforms import HASHES, TRANSFORMS
+from toolkit.userfiles import read_user_bytes
 
 __all__ = [
+    "MAX_VISITED_BYTES",
     "SEARCH_PARAMETERS",
     "Expansion",
     "Needle",
@@ -54,6 +55,9 @@ SEARCH_PARAMETERS = frozenset(
     {"q", "query", "search", "search_query", "searchterm", "keyword", "keywords", "wd", "word",
      "text", "p", "k", "term", "s", "kw", "qs", "oq"}
 )  # fmt: skip
+
+#: A browsing log larger than this is refused (a log of a million visits is some 100 MB less).
+MAX_VISITED_BYTES = 64 * 1024 * 1024
 
 _URL_SAFE = ":/?#[]@!$&'()*+,;=~-._%"
 
@@ -297,11 +301,17 @@ def url_needles(url: str, *, inferred: bool = False) -> list[Needle]:
 def read_visited(path: str | os.PathLike[str]) -> list[str]:
     """Visited URLs from a browsing log: text (one URL a line), JSON or CSV with a ``url`` column.
 
+    Only a regular file of at most :data:`MAX_VISITED_BYTES` is read (not a FIFO or a device).
+
     Raises:
-        ValueError: the file holds no URL, naming the file.
+        ValueError: the file cannot be read, is not a regular file, is too large, is not UTF-8
+            text or holds no URL, naming the file.
     """
-    text = Path(path).read_text(encoding="utf-8-sig")
     name = os.fspath(path)
+    try:
+        text = read_user_bytes(path, limit=MAX_VISITED_BYTES).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{name}: not UTF-8 text (byte {exc.start})") from None
     urls: list[str] = []
     stripped = text.lstrip()
     if stripped.startswith(("[", "{")):

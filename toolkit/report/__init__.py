@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.export import ExportFormat
+from toolkit.output_folder import refuse_linked_subfolders
 from toolkit.report.document import Report, build_report
 from toolkit.report.exports import export_tables
 from toolkit.report.html import render_html, write_html
@@ -63,9 +64,12 @@ def write_report(
 
     The exported tables are the ones the report shows, masked when ``mask_identifiers`` is set.
     Returns the written paths by kind: ``html``, ``markdown`` and ``tables`` (the folder).
+
+    Raises:
+        OSError: ``tables/`` or ``report_figures/`` in ``out_dir`` is a symbolic link.
     """
     target = Path(out_dir)
-    target.mkdir(parents=True, exist_ok=True)
+    refuse_linked_subfolders(target)  # tables/ and report_figures/ are written into, never through a link
     options: dict[str, Any] = {
         "provenance": provenance,
         "command": command,

@@ -23,6 +23,7 @@ import html
 import os
 from pathlib import Path
 
+from toolkit.output_folder import replace_file
 from toolkit.report.document import Facts, FigureBlock, Paragraph, Report, TableBlock, truncate, visible
 
 __all__ = ["CONTENT_SECURITY_POLICY", "render_html", "write_html"]
@@ -151,5 +152,5 @@ def render_html(report: Report) -> str:
 def write_html(path: str | os.PathLike[str], report: Report) -> Path:
     """Write the report to ``path`` (UTF-8) and return the path."""
     target = Path(path)
-    target.write_text(render_html(report), encoding="utf-8")
-    return target
+    text = render_html(report)
+    return replace_file(target, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))

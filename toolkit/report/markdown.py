@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+from toolkit.output_folder import replace_file
 from toolkit.report.document import Facts, FigureBlock, Paragraph, Report, TableBlock, truncate, visible
 
 __all__ = ["code_span", "escape_text", "render_markdown", "write_markdown"]
@@ -115,6 +117,10 @@ def write_markdown(path: str | os.PathLike[str], report: Report) -> Path:
     if figures:
         (target.parent / figure_dir).mkdir(parents=True, exist_ok=True)
         for figure in figures:
-            (target.parent / figure_dir / f"{figure.name}.png").write_bytes(figure.png)
-    target.write_text(render_markdown(report, figure_dir=figure_dir), encoding="utf-8")
-    return target
+            replace_file(target.parent / figure_dir / f"{figure.name}.png", _bytes_writer(figure.png))
+    text = render_markdown(report, figure_dir=figure_dir)
+    return replace_file(target, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+
+
+def _bytes_writer(data: bytes) -> Callable[[str], int]:
+    return lambda path: Path(path).write_bytes(data)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,10 +18,11 @@ import pandas as pd
 
 from toolkit.identifiers import Candidate, discover_identifiers
 from toolkit.leaks.direction import sent_by_device
+from toolkit.output_folder import replace_file
 from toolkit.schema import TABLES
 from toolkit.study.columns import Columns, concat_tables, stack_columns
 from toolkit.study.job import CaptureJob, CaptureResult, _capture_leaks, warm_up
-from toolkit.study.manifest import CAPTURE_TABLES, ManifestError, Session, _session_of
+from toolkit.study.manifest import CAPTURE_TABLES, ManifestError, Session, read_manifest
 from toolkit.study.store import STORED_TABLES, ResultStore, StoredJob, analyse_and_store, write_result_files
 
 if TYPE_CHECKING:
@@ -101,42 +101,43 @@ class Study:
     # --- building -------------------------------------------------------------------------
 
     @classmethod
-    def from_manifest(cls, path: str | os.PathLike[str], *, strict: bool = False) -> Study:
-        """Read a TOML manifest; paths in it are relative to the manifest's folder.
+    def from_manifest(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        strict: bool = False,
+        root: str | os.PathLike[str] | None = None,
+        allow_outside: bool = False,
+    ) -> Study:
+        """Read a TOML manifest (keys: :data:`toolkit.study.manifest.MANIFEST_KEYS`); paths in it are
+        relative to the manifest's folder.
+
+        Args:
+            strict: see :class:`Study`.
+            root: the folder the files the manifest names must lie in (default: the manifest's
+                folder); ``data/studies/xiaomi-2020.toml`` names files in ``data/lab``, so it is
+                read with ``root="data"``.
+            allow_outside: let the manifest name files anywhere (only for a manifest you trust).
 
         Raises:
-            ManifestError: the file is not TOML or an entry is missing or wrong (names the entry).
+            ManifestError: the file is not TOML, an entry is missing or wrong (names the entry and
+                the key), or a file it names is missing, outside ``root`` or not a regular file.
         """
         from toolkit.claims import Claim
 
-        path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ManifestError(f"{path}: cannot read: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ManifestError(f"{path}: not valid TOML: {exc}") from None
-        base = path.parent
-        meta = data.get("study", {})
-        sessions = [
-            _session_of(entry, base, f"{path}: session {i + 1}") for i, entry in enumerate(data.get("session", []))
-        ]
-        if not sessions:
-            raise ManifestError(f"{path}: no [[session]] entry")
+        manifest = read_manifest(path, root=root, allow_outside=allow_outside)
+        path = manifest.path
+        meta = manifest.study
         claims = []
-        for i, entry in enumerate(data.get("claim", [])):
-            where = f"{path}: claim {i + 1}"
+        for i, entry in enumerate(manifest.claims):
             try:
                 claims.append(Claim.from_mapping(entry))
             except (KeyError, TypeError, ValueError) as exc:
-                raise ManifestError(f"{where}: {exc}") from None
-        known = data.get("identifiers", {})
-        if not isinstance(known, Mapping) or not all(isinstance(v, str) for v in known.values()):
-            raise ManifestError(f"{path}: [identifiers] must map names to text values")
+                raise ManifestError(f"{path}: claim {i + 1}: {exc}") from None
         try:
             return cls(
-                sessions,
-                known_identifiers=known,
+                manifest.sessions,
+                known_identifiers=manifest.identifiers,
                 vendors=tuple(meta.get("vendors", ())),
                 sites=tuple(meta.get("sites", ())),
                 claims=claims,
@@ -676,7 +677,8 @@ class Study:
             "verdicts": dict(zip(claims["claim"], claims["verdict"], strict=True)),
             "notes": self.notes,
         }
-        (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+        text = json.dumps(summary, indent=2, default=str) + "\n"
+        replace_file(folder / "summary.json", lambda temporary: Path(temporary).write_text(text))
         return [*written, folder / "summary.json"]
 
     def __repr__(self) -> str:
