@@ -313,7 +313,8 @@ def infer_visited(requests: pd.DataFrame) -> list[str]:
         else:
             content_type = row.response_content_type
             navigation = (
-                row.method == "GET"
+                isinstance(row.method, str)  # a HAR entry without a usable method has NA here
+                and row.method == "GET"
                 and "referer" not in headers
                 and isinstance(content_type, str)
                 and content_type.lower().startswith(("text/html", "application/xhtml"))

@@ -115,6 +115,8 @@ class Study:
             raise ManifestError(f"{path}: cannot read: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ManifestError(f"{path}: not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib parses nested arrays and tables recursively
+            raise ManifestError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
         base = path.parent
         meta = data.get("study", {})
         sessions = [
