@@ -24,9 +24,9 @@ SAVED = sorted(folder for folder in (HERE / "crashes").glob("*/*") if folder.is_
 
 
 def test_short_fixed_seed_run_finds_no_new_crash(tmp_path: Path) -> None:
-    report = run(tuple(TARGETS), inputs=3, seed=16, crashes=tmp_path / "crashes", known=KNOWN,
+    report = run(tuple(TARGETS), inputs=2, seed=16, crashes=tmp_path / "crashes", known=KNOWN,
                  bound_seconds=4, minimise=False)  # fmt: skip
-    assert report.tried == dict.fromkeys(TARGETS, 3)
+    assert report.tried == dict.fromkeys(TARGETS, 2)
     assert not report.new, "\n".join(report.lines())
 
 
@@ -74,9 +74,9 @@ def test_walkers_find_the_lengths_of_tls_and_http2() -> None:
 
 def test_mutations_are_repeatable_and_varied() -> None:
     data = TARGETS["har"].seeds()[0][0].data
-    first = [mutate(data, "json", random.Random(n)) for n in range(40)]
-    assert first == [mutate(data, "json", random.Random(n)) for n in range(40)]
-    assert len(set(first)) > 30
+    first = [mutate(data, "json", random.Random(n)) for n in range(20)]
+    assert first == [mutate(data, "json", random.Random(n)) for n in range(20)]
+    assert len(set(first)) > 15
 
 
 def test_the_sandbox_reports_a_hang_where_it_happens() -> None:

@@ -225,11 +225,15 @@ def _saved(folder: Path) -> list[str]:
     return found
 
 
+_WARM: set[str] = set()
+
+
 def _warm_up(targets: Sequence[Target]) -> None:
-    """Read one seed of each target in this process, so that every forked child starts warm."""
+    """Read one seed of each target in this process (once), so that every forked child starts warm."""
     for target in targets:
         pool = target.seeds()
-        if pool:
+        if pool and target.name not in _WARM:
+            _WARM.add(target.name)
             with tempfile.TemporaryDirectory(prefix="fuzz-") as folder:
                 target.build(pool[0], Path(folder))
                 check_folder(folder)

@@ -61,8 +61,6 @@ class Target:
     wrap: str = "files"
     """``files``, ``tcp`` (flights over plain TCP, port 80), ``tls`` (flights are TLS wire bytes,
     port 443, with ``capture.keylog``) or ``h2`` (flights encrypted now, TLS 1.3 with ALPN h2)."""
-    keylog: tuple[str, ...] = ()
-    """For ``tls``: the key log of the seed conversation (chosen by the seed's index)."""
 
     def seeds(self) -> list[Input]:
         return _seeds(self.name)
@@ -105,10 +103,8 @@ class Target:
         (folder / "capture.keylog").write_text("".join(line + "\n" for line in keys))
 
     def keylog_of(self, value: Input) -> tuple[str, ...]:
-        """The key log that decrypts a ``tls`` input: of the seed it came from (by its first flight)."""
-        for wire, keys in seeds.tls_conversations():
-            if value and any(value[0].data[:64] == data[:64] for _, data in wire[:1]):
-                return keys
+        """The key log that decrypts a ``tls`` input: the lines of every seed conversation (a
+        line names its connection by the client random, so extra lines do no harm)."""
         return tuple(line for _, keys in seeds.tls_conversations() for line in keys)
 
 
@@ -214,6 +210,18 @@ params = { min_version = "1.2" }
 """
 
 
+def _http1_seeds() -> list[Input]:
+    return [_flights(flights, "http1") for flights in seeds.http1_conversations()]
+
+
+def _h2_seeds() -> list[Input]:
+    return [_flights(flights, "h2") for flights in seeds.h2_conversations()]
+
+
+def _tls_seeds() -> list[Input]:
+    return [_flights(wire, "tls") for wire, _ in seeds.tls_conversations()]
+
+
 def _manifest_seeds() -> list[Input]:
     pcap, keys = _small_tls_capture()
     return [
@@ -229,17 +237,7 @@ def _manifest_seeds() -> list[Input]:
 
 @cache
 def _seeds(name: str) -> list[Input]:
-    makers: dict[str, Callable[[], list[Input]]] = {
-        "har": _har_seeds,
-        "pcap": _pcap_seeds,
-        "pcapng": _pcapng_seeds,
-        "keylog": _keylog_seeds,
-        "manifest": _manifest_seeds,
-        "http1": lambda: [_flights(f, "http1") for f in seeds.http1_conversations()],
-        "h2": lambda: [_flights(f, "h2") for f in seeds.h2_conversations()],
-        "tls": lambda: [_flights(wire, "tls") for wire, _ in seeds.tls_conversations()],
-    }
-    return makers[name]()
+    return TARGETS[name].make_seeds()
 
 
 TARGETS: dict[str, Target] = {
@@ -250,9 +248,9 @@ TARGETS: dict[str, Target] = {
         Target("pcapng", "pcapng blocks, options and the Decryption Secrets Block", _pcapng_seeds),
         Target("keylog", "an NSS key log beside a TLS capture", _keylog_seeds),
         Target("manifest", "a study manifest (TOML) over small captures", _manifest_seeds),
-        Target("http1", "HTTP/1.x streams (Content-Length, chunks) over TCP", lambda: [], wrap="tcp"),
-        Target("h2", "HTTP/2 frames and HPACK inside decrypted TLS 1.3", lambda: [], wrap="h2"),
-        Target("tls", "TLS records of a capture with its keys (1.3 + h2, 1.2 + HTTP/1.1)", lambda: [], wrap="tls"),
+        Target("http1", "HTTP/1.x streams (Content-Length, chunks) over TCP", _http1_seeds, wrap="tcp"),
+        Target("h2", "HTTP/2 frames and HPACK inside decrypted TLS 1.3", _h2_seeds, wrap="h2"),
+        Target("tls", "TLS records of a capture with its keys (1.3 + h2, 1.2 + HTTP/1.1)", _tls_seeds, wrap="tls"),
     )
 }
 
