@@ -145,7 +145,7 @@ def pcap_fields(data: bytes) -> list[Field]:
 
 
 def frame_fields(data: bytes, start: int, end: int) -> list[Field]:
-    """IPv4 total length, IPv6 payload length and UDP length inside an Ethernet frame."""
+    """IPv4 total length, IPv6 payload length, UDP length, and TCP sequence, offset and flags."""
     if end - start < 14:
         return []
     ethertype = int.from_bytes(data[start + 12 : start + 14], "big")
@@ -164,6 +164,8 @@ def frame_fields(data: bytes, start: int, end: int) -> list[Field]:
     if protocol == 17 and end - payload >= 8:
         length = int.from_bytes(data[payload + 4 : payload + 6], "big")
         fields.append(Field(payload + 4, 2, "be", payload, min(payload + length, end)))
+    elif protocol == 6 and end - payload >= 20:  # sequence number, data offset and flags
+        fields += [Field(payload + 4, 4, "be"), Field(payload + 12, 1, "be"), Field(payload + 13, 1, "be")]
     return fields
 
 
@@ -232,14 +234,14 @@ def _option_fields(data: bytes, offset: int, end: int, order: str) -> list[Field
 
 
 def tls_fields(data: bytes) -> list[Field]:
-    """TLS record lengths, and in cleartext handshake records the message, session id, cipher
+    """TLS record types and lengths, and in cleartext handshake records the message, session id, cipher
     suite, extension, server name and ALPN lengths (RFC 8446 sections 4 and 5)."""
     fields: list[Field] = []
     offset = 0
     while offset + 5 <= len(data):
         length = int.from_bytes(data[offset + 3 : offset + 5], "big")
         end = min(offset + 5 + length, len(data))
-        fields.append(Field(offset + 3, 2, "be", offset + 5, end))
+        fields += [Field(offset, 1, "be"), Field(offset + 3, 2, "be", offset + 5, end)]
         if data[offset] == 22:
             fields += _handshake_fields(data, offset + 5, end)
         offset += 5 + length
@@ -251,7 +253,7 @@ def _handshake_fields(data: bytes, offset: int, end: int) -> list[Field]:
     while offset + 4 <= end:
         kind, length = data[offset], int.from_bytes(data[offset + 1 : offset + 4], "big")
         body, body_end = offset + 4, min(offset + 4 + length, end)
-        fields.append(Field(offset + 1, 3, "be", body, body_end))
+        fields += [Field(offset, 1, "be"), Field(offset + 1, 3, "be", body, body_end)]
         if kind in (1, 2):
             fields += _hello_fields(data, body, body_end, client=kind == 1)
         offset = body + length
@@ -294,14 +296,15 @@ H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 def h2_fields(data: bytes) -> list[Field]:
-    """HTTP/2 frame lengths, pad lengths, settings and window values, and the HPACK integers and
-    string lengths of header blocks (RFC 9113 section 4 and 6, RFC 7541)."""
+    """HTTP/2 frame lengths, types, flags, stream ids, pad lengths, settings and window values,
+    and the HPACK integers and string lengths of header blocks (RFC 9113 sections 4 and 6, RFC 7541)."""
     fields: list[Field] = []
     offset = len(H2_PREFACE) if data.startswith(H2_PREFACE) else 0
     while offset + 9 <= len(data):
         length, kind, flags = int.from_bytes(data[offset : offset + 3], "big"), data[offset + 3], data[offset + 4]
         body, end = offset + 9, min(offset + 9 + length, len(data))
-        fields.append(Field(offset, 3, "be", body, end))
+        fields += [Field(offset, 3, "be", body, end), Field(offset + 3, 1, "be"), Field(offset + 4, 1, "be")]
+        fields.append(Field(offset + 5, 4, "be"))  # stream id
         block = body
         if kind in (0, 1, 5) and flags & 0x08 and block < end:
             fields.append(Field(block, 1, "be"))

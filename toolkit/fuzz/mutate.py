@@ -125,6 +125,8 @@ def _absurd(field: Field, value: int, rng: random.Random) -> int:
     choices = [0, 1, value - 1, value + 1, value * 2, value + rng.randint(2, 64), rng.choice(_INTERESTING)]
     if field.encoding in ("be", "le"):
         choices.append((1 << (8 * field.size)) - 1)
+    if field.size == 1:  # a type or flags byte: any small value
+        choices += [rng.randrange(32), value ^ (1 << rng.randrange(8))]
     return rng.choice(choices)
 
 
