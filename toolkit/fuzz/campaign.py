@@ -4,14 +4,14 @@ Targets take turns, one input each, until the time (or the count per target) is 
 target draws from its own :class:`random.Random` seeded with ``(seed, target)``, so a run with a
 count budget is the same run every time. A crash is saved once per signature (kind, exception,
 place) as a folder of the input's files, after a cheap minimisation (chunks of the mutated part
-removed while the signature stays); crashes that match a *known* class (an open issue) go to the
-pending folder instead.
+removed while the signature stays; only for a crash that came within 2 s, not for a hang).
+Crashes that match a *known* class (an open issue) go to the pending folder instead.
 
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as folder:
-...     report = run(["http1"], inputs=2, seed=1, crashes=Path(folder) / "c", pending=Path(folder) / "p")
->>> report.tried
-{'http1': 2}
+...     report = run(["http1"], inputs=2, seed=16, crashes=Path(folder) / "c", pending=Path(folder) / "p")
+>>> report.tried, report.crashes
+({'http1': 2}, [])
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ __all__ = ["Crash", "KnownClass", "Report", "load_known", "replay", "run"]
 SECONDS = 10.0
 MEMORY = 1 << 30
 _MINIMISE_RUNS = 40
+#: Minimising is cheap only when the crash comes quickly (not a hang): 40 runs of at most this long.
+_MINIMISE_IF_UNDER = 2.0
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def _run_input(target: Target, value: Input, seconds: float, memory: int) -> Out
 def _minimise(target: Target, value: Input, signature: str, seconds: float, memory: int) -> Input:
     """``value`` with chunks of its parts removed while the crash keeps its signature (bounded)."""
     runs = 0
+    seconds = min(seconds, 2 * _MINIMISE_IF_UNDER)  # a candidate that hangs is not the same crash
     for index in range(len(value)):
         if value[index].fmt is None:
             continue
@@ -205,7 +208,7 @@ def run(
             folder = pending if known_class else crashes
             saved = None
             if folder is not None:
-                if minimise:
+                if minimise and outcome.seconds < _MINIMISE_IF_UNDER:
                     value = _minimise(target, value, outcome.signature, bound_seconds, bound_memory)
                 saved = _save(target, value, outcome, folder)
             report.crashes.append(Crash(target.name, outcome, saved, known_class))
