@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint types pytest docs bench lab clean
+.PHONY: demo test lint types pytest docs bench lab fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ pytest: $(STAMP)
 # Regenerate the README's table reference from toolkit/schema.py.
 docs: $(STAMP)
 	$(PY) scripts/update_readme.py
+
+# Fuzz every reader for FUZZ_SECONDS in total; new crashes go to tests/fuzz/crashes/<target>/ (replayed
+# by `make test`), crashes of a class listed in tests/fuzz/known.toml to tests/fuzz/pending/<target>/.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(PY) -m toolkit.fuzz --seconds $(FUZZ_SECONDS) --crashes tests/fuzz/crashes --pending tests/fuzz/pending \
+		--known tests/fuzz/known.toml
 
 bench: $(STAMP)
 	$(PY) bench/bench_har.py

@@ -301,6 +301,8 @@ def read_manifest(
         raise ManifestError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ManifestError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     if not data.get("session"):
         raise ManifestError(f"{path}: no [[session]] entry")
     _check_keys(data, "top", str(path))
