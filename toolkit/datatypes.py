@@ -13,8 +13,9 @@ recognisers, the first that knows it wins:
 Precision matters more than recall: a name like ``id`` or ``q`` says nothing and is not used, a
 zeroed advertising id is not an advertising id, and headers and cookies are read by adapters only.
 
->>> found = request_datatypes("https://t.example/v1/e", body=b'{"device":{"idfa":"6D92078A-8246-4BA4-AE5B-76104861E7DC",'
-...                           b'"model":"iPhone14,2","mac":"a4:83:e7:12:34:56","id":"6D92078A-8246-4BA4-AE5B-76104861E7DC"}}')
+>>> body = (b'{"device":{"idfa":"6D92078A-8246-4BA4-AE5B-76104861E7DC","model":"iPhone14,2",'
+...         b'"mac":"a4:83:e7:12:34:56","id":"6D92078A-8246-4BA4-AE5B-76104861E7DC"}}')
+>>> found = request_datatypes("https://t.example/v1/e", body=body)
 >>> [(f.datatype, f.field, f.method) for f in found]  # doctest: +NORMALIZE_WHITESPACE
 [('advertising_id', 'body > json:device.idfa', 'field name'), ('mac_address', 'body > json:device.mac', 'field name'),
  ('device_model', 'body > json:device.model', 'field name')]
@@ -52,11 +53,15 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]
 _VERSION = re.compile(r"[vV]?\d{1,6}(?:[._]\d{1,6}){0,4}(?:[-+ ._(][\w.() -]{0,40})?")
 _APP_ID = re.compile(r"[A-Za-z][\w-]*(?:\.[A-Za-z0-9_-]+)+")
 _LANGUAGE = re.compile(r"[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8}){0,2}")
-_TIMEZONE = re.compile(r"[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}|[+-]?\d{1,5}(?:\.\d+)?|(?:GMT|UTC)?[+-]\d{1,2}(?::?\d{2})?|[A-Z]{2,5}")
+_TIMEZONE = re.compile(
+    r"[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}|[+-]?\d{1,5}(?:\.\d+)?|(?:GMT|UTC)?[+-]\d{1,2}(?::?\d{2})?|[A-Z]{2,5}"
+)
 _NUMBER = re.compile(r"[+-]?\d{1,3}(?:\.(\d+))?")
 _PHONE = re.compile(r"\+?[\d][\d ()-]{6,18}\d")
 _EMPTY = frozenset({"", "null", "none", "undefined", "nil", "unknown", "n/a", "[]", "{}"})
-_OS_NAMES = frozenset({"android", "ios", "ipados", "harmonyos", "tvos", "watchos", "macos", "windows", "linux", "fireos"})
+_OS_NAMES = frozenset(
+    {"android", "ios", "ipados", "harmonyos", "tvos", "watchos", "macos", "windows", "linux", "fireos"}
+)
 
 
 def _zeroed(value: str) -> bool:
@@ -86,6 +91,22 @@ def _mac(value: str) -> bool:
     return bool(_HASH.fullmatch(value) or re.fullmatch(r"[0-9a-fA-F]{12}", value))
 
 
+def _page_url(value: str) -> bool:
+    """An http(s) URL with a host, or a path, that is not a script, style or image."""
+    if value.startswith("/"):
+        return not _RESOURCE.search(value.split("?", 1)[0])
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return (
+        parts.scheme in ("http", "https")
+        and bool(re.fullmatch(r"[\w-]+(?:\.[\w-]+)+", host))
+        and not _RESOURCE.search(parts.path)
+    )
+
+
 def _any(value: str) -> bool:
     return True
 
@@ -105,7 +126,7 @@ _VALID: dict[str, Callable[[str], bool]] = {
     "email": lambda v: bool(_EMAIL.fullmatch(v) or _HASH.fullmatch(v)),
     "phone_number": lambda v: bool(_PHONE.fullmatch(v) or _HASH.fullmatch(v)),
     "ip_address": _ip,
-    "url": lambda v: "://" in v[:12] or v.startswith("/"),
+    "url": lambda v: _page_url(v),
 }
 
 #: Stricter shapes for the ``field name`` recogniser, which does not know the SDK.
@@ -126,7 +147,7 @@ _NAMED_VALID: dict[str, Callable[[str], bool]] = {
     "search_term": lambda v: len(v) <= 256 and any(c.isalnum() for c in v),
     "rooted": lambda v: v.lower() in ("true", "false", "0", "1", "yes", "no"),
     "emulator": lambda v: v.lower() in ("true", "false", "0", "1", "yes", "no"),
-    "coarse_location": lambda v: len(v) <= 64 and not v.isdigit() or len(v) <= 10,
+    "coarse_location": lambda v: len(v) <= 64,
 }
 
 
@@ -148,9 +169,10 @@ FIELD_NAMES: dict[str, str] = _names(
     ("imei", "imei meid"),
     ("mac_address", "mac macaddress macaddr wifimac bluetoothmac"),
     ("serial_number", "serial serialno serialnumber buildserial"),
-    ("install_id", "installid installationid installuuid installationuuid appinstanceid anonymousid firebaseinstallationid"),
+    ("install_id", "installid installationid installuuid installationuuid appinstanceid anonymousid "
+     "firebaseinstallationid"),
     ("device_id", "deviceid deviceuuid udid"),
-    ("user_id", "userid distinctid customeruserid externaluserid accountid memberid"),
+    ("user_id", "userid distinctid customeruserid externaluserid"),
     ("session_id", "sessionid sessionuuid"),
     ("email", "email emailaddress mail useremail"),
     ("phone_number", "phone phonenumber msisdn mobilenumber telephone"),
@@ -158,8 +180,8 @@ FIELD_NAMES: dict[str, str] = _names(
     ("account", "username accountname login"),
     ("coarse_location", "city postalcode zipcode countrycode"),
     ("ip_address", "ip ipaddress ipaddr localip clientip deviceip"),
-    ("device_model", "model devicemodel phonemodel hardwaremodel"),
-    ("device_manufacturer", "manufacturer devicemanufacturer brand devicebrand make devicemake oem"),
+    ("device_model", "devicemodel phonemodel hardwaremodel"),
+    ("device_manufacturer", "manufacturer devicemanufacturer devicebrand devicemake"),
     ("os", "os osname platform systemname ostype"),
     ("os_version", "osversion osv systemversion androidversion osvers apilevel sdkint"),
     ("app_id", "packagename bundleid bundleidentifier appid applicationid appnamespace apppackage"),
@@ -170,7 +192,8 @@ FIELD_NAMES: dict[str, str] = _names(
     ("timezone", "timezone tz timezoneid timezoneoffset tzoffset timezonename"),
     ("carrier", "carrier carriername networkoperator operatorname simoperator"),
     ("network_type", "networktype connectiontype connectivitytype nettype conntype"),
-    ("screen", "screensize screenresolution resolution screenwidth screenheight displaywidth displayheight screendensity dpi"),
+    ("screen", "screensize screenresolution resolution screenwidth screenheight displaywidth displayheight "
+     "screendensity dpi"),
     ("battery", "battery batterylevel batterystate charging ischarging"),
     ("storage", "freestorage diskspace freediskspace totaldiskspace storagesize freespace"),
     ("memory", "totalmemory freememory memorysize availablememory ramsize totalram"),
@@ -187,6 +210,17 @@ FIELD_NAMES: dict[str, str] = _names(
     ("purchase", "revenue price currency transactionid orderid"),
     ("referrer", "referrer referer installreferrer"),
 )  # fmt: skip
+
+#: Names that say what they hold only inside a device object (``device.model``, ``deviceInfo.brand``):
+#: elsewhere ``model`` may be a product's and ``brand`` a shop's.
+_DEVICE_PARENTS = frozenset({"device", "deviceinfo", "devinfo", "hardware", "phone", "devicedata"})
+_UNDER_DEVICE: dict[str, str] = {
+    "model": "device_model",
+    "brand": "device_manufacturer",
+    "make": "device_manufacturer",
+    "oem": "device_manufacturer",
+}
+_RESOURCE = re.compile(r"\.(?:gif|png|jpe?g|webp|svg|ico|js|css|json|woff2?|ttf|mp4|m3u8)$", re.I)
 
 _LATITUDE = frozenset({"lat", "latitude", "locationlat", "geolat"})
 _LONGITUDE = frozenset({"lon", "lng", "long", "longitude", "locationlng", "locationlon", "geolng", "geolon"})
@@ -225,7 +259,7 @@ def _text(data: bytes, form: bool) -> str | None:
     return text
 
 
-def _location_type(keys: tuple[str, ...], value: str) -> str | None:
+def _location_type(keys: Sequence[str], value: str) -> str | None:
     """``precise_location`` or ``coarse_location`` for a latitude/longitude named so, else None."""
     match = _NUMBER.fullmatch(value)
     if not match or not keys:
@@ -314,6 +348,8 @@ def _recognise(sdk: Sdk | None, location: str, chain: tuple[str, ...], value: st
         located = _location_type(named, value)
         return (located, "field name") if located else None
     datatype = FIELD_NAMES.get(name)
+    if datatype is None and len(named) >= 2 and _normal(named[-2]) in _DEVICE_PARENTS:
+        datatype = _UNDER_DEVICE.get(name)
     if datatype is not None:
         if _VALID.get(datatype, _any)(value) and _NAMED_VALID.get(datatype, _any)(value):
             return datatype, "field name"
@@ -372,9 +408,9 @@ def request_datatypes(
             known = found.get((datatype, value))
             if known is None or known.confidence < candidate.confidence:
                 found[(datatype, value)] = candidate
-    if sdk is not None and sdk.encrypted and body and on_problem is not None:
-        if not any(f.method == "adapter" and f.field.startswith("body") for f in found.values()):
-            on_problem(f"{sdk.name}: {sdk.encrypted}")
+    readable = any(f.method == "adapter" and f.field.startswith("body") for f in found.values())
+    if sdk is not None and sdk.encrypted and body and on_problem is not None and not readable:
+        on_problem(f"{sdk.name}: {sdk.encrypted}")
     order = list(DATATYPES)
     return sorted(found.values(), key=lambda f: (order.index(f.datatype), f.field, f.value))
 
@@ -398,7 +434,9 @@ def find_datatypes(requests: pd.DataFrame, problems: list[str] | None = None) ->
     >>> requests = TABLES["requests"].frame({"url": ["https://api.example/p?os_version=14.2&lat=52.52437&q=x"],
     ...     "host": ["api.example"], "evidence": ["a.har#entry=0"]})
     >>> find_datatypes(requests)[["field", "value", "datatype", "method"]].values.tolist()
-    [['query:lat', '52.52437', 'precise_location', 'field name'], ['query:os_version', '14.2', 'os_version', 'field name']]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [['query:lat', '52.52437', 'precise_location', 'field name'],
+     ['query:os_version', '14.2', 'os_version', 'field name']]
     """
     present = [n for n in (*_REQUEST_PARTS, *_ROW_FACTS) if n in requests.columns]
     columns: dict[str, list[Any]] = {name: [] for name in TABLES["datatypes"].names}

@@ -326,7 +326,7 @@ TABLES: dict[str, Table] = {
             ("sdk", "string", "SDK or endpoint family whose adapter matched the request (toolkit.sdk); <NA> if none"),
             ("field", "string", "where the value is, in chain notation: `body > gzip > json:events[0].device.model`"),
             ("value", "string", "the value as sent"),
-            ("datatype", "category", "data type from the vocabulary of toolkit.sdk.vocabulary (advertising_id, device_model ...)"),
+            ("datatype", "category", "data type from toolkit.sdk.vocabulary (advertising_id, device_model ...)"),
             ("method", "category", "how it was recognised: adapter, field name, value shape"),
             ("confidence", "Float64", "0.95 adapter, 0.7 field name, 0.5 value shape"),
             _EVIDENCE,

@@ -21,7 +21,7 @@ from toolkit.sdk.adapter import Sdk
 SDK = Sdk(
     "Adjust",
     hosts=("adjust.com", "adjust.world", "adjust.net.in", "adjust.cn", "adjust.io"),
-    source="github.com/adjust/android_sdk PackageBuilder.java; help.adjust.com server-to-server docs; TrackHAR adjust.ts",
+    source="github.com/adjust/android_sdk PackageBuilder.java; help.adjust.com S2S docs; TrackHAR adjust.ts",
     fields={
         "gps_adid": "advertising_id", "idfa": "advertising_id", "oaid": "advertising_id",
         "fire_adid": "advertising_id", "google_app_set_id": "vendor_id", "idfv": "vendor_id",

@@ -23,7 +23,7 @@ from toolkit.sdk.adapter import Sdk
 SDK = Sdk(
     "App Center",
     hosts=("appcenter.ms",),
-    source="github.com/microsoft/appcenter-sdk-android Device model; learn.microsoft.com App Center docs; TrackHAR microsoft.ts",
+    source="github.com/microsoft/appcenter-sdk-android Device model; App Center docs; TrackHAR microsoft.ts",
     fields={
         "install-id": "install_id", "sid": "session_id", "userId": "user_id", "name": "event",
         "device.sdkVersion": "sdk_version", "device.model": "device_model", "device.oemName": "device_manufacturer",

@@ -24,7 +24,8 @@ SDK = Sdk(
     fields={
         "adv_id": "advertising_id", "ifa": "advertising_id", "ifv": "vendor_id", "deviceid": "device_id",
         "deviceid2": "device_id", "uuid": "install_id", "android_id": "android_id", "yandex_adv_id": "advertising_id",
-        "app_platform": "os", "os_version": "os_version", "manufacturer": "device_manufacturer", "model": "device_model",
+        "app_platform": "os", "os_version": "os_version", "manufacturer": "device_manufacturer",
+        "model": "device_model",
         "screen_height": "screen", "screen_width": "screen", "screen_dpi": "screen", "locale": "locale",
         "is_rooted": "rooted", "analytics_sdk_version_name": "sdk_version", "app_id": "app_id",
         "app_version_name": "app_version", "app_build_number": "app_version",

@@ -9,10 +9,13 @@ Sources: AppsFlyer's server-to-server events API (dev.appsflyer.com, "S2S events
 built from that documentation (not captured):
 
 >>> from toolkit.datatypes import request_datatypes
->>> body = b'{"appsflyer_id":"1588237200000-1234567","advertising_id":"38400000-8cf0-11bd-b23e-10b96e40000d","eventName":"af_purchase"}'
+>>> body = (b'{"appsflyer_id":"1588237200000-1234567","advertising_id":"38400000-8cf0-11bd-b23e-10b96e40000d",'
+...         b'"eventName":"af_purchase"}')
 >>> sorted((f.datatype, f.value) for f in request_datatypes(
 ...     "https://api2.appsflyer.com/inappevent/com.example.app", body=body) if f.method == "adapter")
-[('advertising_id', '38400000-8cf0-11bd-b23e-10b96e40000d'), ('event', 'af_purchase'), ('install_id', '1588237200000-1234567')]
+... # doctest: +NORMALIZE_WHITESPACE
+[('advertising_id', '38400000-8cf0-11bd-b23e-10b96e40000d'), ('event', 'af_purchase'),
+ ('install_id', '1588237200000-1234567')]
 """
 
 from toolkit.sdk.adapter import Sdk

@@ -8,7 +8,8 @@ header). Example built from that code (not captured):
 >>> from toolkit.datatypes import request_datatypes
 >>> found = request_datatypes("https://firebaseinstallations.googleapis.com/v1/projects/p/installations",
 ...     headers=[("X-Android-Package", "com.example.app")],
-...     body=b'{"fid":"cXl2bW9uZ3VzZXI0NTY3","appId":"1:123:android:abc","authVersion":"FIS_v2","sdkVersion":"a:17.0.1"}')
+...     body=b'{"fid":"cXl2bW9uZ3VzZXI0NTY3","appId":"1:123:android:abc","authVersion":"FIS_v2",'
+...          b'"sdkVersion":"a:17.0.1"}')
 >>> sorted((f.datatype, f.value) for f in found if f.method == "adapter")  # doctest: +NORMALIZE_WHITESPACE
 [('app_id', '1:123:android:abc'), ('app_id', 'com.example.app'), ('install_id', 'cXl2bW9uZ3VzZXI0NTY3'),
  ('sdk_version', 'a:17.0.1')]

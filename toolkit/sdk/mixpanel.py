@@ -1,5 +1,6 @@
 """Mixpanel: ``api.mixpanel.com/track`` and ``/engage``; ``data=`` a JSON (or base64 of JSON)
-array of events (form-encoded: base64's ``=`` as ``%3D``), each ``{"event", "properties": {...}}``; profile updates carry ``$set``.
+array of events (form-encoded: base64's ``=`` as ``%3D``), each ``{"event", "properties": {...}}``;
+profile updates carry ``$set``.
 
 Sources: developer.mixpanel.com "Ingestion API" and "Default properties" (``distinct_id``,
 ``$device_id``, ``$os``, ``$os_version``, ``$manufacturer``, ``$model``, ``$screen_width``,
@@ -11,7 +12,8 @@ Sources: developer.mixpanel.com "Ingestion API" and "Default properties" (``dist
 >>> from toolkit.datatypes import request_datatypes
 >>> events = (b'[{"event":"Signed Up","properties":{"distinct_id":"user-88123","$os":"Android",'
 ...           b'"$model":"Redmi Note 8","$carrier":"Vodafone","$wifi":true,"mp_country_code":"DE"}}]')
->>> found = request_datatypes("https://api.mixpanel.com/track", body=b"data=" + quote(base64.b64encode(events)).encode(),
+>>> body = b"data=" + quote(base64.b64encode(events)).encode()
+>>> found = request_datatypes("https://api.mixpanel.com/track", body=body,
 ...                           content_type="application/x-www-form-urlencoded")
 >>> sorted({f.datatype for f in found if f.method == "adapter"})  # doctest: +NORMALIZE_WHITESPACE
 ['carrier', 'coarse_location', 'device_model', 'event', 'network_type', 'os', 'user_id']

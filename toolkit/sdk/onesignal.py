@@ -7,8 +7,9 @@ Sources: documentation.onesignal.com "Add a device" (players: ``ad_id``, ``devic
 ``properties``); TrackHAR onesignal.ts. Example built from them (not captured):
 
 >>> from toolkit.datatypes import request_datatypes
->>> body = (b'{"app_id":"5eb5a37e-b458-11e3-ac11-000c2940e62c","device_type":1,"ad_id":"38400000-8cf0-11bd-b23e-10b96e40000d",'
-...         b'"device_model":"Redmi Note 8","device_os":"10","language":"en","timezone":3600,"rooted":false,'
+>>> body = (b'{"app_id":"5eb5a37e-b458-11e3-ac11-000c2940e62c","device_type":1,'
+...         b'"ad_id":"38400000-8cf0-11bd-b23e-10b96e40000d","device_model":"Redmi Note 8",'
+...         b'"device_os":"10","language":"en","timezone":3600,"rooted":false,'
 ...         b'"net_type":0,"carrier":"Vodafone","game_version":"42","sdk":"040805"}')
 >>> found = request_datatypes("https://onesignal.com/api/v1/players", body=body)
 >>> sorted({f.datatype for f in found if f.method == "adapter"})  # doctest: +NORMALIZE_WHITESPACE

@@ -7,7 +7,7 @@ Xiaomi's privacy policy's list of collected data. Example built for the test (no
 
 >>> from toolkit.datatypes import request_datatypes
 >>> [(f.sdk, f.datatype, f.method) for f in request_datatypes(
-...     "https://tracking.intl.miui.com/track/v4", body=b'{"model":"Redmi Note 8","os_version":"10"}')]
+...     "https://tracking.intl.miui.com/track/v4", body=b'{"device":{"model":"Redmi Note 8"},"os_version":"10"}')]
 [('Xiaomi telemetry', 'device_model', 'field name'), ('Xiaomi telemetry', 'os_version', 'field name')]
 """
 
