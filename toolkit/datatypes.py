@@ -298,19 +298,32 @@ def _json_text(leaf: Any) -> bytes:
     return b"" if leaf is None else json.dumps(leaf).encode()
 
 
+def _json_documents(data: bytes) -> list[tuple[tuple[str, ...], Any]]:
+    """The JSON document of ``data``, or the documents of its lines (``line:N``: a Sentry envelope)."""
+    try:
+        return [((), json.loads(data))]
+    except (ValueError, RecursionError):
+        pass
+    out: list[tuple[tuple[str, ...], Any]] = []
+    for number, line in enumerate(data.split(b"\n")):
+        if line.strip():
+            try:
+                out.append(((f"line:{number}",), json.loads(line)))
+            except (ValueError, RecursionError):
+                return []
+    return out if len(out) >= 2 else []
+
+
 def _leaves(texts: Iterator[Located]) -> Iterator[tuple[str, tuple[str, ...], str]]:
     """(location, resolved chain, value) of every leaf of a request."""
     for text in texts:
         if text.where is not None:  # JSON: walked here, so that true/false and null are seen too
-            try:
-                document = json.loads(text.data)
-            except (ValueError, RecursionError):
-                continue
             chain = tuple(text.resolve(step) for step in text.chain)
-            for path, leaf in _json_leaves(document):
-                value = _text(_json_text(leaf), False)
-                if value is not None:
-                    yield text.location, (*chain, f"json:{path}"), value
+            for steps, document in _json_documents(text.data):
+                for path, leaf in _json_leaves(document):
+                    value = _text(_json_text(leaf), False)
+                    if value is not None:
+                        yield text.location, (*chain, *steps, f"json:{path}"), value
         elif text.parts is not None:
             if text.location == "url_path" and not text.chain:
                 continue
@@ -361,16 +374,6 @@ def _recognise(sdk: Sdk | None, location: str, chain: tuple[str, ...], value: st
     return None
 
 
-def _ndjson_lines(body: bytes) -> list[bytes] | None:
-    """The lines of a newline-delimited JSON body (a Sentry envelope), or None."""
-    if b"\n" not in body[:65536] or not body.lstrip().startswith(b"{"):
-        return None
-    lines = [line for line in body.split(b"\n") if line.strip()]
-    if len(lines) < 2 or not all(line.strip()[:1] == b"{" and line.strip()[-1:] == b"}" for line in lines):
-        return None
-    return lines
-
-
 def request_datatypes(
     url: str | None,
     headers: Sequence[tuple[str, str]] | None = None,
@@ -386,28 +389,21 @@ def request_datatypes(
     """
     parts = urlsplit(url or "")
     sdk = identify(parts.hostname, parts.path, parts.query)
-    bodies: list[tuple[str, bytes | None]] = [("", body)]
-    lines = _ndjson_lines(body) if body else None
-    if lines is not None:
-        bodies = [("", None)] + [(f"line:{i}", line) for i, line in enumerate(lines)]
     found: dict[tuple[str, str], Found] = {}
-    for prefix, part in bodies:
-        texts = unwrap_request(
-            url=url if not prefix else None, headers=headers if not prefix else None, body=part,
-            content_type=content_type, cookies=cookies if not prefix else None, limits=_LIMITS,
-            on_problem=on_problem or (lambda message: None),
-        )  # fmt: skip
-        for location, chain, value in _leaves(texts):
-            recognised = _recognise(sdk, location, chain, value)
-            if recognised is None:
-                continue
-            datatype, method = recognised
-            steps = ((prefix,) if prefix else ()) + chain
-            field = " > ".join((location, *steps))
-            candidate = Found(sdk.name if sdk else None, field, value, datatype, method, CONFIDENCE[method])
-            known = found.get((datatype, value))
-            if known is None or known.confidence < candidate.confidence:
-                found[(datatype, value)] = candidate
+    texts = unwrap_request(
+        url=url, headers=headers, body=body, content_type=content_type, cookies=cookies, limits=_LIMITS,
+        on_problem=on_problem or (lambda message: None),
+    )  # fmt: skip
+    for location, chain, value in _leaves(texts):
+        recognised = _recognise(sdk, location, chain, value)
+        if recognised is None:
+            continue
+        datatype, method = recognised
+        field = " > ".join((location, *chain))
+        candidate = Found(sdk.name if sdk else None, field, value, datatype, method, CONFIDENCE[method])
+        known = found.get((datatype, value))
+        if known is None or known.confidence < candidate.confidence:
+            found[(datatype, value)] = candidate
     readable = any(f.method == "adapter" and f.field.startswith("body") for f in found.values())
     if sdk is not None and sdk.encrypted and body and on_problem is not None and not readable:
         on_problem(f"{sdk.name}: {sdk.encrypted}")
