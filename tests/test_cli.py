@@ -19,7 +19,9 @@ SAMPLE = ROOT / "data" / "sample.har"
 def test_analyze_writes_every_table_and_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(SAMPLE), "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "endpoints.csv", "leaks.csv", "problems.csv", "requests.csv", "summary.json"]
+        "datatypes.csv", "endpoints.csv", "leaks.csv", "problems.csv", "requests.csv", "summary.json"]
+    datatypes = pd.read_csv(tmp_path / "datatypes.csv")
+    assert set(datatypes["sdk"]) == {"Sensors Analytics"} and "device_model" in set(datatypes["datatype"])
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["provenance"]["format"] == "har"
     assert summary["rows"]["requests"] == 5 and summary["rows"]["problems"] == 0

@@ -107,6 +107,7 @@ def _fail(message: object) -> int:
 
 
 def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
+    from toolkit.datatypes import find_datatypes
     from toolkit.leaks import find_leaks
 
     context = Context(vendors=tuple(args.vendor)) if args.vendor else None
@@ -124,6 +125,7 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     visited_note = str(leaks.attrs.get("visited", ""))
     leaks.attrs.clear()
     capture.tables["leaks"] = leaks
+    capture.tables["datatypes"] = find_datatypes(capture.requests)
     if args.out is not None:
         try:
             _write(capture, args.out, fmt)
@@ -146,7 +148,8 @@ def _analyze_study(
     workers: int | None = None,
     scheduler: str | None = None,
 ) -> int:
-    """`analyze study.toml`: every session's tables with a `session` column, claims.csv, identifiers.csv.
+    """`analyze study.toml`: every session's tables with a `session` column, claims.csv, identifiers.csv,
+    datatypes.csv.
 
     With ``--out``, per-capture results are kept in ``out/captures/`` so that a rerun resumes.
     """
@@ -165,6 +168,7 @@ def _analyze_study(
     if out is not None:
         try:
             study.write(out, fmt)
+            write_table(study.datatypes, out / "datatypes", fmt)
             if report:
                 tables: dict[str, Any] = {**study.tables, "claims": claims}
                 paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]
