@@ -111,3 +111,14 @@ def test_table() -> None:
 
 def test_vocabulary_covers_every_name() -> None:
     assert set(FIELD_NAMES.values()) <= set(DATATYPES)
+
+
+def test_identifier_discovery_takes_the_ids_an_adapter_names() -> None:
+    from toolkit.identifiers import candidates_in_request
+
+    uuid = "7d1c2f0e-5b7e-4f4b-9f0a-1c2d3e4f5a6b"
+    body = f"android_uuid={uuid}&event_token=abc123&created_at=1588237200".encode()
+    adjust = {(c.value, c.kind, c.named) for c in candidates_in_request("https://app.adjust.com/event", body=body)}
+    assert adjust == {(uuid, "install_id", True)}
+    elsewhere = {(c.value, c.kind, c.named) for c in candidates_in_request("https://t.example/event", body=body)}
+    assert elsewhere == {(uuid, "uuid", False)}  # without the adapter: only its shape

@@ -39,7 +39,7 @@ from toolkit.sdk import Sdk, identify
 from toolkit.sdk.adapter import key_path
 from toolkit.sdk.vocabulary import DATATYPES
 
-__all__ = ["CONFIDENCE", "FIELD_NAMES", "Found", "find_datatypes", "request_datatypes"]
+__all__ = ["CONFIDENCE", "FIELD_NAMES", "Found", "adapter_datatype", "find_datatypes", "request_datatypes"]
 
 #: Confidence of each way of recognising a data type.
 CONFIDENCE: dict[str, float] = {"adapter": 0.95, "field name": 0.7, "value shape": 0.5}
@@ -69,7 +69,14 @@ def _zeroed(value: str) -> bool:
 
 
 def _identifier(value: str) -> bool:
-    return 4 <= len(value) <= 256 and not any(c.isspace() for c in value) and not _zeroed(value)
+    """An id, not a placeholder (``anonymous``, ``unknown``, ``0``): a digit, no space, not one repeated sign."""
+    return (
+        4 <= len(value) <= 256
+        and any(c.isdigit() for c in value)
+        and not any(c.isspace() for c in value)
+        and len(set(value)) > 2
+        and not _zeroed(value)
+    )
 
 
 def _ad_id(value: str) -> bool:
@@ -342,6 +349,19 @@ def _leaves(texts: Iterator[Located]) -> Iterator[tuple[str, tuple[str, ...], st
             value = _text(text.data, False)
             if value is not None:
                 yield text.location, tuple(text.resolve(step) for step in text.chain), value
+
+
+def adapter_datatype(sdk: Sdk, location: str, chain: tuple[str, ...], value: str) -> str | None:
+    """The data type ``sdk``'s adapter gives the field at ``location`` / ``chain``, when ``value`` has
+    its shape (used by identifier discovery: a value an adapter names as an id is an identifier).
+
+    >>> from toolkit.sdk import identify
+    >>> adapter_datatype(identify("app.adjust.com", "/session", ""), "body", ("form:android_uuid",),
+    ...                  "7d1c2f0e-5b7e-4f4b-9f0a-1c2d3e4f5a6b")
+    'install_id'
+    """
+    datatype = sdk.datatype_of(key_path(location, chain))
+    return datatype if datatype is not None and _VALID.get(datatype, _any)(value) else None
 
 
 def _recognise(sdk: Sdk | None, location: str, chain: tuple[str, ...], value: str) -> tuple[str, str] | None:
