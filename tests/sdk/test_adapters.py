@@ -84,7 +84,13 @@ def test_corpus_google_analytics_real_requests(corpus: Path) -> None:
             if query.get(name):
                 assert by_field[f"query:{name}"] == query[name]
     types = set(adapter["datatype"])
-    assert {"install_id", "url", "page_title", "language", "screen", "event"} <= types
+    assert {"install_id", "url", "page_title", "language", "screen", "event", "sdk_version"} <= types
+    # The same hit sent to DoubleClick when advertising features are on: its client ids are named too.
+    doubleclick = requests[requests["host"] == "stats.g.doubleclick.net"]
+    named = find_datatypes(doubleclick)
+    assert {("install_id", "878270908.1643952222"), ("install_id", "2103176288.1643952222")} <= set(
+        zip(named["datatype"], named["value"], strict=True)
+    )
 
 
 def test_corpus_no_identifier_rows_from_hosts_without_adapter(corpus: Path) -> None:
@@ -152,13 +158,16 @@ def test_registry_one_module_per_sdk_with_sources_and_examples() -> None:
     import toolkit.sdk as package
 
     modules = [m.name for m in pkgutil.iter_modules(package.__path__) if m.name not in ("adapter", "vocabulary")]
-    assert len(REGISTRY) == len(modules) >= 20
+    assert len(modules) >= 20
+    defined = []
     for name in modules:
         module = importlib.import_module(f"toolkit.sdk.{name}")
-        assert isinstance(module.SDK, Sdk) and module.SDK.source, name
+        sdks = getattr(module, "SDKS", ()) or (module.SDK,)
+        assert all(isinstance(s, Sdk) and s.source and set(s.fields.values()) <= set(DATATYPES) for s in sdks), name
         assert ">>> " in (module.__doc__ or ""), f"{name} has no example"
-        assert set(module.SDK.fields.values()) <= set(DATATYPES)
-    assert len({sdk.name for sdk in REGISTRY}) == len(REGISTRY)
+        defined += sdks
+    assert sorted(map(id, defined)) == sorted(map(id, REGISTRY))
+    assert len({(sdk.name, sdk.hosts) for sdk in REGISTRY}) == len(REGISTRY)
 
 
 def test_an_adapter_names_only_vocabulary_types() -> None:

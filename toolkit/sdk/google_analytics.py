@@ -1,5 +1,6 @@
 """Google Analytics Measurement Protocol: Universal Analytics (``/collect``, ``/j/collect``),
-GA4 tags (``/g/collect``) and the GA4 Measurement Protocol for apps and servers (``/mp/collect``).
+GA4 tags (``/g/collect``) and the GA4 Measurement Protocol for apps and servers (``/mp/collect``);
+the same hits also go to ``stats.g.doubleclick.net/j/collect`` when advertising features are on.
 
 Sources: developers.google.com "Measurement Protocol Parameter Reference" (Universal Analytics:
 ``cid``, ``uid``, ``dl``, ``dt``, ``dr``, ``ul``, ``sr`` ...) and "Measurement Protocol (Google
@@ -17,18 +18,20 @@ tests/sdk/test_adapters.py). Example from the parameter reference:
 
 from toolkit.sdk.adapter import Sdk
 
-SDK = Sdk(
-    "Google Analytics",
-    hosts=("google-analytics.com", "analytics.google.com"),
-    source="developers.google.com Measurement Protocol parameter reference (UA) and GA4 Measurement Protocol reference",
-    fields={
-        "cid": "install_id", "client_id": "install_id", "app_instance_id": "install_id",
-        "uid": "user_id", "user_id": "user_id", "sid": "session_id",
-        "dl": "url", "dp": "url", "dt": "page_title", "dr": "referrer", "ul": "language",
-        "sr": "screen", "vp": "screen", "sd": "screen", "uip": "ip_address", "geoid": "coarse_location",
-        "t": "event", "en": "event", "ea": "event", "name": "event",
-        "an": "app_id", "aid": "app_id", "av": "app_version",
-        "ti": "purchase", "tr": "purchase", "cu": "purchase", "ip": "purchase",
-        "cs": "referrer", "cm": "referrer", "cn": "referrer", "gclid": "referrer",
-    },
+_FIELDS = {
+    "cid": "install_id", "client_id": "install_id", "app_instance_id": "install_id", "_gid": "install_id",
+    "uid": "user_id", "user_id": "user_id", "sid": "session_id",
+    "dl": "url", "dp": "url", "dt": "page_title", "dr": "referrer", "ul": "language",
+    "sr": "screen", "vp": "screen", "sd": "screen", "uip": "ip_address", "geoid": "coarse_location",
+    "t": "event", "en": "event", "ea": "event", "name": "event", "_v": "sdk_version",
+    "an": "app_id", "aid": "app_id", "av": "app_version",
+    "ti": "purchase", "tr": "purchase", "cu": "purchase", "ip": "purchase",
+    "cs": "referrer", "cm": "referrer", "cn": "referrer", "gclid": "referrer",
+}  # fmt: skip
+_SOURCE = "developers.google.com Measurement Protocol parameter reference (UA) and GA4 Measurement Protocol reference"
+
+SDKS = (
+    Sdk("Google Analytics", hosts=("google-analytics.com", "analytics.google.com"), fields=_FIELDS, source=_SOURCE),
+    Sdk("Google Analytics", hosts=("stats.g.doubleclick.net",), path=r"/(j/|g/|r/)?collect", fields=_FIELDS,
+        source=_SOURCE),
 )  # fmt: skip
