@@ -32,6 +32,7 @@ _SOURCE = "developers.google.com Measurement Protocol parameter reference (UA) a
 
 SDKS = (
     Sdk("Google Analytics", hosts=("google-analytics.com", "analytics.google.com"), fields=_FIELDS, source=_SOURCE),
-    Sdk("Google Analytics", hosts=("stats.g.doubleclick.net",), path=r"/(j/|g/|r/)?collect", fields=_FIELDS,
+    Sdk("Google Analytics", hosts=("stats.g.doubleclick.net",), path=r"/(j/|g/|r/)?collect",
+        fields={k: v for k, v in _FIELDS.items() if k != "t"},  # its hit type is "dc", no event of the person
         source=_SOURCE),
 )  # fmt: skip
