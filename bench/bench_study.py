@@ -97,7 +97,7 @@ def build_study(folder: Path, count: int) -> Any:
     for start in range(0, len(files), CAPTURES_PER_SESSION):
         part = files[start : start + CAPTURES_PER_SESSION]
         kind = part[0].stem.split("-", 1)[1]
-        # the HAR gives the requests, the pcapng the connections (as in data/studies/xiaomi-2020.toml)
+        # the HAR gives the requests, the pcapng the connections (as in data/xiaomi-2020.toml)
         specs = [
             CaptureSpec(p) if p.suffix == ".har" else CaptureSpec(p, p.with_suffix(".keylog"), ("flows", "dns", "tls"))
             for p in part

@@ -16,7 +16,7 @@ from toolkit.claims import CHECKS, SDK_FINGERPRINTS, Claim, Verdict, check, evid
 from toolkit.schema import TABLES
 from toolkit.study import Study
 
-MANIFEST = DATA / "studies" / "xiaomi-2020.toml"
+MANIFEST = DATA / "xiaomi-2020.toml"
 COLLECTOR = "sa.api.intl.miui.com"
 ANDROID_ID = "8e5fbce04dc91566"
 DISTINCT_ID = "0c47d630-7f55-4377-aafd-ccf9486ae5f3"

@@ -27,7 +27,8 @@ The checks (their parameters are listed in :data:`CHECKS` docstrings):
 - ``identifiers_do_not_persist``: no identifier appears in two sessions (or two modes);
 - ``aggregated_only``: no request to a destination carries a per-device identifier;
 - ``no_data_to``: no data reaches an organisation or SDK, by host and by payload format;
-- ``tls_min_version``: every TLS handshake negotiates at least a version, and no cleartext HTTP.
+- ``tls_min_version``: every TLS handshake negotiates at least a version, and no cleartext HTTP;
+- ``no_datatype_to``: no value of some data types (the advertising id ...) reaches a destination.
 """
 
 from __future__ import annotations
@@ -454,6 +455,46 @@ def no_data_to(study: Study, params: Mapping[str, Any]) -> Verdict:
     return Verdict("supported", f"nothing reached {target} in {checked}{payload_note}")
 
 
+def _recognised_by(row: Any) -> str:
+    return f"{row.sdk} adapter" if row.method == "adapter" else f"{row.method}, confidence {row.confidence}"
+
+
+def no_datatype_to(study: Study, params: Mapping[str, Any]) -> Verdict:
+    """No value of the given data types (``advertising_id`` ...) reaches the destinations: "we do not
+    send the advertising id to third parties".
+
+    Params: ``datatypes`` (names of :data:`toolkit.sdk.vocabulary.DATATYPES`, required);
+    ``organisations``, ``hosts`` or ``roles`` (default third_party); ``sessions`` or ``mode``;
+    ``min_confidence`` (default 0.7: adapters and field names, not value shapes alone).
+    """
+    from toolkit.sdk.vocabulary import DATATYPES
+
+    wanted = list(params.get("datatypes", []))
+    unknown = [d for d in wanted if d not in DATATYPES]
+    if not wanted or unknown:
+        return Verdict("inconclusive", f"data types to look for must be named from the vocabulary (unknown: {unknown})")
+    names = _sessions(study, params)
+    if _no_requests(study, names):
+        return Verdict("inconclusive", f"no HTTP request in {_describe(params, names)}")
+    table = study.datatypes
+    table = table[table["session"].astype(object).isin(names) & table["datatype"].astype(object).isin(wanted)]
+    table = table[(table["confidence"].astype(float) >= float(params.get("min_confidence", 0.7))).to_numpy()]
+    hits = table[_destination(table, params, ("third_party",)).to_numpy()]
+    target = _target(params, ("third_party",))
+    types = " or ".join(wanted)
+    if len(hits):
+        return Verdict(
+            "contradicted",
+            f"{len(hits)} values of {types} reached {target}: "
+            + "; ".join(
+                f"{row.datatype} {row.value} to {row.host} in {row.field} ({_recognised_by(row)})"
+                for row in hits.head(3).itertuples(index=False)
+            ),
+            hits.reset_index(drop=True),
+        )
+    return Verdict("supported", f"no {types} reached {target} in {_describe(params, names)} ({len(table)} elsewhere)")
+
+
 def _version(text: Any) -> tuple[int, int] | None:
     """``"TLS 1.2"``, ``"TLSv1.3"``, ``"SSL 3.0"`` → comparable tuples; SSL sorts below TLS."""
     if not isinstance(text, str):
@@ -536,6 +577,7 @@ CHECKS: dict[str, Callable[[Study, Mapping[str, Any]], Verdict]] = {
     "aggregated_only": aggregated_only,
     "no_data_to": no_data_to,
     "tls_min_version": tls_min_version,
+    "no_datatype_to": no_datatype_to,
 }
 
 _PARAMS: dict[str, set[str]] = {
@@ -545,6 +587,7 @@ _PARAMS: dict[str, set[str]] = {
     "aggregated_only": {"sessions", "mode", "organisations", "hosts", "roles"},
     "no_data_to": {"organisations", "hosts", "sdk", "by", "sessions", "mode"},
     "tls_min_version": {"min_version", "sessions", "mode", "cleartext"},
+    "no_datatype_to": {"datatypes", "organisations", "hosts", "roles", "sessions", "mode", "min_confidence"},
 }
 
 

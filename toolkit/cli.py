@@ -34,11 +34,11 @@ EXAMPLES = """examples:
   python -m toolkit analyze session.har --out results/
   python -m toolkit analyze phone.pcapng --keylog phone.keylog --visited urls.txt --id ANDROID_ID=8e5fbce04dc91566 \\
       --vendor Xiaomi --out results/ --report
-  python -m toolkit analyze data/studies/xiaomi-2020.toml --study-root data --out findings/ --report
+  python -m toolkit analyze data/xiaomi-2020.toml --out findings/ --report
   python -m toolkit demo                 # the whole pipeline on data/, report in out/demo/report.html
   python -m toolkit lab --out my-lab/    # make the lab's captures yourself
 """
-DEMO_STUDY = Path("data/studies/xiaomi-2020.toml")
+DEMO_STUDY = Path("data/xiaomi-2020.toml")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,8 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not DEMO_STUDY.is_file():
             print(f"error: {DEMO_STUDY} not found: run the demo from the repository's root", file=sys.stderr)
             return 2
-        return _analyze_study(DEMO_STUDY, args.out, fmt, strict=False, report=True, mask=args.mask,
-                              root=DEMO_STUDY.parent.parent)  # the bundled study's captures are in data/lab
+        return _analyze_study(DEMO_STUDY, args.out, fmt, strict=False, report=True, mask=args.mask)
     if args.capture.suffix.lower() == ".toml":
         return _analyze_study(args.capture, args.out, fmt, args.strict, args.report, args.mask,
                               workers=args.workers, scheduler=args.scheduler, root=args.study_root,
@@ -137,6 +136,7 @@ def _removed(folder: FreshFolder) -> None:
 
 
 def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
+    from toolkit.datatypes import find_datatypes
     from toolkit.leaks import find_leaks
 
     context = Context(vendors=tuple(args.vendor)) if args.vendor else None
@@ -154,6 +154,7 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     visited_note = str(leaks.attrs.get("visited", ""))
     leaks.attrs.clear()
     capture.tables["leaks"] = leaks
+    capture.tables["datatypes"] = find_datatypes(capture.requests)
     if args.out is not None:
         try:
             with FreshFolder(args.out) as folder:
@@ -180,7 +181,8 @@ def _analyze_study(
     root: Path | None = None,
     allow_outside: bool = False,
 ) -> int:
-    """`analyze study.toml`: every session's tables with a `session` column, claims.csv, identifiers.csv.
+    """`analyze study.toml`: every session's tables with a `session` column, claims.csv, identifiers.csv,
+    datatypes.csv.
 
     With ``--out``, per-capture results are kept in ``out/captures/`` so that a rerun resumes.
     """
@@ -202,6 +204,7 @@ def _analyze_study(
         try:
             with FreshFolder(out) as folder:
                 study.write(out, fmt)
+                write_table(study.datatypes, out / "datatypes", fmt)
                 if report:
                     tables: dict[str, Any] = {**study.tables, "claims": claims}
                     paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]

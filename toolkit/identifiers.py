@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 
@@ -217,8 +217,16 @@ def candidates_in_request(
     >>> [(c.key, c.value, c.kind) for c in candidates_in_request("https://a.example/p?gaid=38400000-8cf0-11bd-b23e-10b96e40000d&page=2")]
     [('gaid', '38400000-8cf0-11bd-b23e-10b96e40000d', 'advertising_id')]
     """
+    from toolkit.datatypes import adapter_datatype
     from toolkit.leaks.unwrap import Limits, unwrap_request
+    from toolkit.sdk import identify
+    from toolkit.sdk.vocabulary import IDENTIFIER_TYPES
 
+    try:
+        parts = urlsplit(url or "")
+        sdk = identify(parts.hostname, parts.path, parts.query)
+    except ValueError:
+        sdk = None
     limits = Limits(max_layers=4, max_decoded_bytes=8 * 1024 * 1024, max_texts=4000)
     out: dict[tuple[str, str, str], Candidate] = {}
 
@@ -230,6 +238,11 @@ def candidates_in_request(
             return
         key = _key_of(location, chain)
         judged = _judge(text, key, location)
+        known_name = _normal_name(key) in KNOWN_NAMES  # judged by its name already
+        if sdk is not None and not known_name and (judged is None or not judged[1]):  # an SDK's documented id field
+            named_as = adapter_datatype(sdk, location, chain, text)
+            if named_as in IDENTIFIER_TYPES and not _is_timestamp(text):
+                judged = (str(named_as), True)
         if judged is None:
             return
         steps = " > ".join(chain)

@@ -52,6 +52,7 @@ __all__ = [
     "SEVERITY_STYLE",
     "bytes_by_organisation",
     "chain_steps",
+    "datatype_matrix",
     "decryption_coverage",
     "encoding_chain",
     "fit_labels",
@@ -431,6 +432,102 @@ def leak_matrix(
             bbox_to_anchor=(1.01, 1),
         )
         fit_labels(ax)
+    return ax
+
+
+#: How a data type was recognised: colour and hatch (most certain first).
+METHOD_STYLE: dict[str, tuple[str, str]] = {
+    "adapter": (OKABE_ITO["blue"], ""),
+    "field name": (OKABE_ITO["orange"], "//"),
+    "value shape": (OKABE_ITO["grey"], ".."),
+}
+
+
+def datatype_matrix(
+    datatypes: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    top: int = 20,
+    title: str = "What each organisation received",
+) -> Axes:
+    """Data types (rows, in the vocabulary's order) against destination organisations (columns).
+
+    A cell gives the number of distinct values of that type the destination received; its colour
+    and hatch say how the most certain of them was recognised (adapter, field name, value shape).
+    The destination is the row's ``organisation``, or its host when no list knows the owner.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from toolkit.schema import TABLES
+    >>> table = TABLES["datatypes"].frame({"organisation": ["Xiaomi", "Xiaomi", None],
+    ...     "host": ["sa.example", "sa.example", "t.example"], "datatype": ["device_model", "android_id", "email"],
+    ...     "value": ["Redmi", "8e5f", "a@b.example"], "method": ["adapter", "adapter", "value shape"]})
+    >>> ax = datatype_matrix(table)
+    >>> [t.get_text() for t in ax.get_yticklabels()], [t.get_text() for t in ax.get_xticklabels()]
+    (['android_id', 'email', 'device_model'], ['Xiaomi', 't.example'])
+    >>> import matplotlib.pyplot as plt; plt.close(ax.figure)
+    """
+    from toolkit.sdk.vocabulary import DATATYPES
+
+    with style():
+        ax = _target(ax, (7.5, 5))
+        if datatypes.empty:
+            return _empty(ax, title, "no data types found")
+        destinations, others = _keep_top(_text_column(datatypes, "organisation", "host"), top)
+        types = _text_column(datatypes, "datatype")
+        order = list(DATATYPES)
+        rows = sorted(set(types), key=lambda t: order.index(t) if t in order else len(order))
+        columns = _last(destinations.value_counts(sort=True).index.tolist(), others)
+        cells = pd.DataFrame(
+            {"row": types, "col": destinations, "value": _text_column(datatypes, "value"),
+             "method": _text_column(datatypes, "method")}
+        )  # fmt: skip
+        rank = {name: i for i, name in enumerate(METHOD_STYLE)}
+        for (row, col), group in cells.groupby(["row", "col"], sort=False):
+            i, j = rows.index(row), columns.index(col)
+            best = min(group["method"], key=lambda m: rank.get(m, len(rank)))
+            colour, hatch = METHOD_STYLE.get(best, (OKABE_ITO["grey"], ""))
+            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=colour, alpha=0.35, edgecolor="none"))
+            ax.add_patch(Rectangle((j, i), 1, 1, facecolor="none", edgecolor=colour, hatch=hatch, linewidth=1))
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                f"{group['value'].nunique()}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                clip_on=True,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0},
+            )
+        ax.set_xlim(0, len(columns))
+        ax.set_ylim(len(rows), 0)
+        ax.set_xticks(
+            [j + 0.5 for j in range(len(columns))], [plain_label(c, 28) for c in columns], rotation=30, ha="right"
+        )
+        ax.set_yticks([i + 0.5 for i in range(len(rows))], [plain_label(r, 28) for r in rows])
+        ax.set_xticks(range(len(columns) + 1), minor=True)
+        ax.set_yticks(range(len(rows) + 1), minor=True)
+        ax.grid(which="minor", color="#dddddd", linewidth=0.8)
+        ax.tick_params(which="minor", length=0)
+        ax.set_xlabel("destination organisation (or host)")
+        ax.set_ylabel("data type")
+        ax.set_title(title)
+        present = [m for m in METHOD_STYLE if m in set(cells["method"])]
+        ax.legend(
+            handles=[
+                Patch(
+                    facecolor=METHOD_STYLE[m][0],
+                    alpha=0.6,
+                    hatch=METHOD_STYLE[m][1],
+                    edgecolor=METHOD_STYLE[m][0],
+                    label=m,
+                )
+                for m in present
+            ],
+            title="recognised by (count: distinct values)",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1),
+        )
     return ax
 
 

@@ -95,7 +95,7 @@ def test_cli_summary_does_not_count_what_a_server_set(tmp_path: Path, capsys: py
 
 @pytest.fixture(scope="module")
 def study() -> Study:
-    return Study.from_manifest(DATA / "studies" / "xiaomi-2020.toml").run()
+    return Study.from_manifest(DATA / "xiaomi-2020.toml").run()
 
 
 def test_a_claim_never_rests_on_values_a_server_sent_back(study: Study) -> None:

@@ -74,7 +74,7 @@ def test_write_report_unmasked_exports_the_values(tmp_path: Path) -> None:
 def test_claims_with_evidence_rows_export_as_claim_evidence(tmp_path: Path) -> None:
     from toolkit.study import Study
 
-    study = Study.from_manifest(ROOT / "data" / "studies" / "xiaomi-2020.toml", root=ROOT / "data")
+    study = Study.from_manifest(ROOT / "data" / "xiaomi-2020.toml")
     tables = study.tables
     tables["claims"] = study.evaluate()
     written = write_report(tmp_path, tables=tables, mask_identifiers=True, formats=("csv", "parquet"))

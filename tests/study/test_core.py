@@ -14,7 +14,7 @@ from toolkit.schema import TABLES
 from toolkit.study import CaptureSpec, ManifestError, Session, Study, concat_tables
 
 LAB = DATA / "lab"
-MANIFEST = DATA / "studies" / "xiaomi-2020.toml"
+MANIFEST = DATA / "xiaomi-2020.toml"
 SESSIONS = ["normal", "incognito", "incognito_toggle_off"]
 
 

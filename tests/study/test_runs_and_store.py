@@ -23,7 +23,7 @@ from toolkit.parallel import Progress, frozen_heap, run_each
 from toolkit.study import CaptureJob, CaptureResult, CaptureSpec, Session, Study
 
 LAB = DATA / "lab"
-MANIFEST = DATA / "studies" / "xiaomi-2020.toml"
+MANIFEST = DATA / "xiaomi-2020.toml"
 
 
 def _count_analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -2,7 +2,7 @@
 
 A :class:`Study` loads every capture of every :class:`Session`, classifies hosts, finds leaks and
 identifiers, and stacks the tables with a ``session`` column; it is built in Python or from a TOML
-manifest (``data/studies/xiaomi-2020.toml``). Modules: :mod:`~toolkit.study.manifest` (sessions),
+manifest (``data/xiaomi-2020.toml``). Modules: :mod:`~toolkit.study.manifest` (sessions),
 :mod:`~toolkit.study.columns` (tables as column lists), :mod:`~toolkit.study.job` (one capture's work),
 :mod:`~toolkit.study.store` (Parquet results, resuming) and :mod:`~toolkit.study.core` (the Study).
 

@@ -115,8 +115,7 @@ class Study:
         Args:
             strict: see :class:`Study`.
             root: the folder the files the manifest names must lie in (default: the manifest's
-                folder); ``data/studies/xiaomi-2020.toml`` names files in ``data/lab``, so it is
-                read with ``root="data"``.
+                folder, as ``data/xiaomi-2020.toml`` with its captures in ``data/lab``).
             allow_outside: let the manifest name files anywhere (only for a manifest you trust).
 
         Raises:
@@ -492,6 +491,26 @@ class Study:
     @property
     def problems(self) -> pd.DataFrame:
         return self._ensure()["problems"]
+
+    @property
+    def datatypes(self) -> pd.DataFrame:
+        """What each request sent, by data type (:mod:`toolkit.datatypes`), over all sessions, with the
+        destination's organisation and role from ``endpoints``. Found on first use, then kept."""
+        from toolkit.datatypes import find_datatypes
+
+        requests = self.requests
+        cached = self.__dict__.get("_datatypes")
+        if cached is not None and cached[0] is requests:
+            return cached[1]
+        table = find_datatypes(requests)
+        for column in ("organisation", "role"):
+            known = _host_map(self.endpoints, column)
+            pairs = zip(table[column], table["host"], strict=True)
+            filled = [v if isinstance(v, str) else known.get(h) for v, h in pairs]
+            table[column] = pd.array(filled, dtype="string")
+        table["role"] = table["role"].astype("category")
+        self.__dict__["_datatypes"] = (requests, table)
+        return table
 
     def replace_tables(self, **tables: pd.DataFrame) -> Study:
         """A copy of the study with some tables replaced, to ask "what if the data were different".

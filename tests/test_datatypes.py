@@ -1,0 +1,124 @@
+"""Data types without knowing the values: the field-name and value-shape recognisers on any host,
+their precision (no row a person would call wrong), and the table."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from toolkit.datatypes import FIELD_NAMES, find_datatypes, request_datatypes
+from toolkit.schema import TABLES
+from toolkit.sdk.vocabulary import DATATYPES
+
+_ADID = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
+
+
+def _types(url: str, **parts: object) -> set[tuple[str, str, str]]:
+    return {(f.datatype, f.value, f.method) for f in request_datatypes(url, **parts)}  # type: ignore[arg-type]
+
+
+def test_field_names_on_an_unknown_host() -> None:
+    body = json.dumps({
+        "ids": {"idfa": _ADID, "android_id": "8e5fbce04dc91566", "imei": "490154203237518"},
+        "device": {"model": "Pixel 7", "brand": "Google", "os_version": "14", "timezone": "Europe/Berlin"},
+        "geo": {"latitude": 52.52437, "longitude": 13.41053, "city": "Berlin"},
+        "user": {"email": "peter@example.com", "phone": "+49 30 1234567"},
+    }).encode()  # fmt: skip
+    found = _types("https://new-tracker.example/v1/collect", body=body)
+    assert {(t, v) for t, v, m in found if m == "field name"} == {
+        ("advertising_id", _ADID), ("android_id", "8e5fbce04dc91566"), ("imei", "490154203237518"),
+        ("device_model", "Pixel 7"), ("device_manufacturer", "Google"), ("os_version", "14"),
+        ("timezone", "Europe/Berlin"), ("precise_location", "52.52437"), ("precise_location", "13.41053"),
+        ("coarse_location", "Berlin"), ("email", "peter@example.com"), ("phone_number", "+49 30 1234567"),
+    }  # fmt: skip
+    assert all(f.confidence == 0.7 for f in request_datatypes("https://new-tracker.example/v1/collect", body=body))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("id", _ADID),  # "id" says nothing: not an advertising id
+        ("idfa", "00000000-0000-0000-0000-000000000000"),  # zeroed: limited ad tracking, not an id
+        ("idfa", "not-a-uuid"),
+        ("gaid", ""),
+        ("lat", "yes"),  # not a number
+        ("lat", "123.456"),  # out of range for a latitude
+        ("model", "CLEAR220"),  # outside a device object: a product's model
+        ("brand", "Nike"),
+        ("account_id", "11016"),  # a publisher's account, not a person's
+        ("os", "web"),  # not an operating system's name
+        ("mac", "02:00:00:00:00:00"),  # Android's placeholder, not a MAC address
+        ("url", "https://cdn.example/pixel.gif"),  # a resource, not a visited page
+        ("q", "hiv test"),  # too short a name to know
+        ("query", "query { viewer { id } }"),  # GraphQL, not a search
+        ("title", "Checkout"),
+    ],
+)
+def test_names_that_say_too_little_or_values_of_the_wrong_shape(name: str, value: str) -> None:
+    body = json.dumps({name: value}).encode()
+    assert request_datatypes("https://new-tracker.example/c", body=body) == []
+    assert request_datatypes(f"https://new-tracker.example/c?{name}={value}") == []
+
+
+def test_value_shapes_anywhere() -> None:
+    found = _types("https://x.example/p?k1=a4:83:e7:12:34:56&k2=peter%40example.com&k3=192.0.2.1")
+    assert found == {("mac_address", "a4:83:e7:12:34:56", "value shape"), ("email", "peter@example.com", "value shape")}
+
+
+def test_headers_and_cookies_read_by_adapters_only() -> None:
+    headers = [("Accept-Language", "de-DE"), ("X-Device-Model", "Pixel 7"), ("Cookie", "email=peter@example.com")]
+    assert request_datatypes("https://www.example.org/", headers=headers) == []
+
+
+def test_fields_inside_encodings() -> None:
+    inner = base64.b64encode(json.dumps({"advertising_id": _ADID}).encode()).decode()
+    (found,) = request_datatypes("https://t.example/e", body=f"a=1&payload={inner}".encode())
+    assert (found.field, found.datatype) == ("body > form:payload > base64 > json:advertising_id", "advertising_id")
+
+
+def test_one_row_per_data_type_and_value_the_most_certain_kept() -> None:
+    body = json.dumps([{"gps_adid": _ADID, "advertising_id": _ADID}, {"gps_adid": _ADID}]).encode()
+    found = request_datatypes("https://app.adjust.com/event", body=body)
+    assert [(f.datatype, f.method) for f in found] == [("advertising_id", "adapter")]
+
+
+def test_bad_input_gives_no_rows_and_no_error() -> None:
+    for body in (b"\xff\xfe\x00garbage", b"{not json", b"[" * 5000 + b"]" * 5000, b"\x1f\x8b\x08" + b"\x00" * 40):
+        assert request_datatypes("https://t.example/x", body=body) == []
+    assert request_datatypes(None) == [] and request_datatypes("not a url ::") == []
+
+
+def test_table() -> None:
+    requests = TABLES["requests"].frame(
+        {
+            "url": [f"https://t.example/a?idfa={_ADID}", "https://t.example/b", None],
+            "host": ["t.example", "t.example", None],
+            "capture": ["c.har"] * 3,
+            "session": ["normal"] * 3,
+            "organisation": ["Example Inc"] * 3,
+            "evidence": ["c.har#entry=0", "c.har#entry=1", "c.har#entry=2"],
+        }
+    )
+    table = find_datatypes(requests)
+    TABLES["datatypes"].validate(table)
+    assert table[["field", "value", "datatype", "evidence", "organisation"]].values.tolist() == [
+        ["query:idfa", _ADID, "advertising_id", "c.har#entry=0", "Example Inc"]
+    ]
+    assert find_datatypes(TABLES["requests"].empty()).empty
+
+
+def test_vocabulary_covers_every_name() -> None:
+    assert set(FIELD_NAMES.values()) <= set(DATATYPES)
+
+
+def test_identifier_discovery_takes_the_ids_an_adapter_names() -> None:
+    from toolkit.identifiers import candidates_in_request
+
+    uuid = "7d1c2f0e-5b7e-4f4b-9f0a-1c2d3e4f5a6b"
+    body = f"android_uuid={uuid}&event_token=abc123&created_at=1588237200".encode()
+    adjust = {(c.value, c.kind, c.named) for c in candidates_in_request("https://app.adjust.com/event", body=body)}
+    assert adjust == {(uuid, "install_id", True)}
+    elsewhere = {(c.value, c.kind, c.named) for c in candidates_in_request("https://t.example/event", body=body)}
+    assert elsewhere == {(uuid, "uuid", False)}  # without the adapter: only its shape

@@ -1,0 +1,126 @@
+"""One SDK's wire format as data: which requests are its, and which field holds which data type.
+
+A field is named by its *key path*: the names from the request part down to the value, with the
+decoding steps left out and array positions as ``[n]``. ``form:data_list > urldecode > base64 >
+gzip > json:[0].properties.$model`` has the key path ``data_list [0] properties $model``. An
+adapter's field ``properties.$model`` matches a key path that ends in those names; array positions
+in between are skipped unless the field names one (``extinfo[5]``).
+
+>>> sdk = Sdk("Example", hosts=("t.example",), fields={"device.model": "device_model", "ids[0]": "install_id"},
+...           source="https://t.example/docs")
+>>> sdk.matches("eu.t.example", "/v1/batch", "")
+True
+>>> sdk.datatype_of(key_path("body", ("gzip", "json:events[3].device.model")))
+'device_model'
+>>> sdk.datatype_of(key_path("body", ("json:ids[0]",))), sdk.datatype_of(key_path("body", ("json:ids[1]",)))
+('install_id', None)
+>>> sdk.datatype_of(key_path("query:model", ()))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from toolkit.sdk.vocabulary import DATATYPES
+
+__all__ = ["Sdk", "key_path", "parse_path"]
+
+_PATH_TOKEN = re.compile(r'\.?([^.\[\]"]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
+_STRUCTURE = ("json:", "form:", "multipart:", "xml:")
+
+
+def parse_path(path: str) -> tuple[str, ...]:
+    """``events[0].device.model`` -> ``('events', '[0]', 'device', 'model')``.
+
+    >>> parse_path('a["b.c"][2].$d')
+    ('a', 'b.c', '[2]', '$d')
+    """
+    out: list[str] = []
+    for match in _PATH_TOKEN.finditer(path):
+        name, index, quoted = match.groups()
+        if index is not None:
+            out.append(f"[{index}]")
+        elif quoted is not None:
+            out.append(quoted.replace('\\"', '"'))
+        elif name:
+            out.append(name)
+    return tuple(out)
+
+
+def key_path(location: str, chain: tuple[str, ...]) -> tuple[str, ...]:
+    """The names from a request part (``query:NAME``, ``header:NAME``, ``body``) to a value.
+
+    >>> key_path("body", ("form:data_list", "urldecode", "base64", "gzip", "json:[0].properties.$model"))
+    ('data_list', '[0]', 'properties', '$model')
+    >>> key_path("query:gps_adid", ()), key_path("body", ("pb:1.14",))
+    (('gps_adid',), ('1', '14'))
+    """
+    names: list[str] = []
+    if ":" in location:
+        names.append(location.split(":", 1)[1])
+    for step in chain:
+        if step.startswith("json:"):
+            names.extend(parse_path(step[5:]))
+        elif step.startswith(_STRUCTURE):
+            names.append(step.split(":", 1)[1])
+        elif step.startswith("pb:"):
+            names.extend(step[3:].split("."))
+    return tuple(names)
+
+
+def _ends_with(keys: tuple[str, ...], spec: tuple[str, ...]) -> bool:
+    """``keys`` ends in ``spec``, array positions of ``keys`` that ``spec`` does not name skipped."""
+    i = len(keys) - 1
+    for want in reversed(spec):
+        while i >= 0 and keys[i] != want and keys[i].startswith("["):
+            i -= 1
+        if i < 0 or keys[i] != want:
+            return False
+        i -= 1
+    return True
+
+
+@dataclass(frozen=True)
+class Sdk:
+    """An SDK or endpoint family: how to recognise its requests and what its fields hold."""
+
+    name: str
+    """Label in the ``sdk`` column: ``Adjust``, ``Firebase Analytics`` ..."""
+    hosts: tuple[str, ...] = ()
+    """Domains it posts to (a host matches itself and its subdomains); empty: any host."""
+    fields: Mapping[str, str] = field(default_factory=dict)
+    """Field path (``properties.$model``, ``extinfo[5]``) -> data type of :data:`DATATYPES`."""
+    source: str = ""
+    """Where the facts come from: documentation and open-source client code."""
+    path: str | None = None
+    """Regular expression the URL path must match (from its start), if any."""
+    query: str | None = None
+    """Regular expression the query string must contain, if any."""
+    encrypted: str | None = None
+    """Set when (some of) its payloads are encrypted: what cannot be read, said plainly."""
+    _specs: tuple[tuple[tuple[str, ...], str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.fields.values()) - set(DATATYPES))
+        if unknown:
+            raise ValueError(f"{self.name}: data types not in the vocabulary: {unknown}")
+        specs = sorted(((parse_path(p), t) for p, t in self.fields.items()), key=lambda s: -len(s[0]))
+        object.__setattr__(self, "_specs", tuple(specs))
+
+    def matches(self, host: str, path: str, query: str) -> bool:
+        """Whether a request to ``host`` with ``path`` and ``query`` is this SDK's."""
+        host = host.lower().rstrip(".")
+        if self.hosts and not any(host == d or host.endswith("." + d) for d in self.hosts):
+            return False
+        if self.path is not None and not re.match(self.path, path or ""):
+            return False
+        return self.query is None or re.search(self.query, query or "") is not None
+
+    def datatype_of(self, keys: tuple[str, ...]) -> str | None:
+        """The data type the SDK's field at ``keys`` holds (the longest matching field wins)."""
+        for spec, datatype in self._specs:
+            if _ends_with(keys, spec):
+                return datatype
+        return None
