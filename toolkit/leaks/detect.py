@@ -57,7 +57,7 @@ _REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies")
 _SEVERITY_RANK = {"full_url": 0, "identifier": 0, "path": 1, "search_term": 2, "domain": 3}
 _DECODING_STEPS = frozenset(
     {"urldecode", "base64", "base32", "hex", "html", "json_unescape", "gzip", "zlib", "deflate",
-     "brotli", "zstd", "lzstring"}
+     "brotli", "zstd", "lzstring", "base58"}
 )  # fmt: skip
 
 
@@ -92,8 +92,9 @@ class NeedleIndex:
         self.count = count
         self.patterns: list[list[Pattern]] = list(by_key.values())
         self.matcher: Matcher = build_matcher(list(by_key), engine)
-        # Texts are searched together, joined by a byte no pattern holds: no match can span two.
-        self.separator = next((bytes([b]) for b in (0, 1, 0xFF) if all(bytes([b]) not in k for k in by_key)), None)
+        # Texts are searched together, joined by a byte that no key holds if there is one (raw
+        # digests hold any byte): a match that runs past the end of its text is dropped.
+        self.separator = next((bytes([b]) for b in (0, 1, 0xFF) if all(bytes([b]) not in k for k in by_key)), b"\0")
 
     def __len__(self) -> int:
         return self.count
@@ -122,7 +123,7 @@ class NeedleIndex:
         >>> [[p.matched_form for p in found] for found in index.find_each([b"a", b"id=9774d56d682e549c", b""])]
         [[], ['ANDROID_ID'], []]
         """
-        if self.separator is None or len(texts) < 2:
+        if len(texts) < 2:
             return [self.find(text) for text in texts]
         starts: list[int] = []
         position = 0
@@ -132,7 +133,9 @@ class NeedleIndex:
         joined = self.separator.join(texts)
         by_text: dict[int, list[tuple[int, int, int]]] = {}
         for match in self.matcher.find(joined):
-            by_text.setdefault(bisect_right(starts, match[1]) - 1, []).append(match)
+            number = bisect_right(starts, match[1]) - 1
+            if match[2] <= starts[number] + len(texts[number]):
+                by_text.setdefault(number, []).append(match)
         out: list[list[Pattern]] = [[] for _ in texts]
         for number, matches in by_text.items():
             out[number] = self._confirm(joined, matches, starts[number])
@@ -149,9 +152,22 @@ class NeedleIndex:
                     continue
                 size = len(pattern.data)
                 if size <= self.KEY_BYTES or (end - size >= lowest and data[end - size : end] == pattern.data):
+                    if pattern.bounded and not _stands_alone(data, end - size, end, lowest):
+                        continue
                     seen.add(id(pattern))
                     out.append(pattern)
         return out
+
+
+def _stands_alone(data: bytes, start: int, end: int, lowest: int) -> bool:
+    """No ASCII letter or digit right before ``start`` (not before ``lowest``) or at ``end``.
+
+    >>> _stands_alone(b"id=907060870&x", 3, 12, 0), _stands_alone(b"1907060870", 1, 10, 0)
+    (True, False)
+    """
+    before = data[start - 1 : start] if start > lowest else b""
+    after = data[end : end + 1]
+    return not (before.isalnum() and before.isascii()) and not (after.isalnum() and after.isascii())
 
 
 @dataclass(frozen=True)
@@ -462,6 +478,7 @@ def _find_leaks(
             rank = (
                 _SEVERITY_RANK.get(needle.severity, 9),
                 len(hit.pattern.transforms),
+                hit.pattern.raw,  # hex on the wire: the hex digest, not its decoding into raw bytes
                 -len(needle.value),
                 -(len(hit.chain) - len(structural)),
             )

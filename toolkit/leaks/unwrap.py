@@ -104,11 +104,14 @@ _B32_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Z2-7]{16,}=*(?![A-Za-z0-9])")
 _HEX_WHOLE = re.compile(rb"(?:[0-9a-fA-F]{2}){4,}")
 _HEX_TOKEN = re.compile(rb"(?<![0-9a-zA-Z])(?:[0-9a-fA-F]{2}){8,}(?![0-9a-zA-Z])")
 _B32_WHOLE = re.compile(rb"[A-Z2-7]{16,}=*")
+_B58_WHOLE = re.compile(rb"[1-9A-HJ-NP-Za-km-z]{16,512}")
+#: Sizes of raw digests (MD5 ... SHA-512): the binary base58 decodings worth keeping.
+_DIGEST_SIZES = frozenset({16, 20, 28, 32, 48, 64})
 _LZ_URI = re.compile(rb"[A-Za-z0-9+\-$]{4,}")
 _FORM = re.compile(rb"[^=&\s]{1,256}=[^&\s]*(?:&[^=&\s]{1,256}=[^&\s]*)*")
 _CANDIDATE = re.compile(rb"[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|\"[{\[<]")
 _LEAF_CANDIDATE = re.compile(
-    rb"^[A-Za-z0-9+/_$=-]{8,}$|[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|^\s*[{\[<]|^--"
+    rb"^[A-Za-z0-9+/_$=-]{8,}$|[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|^\s*[{\[<]|^--|[\xe0-\xef]"
 )
 _LZ_VALUES = {c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _LZ_VALUES[ord("-")] = 62
@@ -504,6 +507,7 @@ class _Unwrapper:
             self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
         self._base64(data, location, chain, layers)
         self._base32_whole(data, location, chain, layers)
+        self._base58_whole(data, location, chain, layers)
 
     @staticmethod
     def _join(chain: tuple[str, ...], label: str) -> tuple[str, ...]:
@@ -574,6 +578,8 @@ class _Unwrapper:
     ) -> None:
         if len(data) == 36 and _UUID.fullmatch(data):  # an identifier, not an encoding of one
             return
+        if not data.isascii():
+            self._lzstring_utf16(data, location, chain, layers)
         whole_token = False
         escaped = _ANY_ESCAPE.search(data) is not None  # one scan instead of three for most tokens
         if escaped and _PERCENT.search(data):
@@ -595,6 +601,7 @@ class _Unwrapper:
             whole_token = True
             self._lzstring(data, "lzstring_uri", location, chain, layers)
         self._base32_whole(data, location, chain, layers)
+        self._base58_whole(data, location, chain, layers)
         if whole_token:
             return
         tried = 0
@@ -630,6 +637,16 @@ class _Unwrapper:
                 decoded = b""
             self._child("base32", decoded, data, location, chain, layers)
 
+    def _base58_whole(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
+        """A whole base58 value (Bitcoin alphabet, not hex) that decodes into text or a raw digest."""
+        if not _B58_WHOLE.fullmatch(data) or _HEX_WHOLE.fullmatch(data) or not _mixed_token(data):
+            return
+        decoded = tf.base58_decode(data)
+        binary = _is_binary(decoded)
+        if binary and len(decoded) not in _DIGEST_SIZES:
+            return
+        self._child("base58", decoded, data, location, chain, layers, binary)
+
     def _base64(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         try:
             decoded = tf.b64decode_loose(data)
@@ -661,6 +678,34 @@ class _Unwrapper:
             return
         self._child("lzstring", decoded, data, location, chain, layers)
 
+    def _lzstring_utf16(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
+        """lz-string's UTF-16 form: characters U+0020 to U+801F, mostly 3 bytes each in UTF-8."""
+        if not 12 <= len(data) <= 256 * 1024:
+            return
+        try:
+            text = data.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return
+        # The stream opens with a 2-bit code 0 or 1, read from bits 14 and 13 of the first unit.
+        if len(text) < 4 or not 32 <= ord(text[0]) < 32 + 32768 or (ord(text[0]) - 32) & 0x2000:
+            return
+        try:
+            decoded = tf.TRANSFORMS["lzstring_utf16"].decode(data)  # type: ignore[misc]
+        except ValueError:
+            return
+        self._child("lzstring", decoded, data, location, chain, layers)
+
+    def _lzstring_uint8array(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> bool:
+        """lz-string's Uint8Array form (big-endian 16-bit units); whether it decoded."""
+        if len(data) % 2 or not 8 <= len(data) <= 256 * 1024 or data[0] & 0x40:
+            return False
+        try:
+            decoded = tf.TRANSFORMS["lzstring_uint8array"].decode(data)  # type: ignore[misc]
+        except ValueError:
+            return False
+        self._child("lzstring", decoded, data, location, chain, layers)
+        return True
+
     def _decompress(self, name: str, data: bytes) -> bytes | None:
         try:
             return _DECOMPRESSORS[name](data, self._remaining())
@@ -690,6 +735,9 @@ class _Unwrapper:
                 found = True
                 self._child(name, decoded, data, location, chain, layers)
         if found or len(data) < 8:  # too short to hold an encoded needle worth the attempts
+            return
+        # Base64 of this form is the base64 form itself (the same bits), tried on the base64 text.
+        if (not chain or chain[-1] != "base64") and self._lzstring_uint8array(data, location, chain, layers):
             return
         fields = _protobuf_fields(data) if data[0] & 7 in (0, 1, 2, 5) and data[0] >= 8 else None
         if fields:
