@@ -21,15 +21,21 @@ import gzip
 import hashlib
 import html
 import json
+import random
+import re
 import zlib
 from collections.abc import Callable
-from urllib.parse import quote, quote_plus, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import mmh3
 import pandas as pd
 import pytest
 from Crypto.Hash import MD2, MD4, RIPEMD160
 
+import toolkit
+from toolkit.cli import main
+from toolkit.errors import CaptureError
 from toolkit.leaks import lzstring
 from toolkit.leaks.detect import effective_layers, find_leaks
 from toolkit.leaks.needles import Expansion
@@ -242,6 +248,10 @@ def test_raw_digests(name: str) -> None:
 VALUE = '"hi /& hello!"\n 😎'
 
 
+def _str(data: bytes) -> str:
+    return data.decode("utf-8", "surrogatepass")  # lz-string's UTF-16 form may hold lone surrogates
+
+
 def _js_component(text: str) -> str:
     return quote(text, safe="!'()*~")  # encodeURIComponent
 
@@ -252,8 +262,8 @@ def _vs(name: str) -> Callable[[bytes], bytes]:
         "hash": lambda b: hashlib.sha256(b).digest(),
         "base64": base64.b64encode,
         "hex": lambda b: b.hex().encode(),
-        "url": lambda b: f"https://example.com/?stuff={_js_component(b.decode('utf-8', 'surrogatepass'))}&more=idk".encode(),
-        "urlForm": lambda b: f"stuff={_js_component(b.decode('utf-8', 'surrogatepass')).replace('%20', '+')}&more=idk".encode(),
+        "url": lambda b: f"https://example.com/?stuff={_js_component(_str(b))}&more=idk".encode(),
+        "urlForm": lambda b: f"stuff={_js_component(_str(b)).replace('%20', '+')}&more=idk".encode(),
         "json": lambda b: json.dumps({"stuff": b.decode(), "more": "idk"}, ensure_ascii=False).encode(),
         "htmlElem": lambda b: b"<stuff>" + b.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
         + b"</stuff><more>idk</more>",
@@ -298,3 +308,79 @@ def test_value_searcher_cases(encoders: list[str]) -> None:
     content_type = "multipart/form-data; boundary=0.5" if encoders[:1] == ["multipartTextForm"] else None
     found = _found(_requests("https://t.example/collect", body, content_type=content_type), VALUE)
     assert not found.empty, f"{encoders}: not found"
+
+
+def test_cli_salt_option(tmp_path: Path) -> None:
+    digest = hashlib.md5(b"pepper" + _E).hexdigest()
+    entry = {
+        "startedDateTime": "2024-01-01T00:00:00Z", "time": 1,
+        "request": {"method": "GET", "url": f"https://t.tracker.example/p?e={digest}", "httpVersion": "HTTP/1.1",
+                    "headers": [], "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0},
+        "response": {"status": 204, "statusText": "", "httpVersion": "HTTP/1.1", "headers": [], "cookies": [],
+                     "content": {"size": 0, "mimeType": "text/plain"}, "redirectURL": "", "headersSize": -1,
+                     "bodySize": 0},
+        "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0},
+    }  # fmt: skip
+    har = tmp_path / "salted.har"
+    har.write_text(
+        json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": [entry]}})
+    )
+    for salts, expected in (([], []), (["--salt", "pepper"], ["md5(salt_before(email))"])):
+        out = tmp_path / f"out{len(salts)}"
+        assert main(["analyze", str(har), "--out", str(out), "--id", f"email={EMAIL}", *salts]) == 0
+        assert pd.read_csv(out / "leaks.csv")["matched_form"].tolist() == expected
+
+
+# --- the negative set: each capture searched for values taken from the other captures -----------
+
+_TOKEN = re.compile(r"^[A-Za-z0-9._@:+/=-]{10,80}$")
+
+
+def _values_of(requests: pd.DataFrame) -> set[str]:
+    """Query and cookie values of a capture that look like identifiers (10 to 80 token characters,
+    letters and digits both)."""
+    out: set[str] = set()
+    for url, cookies in zip(requests["url"], requests["cookies"], strict=True):
+        pairs = parse_qsl(urlsplit(str(url)).query) if isinstance(url, str) else []
+        pairs += [(str(k), str(v)) for k, v in (cookies if cookies is not None else [])]
+        for _name, value in pairs:
+            if _TOKEN.match(value) and re.search(r"[A-Za-z]", value) and re.search(r"[0-9]", value):
+                out.add(value)
+    return out
+
+
+def test_no_false_positives_with_other_captures_values(corpus: Path) -> None:
+    files = sorted(p for p in (corpus / "har").glob("*.har") if "malformed" not in p.name)
+    captures = {}
+    for path in files:
+        try:
+            capture = toolkit.load(path)
+        except CaptureError:
+            continue
+        if not capture.requests.empty:
+            captures[path.name] = capture
+    values = {name: _values_of(c.requests) for name, c in captures.items()}
+    rng = random.Random(15)
+    searched = 0
+    for name, capture in captures.items():
+        raw = b"\n".join(_request_bytes(capture.requests)).lower()
+        others = sorted(v for other, vs in values.items() if other != name for v in vs)
+        # a value that is in this capture as such is no negative: it may really be here
+        chosen = [v for v in rng.sample(others, min(16, len(others))) if v.lower().encode() not in raw]
+        if not chosen:
+            continue
+        searched += len(chosen)
+        identifiers = {f"v{i}": v for i, v in enumerate(chosen)}
+        leaks = find_leaks(capture, visited=[], identifiers=identifiers)
+        assert leaks.empty, f"{name}: {leaks[['needle', 'matched_form', 'location', 'chain']].values.tolist()}"
+    assert searched > 300, searched
+
+
+def _request_bytes(requests: pd.DataFrame) -> list[bytes]:
+    out = []
+    for url, headers, body in zip(requests["url"], requests["request_headers"], requests["body"], strict=True):
+        out.append(str(url).encode("utf-8", "surrogateescape"))
+        out.extend(f"{k}: {v}".encode("utf-8", "surrogateescape") for k, v in (headers if headers is not None else []))
+        if isinstance(body, bytes):
+            out.append(body)
+    return out

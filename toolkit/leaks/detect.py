@@ -411,6 +411,7 @@ def find_leaks(
     engine: str = "auto",
     problems: ProblemLog | None = None,
     workers: int = 1,
+    salts: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The ``leaks`` table of a capture (or a ``requests`` table).
 
@@ -423,7 +424,12 @@ def find_leaks(
             the problems are also in ``leaks.attrs["problems"]``.
         workers: processes that unwrap and search the requests (forked, where the platform can
             fork and this is not itself a daemonic worker); 1 does it all in this process.
+        salts: salts the sender is known to hash identifiers with (added to ``expansion.salts``):
+            ``sha256(salt_after(email))`` is the SHA-256 of the e-mail address followed by the salt.
     """
+    if salts:
+        expansion = expansion or Expansion()
+        expansion = dataclasses.replace(expansion, salts=tuple(dict.fromkeys((*expansion.salts, *salts))))
     with _cyclic_gc_paused():
         return _find_leaks(requests_or_capture, visited, identifiers, expansion, limits, engine, problems, workers)
 

@@ -212,7 +212,7 @@ def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
             _add_layers(add, raw, expansion)
             for salt in expansion.salts:
                 for position in ("before", "after"):
-                    fold = salted(salt, position)  # type: ignore[arg-type]
+                    fold = salted(salt, position)
                     _add_hashes(add, fold.encode(raw), (fold.name,), expansion, False, True)
             for chain in ((), ("lower",), ("upper",)):
                 data = encoded(chain)

@@ -233,6 +233,7 @@ def _punycode(data: bytes) -> bytes:
 
 # --- compressions: toolkit.compression, bounded ------------------------------------------------
 
+
 def _lz_decode(decompress: Callable[[str], str | None]) -> Callable[[bytes], bytes]:
     def decode(data: bytes) -> bytes:
         try:
