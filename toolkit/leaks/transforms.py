@@ -351,7 +351,7 @@ def salted(salt: str, position: Literal["before", "after"]) -> Transform:
 # --- base58 (Bitcoin alphabet) ---------------------------------------------------------------
 
 _BASE58 = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_BASE58_VALUES = {c: i for i, c in enumerate(_BASE58)}
+_BASE58_DIGITS = bytes(_BASE58.index(b) if b in _BASE58 else 0xFF for b in range(256))
 
 
 def base58_encode(data: bytes) -> bytes:
@@ -376,12 +376,12 @@ def base58_decode(data: bytes) -> bytes:
     b'hello world'
     """
     data = data.strip()
+    digits = data.translate(_BASE58_DIGITS)
+    if b"\xff" in digits:
+        raise ValueError(f"not base58: {data[digits.index(0xFF) : digits.index(0xFF) + 1]!r}")
     number = 0
-    for char in data:
-        value = _BASE58_VALUES.get(char)
-        if value is None:
-            raise ValueError(f"not base58: {bytes([char])!r}")
-        number = number * 58 + value
+    for digit in digits:
+        number = number * 58 + digit
     zeros = len(data) - len(data.lstrip(b"1"))
     return b"\0" * zeros + (number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b"")
 

@@ -104,7 +104,7 @@ _B32_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Z2-7]{16,}=*(?![A-Za-z0-9])")
 _HEX_WHOLE = re.compile(rb"(?:[0-9a-fA-F]{2}){4,}")
 _HEX_TOKEN = re.compile(rb"(?<![0-9a-zA-Z])(?:[0-9a-fA-F]{2}){8,}(?![0-9a-zA-Z])")
 _B32_WHOLE = re.compile(rb"[A-Z2-7]{16,}=*")
-_B58_WHOLE = re.compile(rb"[1-9A-HJ-NP-Za-km-z]{16,512}")
+_B58_WHOLE = re.compile(rb"[1-9A-HJ-NP-Za-km-z]{16,256}")
 #: Sizes of raw digests (MD5 ... SHA-512): the binary base58 decodings worth keeping.
 _DIGEST_SIZES = frozenset({16, 20, 28, 32, 48, 64})
 _LZ_URI = re.compile(rb"[A-Za-z0-9+\-$]{4,}")
@@ -507,7 +507,6 @@ class _Unwrapper:
             self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
         self._base64(data, location, chain, layers)
         self._base32_whole(data, location, chain, layers)
-        self._base58_whole(data, location, chain, layers)
 
     @staticmethod
     def _join(chain: tuple[str, ...], label: str) -> tuple[str, ...]:
@@ -601,7 +600,8 @@ class _Unwrapper:
             whole_token = True
             self._lzstring(data, "lzstring_uri", location, chain, layers)
         self._base32_whole(data, location, chain, layers)
-        self._base58_whole(data, location, chain, layers)
+        if not chain or not chain[-1].startswith("json:"):
+            self._base58_whole(data, location, chain, layers)
         if whole_token:
             return
         tried = 0
@@ -638,7 +638,10 @@ class _Unwrapper:
             self._child("base32", decoded, data, location, chain, layers)
 
     def _base58_whole(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
-        """A whole base58 value (Bitcoin alphabet, not hex) that decodes into text or a raw digest."""
+        """A whole base58 value (Bitcoin alphabet, not hex) that decodes into text or a raw digest.
+
+        Not tried on JSON string values (:meth:`_alphanumeric`): base58 costs a big-number
+        conversion, and ids in JSON are the bulk of the tokens there."""
         if not _B58_WHOLE.fullmatch(data) or _HEX_WHOLE.fullmatch(data) or not _mixed_token(data):
             return
         decoded = tf.base58_decode(data)
