@@ -384,3 +384,10 @@ def _request_bytes(requests: pd.DataFrame) -> list[bytes]:
         if isinstance(body, bytes):
             out.append(body)
     return out
+
+
+def test_short_checksums_match_only_standing_alone() -> None:
+    crc = str(zlib.crc32(_E))
+    assert list(_found(_requests(f"https://t.tracker.example/p?c={crc}&v=1")).matched_form) == ["crc32(email)"]
+    for embedded in (f"17{crc}", f"{crc}9", f"x{crc}", f"{zlib.crc32(_E):08x}ab"):
+        assert _found(_requests(f"https://t.tracker.example/p?c={embedded}&v=1")).empty, embedded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from pathlib import Path
@@ -151,3 +152,22 @@ def test_raw_deflate_must_fill_the_data() -> None:
     assert inflate_raw(blob) == b"hello hello"
     with pytest.raises(ValueError):
         inflate_raw(blob + b"trailing junk")
+
+
+def test_lzstring_utf16_and_uint8array_forms() -> None:
+    # compressToUTF16: 15 bits a character, offset by 32, and a closing space; compressToUint8Array:
+    # the 16-bit stream as big-endian byte pairs (lz-string 1.4.4's format).
+    for text in ["hello hello hello", "https://example.org/a?q=1&x=%20ü", "😎" * 5, "a"]:
+        utf16 = lzstring.compress_to_utf16(text)
+        assert utf16.endswith(" ") and all(32 <= ord(c) < 32 + 32768 for c in utf16)
+        assert lzstring.decompress_from_utf16(utf16) == text
+        packed = lzstring.compress_to_uint8array(text)
+        assert len(packed) % 2 == 0 and lzstring.decompress_from_uint8array(packed) == text
+        # the same bits as the base64 form: its first 6-bit characters read the first bytes
+        assert base64.b64encode(packed)[:8] == lzstring.compress_to_base64(text).encode()[:8]
+    # a text whose stream holds lone surrogates still goes through bytes and back
+    for text in ("\ud800\udc00 x" * 3, "".join(chr(c) for c in range(0xD7E0, 0xD800))):
+        data = TRANSFORMS["lzstring_utf16"].encode(text.encode("utf-8", "surrogatepass"))
+        assert TRANSFORMS["lzstring_utf16"].decode(data) == text.encode("utf-8", "surrogatepass")  # type: ignore[misc]
+    assert lzstring.decompress_from_uint8array(b"\x00") is None
+    assert lzstring.decompress_from_utf16("") is None

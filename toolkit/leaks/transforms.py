@@ -447,7 +447,7 @@ TRANSFORMS: dict[str, Transform] = _registry(
         Transform("quote_js_plus", "percent", "encoding", _quote_js_plus, _unquote_plus),
         Transform("base58", "base58", "encoding", base58_encode, base58_decode),
         Transform("lzstring_utf16", "lzstring", "compression",
-                  lambda d: _bytes(lzstring.compress_to_utf16(_text(d))),
+                  lambda d: lzstring.compress_to_utf16(_text(d)).encode("utf-8", "surrogatepass"),
                   _lz_decode_text(lzstring.decompress_from_utf16)),
         Transform("lzstring_uint8array", "lzstring", "compression",
                   lambda d: lzstring.compress_to_uint8array(_text(d)),
@@ -455,8 +455,9 @@ TRANSFORMS: dict[str, Transform] = _registry(
         *(Transform(name, name, "hash", _hex_of(_digest(name))) for name in HASHES),
         *(Transform(RAW_DIGESTS[name], name, "hash", _digest(name)) for name in HASHES),
         *(Transform(name, name, "hash", function) for name, function in _CHECKSUM_FUNCTIONS.items()),
-        Transform("salt_before", "salt", "fold", lambda d: d),
-        Transform("salt_after", "salt", "fold", lambda d: d),
+        # Named here for matched forms and families; the salt itself comes with salted(salt, position).
+        salted("", "before"),
+        salted("", "after"),
     ]
 )  # fmt: skip
 
