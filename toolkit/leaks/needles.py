@@ -143,8 +143,16 @@ class Expansion:
     """Encodings applied before hashing (hash-of-encoding chains)."""
     url_pre_hash: tuple[tuple[str, ...], ...] = ((), ("lower",), ("quote",), ("base64",))
     """The same for full URLs (there are many more URLs than identifiers)."""
+    url_hashes: tuple[str, ...] = (
+        "md5", "sha1", "sha224", "sha256", "sha384", "sha512",
+        "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s",
+    )  # fmt: skip
+    """Hash functions searched for full URLs (md2, md4, ripemd160 are for identifiers: each hash
+    costs four patterns per URL form, and there are thousands of URL forms)."""
     url_raw_digests: tuple[str, ...] = ("md5", "sha1", "sha256")
     """Hashes whose raw digests are searched for full URLs (plain URL only)."""
+    nested_checksums: tuple[str, ...] = ("crc32", "adler32", "mmh3_32", "mmh3_64_1", "mmh3_64_2", "mmh3_128")
+    """Checksums combined with a hash in two layers (LeakDetector's: ``md5(mmh3_128(x))``)."""
     hashed_kinds: frozenset[str] = field(default_factory=lambda: frozenset({"identifier", "url"}))
     """Needle kinds whose hashes are searched for."""
 
@@ -153,8 +161,10 @@ _TEXT_FORMS: tuple[tuple[str, ...], ...] = (
     (), ("lower",), ("upper",), ("punycode",), ("quote",), ("quote_plus",), ("quote_uri",),
     ("quote_lower",), ("quote_all",), ("quote_twice",), ("base32",), ("hex",), ("hex_upper",),
     ("html",), ("html_numeric",), ("json_escape",), ("lower", "quote"), ("lower", "quote_plus"),
-    ("quote_js",), ("quote_js_plus",), ("base58",),
+    ("quote_js",), ("quote_js_plus",),
 )  # fmt: skip
+#: Text forms of identifiers only (a URL's base58 form is long and no sender is known to use it).
+_IDENTIFIER_TEXT_FORMS: tuple[tuple[str, ...], ...] = (("base58",),)
 
 
 def _base64_aligned(data: bytes, urlsafe: bool) -> list[bytes]:
@@ -192,7 +202,8 @@ def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
             data = TRANSFORMS[name].encode(data)
         return data
 
-    for chain in _TEXT_FORMS:
+    text_forms = (*_TEXT_FORMS, *_IDENTIFIER_TEXT_FORMS) if needle.kind == "identifier" else _TEXT_FORMS
+    for chain in text_forms:
         data = encoded(chain)
         if chain and chain[-1] in ("lower", "upper", "punycode") and data == raw:
             continue
@@ -213,7 +224,7 @@ def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
             for salt in expansion.salts:
                 for position in ("before", "after"):
                     fold = salted(salt, position)
-                    _add_hashes(add, fold.encode(raw), (fold.name,), expansion, False, True)
+                    _add_hashes(add, fold.encode(raw), (fold.name,), expansion, True, True)
             for chain in ((), ("lower",), ("upper",)):
                 data = encoded(chain)
                 if chain and data == raw:
@@ -227,27 +238,29 @@ def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
 def _add_hashes(
     add: Any, data: bytes, chain: tuple[str, ...], expansion: Expansion, all_raw: bool, some_raw: bool
 ) -> None:
-    """Hex, upper-case hex and raw digests of ``data`` (raw: every hash with ``all_raw``, the
-    ``url_raw_digests`` with ``some_raw``)."""
-    for name in expansion.hashes:
+    """Hex, upper-case hex and raw digests of ``data``: with ``all_raw`` (identifiers) of every hash
+    and all raw; else of the ``url_hashes``, raw the ``url_raw_digests`` with ``some_raw``."""
+    for name in expansion.hashes if all_raw else expansion.url_hashes:
         digest = TRANSFORMS[name].encode(data)
         add(digest, (*chain, name))
-        add(digest.upper(), (*chain, name, "upper"))
+        if not any(TRANSFORMS[step].kind == "compression" for step in chain):  # hash of gzip: as software writes it
+            add(digest.upper(), (*chain, name, "upper"))
         if expansion.raw_digests and (all_raw or (some_raw and name in expansion.url_raw_digests)):
             raw_name = RAW_DIGESTS[name]
             add(TRANSFORMS[raw_name].encode(data), (*chain, raw_name))
 
 
 def _add_layers(add: Any, raw: bytes, expansion: Expansion) -> None:
-    """Nested hashes of an identifier: two layers of any ``hashes`` or ``checksums`` (as text inside), and up to
-    ``hash_layers`` of ``nested_hashes`` with hex or raw digests inside and outside."""
+    """Nested hashes of an identifier: two layers of any ``hashes`` or ``nested_checksums`` (as text
+    inside), and up to ``hash_layers`` of ``nested_hashes`` (hex or raw digests in the first two)."""
     if expansion.hash_layers < 2:
         return
-    functions = (*expansion.hashes, *expansion.checksums)
+    checksums = [name for name in expansion.nested_checksums if name in expansion.checksums]
+    functions = (*expansion.hashes, *checksums)
     for inner in functions:
         digest = TRANSFORMS[inner].encode(raw)
         for outer in functions:
-            if inner in expansion.checksums and outer in expansion.checksums:
+            if inner in checksums and outer in checksums:
                 continue  # a checksum of a checksum: short, and no tracker is known to send one
             outer_digest = TRANSFORMS[outer].encode(digest)
             add(outer_digest, (inner, outer), bounded=len(outer_digest) < 16)
@@ -257,7 +270,7 @@ def _add_layers(add: Any, raw: bytes, expansion: Expansion) -> None:
     for depth in range(2, expansion.hash_layers + 1):
         deeper: list[tuple[bytes, tuple[str, ...]]] = []
         for data, chain in level:
-            for name in forms:
+            for name in forms if depth == 2 else names:  # raw digests up to two layers
                 digest = TRANSFORMS[name].encode(data)
                 add(digest, (*chain, name))
                 if depth < expansion.hash_layers:
