@@ -90,11 +90,20 @@ class NeedleIndex:
                 by_key.setdefault(pattern.data[-self.KEY_BYTES :], []).append(pattern)
                 count += 1
         self.count = count
-        self.patterns: list[list[Pattern]] = list(by_key.values())
-        self.matcher: Matcher = build_matcher(list(by_key), engine)
-        # Texts are searched together, joined by a byte that no key holds if there is one (raw
-        # digests hold any byte): a match that runs past the end of its text is dropped.
-        self.separator = next((bytes([b]) for b in (0, 1, 0xFF) if all(bytes([b]) not in k for k in by_key)), b"\0")
+        # Keys with a byte above 0x7F (raw digests, non-ASCII needles) can only occur in a text that
+        # has one: they get an automaton of their own, run on such texts only. Random bytes in the
+        # keys would otherwise keep the main automaton off its root state and slow every search.
+        text_keys = [key for key in by_key if key.isascii()]
+        binary_keys = [key for key in by_key if not key.isascii()]
+        self.patterns: list[list[Pattern]] = [by_key[key] for key in (*text_keys, *binary_keys)]
+        """Patterns by key: those of the text keys (numbered as :attr:`matcher` numbers them), then
+        those of the binary keys (:attr:`binary_matcher`'s numbers, offset by the text keys)."""
+        self.matcher: Matcher = build_matcher(text_keys, engine)
+        self.binary_matcher: Matcher | None = build_matcher(binary_keys, engine) if binary_keys else None
+        self._offset = len(text_keys)
+        # Texts are searched together, joined by a byte that no key holds if there is one: a match
+        # that runs past the end of its text is dropped.
+        self.separator = next((bytes([b]) for b in (0, 1, 0xFF) if all(bytes([b]) not in k for k in text_keys)), b"\0")
 
     def __len__(self) -> int:
         return self.count
@@ -113,7 +122,12 @@ class NeedleIndex:
         """Patterns occurring in ``data`` (each once)."""
         if not data:
             return []
-        return self._confirm(data, self.matcher.find(data), 0)
+        return self._confirm(data, [*self.matcher.find(data), *self._binary_matches(data)], 0)
+
+    def _binary_matches(self, data: bytes) -> list[tuple[int, int, int]]:
+        if self.binary_matcher is None or data.isascii():
+            return []
+        return [(index + self._offset, start, end) for index, start, end in self.binary_matcher.find(data)]
 
     def find_each(self, texts: Sequence[bytes]) -> list[list[Pattern]]:
         """:meth:`find` of every text, searched in one call of the matcher.
@@ -136,6 +150,13 @@ class NeedleIndex:
             number = bisect_right(starts, match[1]) - 1
             if match[2] <= starts[number] + len(texts[number]):
                 by_text.setdefault(number, []).append(match)
+        if self.binary_matcher is not None:
+            for number, text in enumerate(texts):
+                if not text.isascii():
+                    for index, start, end in self.binary_matcher.find(text):
+                        by_text.setdefault(number, []).append(
+                            (index + self._offset, start + starts[number], end + starts[number])
+                        )
         out: list[list[Pattern]] = [[] for _ in texts]
         for number, matches in by_text.items():
             out[number] = self._confirm(joined, matches, starts[number])
