@@ -150,13 +150,20 @@ class NeedleIndex:
             number = bisect_right(starts, match[1]) - 1
             if match[2] <= starts[number] + len(texts[number]):
                 by_text.setdefault(number, []).append(match)
-        if self.binary_matcher is not None:
-            for number, text in enumerate(texts):
-                if not text.isascii():
-                    for index, start, end in self.binary_matcher.find(text):
-                        by_text.setdefault(number, []).append(
-                            (index + self._offset, start + starts[number], end + starts[number])
-                        )
+        binary = [number for number, text in enumerate(texts) if not text.isascii()]
+        if self.binary_matcher is not None and binary:
+            # the same join over the texts with a byte above 0x7F, mapped back to ``joined``'s offsets
+            inner: list[int] = []
+            position = 0
+            for number in binary:
+                inner.append(position)
+                position += len(texts[number]) + 1
+            for index, start, end in self.binary_matcher.find(self.separator.join([texts[n] for n in binary])):
+                slot = bisect_right(inner, start) - 1
+                number = binary[slot]
+                if end - inner[slot] <= len(texts[number]):
+                    shift = starts[number] - inner[slot]
+                    by_text.setdefault(number, []).append((index + self._offset, start + shift, end + shift))
         out: list[list[Pattern]] = [[] for _ in texts]
         for number, matches in by_text.items():
             out[number] = self._confirm(joined, matches, starts[number])
