@@ -700,7 +700,7 @@ class _Unwrapper:
 
     def _lzstring_uint8array(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> bool:
         """lz-string's Uint8Array form (big-endian 16-bit units); whether it decoded."""
-        if len(data) % 2 or not 8 <= len(data) <= 256 * 1024 or data[0] & 0x40:
+        if len(data) % 2 or not 8 <= len(data) <= 64 * 1024 or data[0] & 0x40:
             return False
         try:
             decoded = tf.TRANSFORMS["lzstring_uint8array"].decode(data)  # type: ignore[misc]
@@ -739,13 +739,13 @@ class _Unwrapper:
                 self._child(name, decoded, data, location, chain, layers)
         if found or len(data) < 8:  # too short to hold an encoded needle worth the attempts
             return
-        # Base64 of this form is the base64 form itself (the same bits), tried on the base64 text.
-        if (not chain or chain[-1] != "base64") and self._lzstring_uint8array(data, location, chain, layers):
-            return
         fields = _protobuf_fields(data) if data[0] & 7 in (0, 1, 2, 5) and data[0] >= 8 else None
         if fields:
             for number, value in fields:
                 self.text(value, location, self._join(chain, f"pb:{number}"), layers)
+            return
+        # Base64 of this form is the base64 form itself (the same bits), tried on the base64 text.
+        if (not chain or chain[-1] != "base64") and self._lzstring_uint8array(data, location, chain, layers):
             return
         for magic, name in ((_GZIP_MAGIC, "gzip"), (_ZSTD_MAGIC, "zstd")):
             start = data.find(magic, 1)
