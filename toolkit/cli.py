@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--visited", type=Path, help="browsing log: one URL per line, or CSV/JSON with a url column")
     analyze.add_argument("--id", action="append", default=[], metavar="NAME=VALUE",
                          help="a known identifier to look for (repeatable), e.g. ANDROID_ID=...")
+    analyze.add_argument("--salt", action="append", default=[], metavar="SALT",
+                         help="a salt the app is known to hash identifiers with (repeatable): "
+                              "hashes of SALT+value and value+SALT are searched")
     analyze.add_argument("--vendor", action="append", default=[], metavar="ORGANISATION",
                          help="maker of the app/browser under study: its hosts get the role `platform`")
     analyze.add_argument("--strict", action="store_true", help="fail on the first damaged record")
@@ -146,7 +149,7 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     try:
         capture = load(args.capture, keylog=args.keylog, strict=args.strict, context=context)
         visited = str(args.visited) if args.visited else None
-        leaks = find_leaks(capture, visited=visited, identifiers=args.id or None, workers=workers)
+        leaks = find_leaks(capture, visited=visited, identifiers=args.id or None, workers=workers, salts=args.salt)
     except CaptureError as exc:
         return _fail(exc)
     except (OSError, ValueError) as exc:  # an unreadable browsing log or a malformed --id

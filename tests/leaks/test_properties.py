@@ -76,7 +76,8 @@ def chains(draw: st.DrawFn, kind: str) -> list[str]:
         allowed = expansion.url_pre_hash if kind == "url" else expansion.pre_hash
         pre = tuple(chain) if chain else draw(st.sampled_from(allowed))
         if pre in allowed:
-            chain = [*pre, draw(st.sampled_from(HASHES))]
+            hashes = HASHES if kind == "identifier" else expansion.url_hashes  # URLs: the twelve they had
+            chain = [*pre, draw(st.sampled_from(hashes))]
             if kind == "identifier" and not pre and draw(st.booleans()):
                 chain.append(draw(st.sampled_from(HASHES)))
     budget = draw(st.integers(0, 3))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from pathlib import Path
@@ -14,6 +15,7 @@ from toolkit.compression import DecompressionBomb
 from toolkit.leaks import lzstring
 from toolkit.leaks.transforms import (
     HASHES,
+    RAW_DIGESTS,
     TRANSFORMS,
     apply_chain,
     b64decode_loose,
@@ -60,10 +62,59 @@ def test_known_values() -> None:
     assert TRANSFORMS["upper"].encode(b"abc") == b"ABC"
 
 
+#: Digests of "abc" from the hashes' specifications, for those that OpenSSL 3 may not offer:
+#: MD2 (RFC 1319, A.5), MD4 (RFC 1320, A.5), RIPEMD-160 (Bosselaers' test vectors).
+ABC_DIGESTS = {
+    "md2": "da853b0d3f88d99b30283a69e6ded6bb",
+    "md4": "a448017aaf21d8525fc10ae87aa6729d",
+    "ripemd160": "8eb208f7e05d987a9b044a8e98c6b087f15a0bfc",
+}
+
+
 @pytest.mark.parametrize("name", HASHES)
 def test_hashes_are_hex_digests_of_hashlib(name: str) -> None:
-    assert TRANSFORMS[name].encode(b"abc") == hashlib.new(name, b"abc").hexdigest().encode()
+    expected = ABC_DIGESTS[name] if name in ABC_DIGESTS else hashlib.new(name, b"abc").hexdigest()
+    assert TRANSFORMS[name].encode(b"abc") == expected.encode()
     assert TRANSFORMS[name].kind == "hash" and TRANSFORMS[name].decode is None
+    assert TRANSFORMS[RAW_DIGESTS[name]].encode(b"abc") == bytes.fromhex(expected)
+    assert TRANSFORMS[RAW_DIGESTS[name]].family == name
+
+
+def test_checksums_as_trackers_and_leakdetector_write_them() -> None:
+    # CRC-32 check value (ISO-HDLC: "123456789" -> 0xCBF43926); Adler-32 of "Wikipedia" (RFC 1950's
+    # example in Wikipedia's article) is 0x11E60398.
+    assert TRANSFORMS["crc32"].encode(b"123456789") == str(0xCBF43926).encode()
+    assert TRANSFORMS["crc32_hex"].encode(b"123456789") == b"cbf43926"
+    assert TRANSFORMS["adler32"].encode(b"Wikipedia") == str(0x11E60398).encode()
+    # MurmurHash3 x86_32 of "" with seed 1 is 0x514E28B7 and of "hello" with seed 0 is 0x248BFA47
+    # (SMHasher verification values as listed by the mmh3 and murmurhash3js test suites).
+    assert TRANSFORMS["mmh3_32_unsigned"].encode(b"hello") == str(0x248BFA47).encode()
+    assert TRANSFORMS["mmh3_32_hex"].encode(b"hello") == b"248bfa47"
+    assert TRANSFORMS["mmh3_32"].encode(b"hello") == str(0x248BFA47).encode()  # positive: signed reads the same
+    # x64_128 of "The quick brown fox jumps over the lazy dog", seed 0: h1 = e34bbc7bbc071b6c,
+    # h2 = 7a433ca9c49a9347 (FingerprintJS writes h1 then h2, each as 16 hex digits).
+    fox = b"The quick brown fox jumps over the lazy dog"
+    assert TRANSFORMS["mmh3_128_hex"].encode(fox) == b"e34bbc7bbc071b6c7a433ca9c49a9347"
+    assert TRANSFORMS["mmh3_128"].encode(fox) == str(0x7A433CA9C49A9347E34BBC7BBC071B6C).encode()
+    assert TRANSFORMS["mmh3_64_1"].encode(fox) == str(0xE34BBC7BBC071B6C - (1 << 64)).encode()  # signed
+
+
+def test_base58_bitcoin_alphabet() -> None:
+    # Vectors of the Bitcoin Core base58 tests (src/test/data/base58_encode_decode.json).
+    for raw, text in [("", ""), ("61", "2g"), ("626262", "a3gV"), ("636363", "aPEr"),
+                      ("00000000000000000000", "1111111111"), ("572e4794", "3EFU7m"),
+                      ("73696d706c792061206c6f6e6720737472696e67", "2cFupjhnEsSn59qHXstmK2ffpLv2")]:  # fmt: skip
+        assert TRANSFORMS["base58"].encode(bytes.fromhex(raw)) == text.encode()
+        assert TRANSFORMS["base58"].decode(text.encode()) == bytes.fromhex(raw)  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        TRANSFORMS["base58"].decode(b"0OIl")  # type: ignore[misc]
+
+
+def test_encode_uri_component_leaves_its_marks() -> None:
+    # ECMA-262 encodeURIComponent leaves A-Z a-z 0-9 - _ . ! ~ * ' ( ) unescaped.
+    value = b"a b!'()*~\xc3\xa9/"
+    assert TRANSFORMS["quote_js"].encode(value) == b"a%20b!'()*~%C3%A9%2F"
+    assert TRANSFORMS["quote_js_plus"].encode(value) == b"a+b!'()*~%C3%A9%2F"
 
 
 def test_hash_of_encoding_chain() -> None:
@@ -101,3 +152,22 @@ def test_raw_deflate_must_fill_the_data() -> None:
     assert inflate_raw(blob) == b"hello hello"
     with pytest.raises(ValueError):
         inflate_raw(blob + b"trailing junk")
+
+
+def test_lzstring_utf16_and_uint8array_forms() -> None:
+    # compressToUTF16: 15 bits a character, offset by 32, and a closing space; compressToUint8Array:
+    # the 16-bit stream as big-endian byte pairs (lz-string 1.4.4's format).
+    for text in ["hello hello hello", "https://example.org/a?q=1&x=%20ü", "😎" * 5, "a"]:
+        utf16 = lzstring.compress_to_utf16(text)
+        assert utf16.endswith(" ") and all(32 <= ord(c) < 32 + 32768 for c in utf16)
+        assert lzstring.decompress_from_utf16(utf16) == text
+        packed = lzstring.compress_to_uint8array(text)
+        assert len(packed) % 2 == 0 and lzstring.decompress_from_uint8array(packed) == text
+        # the same bits as the base64 form: its first 6-bit characters read the first bytes
+        assert base64.b64encode(packed)[:8] == lzstring.compress_to_base64(text).encode()[:8]
+    # a text whose stream holds lone surrogates still goes through bytes and back
+    for text in ("\ud800\udc00 x" * 3, "".join(chr(c) for c in range(0xD7E0, 0xD800))):
+        data = TRANSFORMS["lzstring_utf16"].encode(text.encode("utf-8", "surrogatepass"))
+        assert TRANSFORMS["lzstring_utf16"].decode(data) == text.encode("utf-8", "surrogatepass")  # type: ignore[misc]
+    assert lzstring.decompress_from_uint8array(b"\x00") is None
+    assert lzstring.decompress_from_utf16("") is None

@@ -64,7 +64,7 @@ _REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies", "
 _SEVERITY_RANK = {"full_url": 0, "identifier": 0, "path": 1, "search_term": 2, "domain": 3}
 _DECODING_STEPS = frozenset(
     {"urldecode", "base64", "base32", "hex", "html", "json_unescape", "gzip", "zlib", "deflate",
-     "brotli", "zstd", "lzstring"}
+     "brotli", "zstd", "lzstring", "base58"}
 )  # fmt: skip
 
 
@@ -97,10 +97,20 @@ class NeedleIndex:
                 by_key.setdefault(pattern.data[-self.KEY_BYTES :], []).append(pattern)
                 count += 1
         self.count = count
-        self.patterns: list[list[Pattern]] = list(by_key.values())
-        self.matcher: Matcher = build_matcher(list(by_key), engine)
-        # Texts are searched together, joined by a byte no pattern holds: no match can span two.
-        self.separator = next((bytes([b]) for b in (0, 1, 0xFF) if all(bytes([b]) not in k for k in by_key)), None)
+        # Keys with a byte above 0x7F (raw digests, non-ASCII needles) can only occur in a text that
+        # has one: they get an automaton of their own, run on such texts only. Random bytes in the
+        # keys would otherwise keep the main automaton off its root state and slow every search.
+        text_keys = [key for key in by_key if key.isascii()]
+        binary_keys = [key for key in by_key if not key.isascii()]
+        self.patterns: list[list[Pattern]] = [by_key[key] for key in (*text_keys, *binary_keys)]
+        """Patterns by key: those of the text keys (numbered as :attr:`matcher` numbers them), then
+        those of the binary keys (:attr:`binary_matcher`'s numbers, offset by the text keys)."""
+        self.matcher: Matcher = build_matcher(text_keys, engine)
+        self.binary_matcher: Matcher | None = build_matcher(binary_keys, engine) if binary_keys else None
+        self._offset = len(text_keys)
+        # Texts are searched together, joined by a byte that no key holds if there is one: a match
+        # that runs past the end of its text is dropped.
+        self.separator = next((bytes([b]) for b in (0, 1, 0xFF) if all(bytes([b]) not in k for k in text_keys)), b"\0")
 
     def __len__(self) -> int:
         return self.count
@@ -119,7 +129,12 @@ class NeedleIndex:
         """Patterns occurring in ``data`` (each once)."""
         if not data:
             return []
-        return self._confirm(data, self.matcher.find(data), 0)
+        return self._confirm(data, [*self.matcher.find(data), *self._binary_matches(data)], 0)
+
+    def _binary_matches(self, data: bytes) -> list[tuple[int, int, int]]:
+        if self.binary_matcher is None or data.isascii():
+            return []
+        return [(index + self._offset, start, end) for index, start, end in self.binary_matcher.find(data)]
 
     def find_each(self, texts: Sequence[bytes]) -> list[list[Pattern]]:
         """:meth:`find` of every text, searched in one call of the matcher.
@@ -129,7 +144,7 @@ class NeedleIndex:
         >>> [[p.matched_form for p in found] for found in index.find_each([b"a", b"id=9774d56d682e549c", b""])]
         [[], ['ANDROID_ID'], []]
         """
-        if self.separator is None or len(texts) < 2:
+        if len(texts) < 2:
             return [self.find(text) for text in texts]
         starts: list[int] = []
         position = 0
@@ -139,7 +154,23 @@ class NeedleIndex:
         joined = self.separator.join(texts)
         by_text: dict[int, list[tuple[int, int, int]]] = {}
         for match in self.matcher.find(joined):
-            by_text.setdefault(bisect_right(starts, match[1]) - 1, []).append(match)
+            number = bisect_right(starts, match[1]) - 1
+            if match[2] <= starts[number] + len(texts[number]):
+                by_text.setdefault(number, []).append(match)
+        binary = [number for number, text in enumerate(texts) if not text.isascii()]
+        if self.binary_matcher is not None and binary:
+            # the same join over the texts with a byte above 0x7F, mapped back to ``joined``'s offsets
+            inner: list[int] = []
+            position = 0
+            for number in binary:
+                inner.append(position)
+                position += len(texts[number]) + 1
+            for index, start, end in self.binary_matcher.find(self.separator.join([texts[n] for n in binary])):
+                slot = bisect_right(inner, start) - 1
+                number = binary[slot]
+                if end - inner[slot] <= len(texts[number]):
+                    shift = starts[number] - inner[slot]
+                    by_text.setdefault(number, []).append((index + self._offset, start + shift, end + shift))
         out: list[list[Pattern]] = [[] for _ in texts]
         for number, matches in by_text.items():
             out[number] = self._confirm(joined, matches, starts[number])
@@ -156,9 +187,22 @@ class NeedleIndex:
                     continue
                 size = len(pattern.data)
                 if size <= self.KEY_BYTES or (end - size >= lowest and data[end - size : end] == pattern.data):
+                    if pattern.bounded and not _stands_alone(data, end - size, end, lowest):
+                        continue
                     seen.add(id(pattern))
                     out.append(pattern)
         return out
+
+
+def _stands_alone(data: bytes, start: int, end: int, lowest: int) -> bool:
+    """No ASCII letter or digit right before ``start`` (not before ``lowest``) or at ``end``.
+
+    >>> _stands_alone(b"id=907060870&x", 3, 12, 0), _stands_alone(b"1907060870", 1, 10, 0)
+    (True, False)
+    """
+    before = data[start - 1 : start] if start > lowest else b""
+    after = data[end : end + 1]
+    return not (before.isalnum() and before.isascii()) and not (after.isalnum() and after.isascii())
 
 
 @dataclass(frozen=True)
@@ -412,6 +456,7 @@ def find_leaks(
     engine: str = "auto",
     problems: ProblemLog | None = None,
     workers: int = 1,
+    salts: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The ``leaks`` table of a capture (or a ``requests`` table).
 
@@ -424,7 +469,12 @@ def find_leaks(
             the problems are also in ``leaks.attrs["problems"]``.
         workers: processes that unwrap and search the requests (forked, where the platform can
             fork and this is not itself a daemonic worker); 1 does it all in this process.
+        salts: salts the sender is known to hash identifiers with (added to ``expansion.salts``):
+            ``sha256(salt_after(email))`` is the SHA-256 of the e-mail address followed by the salt.
     """
+    if salts:
+        expansion = expansion or Expansion()
+        expansion = dataclasses.replace(expansion, salts=tuple(dict.fromkeys((*expansion.salts, *salts))))
     with _cyclic_gc_paused():
         return _find_leaks(requests_or_capture, visited, identifiers, expansion, limits, engine, problems, workers)
 
@@ -482,6 +532,7 @@ def _find_leaks(
             rank = (
                 _SEVERITY_RANK.get(needle.severity, 9),
                 len(hit.pattern.transforms),
+                hit.pattern.raw,  # hex on the wire: the hex digest, not its decoding into raw bytes
                 -len(needle.value),
                 -(len(hit.chain) - len(structural)),
             )

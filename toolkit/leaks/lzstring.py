@@ -1,8 +1,10 @@
-"""lz-string (the JavaScript library by Pieroxy) in its base64 and URI-component text forms.
+"""lz-string (the JavaScript library by Pieroxy) in its base64, URI-component, UTF-16 and Uint8Array forms.
 
 Written from the format's description: an LZW variant that writes variable-width codes least
 significant bit first, packed 6 bits per output character. Analytics scripts use it to shrink
-payloads before sending them (``compressToBase64`` / ``compressToEncodedURIComponent``).
+payloads before sending them (``compressToBase64`` / ``compressToEncodedURIComponent``), or
+to fit more into storage (``compressToUTF16``: 15 bits a character, offset by 32, and a closing
+space; ``compressToUint8Array``: 16 bits a character, as big-endian byte pairs).
 
 >>> packed = compress_to_base64("https://example.org/a?q=1")
 >>> decompress_from_base64(packed)
@@ -11,15 +13,25 @@ payloads before sending them (``compressToBase64`` / ``compressToEncodedURICompo
 'hello hello hello'
 >>> decompress_from_base64("!!not lz!!") is None
 True
+>>> decompress_from_utf16(compress_to_utf16("hello hello hello"))
+'hello hello hello'
+>>> decompress_from_uint8array(compress_to_uint8array("https://example.org/"))
+'https://example.org/'
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 __all__ = [
     "compress_to_base64",
+    "compress_to_uint8array",
     "compress_to_uri_component",
+    "compress_to_utf16",
     "decompress_from_base64",
+    "decompress_from_uint8array",
     "decompress_from_uri_component",
+    "decompress_from_utf16",
 ]
 
 _BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
@@ -32,8 +44,11 @@ MAX_OUTPUT = 4 * 1024 * 1024
 
 
 class _BitWriter:
-    def __init__(self, alphabet: str) -> None:
-        self.alphabet = alphabet
+    """Packs codes into characters of ``width`` bits; ``symbol`` turns a character's value into text."""
+
+    def __init__(self, width: int, symbol: Callable[[int], str]) -> None:
+        self.last = width - 1
+        self.symbol = symbol
         self.out: list[str] = []
         self.value = 0
         self.position = 0
@@ -42,8 +57,8 @@ class _BitWriter:
         for _ in range(bits):
             self.value = (self.value << 1) | (value & 1)
             value >>= 1
-            if self.position == 5:
-                self.out.append(self.alphabet[self.value])
+            if self.position == self.last:
+                self.out.append(self.symbol(self.value))
                 self.value = 0
                 self.position = 0
             else:
@@ -52,14 +67,17 @@ class _BitWriter:
     def finish(self) -> str:
         while True:
             self.value <<= 1
-            if self.position == 5:
-                self.out.append(self.alphabet[self.value])
+            if self.position == self.last:
+                self.out.append(self.symbol(self.value))
                 return "".join(self.out)
             self.position += 1
 
 
 def _compress(text: str, alphabet: str) -> str:
-    writer = _BitWriter(alphabet)
+    return _compress_with(text, _BitWriter(6, alphabet.__getitem__))
+
+
+def _compress_with(text: str, writer: _BitWriter) -> str:
     dictionary: dict[str, int] = {}
     pending: set[str] = set()  # single characters not yet written literally
     size, width, grow_in = 3, 2, 2
@@ -115,9 +133,15 @@ def _decompress(text: str, bits_of: dict[int, str]) -> str | None:
     # The stream as a string of "0"/"1" in reading order (one C call); a code of ``width`` bits is
     # read least significant bit first, so its slice is reversed. Bits past the end read as 0.
     bits = text.translate(bits_of)
-    end = len(bits)
-    if end != 6 * len(text):  # a character outside the alphabet
+    if len(bits) != 6 * len(text):  # a character outside the alphabet
         return None
+    return _decompress_bits(bits)
+
+
+def _decompress_bits(bits: str, slack: int | None = None) -> str | None:
+    """Decompress a bit string; with ``slack``, the end code must come within the last ``slack``
+    bits (the padding of the last character): a random blob rarely ends its stream there."""
+    end = len(bits)
     position = 0
 
     def read(width: int) -> int:
@@ -142,6 +166,8 @@ def _decompress(text: str, bits_of: dict[int, str]) -> str | None:
             return None
         code = read(width)
         if code == 2:
+            if slack is not None and end - position >= slack:
+                return None
             return "".join(out)
         if code in (0, 1):
             dictionary.append(chr(read(8 if code == 0 else 16)))
@@ -204,3 +230,31 @@ def compress_to_uri_component(text: str) -> str:
 def decompress_from_uri_component(text: str) -> str | None:
     """lz-string ``decompressFromEncodedURIComponent``; ``None`` when not such a stream."""
     return _from_utf16_units(_decompress(text.replace(" ", "+"), _URI_BITS))
+
+
+def compress_to_utf16(text: str) -> str:
+    """lz-string ``compressToUTF16``: 15 bits a character, each offset by 32, then a space."""
+    return _compress_with(_to_utf16_units(text), _BitWriter(15, lambda value: chr(value + 32))) + " "
+
+
+def decompress_from_utf16(text: str) -> str | None:
+    """lz-string ``decompressFromUTF16``; ``None`` when ``text`` is not such a stream."""
+    if not text or any(not 32 <= ord(c) < 32 + 32768 for c in text):
+        return None
+    bits = "".join([format(ord(c) - 32, "015b") for c in text.rstrip(" ")])
+    return _from_utf16_units(_decompress_bits(bits, 15 + 32 if text.endswith(" ") else None))
+
+
+def compress_to_uint8array(text: str) -> bytes:
+    """lz-string ``compressToUint8Array``: 16 bits a character, each as two bytes, high byte first."""
+    units = _compress_with(_to_utf16_units(text), _BitWriter(16, chr))
+    return b"".join(ord(u).to_bytes(2, "big") for u in units)
+
+
+def decompress_from_uint8array(data: bytes) -> str | None:
+    """lz-string ``decompressFromUint8Array``; ``None`` when ``data`` is not such a stream (odd
+    length, or an end code before the padding of the last character)."""
+    if not data or len(data) % 2:
+        return None
+    bits = format(int.from_bytes(data, "big"), f"0{8 * len(data)}b")
+    return _from_utf16_units(_decompress_bits(bits, 16 + 16))

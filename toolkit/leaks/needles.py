@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-from toolkit.leaks.transforms import HASHES, TRANSFORMS
+from toolkit.leaks.transforms import CHECKSUMS, HASHES, RAW_DIGESTS, TRANSFORMS, salted
 from toolkit.userfiles import read_user_bytes
 
 __all__ = [
@@ -91,6 +91,13 @@ class Pattern:
     needle: Needle
     transforms: tuple[str, ...] = ()
     """Needle-side transforms, first applied first."""
+    bounded: bool = False
+    """Matches only where no ASCII letter or digit touches it (short checksums: ``crc32``)."""
+
+    @property
+    def raw(self) -> bool:
+        """A raw digest is among the transforms (``sha256_raw``)."""
+        return any(name.endswith("_raw") for name in self.transforms)
 
     @property
     def matched_form(self) -> str:
@@ -103,19 +110,52 @@ class Pattern:
 
 @dataclass(frozen=True)
 class Expansion:
-    """Which needle-side forms to generate (the decoding side handles deeper chains)."""
+    """Which needle-side forms to generate (the decoding side handles deeper chains).
+
+    Hash chains are written first applied first: ``pre_hash`` encodings, then up to
+    ``hash_layers`` hashes (``sha256(sha1(md5(x)))`` is three). Every hash is searched as hex
+    (``sha256``), upper-case hex and raw digest (``sha256_raw``: its bytes as such in a binary body,
+    or under any encoding the decoding side undoes, such as base64 or base64url).
+
+    >>> needle = identifier_needles("email", "someone@example.org")[0]
+    >>> forms = {p.matched_form for p in expand(needle, Expansion(salts=("pepper",)))}
+    >>> {"sha256(sha1(md5(email)))", "sha256_raw(email)", "sha256(salt_after(email))"} <= forms
+    True
+    >>> len(expand(needle, Expansion(hash_layers=2))) < len(expand(needle))
+    True
+    """
 
     hashes: tuple[str, ...] = HASHES
     """Hash functions to search for."""
-    hash_layers: int = 2
-    """1: ``sha256(x)``; 2: also ``md5(sha1(x))`` (identifiers only)."""
+    hash_layers: int = 3
+    """1: ``sha256(x)``; 2: also ``md5(sha1(x))``; 3: also ``sha256(sha1(md5(x)))`` (identifiers only)."""
+    nested_hashes: tuple[str, ...] = ("md5", "sha1", "sha256")
+    """Hashes combined beyond two layers, and with a raw digest inside (``sha256_raw(sha256_raw(x))``):
+    the number of patterns grows as their count to the power of the layers."""
+    raw_digests: bool = True
+    """Search raw digests (``sha256_raw``) as well as hex ones."""
+    checksums: tuple[str, ...] = CHECKSUMS
+    """CRC-32, Adler-32 and MurmurHash3 forms searched for (identifiers only: the value, its lower
+    and upper case, and inside or around a hash in two layers)."""
+    salts: tuple[str, ...] = ()
+    """Researcher-given salts, hashed before and after the value (``sha256(salt_after(email))``)."""
     pre_hash: tuple[tuple[str, ...], ...] = (
         (), ("lower",), ("upper",), ("base64",), ("base64url_nopad",), ("quote",), ("hex",),
-        ("lower", "base64"),
+        ("lower", "base64"), ("gzip",), ("deflate",), ("zlib",), ("lzstring_base64",), ("lzstring_uint8array",),
     )  # fmt: skip
     """Encodings applied before hashing (hash-of-encoding chains)."""
     url_pre_hash: tuple[tuple[str, ...], ...] = ((), ("lower",), ("quote",), ("base64",))
     """The same for full URLs (there are many more URLs than identifiers)."""
+    url_hashes: tuple[str, ...] = (
+        "md5", "sha1", "sha224", "sha256", "sha384", "sha512",
+        "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s",
+    )  # fmt: skip
+    """Hash functions searched for full URLs (md2, md4, ripemd160 are for identifiers: each hash
+    costs four patterns per URL form, and there are thousands of URL forms)."""
+    url_raw_digests: tuple[str, ...] = ("md5", "sha1", "sha256")
+    """Hashes whose raw digests are searched for full URLs (plain URL only)."""
+    nested_checksums: tuple[str, ...] = ("crc32", "adler32", "mmh3_32", "mmh3_64_1", "mmh3_64_2", "mmh3_128")
+    """Checksums combined with a hash in two layers (LeakDetector's: ``md5(mmh3_128(x))``)."""
     hashed_kinds: frozenset[str] = field(default_factory=lambda: frozenset({"identifier", "url"}))
     """Needle kinds whose hashes are searched for."""
 
@@ -124,7 +164,10 @@ _TEXT_FORMS: tuple[tuple[str, ...], ...] = (
     (), ("lower",), ("upper",), ("punycode",), ("quote",), ("quote_plus",), ("quote_uri",),
     ("quote_lower",), ("quote_all",), ("quote_twice",), ("base32",), ("hex",), ("hex_upper",),
     ("html",), ("html_numeric",), ("json_escape",), ("lower", "quote"), ("lower", "quote_plus"),
+    ("quote_js",), ("quote_js_plus",),
 )  # fmt: skip
+#: Text forms of identifiers only (a URL's base58 form is long and no sender is known to use it).
+_IDENTIFIER_TEXT_FORMS: tuple[tuple[str, ...], ...] = (("base58",),)
 
 
 def _base64_aligned(data: bytes, urlsafe: bool) -> list[bytes]:
@@ -152,14 +195,19 @@ def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
     raw = needle.value.encode("utf-8")
     seen: dict[bytes, Pattern] = {}
 
-    def add(data: bytes, transforms: tuple[str, ...]) -> None:
+    def add(data: bytes, transforms: tuple[str, ...], bounded: bool = False) -> None:
         if len(data) >= MIN_NEEDLE_LENGTH and data not in seen:
-            seen[data] = Pattern(data, needle, transforms)
+            seen[data] = Pattern(data, needle, transforms, bounded)
 
-    for chain in _TEXT_FORMS:
+    def encoded(chain: tuple[str, ...]) -> bytes:
         data = raw
         for name in chain:
             data = TRANSFORMS[name].encode(data)
+        return data
+
+    text_forms = (*_TEXT_FORMS, *_IDENTIFIER_TEXT_FORMS) if needle.kind == "identifier" else _TEXT_FORMS
+    for chain in text_forms:
+        data = encoded(chain)
         if chain and chain[-1] in ("lower", "upper", "punycode") and data == raw:
             continue
         add(data, chain)
@@ -167,21 +215,70 @@ def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
         for data in _base64_aligned(raw, urlsafe):
             add(data, (name,))
     if needle.kind in expansion.hashed_kinds:
-        pre_hash = expansion.url_pre_hash if needle.kind == "url" else expansion.pre_hash
+        identifier = needle.kind == "identifier"
+        pre_hash = expansion.pre_hash if identifier else expansion.url_pre_hash
         for chain in pre_hash:
-            data = raw
-            for name in chain:
-                data = TRANSFORMS[name].encode(data)
+            data = encoded(chain)
             if chain and data == raw:
                 continue
-            for hash_name in expansion.hashes:
-                digest = TRANSFORMS[hash_name].encode(data)
-                add(digest, (*chain, hash_name))
-                add(digest.upper(), (*chain, hash_name, "upper"))
-                if expansion.hash_layers >= 2 and needle.kind == "identifier" and not chain:
-                    for outer in expansion.hashes:
-                        add(TRANSFORMS[outer].encode(digest), (hash_name, outer))
+            _add_hashes(add, data, chain, expansion, identifier, identifier or not chain)
+        if identifier:
+            _add_layers(add, raw, expansion)
+            for salt in expansion.salts:
+                for position in ("before", "after"):
+                    fold = salted(salt, position)
+                    _add_hashes(add, fold.encode(raw), (fold.name,), expansion, True, True)
+            for chain in ((), ("lower",), ("upper",)):
+                data = encoded(chain)
+                if chain and data == raw:
+                    continue
+                for name in expansion.checksums:
+                    digest = TRANSFORMS[name].encode(data)
+                    add(digest, (*chain, name), bounded=len(digest) < 16)
     return list(seen.values())
+
+
+def _add_hashes(
+    add: Any, data: bytes, chain: tuple[str, ...], expansion: Expansion, all_raw: bool, some_raw: bool
+) -> None:
+    """Hex, upper-case hex and raw digests of ``data``: with ``all_raw`` (identifiers) of every hash
+    and all raw; else of the ``url_hashes``, raw the ``url_raw_digests`` with ``some_raw``."""
+    for name in expansion.hashes if all_raw else expansion.url_hashes:
+        digest = TRANSFORMS[name].encode(data)
+        add(digest, (*chain, name))
+        if not any(TRANSFORMS[step].kind == "compression" for step in chain):  # hash of gzip: as software writes it
+            add(digest.upper(), (*chain, name, "upper"))
+        if expansion.raw_digests and (all_raw or (some_raw and name in expansion.url_raw_digests)):
+            raw_name = RAW_DIGESTS[name]
+            add(TRANSFORMS[raw_name].encode(data), (*chain, raw_name))
+
+
+def _add_layers(add: Any, raw: bytes, expansion: Expansion) -> None:
+    """Nested hashes of an identifier: two layers of any ``hashes`` or ``nested_checksums`` (as text
+    inside), and up to ``hash_layers`` of ``nested_hashes`` (hex or raw digests in the first two)."""
+    if expansion.hash_layers < 2:
+        return
+    checksums = [name for name in expansion.nested_checksums if name in expansion.checksums]
+    functions = (*expansion.hashes, *checksums)
+    for inner in functions:
+        digest = TRANSFORMS[inner].encode(raw)
+        for outer in functions:
+            if inner in checksums and outer in checksums:
+                continue  # a checksum of a checksum: short, and no tracker is known to send one
+            outer_digest = TRANSFORMS[outer].encode(digest)
+            add(outer_digest, (inner, outer), bounded=len(outer_digest) < 16)
+    names = [n for n in expansion.nested_hashes if n in TRANSFORMS]
+    forms = [*names, *(RAW_DIGESTS[n] for n in names if expansion.raw_digests and n in RAW_DIGESTS)]
+    level: list[tuple[bytes, tuple[str, ...]]] = [(TRANSFORMS[n].encode(raw), (n,)) for n in forms]
+    for depth in range(2, expansion.hash_layers + 1):
+        deeper: list[tuple[bytes, tuple[str, ...]]] = []
+        for data, chain in level:
+            for name in forms if depth == 2 else names:  # raw digests up to two layers
+                digest = TRANSFORMS[name].encode(data)
+                add(digest, (*chain, name))
+                if depth < expansion.hash_layers:
+                    deeper.append((digest, (*chain, name)))
+        level = deeper
 
 
 # --- visited URLs ----------------------------------------------------------------------------

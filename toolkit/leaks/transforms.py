@@ -18,6 +18,20 @@ Families group variants that a decoder cannot tell apart (``quote`` and ``quote_
 
 >>> sorted({t.family for t in TRANSFORMS.values() if t.kind == "compression"})
 ['brotli', 'deflate', 'gzip', 'lzstring', 'zlib', 'zstd']
+
+A hash is named by its usual text form (lower-case hex: ``sha256``); ``sha256_raw`` is the same
+digest as its raw bytes, which a sender then encodes its own way. On the decoding side those
+encodings are undone, so ``base64(sha256_raw(email))`` on the wire is reported as the matched form
+``sha256_raw(email)`` reached by the chain ``query:h > base64``:
+
+>>> TRANSFORMS["sha256"].encode(b"a") == TRANSFORMS["sha256_raw"].encode(b"a").hex().encode()
+True
+
+Checksums (CRC-32, MurmurHash3) are written as trackers and LeakDetector write them: decimal
+integers (``crc32``, ``mmh3_32``) or hex (``crc32_hex``, ``mmh3_128_hex``):
+
+>>> [TRANSFORMS[n].encode(b"hello") for n in ("crc32", "crc32_hex", "mmh3_32", "mmh3_32_unsigned")]
+[b'907060870', b'3610a686', b'613153351', b'613153351']
 """
 
 from __future__ import annotations
@@ -35,13 +49,17 @@ from typing import Literal
 from urllib.parse import quote, quote_plus, unquote_to_bytes, urlsplit, urlunsplit
 
 import brotli
+import mmh3
 import zstandard
+from Crypto.Hash import MD2, MD4, RIPEMD160
 
 from toolkit.compression import gunzip, inflate_raw, unbrotli, unzlib, unzstd
 from toolkit.leaks import lzstring
 
 __all__ = [
+    "CHECKSUMS",
     "HASHES",
+    "RAW_DIGESTS",
     "TRANSFORMS",
     "Transform",
     "TransformKind",
@@ -215,6 +233,7 @@ def _punycode(data: bytes) -> bytes:
 
 # --- compressions: toolkit.compression, bounded ------------------------------------------------
 
+
 def _lz_decode(decompress: Callable[[str], str | None]) -> Callable[[bytes], bytes]:
     def decode(data: bytes) -> bytes:
         try:
@@ -228,21 +247,156 @@ def _lz_decode(decompress: Callable[[str], str | None]) -> Callable[[bytes], byt
     return decode
 
 
+def _lz_decode_text(decompress: Callable[[str], str | None]) -> Callable[[bytes], bytes]:
+    def decode(data: bytes) -> bytes:
+        text = decompress(data.decode("utf-8", "surrogatepass")) if data else None
+        if not text:
+            raise ValueError("not lz-string")
+        return _bytes(text)
+
+    return decode
+
+
+def _lz_decode_bytes(decompress: Callable[[bytes], str | None]) -> Callable[[bytes], bytes]:
+    def decode(data: bytes) -> bytes:
+        text = decompress(data)
+        if not text:
+            raise ValueError("not lz-string")
+        return _bytes(text)
+
+    return decode
+
+
 # --- hashes ----------------------------------------------------------------------------------
 
-#: Hash functions searched for, by the name used in ``matched_form``.
+#: Hash functions searched for, by the name used in ``matched_form`` (lower-case hex digests).
 HASHES: tuple[str, ...] = (
     "md5", "sha1", "sha224", "sha256", "sha384", "sha512",
-    "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s",
+    "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s", "md4", "ripemd160", "md2",
 )  # fmt: skip
 
 
-def _hasher(name: str) -> Callable[[bytes], bytes]:
-    def digest(data: bytes) -> bytes:
-        return hashlib.new(name, data).hexdigest().encode()
+def _digest(name: str) -> Callable[[bytes], bytes]:
+    """The raw digest function of a hash (MD2, MD4 and RIPEMD-160 from pycryptodome: OpenSSL 3
+    builds of ``hashlib`` lack them or may lack them)."""
+    if name == "md2":
+        return lambda data: MD2.new(data).digest()
+    if name == "md4":
+        return lambda data: MD4.new(data).digest()
+    if name == "ripemd160":
+        return lambda data: RIPEMD160.new(data).digest()
+    return lambda data: hashlib.new(name, data).digest()
 
-    digest.__name__ = name
+
+def _hex_of(digest: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    return lambda data: digest(data).hex().encode()
+
+
+#: Raw digest transforms (``sha256_raw``), by the name of their hash.
+RAW_DIGESTS: dict[str, str] = {name: f"{name}_raw" for name in HASHES}
+
+
+# MurmurHash3 (mmh3, the reference C code) in the forms trackers send: signed 32-bit decimal
+# (LeakDetector's ``mmh3_32``), unsigned 32-bit decimal (the JavaScript ``murmurhash3_32_gc``
+# returns ``h1 >>> 0``; ClientJS seeds it with 256), the two signed 64-bit halves of the x64
+# 128-bit hash (LeakDetector's ``mmh3_64_1``/``mmh3_64_2``), that 128-bit hash as an unsigned
+# decimal (LeakDetector's ``mmh3_128``), and as 32 hex digits, first half then second half, each
+# big-endian (FingerprintJS's ``x64hash128``: seed 0 in v3 and later, seed 31 in fingerprintjs2).
+def _mmh3_128_hex(seed: int) -> Callable[[bytes], bytes]:
+    def digest(data: bytes) -> bytes:
+        first, second = mmh3.hash64(data, seed, signed=False)
+        return f"{first:016x}{second:016x}".encode()
+
     return digest
+
+
+_CHECKSUM_FUNCTIONS: dict[str, Callable[[bytes], bytes]] = {
+    "crc32": lambda d: str(zlib.crc32(d)).encode(),
+    "crc32_hex": lambda d: f"{zlib.crc32(d):08x}".encode(),
+    "adler32": lambda d: str(zlib.adler32(d)).encode(),
+    "mmh3_32": lambda d: str(mmh3.hash(d)).encode(),
+    "mmh3_32_unsigned": lambda d: str(mmh3.hash(d, signed=False)).encode(),
+    "mmh3_32_unsigned_seed256": lambda d: str(mmh3.hash(d, 256, signed=False)).encode(),
+    "mmh3_32_hex": lambda d: f"{mmh3.hash(d, signed=False):08x}".encode(),
+    "mmh3_64_1": lambda d: str(mmh3.hash64(d)[0]).encode(),
+    "mmh3_64_2": lambda d: str(mmh3.hash64(d)[1]).encode(),
+    "mmh3_128": lambda d: str(mmh3.hash128(d)).encode(),
+    "mmh3_128_hex": _mmh3_128_hex(0),
+    "mmh3_128_hex_seed31": _mmh3_128_hex(31),
+}
+
+#: Checksums and non-cryptographic hashes searched for (identifiers only: their short outputs
+#: are matched only where no letter or digit touches them, see ``Pattern.bounded``).
+CHECKSUMS: tuple[str, ...] = tuple(_CHECKSUM_FUNCTIONS)
+
+
+# --- salted hashes ---------------------------------------------------------------------------
+
+
+def salted(salt: str, position: Literal["before", "after"]) -> Transform:
+    """The fold that puts a researcher-given ``salt`` before or after a value, to be hashed next.
+
+    >>> import hashlib
+    >>> salted("QX4QkKEU", "after").encode(b"a@b.org") == b"a@b.orgQX4QkKEU"
+    True
+    >>> salted("s", "before").name
+    'salt_before'
+    """
+    raw = _bytes(salt)
+    if position == "before":
+        return Transform("salt_before", "salt", "fold", lambda d: raw + d)
+    return Transform("salt_after", "salt", "fold", lambda d: d + raw)
+
+
+# --- base58 (Bitcoin alphabet) ---------------------------------------------------------------
+
+_BASE58 = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_DIGITS = bytes(_BASE58.index(b) if b in _BASE58 else 0xFF for b in range(256))
+
+
+def base58_encode(data: bytes) -> bytes:
+    """Base58 with the Bitcoin alphabet: the bytes as one big number, leading zero bytes as ``1``.
+
+    >>> base58_encode(b"hello world"), base58_encode(b"\\0\\0a")
+    (b'StV1DL6CwTryKyV', b'112g')
+    """
+    number = int.from_bytes(data, "big")
+    out = bytearray()
+    while number:
+        number, digit = divmod(number, 58)
+        out.append(_BASE58[digit])
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    return b"1" * zeros + bytes(reversed(out))
+
+
+def base58_decode(data: bytes) -> bytes:
+    """Undo :func:`base58_encode`; raises ``ValueError`` outside the alphabet.
+
+    >>> base58_decode(b"StV1DL6CwTryKyV")
+    b'hello world'
+    """
+    data = data.strip()
+    digits = data.translate(_BASE58_DIGITS)
+    if b"\xff" in digits:
+        raise ValueError(f"not base58: {data[digits.index(0xFF) : digits.index(0xFF) + 1]!r}")
+    number = 0
+    for digit in digits:
+        number = number * 58 + digit
+    zeros = len(data) - len(data.lstrip(b"1"))
+    return b"\0" * zeros + (number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b"")
+
+
+# --- JavaScript's encodeURIComponent -----------------------------------------------------------
+
+_JS_COMPONENT_SAFE = "!'()*"  # beyond the letters, digits and "-_.~" that quote() keeps
+
+
+def _quote_js(data: bytes) -> bytes:
+    return _bytes(quote(data, safe=_JS_COMPONENT_SAFE))
+
+
+def _quote_js_plus(data: bytes) -> bytes:
+    return _quote_js(data).replace(b"%20", b"+")
 
 
 def _registry(transforms: Iterable[Transform]) -> dict[str, Transform]:
@@ -289,7 +443,21 @@ TRANSFORMS: dict[str, Transform] = _registry(
         Transform("lzstring_uri", "lzstring", "compression",
                   lambda d: lzstring.compress_to_uri_component(_text(d)).encode(),
                   _lz_decode(lzstring.decompress_from_uri_component)),
-        *(Transform(name, name, "hash", _hasher(name)) for name in HASHES),
+        Transform("quote_js", "percent", "encoding", _quote_js, unquote_bytes),
+        Transform("quote_js_plus", "percent", "encoding", _quote_js_plus, _unquote_plus),
+        Transform("base58", "base58", "encoding", base58_encode, base58_decode),
+        Transform("lzstring_utf16", "lzstring", "compression",
+                  lambda d: lzstring.compress_to_utf16(_text(d)).encode("utf-8", "surrogatepass"),
+                  _lz_decode_text(lzstring.decompress_from_utf16)),
+        Transform("lzstring_uint8array", "lzstring", "compression",
+                  lambda d: lzstring.compress_to_uint8array(_text(d)),
+                  _lz_decode_bytes(lzstring.decompress_from_uint8array)),
+        *(Transform(name, name, "hash", _hex_of(_digest(name))) for name in HASHES),
+        *(Transform(RAW_DIGESTS[name], name, "hash", _digest(name)) for name in HASHES),
+        *(Transform(name, name, "hash", function) for name, function in _CHECKSUM_FUNCTIONS.items()),
+        # Named here for matched forms and families; the salt itself comes with salted(salt, position).
+        salted("", "before"),
+        salted("", "after"),
     ]
 )  # fmt: skip
 

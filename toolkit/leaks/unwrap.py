@@ -105,6 +105,9 @@ _B32_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Z2-7]{16,}=*(?![A-Za-z0-9])")
 _HEX_WHOLE = re.compile(rb"(?:[0-9a-fA-F]{2}){4,}")
 _HEX_TOKEN = re.compile(rb"(?<![0-9a-zA-Z])(?:[0-9a-fA-F]{2}){8,}(?![0-9a-zA-Z])")
 _B32_WHOLE = re.compile(rb"[A-Z2-7]{16,}=*")
+_B58_WHOLE = re.compile(rb"[1-9A-HJ-NP-Za-km-z]{16,256}")
+#: Sizes of raw digests (MD5 ... SHA-512): the binary base58 decodings worth keeping.
+_DIGEST_SIZES = frozenset({16, 20, 28, 32, 48, 64})
 _LZ_URI = re.compile(rb"[A-Za-z0-9+\-$]{4,}")
 _FORM = re.compile(rb"[^=&\s]{1,256}=[^&\s]*(?:&[^=&\s]{1,256}=[^&\s]*)*")
 #: The name of a lone ``name=value`` text read as a form without a form content type.
@@ -113,7 +116,7 @@ _FIELD_NAME = re.compile(rb"[A-Za-z_$][A-Za-z0-9_.$\-\[\]]{0,63}")
 _JSON_FIELD = re.compile(rb"([^=&\s]{1,256})=(\{.*\}|\[.*\])", re.DOTALL)
 _CANDIDATE = re.compile(rb"[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|\"[{\[<]")
 _LEAF_CANDIDATE = re.compile(
-    rb"^[A-Za-z0-9+/_$=-]{8,}$|[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|^\s*[{\[<]|^--"
+    rb"^[A-Za-z0-9+/_$=-]{8,}$|[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|^\s*[{\[<]|^--|[\xe0-\xef]"
 )
 _LZ_VALUES = {c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _LZ_VALUES[ord("-")] = 62
@@ -682,6 +685,8 @@ class _Unwrapper:
     ) -> None:
         if len(data) == 36 and _UUID.fullmatch(data):  # an identifier, not an encoding of one
             return
+        if not data.isascii():
+            self._lzstring_utf16(data, location, chain, layers)
         whole_token = False
         escaped = _ANY_ESCAPE.search(data) is not None  # one scan instead of three for most tokens
         if escaped and _PERCENT.search(data):
@@ -703,6 +708,8 @@ class _Unwrapper:
             whole_token = True
             self._lzstring(data, "lzstring_uri", location, chain, layers)
         self._base32_whole(data, location, chain, layers)
+        if not chain or not chain[-1].startswith("json:"):
+            self._base58_whole(data, location, chain, layers)
         if whole_token:
             return
         tried = 0
@@ -738,6 +745,19 @@ class _Unwrapper:
                 decoded = b""
             self._child("base32", decoded, data, location, chain, layers)
 
+    def _base58_whole(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
+        """A whole base58 value (Bitcoin alphabet, not hex) that decodes into text or a raw digest.
+
+        Not tried on JSON string values (:meth:`_alphanumeric`): base58 costs a big-number
+        conversion, and ids in JSON are the bulk of the tokens there."""
+        if not _B58_WHOLE.fullmatch(data) or _HEX_WHOLE.fullmatch(data) or not _mixed_token(data):
+            return
+        decoded = tf.base58_decode(data)
+        binary = _is_binary(decoded)
+        if binary and len(decoded) not in _DIGEST_SIZES:
+            return
+        self._child("base58", decoded, data, location, chain, layers, binary)
+
     def _base64(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         try:
             decoded = tf.b64decode_loose(data)
@@ -768,6 +788,34 @@ class _Unwrapper:
         except ValueError:
             return
         self._child("lzstring", decoded, data, location, chain, layers)
+
+    def _lzstring_utf16(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
+        """lz-string's UTF-16 form: characters U+0020 to U+801F, mostly 3 bytes each in UTF-8."""
+        if not 12 <= len(data) <= 256 * 1024:
+            return
+        try:
+            text = data.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return
+        # The stream opens with a 2-bit code 0 or 1, read from bits 14 and 13 of the first unit.
+        if len(text) < 4 or not 32 <= ord(text[0]) < 32 + 32768 or (ord(text[0]) - 32) & 0x2000:
+            return
+        try:
+            decoded = tf.TRANSFORMS["lzstring_utf16"].decode(data)  # type: ignore[misc]
+        except ValueError:
+            return
+        self._child("lzstring", decoded, data, location, chain, layers)
+
+    def _lzstring_uint8array(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> bool:
+        """lz-string's Uint8Array form (big-endian 16-bit units); whether it decoded."""
+        if len(data) % 2 or not 8 <= len(data) <= 64 * 1024 or data[0] & 0x40:
+            return False
+        try:
+            decoded = tf.TRANSFORMS["lzstring_uint8array"].decode(data)  # type: ignore[misc]
+        except ValueError:
+            return False
+        self._child("lzstring", decoded, data, location, chain, layers)
+        return True
 
     def _decompress(self, name: str, data: bytes) -> bytes | None:
         try:
@@ -803,6 +851,9 @@ class _Unwrapper:
         if fields:
             for number, value in fields:
                 self.text(value, location, self._join(chain, f"pb:{number}"), layers)
+            return
+        # Base64 of this form is the base64 form itself (the same bits), tried on the base64 text.
+        if (not chain or chain[-1] != "base64") and self._lzstring_uint8array(data, location, chain, layers):
             return
         for magic, name in ((_GZIP_MAGIC, "gzip"), (_ZSTD_MAGIC, "zstd")):
             start = data.find(magic, 1)
