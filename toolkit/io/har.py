@@ -59,9 +59,9 @@ from toolkit.io.content_encoding import (
     decode_within,
 )
 from toolkit.io.jsonstream import JsonStream, JsonSyntaxError
-from toolkit.io.regular_file import read_regular_file
 from toolkit.problems import ProblemKind, ProblemLog
 from toolkit.schema import TABLES
+from toolkit.userfiles import UserFileError, open_user_file
 
 __all__ = ["CHUNK_ROWS", "HarContents", "read_har"]
 
@@ -455,11 +455,14 @@ class _EntryReader:
                               "folder; not read", "warning")
             return None
         try:
-            body, cut = read_regular_file(target, MAX_DECODED_SIZE)
-        except OSError as exc:
-            self.problems.add(record, "missing", f"{what} {shown} cannot be read "
-                              f"({exc.strerror or exc}); body left empty", "warning")
+            with open_user_file(target) as raw:  # a FIFO or a device is refused, a huge file read in part
+                data = raw.read(MAX_DECODED_SIZE + 1)
+        except (UserFileError, OSError) as exc:
+            reason = str(exc).removeprefix(f"{target}: ") if isinstance(exc, UserFileError) else exc.strerror or exc
+            self.problems.add(record, "missing", f"{what} {shown} cannot be read ({reason}); body left empty",
+                              "warning")
             return None
+        body, cut = data[:MAX_DECODED_SIZE], len(data) > MAX_DECODED_SIZE
         if cut:
             self.problems.add(record, "truncated", f"{what} {shown} is larger than {MAX_DECODED_SIZE} bytes; "
                               "only its start was read", "warning")

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from toolkit.errors import MalformedCaptureError, UnsupportedFormatError
-from toolkit.io.regular_file import special_file_kind
 from toolkit.userfiles import UserFileError, open_user_file
 
 __all__ = ["Format", "Sniffed", "looks_like", "sniff", "sniff_bytes"]
@@ -73,9 +72,6 @@ def sniff(path: str | os.PathLike[str]) -> Sniffed:
         UnsupportedFormatError: empty, or not a format the toolkit reads.
         MalformedCaptureError: a gzip file that does not decompress.
     """
-    kind = special_file_kind(path)
-    if kind is not None and kind != "a directory":  # opening a FIFO waits, a device may never end
-        raise UnsupportedFormatError(path, None, f"{kind}, not a regular file: not read")
     try:
         with open_user_file(path) as raw:  # a regular file: a FIFO or a device is refused, not read
             head = raw.read(_HEAD)
