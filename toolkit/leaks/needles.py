@@ -199,11 +199,12 @@ def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
         if len(data) >= MIN_NEEDLE_LENGTH and data not in seen:
             seen[data] = Pattern(data, needle, transforms, bounded)
 
+    done: dict[tuple[str, ...], bytes] = {(): raw}
+
     def encoded(chain: tuple[str, ...]) -> bytes:
-        data = raw
-        for name in chain:
-            data = TRANSFORMS[name].encode(data)
-        return data
+        if chain not in done:  # chains share their first steps (lower; lower, quote ...): each once
+            done[chain] = TRANSFORMS[chain[-1]].encode(encoded(chain[:-1]))
+        return done[chain]
 
     text_forms = (*_TEXT_FORMS, *_IDENTIFIER_TEXT_FORMS) if needle.kind == "identifier" else _TEXT_FORMS
     for chain in text_forms:
@@ -244,13 +245,15 @@ def _add_hashes(
     """Hex, upper-case hex and raw digests of ``data``: with ``all_raw`` (identifiers) of every hash
     and all raw; else of the ``url_hashes``, raw the ``url_raw_digests`` with ``some_raw``."""
     for name in expansion.hashes if all_raw else expansion.url_hashes:
-        digest = TRANSFORMS[name].encode(data)
+        raw_name = RAW_DIGESTS.get(name)
+        raw_digest = TRANSFORMS[raw_name].encode(data) if raw_name else None
+        digest = raw_digest.hex().encode() if raw_digest is not None else TRANSFORMS[name].encode(data)
         add(digest, (*chain, name))
         if not any(TRANSFORMS[step].kind == "compression" for step in chain):  # hash of gzip: as software writes it
             add(digest.upper(), (*chain, name, "upper"))
         if expansion.raw_digests and (all_raw or (some_raw and name in expansion.url_raw_digests)):
             raw_name = RAW_DIGESTS[name]
-            add(TRANSFORMS[raw_name].encode(data), (*chain, raw_name))
+            add(raw_digest if raw_digest is not None else TRANSFORMS[raw_name].encode(data), (*chain, raw_name))
 
 
 def _add_layers(add: Any, raw: bytes, expansion: Expansion) -> None:

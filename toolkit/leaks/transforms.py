@@ -107,7 +107,7 @@ def _quote_lower(data: bytes) -> bytes:
 
 
 def _quote_all(data: bytes) -> bytes:
-    return "".join(f"%{b:02X}" for b in data).encode()
+    return b"%" + binascii.hexlify(data, b"%").upper() if data else b""
 
 
 def unquote_bytes(data: bytes) -> bytes:
@@ -177,7 +177,8 @@ def _hexdecode(data: bytes) -> bytes:
 
 
 def _html_numeric(data: bytes) -> bytes:
-    return "".join(f"&#{ord(c)};" for c in _text(data)).encode()
+    text = _text(data)
+    return ("&#" + ";&#".join(map(str, map(ord, text))) + ";").encode() if text else b""
 
 
 def _html_decode(data: bytes) -> bytes:
@@ -285,6 +286,9 @@ def _digest(name: str) -> Callable[[bytes], bytes]:
         return lambda data: MD4.new(data).digest()
     if name == "ripemd160":
         return lambda data: RIPEMD160.new(data).digest()
+    constructor = getattr(hashlib, name, None)  # hashlib.sha256 directly: hashlib.new looks the name up each call
+    if constructor is not None:
+        return lambda data: constructor(data).digest()
     return lambda data: hashlib.new(name, data).digest()
 
 
