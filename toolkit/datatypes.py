@@ -33,7 +33,7 @@ from urllib.parse import unquote_plus, urlsplit
 
 import pandas as pd
 
-from toolkit.leaks.unwrap import Limits, Located, unwrap_request
+from toolkit.leaks.unwrap import Limits, Located, json_path, unwrap_request
 from toolkit.schema import TABLES
 from toolkit.sdk import Sdk, identify
 from toolkit.sdk.adapter import key_path
@@ -278,23 +278,14 @@ def _location_type(keys: Sequence[str], value: str) -> str | None:
     return "precise_location" if decimals >= 3 else "coarse_location"
 
 
-def _json_path(path: str, key: str | int) -> str:
-    """The leak engine's JSON path notation: ``events[0].device.model``, ``a["b c"]``."""
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$\-]*", key):
-        return f"{path}.{key}" if path else key
-    return f"{path}[{json.dumps(key)}]"
-
-
 def _json_leaves(document: Any) -> Iterator[tuple[str, Any]]:
     stack: list[tuple[str, Any]] = [("", document)]
     while stack:
         here, item = stack.pop()
         if isinstance(item, dict):
-            stack.extend((_json_path(here, str(k)), v) for k, v in reversed(list(item.items())))
+            stack.extend((json_path(here, str(k)), v) for k, v in reversed(list(item.items())))
         elif isinstance(item, list):
-            stack.extend((_json_path(here, i), v) for i, v in reversed(list(enumerate(item))))
+            stack.extend((json_path(here, i), v) for i, v in reversed(list(enumerate(item))))
         else:
             yield here, item
 

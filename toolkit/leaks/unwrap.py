@@ -43,7 +43,7 @@ from toolkit.compression import DecompressionBomb
 from toolkit.leaks import transforms as tf
 from toolkit.leaks.needles import MIN_NEEDLE_LENGTH
 
-__all__ = ["Limits", "Located", "unwrap_request", "unwrap_response"]
+__all__ = ["Limits", "Located", "json_path", "unwrap_request", "unwrap_response"]
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,12 @@ def _short_token(text: bytes) -> bool:
     return not _SHORT_TOKEN.fullmatch(text) or _mixed_token(text.rstrip(b"="))
 
 
-def _json_path(path: str, key: str | int) -> str:
+def json_path(path: str, key: str | int) -> str:
+    """The leak engine's JSON path notation: ``events[0].device.model``, ``a["b c"]``.
+
+    >>> json_path(json_path("events", 0), "device"), json_path("a", "b c")
+    ('events[0].device', 'a["b c"]')
+    """
     if isinstance(key, int):
         return f"{path}[{key}]"
     if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$\-]*", key):
@@ -172,11 +177,11 @@ def _json_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         here, item = stack.pop()
         if isinstance(item, dict):
             for key, child in reversed(list(item.items())):
-                stack.append((_json_path(here, str(key)), child))
+                stack.append((json_path(here, str(key)), child))
                 if len(key) >= 8:
-                    yield _json_path(here, str(key)) + "{key}", key
+                    yield json_path(here, str(key)) + "{key}", key
         elif isinstance(item, list):
-            stack.extend((_json_path(here, i), child) for i, child in reversed(list(enumerate(item))))
+            stack.extend((json_path(here, i), child) for i, child in reversed(list(enumerate(item))))
         else:
             yield here, item
 
@@ -277,7 +282,7 @@ class JsonCursor:
             if kind == "elided":
                 parts.append(f"[…{key} levels…]")
                 continue
-            part = _json_path("_", key if kind == "array" else _json_key(key))[1:]
+            part = json_path("_", key if kind == "array" else _json_key(key))[1:]
             parts.append(part if parts or not part.startswith(".") else part[1:])
         return "".join(parts)
 
