@@ -277,3 +277,19 @@ def test_a_claim_about_a_missing_session_is_inconclusive(study: Study) -> None:
     claim = Claim("x", "q", "toggle_stops", {"baseline": ["nope"], "treatment": ["incognito"]})
     verdict = check(study, claim)
     assert verdict.verdict == "inconclusive" and "nope" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"min_version": 16}, {"min_version": "TLS nine"}, {"min_version": [1, 2]}],
+)
+def test_claim_params_of_the_wrong_type_are_refused_when_read(params: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="min_version"):
+        Claim.from_mapping({"id": "a", "quote": "q", "check": "tls_min_version", "params": params})
+
+
+def test_claim_list_and_flag_params_are_checked() -> None:
+    with pytest.raises(ValueError, match="`organisations` must be a list"):
+        Claim.from_mapping({"id": "a", "quote": "q", "check": "no_browsing_data", "params": {"organisations": "X"}})
+    with pytest.raises(ValueError, match="`inferred_visits` must be true or false"):
+        Claim.from_mapping({"id": "a", "quote": "q", "check": "no_browsing_data", "params": {"inferred_visits": 1}})

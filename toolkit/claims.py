@@ -591,6 +591,10 @@ _PARAMS: dict[str, set[str]] = {
 }
 
 
+_LIST_PARAMS = frozenset({"organisations", "hosts", "roles", "kinds", "datatypes"})
+_BOOL_PARAMS = frozenset({"referers", "cleartext", "inferred_visits"})
+
+
 def _check_params(name: str, params: Mapping[str, Any]) -> None:
     unknown = set(params) - _PARAMS[name]
     if unknown:
@@ -601,6 +605,19 @@ def _check_params(name: str, params: Mapping[str, Any]) -> None:
         raise ValueError("`across` is sessions or modes")
     if params.get("by", "both") not in ("host", "payload", "both"):
         raise ValueError("`by` is host, payload or both")
+    for key, value in params.items():  # types here, so a manifest names the claim, not a traceback later
+        if key in _LIST_PARAMS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ValueError(f"`{key}` must be a list of text values, not {value!r}")
+        if key in _BOOL_PARAMS and not isinstance(value, bool):
+            raise ValueError(f"`{key}` must be true or false, not {value!r}")
+        if key == "mode" and not isinstance(value, str):
+            raise ValueError(f"`mode` must be text, not {value!r}")
+        if key == "min_confidence" and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"`min_confidence` must be a number, not {value!r}")
+    if "min_version" in params and (
+        not isinstance(params["min_version"], str | float) or _version(f"TLS {params['min_version']}") is None
+    ):
+        raise ValueError(f"`min_version` must be a TLS version like \"1.2\", not {params['min_version']!r}")
 
 
 def check(study: Study, claim: Claim) -> Verdict:
