@@ -57,6 +57,9 @@ from toolkit.schema import TABLES
 
 __all__ = ["NeedleIndex", "effective_layers", "find_leaks"]
 
+#: Magic numbers of gzip, zstd and zlib (default, best, fastest) streams.
+_COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"\x78\x9c", b"\x78\xda", b"\x78\x01")
+
 #: Columns of a ``requests`` row that are unwrapped, in the order :func:`_request_hits` takes them
 #: (the response's headers last: a needle the server sends back is a ``response`` finding).
 _REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies", "response_headers")
@@ -132,7 +135,7 @@ class NeedleIndex:
         return self._confirm(data, [*self.matcher.find(data), *self._binary_matches(data)], 0)
 
     def _binary_matches(self, data: bytes) -> list[tuple[int, int, int]]:
-        if self.binary_matcher is None or data.isascii():
+        if self.binary_matcher is None or data.isascii() or data.startswith(_COMPRESSED):
             return []
         return [(index + self._offset, start, end) for index, start, end in self.binary_matcher.find(data)]
 
@@ -157,7 +160,8 @@ class NeedleIndex:
             number = bisect_right(starts, match[1]) - 1
             if match[2] <= starts[number] + len(texts[number]):
                 by_text.setdefault(number, []).append(match)
-        binary = [number for number, text in enumerate(texts) if not text.isascii()]
+        # compressed containers are searched in their decompressed form: not for raw digests as such
+        binary = [n for n, text in enumerate(texts) if not text.isascii() and not text.startswith(_COMPRESSED)]
         if self.binary_matcher is not None and binary:
             # the same join over the texts with a byte above 0x7F, mapped back to ``joined``'s offsets
             inner: list[int] = []
