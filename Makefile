@@ -31,6 +31,7 @@ test: lint types pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check toolkit tests bench scripts
 
 types: $(STAMP)
 	$(PY) -m mypy

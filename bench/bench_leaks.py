@@ -110,7 +110,9 @@ class Generator:
         }  # fmt: skip
 
     def entry(self, index: int) -> dict[str, Any]:
-        kind = self.rng.choices(["sensors", "json", "gzip_json", "pixel", "protobuf", "multipart"], [3, 4, 2, 3, 1, 1])[0]
+        kind = self.rng.choices(["sensors", "json", "gzip_json", "pixel", "protobuf", "multipart"], [3, 4, 2, 3, 1, 1])[
+            0
+        ]
         headers = [{"name": "user-agent", "value": "Mozilla/5.0 (Linux; Android 10) Bench/1.0"},
                    {"name": "cookie", "value": f"sid={self.token(24)}; uid={self.token(16)}; pref=lang%3Den"}]  # fmt: skip
         if self.rng.random() < 0.5:
@@ -123,10 +125,17 @@ class Generator:
             post = {"mimeType": "application/x-www-form-urlencoded",
                     "text": urlencode({"crc": self.rng.randrange(10**9), "gzip": 1, "data_list": data}, quote_via=quote)}  # fmt: skip
         elif kind == "json":
-            post = {"mimeType": "application/json", "text": json.dumps({"batch": [self.event() for _ in range(self.rng.randint(5, 60))]})}
+            post = {
+                "mimeType": "application/json",
+                "text": json.dumps({"batch": [self.event() for _ in range(self.rng.randint(5, 60))]}),
+            }
         elif kind == "gzip_json":
             body = gzip.compress(json.dumps([self.event() for _ in range(self.rng.randint(5, 60))]).encode(), mtime=0)
-            post = {"mimeType": "application/octet-stream", "text": base64.b64encode(body).decode(), "encoding": "base64"}
+            post = {
+                "mimeType": "application/octet-stream",
+                "text": base64.b64encode(body).decode(),
+                "encoding": "base64",
+            }
         elif kind == "pixel":
             url += "?" + urlencode({"dl": self.page(), "cid": f"{self.rng.randrange(10**3)}.{self.rng.randrange(10**10)}",
                                     "ev": "pageview", "ts": self.rng.randrange(10**12), "sr": "1080x2340"})  # fmt: skip
@@ -135,7 +144,11 @@ class Generator:
             for _ in range(self.rng.randint(20, 200)):
                 text = self.page().encode() if self.rng.random() < 0.3 else self.token(self.rng.randint(4, 60)).encode()
                 fields += b"\x0a" + _varint(len(text)) + text + b"\x10" + _varint(self.rng.randrange(10**6))
-            post = {"mimeType": "application/x-protobuf", "text": base64.b64encode(fields).decode(), "encoding": "base64"}
+            post = {
+                "mimeType": "application/x-protobuf",
+                "text": base64.b64encode(fields).decode(),
+                "encoding": "base64",
+            }
         else:
             boundary = self.token(16)
             part = json.dumps(self.event())
@@ -212,7 +225,9 @@ def _profile(requests: Any, generator: Generator, identifiers: list[str], megaby
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(30)
     path = OUT / "bench_leaks_profile.txt"
-    path.write_text(f"find_leaks over the first {count} requests ({total / 1e6:.1f} MB), serial, under cProfile\n" + text.getvalue())
+    path.write_text(
+        f"find_leaks over the first {count} requests ({total / 1e6:.1f} MB), serial, under cProfile\n" + text.getvalue()
+    )
     return path
 
 
@@ -290,7 +305,7 @@ def main() -> None:
     forms = [p.data for group in index.patterns for p in group]
 
     engines: dict[str, dict[str, float]] = {}
-    keys = list({f[-NeedleIndex.KEY_BYTES:]: None for f in forms})
+    keys = list({f[-NeedleIndex.KEY_BYTES :]: None for f in forms})
     for engine in available_engines():
         if engine == "naive":
             continue

@@ -46,8 +46,10 @@ def build_capture(packets: int, seed: int = 4, pcapng: bool = False, pcapdroid: 
     rng = random.Random(seed)
     conversations: list[list[tuple[int, bytes]]] = []
     total = 0
-    names = [f"{rng.choice(['api', 'cdn', 'www', 'track', 'img'])}{i}.example{i % 97}.{rng.choice(_TLDS)}"
-             for i in range(3000)]
+    names = [
+        f"{rng.choice(['api', 'cdn', 'www', 'track', 'img'])}{i}.example{i % 97}.{rng.choice(_TLDS)}"
+        for i in range(3000)
+    ]
     while total < packets:
         builder = PcapBuilder(start_ns=0, step_ns=rng.randint(200_000, 5_000_000))
         client = f"10.0.{rng.randint(0, 3)}.{rng.randint(2, 250)}"
@@ -56,12 +58,25 @@ def build_capture(packets: int, seed: int = 4, pcapng: bool = False, pcapdroid: 
         name = rng.choice(names)
         if kind < 0.45:
             builder.dns_exchange(client, "10.0.0.1", name, [server], ident=rng.randint(0, 65535))
-            builder.tls_connection(client, server, name, alpn=["h2", "http/1.1"],
-                                   records=rng.randint(5, 60), record_size=rng.randint(200, 1000))
+            builder.tls_connection(
+                client,
+                server,
+                name,
+                alpn=["h2", "http/1.1"],
+                records=rng.randint(5, 60),
+                record_size=rng.randint(200, 1000),
+            )
         elif kind < 0.65:
             path = f"/collect?id={rng.getrandbits(64):x}&url=https%3A%2F%2Fnews.example%2F{rng.randint(0, 999)}"
-            builder.http_exchange(client, server, name, path, method=rng.choice(["GET", "POST"]),
-                                  body=b"x" * rng.randint(0, 400), response_body=b"y" * rng.randint(10, 3000))
+            builder.http_exchange(
+                client,
+                server,
+                name,
+                path,
+                method=rng.choice(["GET", "POST"]),
+                body=b"x" * rng.randint(0, 400),
+                response_body=b"y" * rng.randint(10, 3000),
+            )
         elif kind < 0.85:
             builder.dns_exchange(client, "10.0.0.1", name, [server], ident=rng.randint(0, 65535))
         else:
@@ -109,9 +124,21 @@ print(count)
 """
 
 _TSHARK_FIELDS = [
-    "frame.number", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport",
-    "udp.dstport", "dns.qry.name", "dns.a", "tls.handshake.extensions_server_name", "http.request.method",
-    "http.host", "http.request.uri",
+    "frame.number",
+    "ip.src",
+    "ip.dst",
+    "ipv6.src",
+    "ipv6.dst",
+    "tcp.srcport",
+    "tcp.dstport",
+    "udp.srcport",
+    "udp.dstport",
+    "dns.qry.name",
+    "dns.a",
+    "tls.handshake.extensions_server_name",
+    "http.request.method",
+    "http.host",
+    "http.request.uri",
 ]
 
 
@@ -132,8 +159,9 @@ def peak_rss_of(command: list[str]) -> tuple[float, float, int]:
 
 def child_with_rss(code: str, path: str) -> tuple[float, int, str]:
     """Time reported by the child (its first output line), its peak RSS, and its output."""
-    process = subprocess.Popen([sys.executable, "-c", code, path], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT
+    )
     assert process.stdout is not None and process.stderr is not None
     stdout = process.stdout.read()
     stderr = process.stderr.read()
@@ -170,11 +198,15 @@ def main() -> None:
     wall_total, cpu, rss = peak_rss_of(toolkit_cmd)
     seconds, _, text = child_with_rss(_TOOLKIT, path)
     load_cpu = float(text.splitlines()[2])
-    print(f"toolkit.load        {seconds:7.2f} s wall, {load_cpu:5.2f} s CPU   (whole process {wall_total:5.2f} s "
-          f"wall, {cpu:5.2f} s CPU incl. imports)   peak RSS {rss / 1e6:6.0f} MB   rows {text.splitlines()[1]}")
+    print(
+        f"toolkit.load        {seconds:7.2f} s wall, {load_cpu:5.2f} s CPU   (whole process {wall_total:5.2f} s "
+        f"wall, {cpu:5.2f} s CPU incl. imports)   peak RSS {rss / 1e6:6.0f} MB   rows {text.splitlines()[1]}"
+    )
     _, base_cpu, base_rss = peak_rss_of([sys.executable, "-c", "import toolkit, pandas"])
-    print(f"  interpreter + toolkit + pandas imported, nothing read: {base_cpu:.2f} s CPU, peak RSS "
-          f"{base_rss / 1e6:.0f} MB")
+    print(
+        f"  interpreter + toolkit + pandas imported, nothing read: {base_cpu:.2f} s CPU, peak RSS "
+        f"{base_rss / 1e6:.0f} MB"
+    )
 
     tshark = shutil.which("tshark")
     if tshark is None:
@@ -184,18 +216,24 @@ def main() -> None:
         for name in _TSHARK_FIELDS:
             command += ["-e", name]
         wall, tshark_cpu, tshark_rss = peak_rss_of(command)
-        print(f"tshark -T fields    {wall:7.2f} s   (process {wall:5.2f} s wall, {tshark_cpu:5.2f} s CPU)   "
-              f"peak RSS {tshark_rss / 1e6:6.0f} MB")
-        print(f"  toolkit.load is {wall / seconds:.1f}x faster than tshark in wall time ({wall / wall_total:.1f}x "
-              f"counting the toolkit's interpreter start and imports) and {tshark_cpu / load_cpu:.1f}x in CPU "
-              f"time ({tshark_cpu / cpu:.1f}x with imports); on a busy machine the CPU ratio is the steadier one")
+        print(
+            f"tshark -T fields    {wall:7.2f} s   (process {wall:5.2f} s wall, {tshark_cpu:5.2f} s CPU)   "
+            f"peak RSS {tshark_rss / 1e6:6.0f} MB"
+        )
+        print(
+            f"  toolkit.load is {wall / seconds:.1f}x faster than tshark in wall time ({wall / wall_total:.1f}x "
+            f"counting the toolkit's interpreter start and imports) and {tshark_cpu / load_cpu:.1f}x in CPU "
+            f"time ({tshark_cpu / cpu:.1f}x with imports); on a busy machine the CPU ratio is the steadier one"
+        )
 
     if args.no_scapy:
         print("scapy: skipped (--no-scapy)")
     else:
         scapy_seconds, scapy_rss, scapy_text = child_with_rss(_SCAPY, path)
-        print(f"scapy PcapReader    {scapy_seconds:7.2f} s   peak RSS {scapy_rss / 1e6:6.0f} MB   "
-              f"({scapy_text.splitlines()[1]} packets)")
+        print(
+            f"scapy PcapReader    {scapy_seconds:7.2f} s   peak RSS {scapy_rss / 1e6:6.0f} MB   "
+            f"({scapy_text.splitlines()[1]} packets)"
+        )
         print(f"  toolkit.load is {scapy_seconds / seconds:.1f}x faster than scapy's PcapReader")
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -19,7 +19,13 @@ SAMPLE = ROOT / "data" / "sample.har"
 def test_analyze_writes_every_table_and_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(SAMPLE), "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "datatypes.csv", "endpoints.csv", "leaks.csv", "problems.csv", "requests.csv", "summary.json"]
+        "datatypes.csv",
+        "endpoints.csv",
+        "leaks.csv",
+        "problems.csv",
+        "requests.csv",
+        "summary.json",
+    ]
     datatypes = pd.read_csv(tmp_path / "datatypes.csv")
     assert set(datatypes["sdk"]) == {"Sensors Analytics"} and "device_model" in set(datatypes["datatype"])
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -64,8 +70,17 @@ def test_schema_command_prints_the_reference(capsys: pytest.CaptureFixture[str])
 
 def test_pcapng_with_known_id_vendor_and_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capture = ROOT / "data" / "lab" / "incognito.pcapng"
-    argv = ["analyze", str(capture), "--out", str(tmp_path), "--report", "--vendor", "Xiaomi",
-            "--id", "ANDROID_ID=8e5fbce04dc91566"]
+    argv = [
+        "analyze",
+        str(capture),
+        "--out",
+        str(tmp_path),
+        "--report",
+        "--vendor",
+        "Xiaomi",
+        "--id",
+        "ANDROID_ID=8e5fbce04dc91566",
+    ]
     assert main(argv) == 0
     assert "encrypted flows: 6 of 6 decrypted" in capsys.readouterr().out
     leaks = pd.read_csv(tmp_path / "leaks.csv")

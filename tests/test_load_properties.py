@@ -22,22 +22,40 @@ entry_fields = st.fixed_dictionaries(
     {},
     optional={
         "startedDateTime": json_values | st.just("2020-01-01T00:00:00Z"),
-        "request": json_values | st.fixed_dictionaries(
+        "request": json_values
+        | st.fixed_dictionaries(
             {"url": json_values | st.just("https://x.example/?a=1")},
-            optional={"method": json_values, "headers": json_values, "postData": json_values,
-                      "cookies": json_values, "httpVersion": json_values}),
-        "response": json_values | st.fixed_dictionaries(
-            {}, optional={"status": json_values, "headers": json_values,
-                          "content": json_values | st.fixed_dictionaries(
-                              {"text": json_values}, optional={"encoding": st.just("base64") | json_values,
-                                                               "_file": json_values})}),
+            optional={
+                "method": json_values,
+                "headers": json_values,
+                "postData": json_values,
+                "cookies": json_values,
+                "httpVersion": json_values,
+            },
+        ),
+        "response": json_values
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "status": json_values,
+                "headers": json_values,
+                "content": json_values
+                | st.fixed_dictionaries(
+                    {"text": json_values}, optional={"encoding": st.just("base64") | json_values, "_file": json_values}
+                ),
+            },
+        ),
         "serverIPAddress": json_values,
         "pageref": json_values,
     },
 )
 hars = st.fixed_dictionaries(
-    {"log": st.fixed_dictionaries({"entries": st.lists(entry_fields | json_values, max_size=4)},
-                                  optional={"creator": json_values, "pages": json_values})}
+    {
+        "log": st.fixed_dictionaries(
+            {"entries": st.lists(entry_fields | json_values, max_size=4)},
+            optional={"creator": json_values, "pages": json_values},
+        )
+    }
 )
 
 

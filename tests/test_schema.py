@@ -15,7 +15,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_design_tables_are_all_declared() -> None:
     assert set(TABLES) == {
-        "requests", "flows", "dns", "tls", "problems", "endpoints", "leaks", "identifiers", "datatypes"
+        "requests",
+        "flows",
+        "dns",
+        "tls",
+        "problems",
+        "endpoints",
+        "leaks",
+        "identifiers",
+        "datatypes",
     }
 
 

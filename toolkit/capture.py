@@ -236,8 +236,10 @@ def _classify(tables: dict[str, pd.DataFrame], context: Context | None) -> None:
         for column in ("registrable_domain", "organisation"):
             frame[column] = joined[column].astype("string")
         role = joined["role"]  # categorical already: no text per row on the way
-        frame["role"] = role.cat.remove_unused_categories() if isinstance(role.dtype, pd.CategoricalDtype) else (
-            role.astype("string").astype("category")
+        frame["role"] = (
+            role.cat.remove_unused_categories()
+            if isinstance(role.dtype, pd.CategoricalDtype)
+            else (role.astype("string").astype("category"))
         )
         tables[name] = TABLES[name].validate(frame)
     tables["endpoints"] = endpoints

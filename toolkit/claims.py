@@ -617,7 +617,7 @@ def _check_params(name: str, params: Mapping[str, Any]) -> None:
     if "min_version" in params and (
         not isinstance(params["min_version"], str | float) or _version(f"TLS {params['min_version']}") is None
     ):
-        raise ValueError(f"`min_version` must be a TLS version like \"1.2\", not {params['min_version']!r}")
+        raise ValueError(f'`min_version` must be a TLS version like "1.2", not {params["min_version"]!r}')
 
 
 def check(study: Study, claim: Claim) -> Verdict:

@@ -52,30 +52,61 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     analyze = commands.add_parser(
-        "analyze", help="read a capture (or a study manifest) and write its tables", epilog=EXAMPLES,
+        "analyze",
+        help="read a capture (or a study manifest) and write its tables",
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     analyze.add_argument("capture", type=Path, help="HAR, pcap or pcapng file, or a study manifest (.toml)")
     _output_options(analyze)
     analyze.add_argument("--keylog", type=Path, help="NSS key log (SSLKEYLOGFILE) to decrypt TLS with")
     analyze.add_argument("--visited", type=Path, help="browsing log: one URL per line, or CSV/JSON with a url column")
-    analyze.add_argument("--id", action="append", default=[], metavar="NAME=VALUE",
-                         help="a known identifier to look for (repeatable), e.g. ANDROID_ID=...")
-    analyze.add_argument("--salt", action="append", default=[], metavar="SALT",
-                         help="a salt the app is known to hash identifiers with (repeatable): "
-                              "hashes of SALT+value and value+SALT are searched")
-    analyze.add_argument("--vendor", action="append", default=[], metavar="ORGANISATION",
-                         help="maker of the app/browser under study: its hosts get the role `platform`")
+    analyze.add_argument(
+        "--id",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a known identifier to look for (repeatable), e.g. ANDROID_ID=...",
+    )
+    analyze.add_argument(
+        "--salt",
+        action="append",
+        default=[],
+        metavar="SALT",
+        help="a salt the app is known to hash identifiers with (repeatable): "
+        "hashes of SALT+value and value+SALT are searched",
+    )
+    analyze.add_argument(
+        "--vendor",
+        action="append",
+        default=[],
+        metavar="ORGANISATION",
+        help="maker of the app/browser under study: its hosts get the role `platform`",
+    )
     analyze.add_argument("--strict", action="store_true", help="fail on the first damaged record")
-    analyze.add_argument("--workers", type=int, metavar="N",
-                         help="a study's captures on N local processes (default: CPU count; 1: one at a time); "
-                              "one capture: its requests searched for leaks by N processes (default: 1)")
-    analyze.add_argument("--scheduler", metavar="ADDRESS",
-                         help="run a study's captures on a Dask cluster (tcp://host:8786); needs toolkit[scale]")
-    analyze.add_argument("--study-root", type=Path, metavar="DIR",
-                         help="a study manifest may name files under DIR (default: only in the manifest's folder)")
-    analyze.add_argument("--allow-outside-paths", action="store_true",
-                         help="a study manifest may name files anywhere (only for a manifest you trust)")
+    analyze.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="a study's captures on N local processes (default: CPU count; 1: one at a time); "
+        "one capture: its requests searched for leaks by N processes (default: 1)",
+    )
+    analyze.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run a study's captures on a Dask cluster (tcp://host:8786); needs toolkit[scale]",
+    )
+    analyze.add_argument(
+        "--study-root",
+        type=Path,
+        metavar="DIR",
+        help="a study manifest may name files under DIR (default: only in the manifest's folder)",
+    )
+    analyze.add_argument(
+        "--allow-outside-paths",
+        action="store_true",
+        help="a study manifest may name files anywhere (only for a manifest you trust)",
+    )
 
     demo = commands.add_parser("demo", help="run the whole pipeline on the bundled data and write the report")
     _output_options(demo, default_out=Path("out/demo"))
@@ -89,8 +120,9 @@ def _parser() -> argparse.ArgumentParser:
 def _output_options(parser: argparse.ArgumentParser, default_out: Path | None = None) -> None:
     parser.add_argument("--out", type=Path, default=default_out, help="folder for the tables and summary.json")
     parser.add_argument("--format", choices=["csv", "parquet", "json"], default="csv", help="table file format")
-    parser.add_argument("--report", action="store_true", default=default_out is not None,
-                        help="also write report.html and report.md")
+    parser.add_argument(
+        "--report", action="store_true", default=default_out is not None, help="also write report.html and report.md"
+    )
     parser.add_argument("--mask", action="store_true", help="mask identifiers in the report (for publication)")
 
 
@@ -117,9 +149,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return _analyze_study(DEMO_STUDY, args.out, fmt, strict=False, report=True, mask=args.mask)
     if args.capture.suffix.lower() == ".toml":
-        return _analyze_study(args.capture, args.out, fmt, args.strict, args.report, args.mask,
-                              workers=args.workers, scheduler=args.scheduler, root=args.study_root,
-                              allow_outside=args.allow_outside_paths)
+        return _analyze_study(
+            args.capture,
+            args.out,
+            fmt,
+            args.strict,
+            args.report,
+            args.mask,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            root=args.study_root,
+            allow_outside=args.allow_outside_paths,
+        )
     return _analyze_capture(args, fmt)
 
 
@@ -231,8 +272,14 @@ def _analyze_study(
 def _report(out: Path, tables: dict[str, Any], provenance: list[Any], fmt: ExportFormat, mask: bool) -> None:
     from toolkit.report import write_report
 
-    write_report(out, tables=tables, provenance=provenance, command=["python", "-m", "toolkit", *sys.argv[1:]],
-                 mask_identifiers=mask, formats=(fmt,))
+    write_report(
+        out,
+        tables=tables,
+        provenance=provenance,
+        command=["python", "-m", "toolkit", *sys.argv[1:]],
+        mask_identifiers=mask,
+        formats=(fmt,),
+    )
 
 
 def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:

@@ -110,15 +110,11 @@ class Table:
         if list(frame.columns) != self.names:
             missing = [n for n in self.names if n not in frame.columns]
             extra = [n for n in frame.columns if n not in self.names]
-            raise SchemaError(
-                f"{self.name}: columns differ from schema (missing {missing}, extra {extra})"
-            )
+            raise SchemaError(f"{self.name}: columns differ from schema (missing {missing}, extra {extra})")
         for column in self.columns:
             actual = frame[column.name].dtype
             if not _dtype_matches(actual, column.dtype):
-                raise SchemaError(
-                    f"{self.name}.{column.name}: dtype {actual} instead of {column.dtype}"
-                )
+                raise SchemaError(f"{self.name}.{column.name}: dtype {actual} instead of {column.dtype}")
         return frame
 
 

@@ -62,9 +62,26 @@ def _value(value: Any) -> Any:
 
 
 COLUMNS = [
-    "ts", "method", "url", "scheme", "host", "server_port", "path", "query", "http_version", "status",
-    "server_ip", "content_type", "body", "request_headers", "cookies", "response_body",
-    "response_content_type", "websocket", "page", "evidence",
+    "ts",
+    "method",
+    "url",
+    "scheme",
+    "host",
+    "server_port",
+    "path",
+    "query",
+    "http_version",
+    "status",
+    "server_ip",
+    "content_type",
+    "body",
+    "request_headers",
+    "cookies",
+    "response_body",
+    "response_content_type",
+    "websocket",
+    "page",
+    "evidence",
 ]
 
 
@@ -72,8 +89,10 @@ def summarise(path: Path) -> dict[str, Any]:
     """What a golden file holds for ``path``: provenance basics, rows, problems."""
     capture = toolkit.load(path)
     rows = [{c: _value(row[c]) for c in COLUMNS} for _, row in capture.requests.iterrows()]
-    problems = capture.problems[["record", "kind", "severity"]].astype(object).where(
-        capture.problems[["record", "kind", "severity"]].notna(), None
+    problems = (
+        capture.problems[["record", "kind", "severity"]]
+        .astype(object)
+        .where(capture.problems[["record", "kind", "severity"]].notna(), None)
     )
     return {
         "file": path.name,

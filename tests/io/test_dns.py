@@ -16,8 +16,9 @@ HEADER = struct.pack("!HHHHHH", 1, 0x8180, 1, 1, 0, 0)
 
 
 def test_query_and_answers() -> None:
-    reply = parse_dns(dns_message("WWW.Example.org", response=True, answers=["192.0.2.1", "2001:db8::1"],
-                                  cname="edge.cdn.example"))
+    reply = parse_dns(
+        dns_message("WWW.Example.org", response=True, answers=["192.0.2.1", "2001:db8::1"], cname="edge.cdn.example")
+    )
     assert reply.questions == [("www.example.org", "A")]
     assert reply.rcode == "NOERROR"
     assert [a[2] for a in reply.answers] == ["edge.cdn.example", "192.0.2.1", "2001:db8::1"]

@@ -20,13 +20,19 @@ def entry(url: str = "https://example.org/a?b=1", **extra: Any) -> dict[str, Any
     request.update(extra.pop("request", {}))
     response = {"status": 200, "httpVersion": "HTTP/1.1", "headers": [], "content": {"size": 0}}
     response.update(extra.pop("response", {}))
-    return {"startedDateTime": "2024-01-02T03:04:05.678Z", "time": 1.0, "request": request,
-            "response": response, "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}, **extra}
+    return {
+        "startedDateTime": "2024-01-02T03:04:05.678Z",
+        "time": 1.0,
+        "request": request,
+        "response": response,
+        "cache": {},
+        "timings": {"send": 0, "wait": 1, "receive": 0},
+        **extra,
+    }
 
 
 def har(*entries: Any, **log: Any) -> dict[str, Any]:
-    return {"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, **log,
-                    "entries": list(entries)}}
+    return {"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, **log, "entries": list(entries)}}
 
 
 def write(tmp_path: Path, doc: Any, name: str = "t.har") -> Path:
@@ -67,8 +73,18 @@ def test_bad_timestamp_is_kept_as_missing_and_reported(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("http/2.0", "HTTP/2"), ("h2", "HTTP/2"), ("HTTP/2", "HTTP/2"), ("h3", "HTTP/3"), ("1.1", "HTTP/1.1"),
-     ("spdy/3.1", "SPDY/3.1"), ("", None), ("unknown", None), ("ori", None), (None, None)],
+    [
+        ("http/2.0", "HTTP/2"),
+        ("h2", "HTTP/2"),
+        ("HTTP/2", "HTTP/2"),
+        ("h3", "HTTP/3"),
+        ("1.1", "HTTP/1.1"),
+        ("spdy/3.1", "SPDY/3.1"),
+        ("", None),
+        ("unknown", None),
+        ("ori", None),
+        (None, None),
+    ],
 )
 def test_http_version_dialects(tmp_path: Path, given: str | None, expected: str | None) -> None:
     e = entry(request={"httpVersion": given})
@@ -82,12 +98,14 @@ def test_pseudo_headers_mean_http2_when_version_is_empty(tmp_path: Path) -> None
 
 
 def test_headers_cookies_and_post_text(tmp_path: Path) -> None:
-    e = entry(request={
-        "method": "post",
-        "headers": [{"name": "Content-Type", "value": "application/json"}, {"name": "X-A", "value": "1"}],
-        "cookies": [{"name": "sid", "value": "abc"}],
-        "postData": {"mimeType": "application/json", "text": '{"q": "caf\u00e9"}'},
-    })
+    e = entry(
+        request={
+            "method": "post",
+            "headers": [{"name": "Content-Type", "value": "application/json"}, {"name": "X-A", "value": "1"}],
+            "cookies": [{"name": "sid", "value": "abc"}],
+            "postData": {"mimeType": "application/json", "text": '{"q": "caf\u00e9"}'},
+        }
+    )
     row = load(tmp_path, har(e)).requests.iloc[0]
     assert row.method == "POST"
     assert row.request_headers == [("Content-Type", "application/json"), ("X-A", "1")]
@@ -97,18 +115,26 @@ def test_headers_cookies_and_post_text(tmp_path: Path) -> None:
 
 
 def test_post_params_without_text_are_form_encoded(tmp_path: Path) -> None:
-    e = entry(request={"method": "POST", "postData": {
-        "mimeType": "application/x-www-form-urlencoded",
-        "params": [{"name": "q", "value": "a b&c"}, {"name": "n", "value": "1"}]}})
+    e = entry(
+        request={
+            "method": "POST",
+            "postData": {
+                "mimeType": "application/x-www-form-urlencoded",
+                "params": [{"name": "q", "value": "a b&c"}, {"name": "n", "value": "1"}],
+            },
+        }
+    )
     assert load(tmp_path, har(e)).requests.loc[0, "body"] == b"q=a+b%26c&n=1"
 
 
 def test_base64_response_body_and_undecoded_gzip(tmp_path: Path) -> None:
     packed = gzip.compress(b"hello world")
-    e = entry(response={
-        "headers": [{"name": "Content-Encoding", "value": "gzip"}],
-        "content": {"mimeType": "text/plain", "encoding": "base64", "text": base64.b64encode(packed).decode()},
-    })
+    e = entry(
+        response={
+            "headers": [{"name": "Content-Encoding", "value": "gzip"}],
+            "content": {"mimeType": "text/plain", "encoding": "base64", "text": base64.b64encode(packed).decode()},
+        }
+    )
     capture = load(tmp_path, har(e))
     assert capture.requests.loc[0, "response_body"] == b"hello world"
     assert capture.requests.loc[0, "response_content_type"] == "text/plain"
@@ -116,8 +142,12 @@ def test_base64_response_body_and_undecoded_gzip(tmp_path: Path) -> None:
 
 
 def test_body_stored_decoded_despite_gzip_header_is_taken_as_is(tmp_path: Path) -> None:
-    e = entry(response={"headers": [{"name": "content-encoding", "value": "gzip"}],
-                        "content": {"mimeType": "text/html", "text": "<p>decoded</p>"}})
+    e = entry(
+        response={
+            "headers": [{"name": "content-encoding", "value": "gzip"}],
+            "content": {"mimeType": "text/html", "text": "<p>decoded</p>"},
+        }
+    )
     capture = load(tmp_path, har(e))
     assert capture.requests.loc[0, "response_body"] == b"<p>decoded</p>"
     assert capture.problems.empty
@@ -125,8 +155,12 @@ def test_body_stored_decoded_despite_gzip_header_is_taken_as_is(tmp_path: Path) 
 
 def test_corrupt_base64_and_corrupt_gzip_are_warnings(tmp_path: Path) -> None:
     bad_b64 = entry(response={"content": {"encoding": "base64", "text": "!!!not base64!!!"}})
-    bad_gzip = entry(response={"headers": [{"name": "Content-Encoding", "value": "gzip"}],
-                               "content": {"encoding": "base64", "text": base64.b64encode(b"\x1f\x8bjunk").decode()}})
+    bad_gzip = entry(
+        response={
+            "headers": [{"name": "Content-Encoding", "value": "gzip"}],
+            "content": {"encoding": "base64", "text": base64.b64encode(b"\x1f\x8bjunk").decode()},
+        }
+    )
     capture = load(tmp_path, har(bad_b64, bad_gzip))
     assert len(capture.requests) == 2
     assert capture.requests.loc[0, "response_body"] is None

@@ -37,8 +37,11 @@ def _feed(parser_input: bytes, step: int) -> tuple[list, list]:
 @pytest.mark.parametrize("step", [1, 3, 17, 10_000])
 def test_pipelined_keep_alive_whole_or_in_pieces(step: int) -> None:
     requests, responses = _feed(RESPONSES, step)
-    assert [(r.method, r.target, r.body) for r in requests] == [("POST", "/a", b"hello"), ("GET", "/b", b""),
-                                                                  ("PUT", "/c", b"abc")]
+    assert [(r.method, r.target, r.body) for r in requests] == [
+        ("POST", "/a", b"hello"),
+        ("GET", "/b", b""),
+        ("PUT", "/c", b"abc"),
+    ]
     assert [(r.status, r.body) for r in responses] == [(200, b"ok"), (304, b""), (201, b"xyz")]
 
 
@@ -81,19 +84,27 @@ def test_ssdp_datagram() -> None:
 def test_requests_table_from_a_capture() -> None:
     builder = PcapBuilder()
     body = gzip.compress(b'{"url": "https://news.example/"}')
-    builder.http_exchange("10.0.0.2", "192.0.2.7", "Tracker.Example:8080", "/c?id=42&u=x", method="POST",
-                          body=body, port=8080)
+    builder.http_exchange(
+        "10.0.0.2", "192.0.2.7", "Tracker.Example:8080", "/c?id=42&u=x", method="POST", body=body, port=8080
+    )
     frame = builder.packets[3]
     # declare the gzip coding on the request
-    builder.packets[3] = (frame[0], frame[1].replace(b"User-Agent: test\r\n",
-                                                       b"Content-Encoding: gzip\r\nCookie: a=1; b=2\r\n"))
+    builder.packets[3] = (
+        frame[0],
+        frame[1].replace(b"User-Agent: test\r\n", b"Content-Encoding: gzip\r\nCookie: a=1; b=2\r\n"),
+    )
     fixed = bytearray(builder.packets[3][1])
     fixed[16:18] = (len(fixed) - 14).to_bytes(2, "big")
     builder.packets[3] = (frame[0], bytes(fixed))
     problems = ProblemLog("x.pcap")
     row = read_pcap("x.pcap", io.BytesIO(builder.pcap()), problems).requests.iloc[0]
     assert (row["method"], row["host"], row["path"], row["query"], row["server_port"]) == (
-        "POST", "tracker.example", "/c", "id=42&u=x", 8080)
+        "POST",
+        "tracker.example",
+        "/c",
+        "id=42&u=x",
+        8080,
+    )
     assert row["url"] == "http://Tracker.Example:8080/c?id=42&u=x"
     assert row["body"] == b'{"url": "https://news.example/"}' and row["cookies"] == [("a", "1"), ("b", "2")]
     assert row["status"] == 200 and row["response_body"] == b"ok" and row["evidence"] == "x.pcap#frames=4,5"

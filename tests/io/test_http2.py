@@ -33,10 +33,20 @@ def conversation(*, padding: bool = False, push: bool = False) -> list[tuple[int
     pump()
     big_cookie = "id=" + "c" * 30000  # forces CONTINUATION frames
     requests = [
-        [(":method", "GET"), (":scheme", "https"), (":authority", "www.example-news.com"), (":path", "/a"),
-         ("cookie", big_cookie)],
-        [(":method", "POST"), (":scheme", "https"), (":authority", "sa.api.intl.miui.com"),
-         (":path", "/sa?project=global_browser_mini"), ("content-encoding", "gzip")],
+        [
+            (":method", "GET"),
+            (":scheme", "https"),
+            (":authority", "www.example-news.com"),
+            (":path", "/a"),
+            ("cookie", big_cookie),
+        ],
+        [
+            (":method", "POST"),
+            (":scheme", "https"),
+            (":authority", "sa.api.intl.miui.com"),
+            (":path", "/sa?project=global_browser_mini"),
+            ("content-encoding", "gzip"),
+        ],
     ]
     body = gzip.compress(b"data_list=abc", mtime=0)
     pad = 17 if padding else None
@@ -47,8 +57,16 @@ def conversation(*, padding: bool = False, push: bool = False) -> list[tuple[int
         if isinstance(event, h2.events.RequestReceived):
             sid = event.stream_id
             if push and sid == 1:
-                server.push_stream(1, 2, [(":method", "GET"), (":scheme", "https"),
-                                          (":authority", "www.example-news.com"), (":path", "/style.css")])
+                server.push_stream(
+                    1,
+                    2,
+                    [
+                        (":method", "GET"),
+                        (":scheme", "https"),
+                        (":authority", "www.example-news.com"),
+                        (":path", "/style.css"),
+                    ],
+                )
                 server.send_headers(2, [(":status", "200")])
                 server.send_data(2, b"body{}", end_stream=True)
             server.send_headers(sid, [(":status", "200"), ("content-type", "text/plain")])

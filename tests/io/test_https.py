@@ -20,8 +20,10 @@ def read(transcript: Transcript) -> HttpsFlow:
 def test_http1_keep_alive_requests() -> None:
     exchanges = [
         (b"GET /a HTTP/1.1\r\nHost: www.example-news.com\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"),
-        (b"POST /sa HTTP/1.1\r\nHost: sa.api.intl.miui.com\r\nContent-Length: 3\r\n\r\nabc",
-         b"HTTP/1.1 204 No Content\r\n\r\n"),
+        (
+            b"POST /sa HTTP/1.1\r\nHost: sa.api.intl.miui.com\r\nContent-Length: 3\r\n\r\nabc",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+        ),
     ]
     transcript = converse(exchanges, version="1.2", alpn=["http/1.1"])
     assert isinstance(transcript, Transcript)
@@ -38,8 +40,15 @@ def test_http2_streams() -> None:
     client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
     server = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
     client.initiate_connection()
-    client.send_headers(1, [(":method", "POST"), (":scheme", "https"), (":authority", "sa.api.intl.miui.com"),
-                            (":path", "/sa?project=global_browser_mini")])
+    client.send_headers(
+        1,
+        [
+            (":method", "POST"),
+            (":scheme", "https"),
+            (":authority", "sa.api.intl.miui.com"),
+            (":path", "/sa?project=global_browser_mini"),
+        ],
+    )
     client.send_data(1, b"crc=1&gzip=1&data_list=x", end_stream=True)
     client_bytes = client.data_to_send()
     server.initiate_connection()

@@ -15,8 +15,10 @@ DST6 = bytes.fromhex("20010db8000000000000000000000002")
 def _ipv4(payload: bytes, *, ident: int = 5, offset: int = 0, more: bool = False, total: int | None = None) -> bytes:
     flags = (0x2000 if more else 0) | (offset // 8)
     length = 20 + len(payload) if total is None else total
-    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, length, ident, flags, 64, 17, 0, b"\x0a\x00\x00\x01",
-                       b"\x0a\x00\x00\x02") + payload
+    return (
+        struct.pack("!BBHHHBBH4s4s", 0x45, 0, length, ident, flags, 64, 17, 0, b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02")
+        + payload
+    )
 
 
 def test_ipv4_fragments_in_any_order() -> None:
@@ -45,12 +47,15 @@ def test_ipv6_extension_headers_and_fragment() -> None:
     assert whole is not None and whole.protocol == 17 and whole.payload == udp
 
 
-@pytest.mark.parametrize(("packet", "reason"), [
-    (_ipv4(b"x")[:12], "cut short"),
-    (b"\x44" + _ipv4(b"")[1:], "header length"),
-    (_ipv4(b"abc", total=10), "shorter than its header"),
-    (b"\x65" + _ipv4(b"")[1:], "version 6"),
-])
+@pytest.mark.parametrize(
+    ("packet", "reason"),
+    [
+        (_ipv4(b"x")[:12], "cut short"),
+        (b"\x44" + _ipv4(b"")[1:], "header length"),
+        (_ipv4(b"abc", total=10), "shorter than its header"),
+        (b"\x65" + _ipv4(b"")[1:], "version 6"),
+    ],
+)
 def test_impossible_headers(packet: bytes, reason: str) -> None:
     with pytest.raises(IpError, match=reason):
         parse_ip(4, packet, 0, FragmentReassembler(), 1)

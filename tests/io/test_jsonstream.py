@@ -17,7 +17,7 @@ DOC = {
         "version": "1.2",
         "creator": {"name": "x", "version": "1"},
         "entries": [
-            {"n": 123456789, "f": -1.5e-3, "s": "caf\u00e9 \\\" \U0001F600", "t": True, "z": None},
+            {"n": 123456789, "f": -1.5e-3, "s": 'caf\u00e9 \\" \U0001f600', "t": True, "z": None},
             {"n": 0, "list": [1, [2, [3]]], "empty": {}},
             [],
         ],

@@ -70,14 +70,18 @@ def test_dns_over_tcp_and_mdns_kinds() -> None:
     query = dns_message("tcp.example", ident=3)
     reply = dns_message("tcp.example", ident=3, response=True, answers=["192.0.2.1"])
     builder.tcp_send(state, "10.0.0.2", 40002, "10.0.0.1", 53, struct.pack("!H", len(query)) + query, True)
-    builder.tcp_send(state, "10.0.0.2", 40002, "10.0.0.1", 53, struct.pack("!H", len(reply)) + reply, False,
-                     segment_size=10)
+    builder.tcp_send(
+        state, "10.0.0.2", 40002, "10.0.0.1", 53, struct.pack("!H", len(reply)) + reply, False, segment_size=10
+    )
     builder.udp("fe80::1", 5353, "ff02::fb", 5353, dns_message("printer.local", qtype=12))
     builder.udp("10.0.0.2", 5355, "224.0.0.252", 5355, dns_message("wpad"))
     result, _ = _read(builder)
     assert result.dns[["qname", "kind", "response"]].values.tolist() == [
-        ["tcp.example", "dns", False], ["tcp.example", "dns", True], ["printer.local", "mdns", False],
-        ["wpad", "llmnr", False]]
+        ["tcp.example", "dns", False],
+        ["tcp.example", "dns", True],
+        ["printer.local", "mdns", False],
+        ["wpad", "llmnr", False],
+    ]
     assert result.dns["answers"].iloc[1] == ["192.0.2.1"]
     assert result.flows["transport"].tolist() == ["tcp", "udp", "udp"]
 
@@ -105,14 +109,22 @@ def test_unsupported_link_type_is_one_problem_naming_the_frames() -> None:
 
 def test_ssdp_requests_and_port_reuse() -> None:
     builder = PcapBuilder()
-    builder.udp("10.0.0.2", 50000, "239.255.255.250", 1900,
-                b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nST: ssdp:all\r\n\r\n")
+    builder.udp(
+        "10.0.0.2",
+        50000,
+        "239.255.255.250",
+        1900,
+        b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nST: ssdp:all\r\n\r\n",
+    )
     builder.http_exchange("10.0.0.2", "192.0.2.7", "a.example")
     builder._next_port -= 1  # the same client port again, after the first connection closed
     builder.http_exchange("10.0.0.2", "192.0.2.7", "b.example")
     result, _ = _read(builder)
     assert result.requests[["scheme", "method", "host"]].values.tolist() == [
-        ["httpu", "M-SEARCH", "239.255.255.250"], ["http", "GET", "a.example"], ["http", "GET", "b.example"]]
+        ["httpu", "M-SEARCH", "239.255.255.250"],
+        ["http", "GET", "a.example"],
+        ["http", "GET", "b.example"],
+    ]
     assert result.requests["flow_id"].tolist() == [0, 1, 2]
 
 

@@ -33,22 +33,34 @@ ROWS = {row["local_path"]: row for row in _rows()}
 #: file -> {measure: (toolkit's value, why it differs from TShark's)}
 EXCEPTIONS: dict[str, dict[str, tuple[int, str]]] = {
     "pcap/ndpi__malformed_dns.malformed.pcap": {
-        "qnames": (1, "the responses carry a second question whose name is longer than 255 bytes; TShark counts "
-                      "its placeholder '<Name too long>' as a query name, the toolkit keeps the readable first "
-                      "question (www.xt.com) and lists the damage in problems"),
+        "qnames": (
+            1,
+            "the responses carry a second question whose name is longer than 255 bytes; TShark counts "
+            "its placeholder '<Name too long>' as a query name, the toolkit keeps the readable first "
+            "question (www.xt.com) and lists the damage in problems",
+        ),
     },
     "pcap/zeek__quic-vector-max-size-crash.malformed.pcap": {
-        "qnames": (0, "a fuzzed UDP datagram to port 443 that TShark's heuristics take for DNS and names "
-                      "'<Unknown extended label>'; it is not a DNS message (no DNS port), so no query name"),
+        "qnames": (
+            0,
+            "a fuzzed UDP datagram to port 443 that TShark's heuristics take for DNS and names "
+            "'<Unknown extended label>'; it is not a DNS message (no DNS port), so no query name",
+        ),
     },
     "pcap/ndpi__http2.pcapng": {
-        "http": (1, "cleartext HTTP/2 with prior knowledge (h2c, 5G core SBI traffic on port 29518): the toolkit "
-                    "reads its POST /namf-comm/v1/subscriptions; TShark's count is of HTTP/1 request packets"),
+        "http": (
+            1,
+            "cleartext HTTP/2 with prior knowledge (h2c, 5G core SBI traffic on port 29518): the toolkit "
+            "reads its POST /namf-comm/v1/subscriptions; TShark's count is of HTTP/1 request packets",
+        ),
     },
     "pcap/zeek__te_cl_desync.pcap": {
-        "http": (2, "one packet carries two requests (POST / with Transfer-Encoding: chunked and a smuggled "
-                    "GET /smuggled-te-cl); TShark counts packets with a request (1) although it shows both "
-                    "methods; the toolkit counts requests (RFC 9112 6.3: chunked wins over Content-Length)"),
+        "http": (
+            2,
+            "one packet carries two requests (POST / with Transfer-Encoding: chunked and a smuggled "
+            "GET /smuggled-te-cl); TShark counts packets with a request (1) although it shows both "
+            "methods; the toolkit counts requests (RFC 9112 6.3: chunked wins over Content-Length)",
+        ),
     },
 }
 

@@ -21,8 +21,10 @@ def _conversation() -> PcapBuilder:
 
 def test_trailer_pcap_attributes_flows_dns_and_requests() -> None:
     builder = _conversation()
-    builder.packets = [(ts, frame + bytes(-len(frame) % 4) + trailer_for_tests(10145, "com.example.app"))
-                       for ts, frame in builder.packets]
+    builder.packets = [
+        (ts, frame + bytes(-len(frame) % 4) + trailer_for_tests(10145, "com.example.app"))
+        for ts, frame in builder.packets
+    ]
     result = read_pcap("droid.pcap", io.BytesIO(builder.pcap()), ProblemLog("droid.pcap"))
     assert set(result.flows["uid"]) == {10145} and set(result.flows["app"]) == {"com.example.app"}
     assert set(result.dns["app"]) == {"com.example.app"}

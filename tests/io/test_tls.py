@@ -28,7 +28,7 @@ def test_client_hello_fields_and_grease() -> None:
 
 def test_server_hello_supported_versions_and_alpn() -> None:
     reader = HandshakeReader()
-    (kind, body), = reader.feed(server_hello_for_tests(version=0x0303, cipher=0xC02F, alpn="h2"))
+    ((kind, body),) = reader.feed(server_hello_for_tests(version=0x0303, cipher=0xC02F, alpn="h2"))
     chosen = parse_server_hello(body)
     assert (kind, chosen.version, chosen.alpn) == (2, "TLS 1.2", "h2")
     assert chosen.cipher == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
@@ -41,8 +41,14 @@ def test_client_hello_split_over_pieces(size: int) -> None:
     record = client_hello_for_tests("split.example")
     # also split over two TLS records, as some stacks do
     body = record[5:]
-    records = b"\x16\x03\x01" + (40).to_bytes(2, "big") + body[:40] + b"\x16\x03\x01" + (len(body) - 40).to_bytes(
-        2, "big") + body[40:]
+    records = (
+        b"\x16\x03\x01"
+        + (40).to_bytes(2, "big")
+        + body[:40]
+        + b"\x16\x03\x01"
+        + (len(body) - 40).to_bytes(2, "big")
+        + body[40:]
+    )
     reader = HandshakeReader()
     messages = [m for i in range(0, len(records), size) for m in reader.feed(records[i : i + size])]
     assert [parse_client_hello(b).sni for _, b in messages] == ["split.example"]

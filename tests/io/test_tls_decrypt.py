@@ -10,16 +10,23 @@ from toolkit.io.tls_crypto import SUITES
 from toolkit.io.tls_decrypt import DOWN, UP, TlsDecryptor
 
 EXCHANGES = [
-    (b"POST /sa?project=global_browser_mini HTTP/1.1\r\nHost: sa.api.intl.miui.com\r\n\r\n" + b"x" * 40000,
-     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    (
+        b"POST /sa?project=global_browser_mini HTTP/1.1\r\nHost: sa.api.intl.miui.com\r\n\r\n" + b"x" * 40000,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    ),
     (b"GET /next HTTP/1.1\r\n\r\n", b"HTTP/1.1 204 No Content\r\n\r\n"),
 ]
 
 # OpenSSL's cipher names → IANA codes (RFC 8446 B.4, RFC 5289, RFC 7905).
 OPENSSL_NAMES = {
-    "TLS_AES_128_GCM_SHA256": 0x1301, "TLS_AES_256_GCM_SHA384": 0x1302, "TLS_CHACHA20_POLY1305_SHA256": 0x1303,
-    "ECDHE-ECDSA-AES128-GCM-SHA256": 0xC02B, "ECDHE-ECDSA-AES256-GCM-SHA384": 0xC02C,
-    "ECDHE-ECDSA-CHACHA20-POLY1305": 0xCCA9, "ECDHE-ECDSA-AES128-SHA256": 0xC023, "ECDHE-ECDSA-AES256-SHA": 0xC00A,
+    "TLS_AES_128_GCM_SHA256": 0x1301,
+    "TLS_AES_256_GCM_SHA384": 0x1302,
+    "TLS_CHACHA20_POLY1305_SHA256": 0x1303,
+    "ECDHE-ECDSA-AES128-GCM-SHA256": 0xC02B,
+    "ECDHE-ECDSA-AES256-GCM-SHA384": 0xC02C,
+    "ECDHE-ECDSA-CHACHA20-POLY1305": 0xCCA9,
+    "ECDHE-ECDSA-AES128-SHA256": 0xC023,
+    "ECDHE-ECDSA-AES256-SHA": 0xC00A,
 }
 
 

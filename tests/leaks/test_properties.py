@@ -177,7 +177,7 @@ def embed_multipart(value: str, pre: str, post: str) -> tuple[dict[str, object],
 def embed_xml(value: str, pre: str, post: str) -> tuple[dict[str, object], str, list[str]]:
     from html import escape
 
-    body = f"<?xml version=\"1.0\"?><r><a>1</a><p>{escape(pre + value + post, quote=False)}</p></r>".encode()
+    body = f'<?xml version="1.0"?><r><a>1</a><p>{escape(pre + value + post, quote=False)}</p></r>'.encode()
     return {"body": body, "content_type": "text/xml"}, "body", []
 
 

@@ -60,7 +60,9 @@ def test_nested_json_base64_json() -> None:
 def test_multipart_xml_and_protobuf() -> None:
     multipart = (b"--b0undary\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n"
                  b"<e><u>https://a.example/x</u></e>\r\n--b0undary--\r\n")  # fmt: skip
-    found = located(texts(body=multipart, content_type="multipart/form-data; boundary=b0undary"), b"https://a.example/x")
+    found = located(
+        texts(body=multipart, content_type="multipart/form-data; boundary=b0undary"), b"https://a.example/x"
+    )
     assert ("body", "multipart:meta > xml:u") in found
     url = b"https://a.example/x"
     inner = b"\x0a" + bytes([len(url)]) + url
@@ -110,7 +112,7 @@ def test_garbage_never_raises() -> None:
 def test_json_paths_are_worked_out_in_any_order() -> None:
     from toolkit.leaks.unwrap import JsonCursor
 
-    doc = json.dumps({"a": [{"k": "x"}, {"k": "y", "z": ["w", {"q\"": "v"}]}], "b": "u"}).encode()
+    doc = json.dumps({"a": [{"k": "x"}, {"k": "y", "z": ["w", {'q"': "v"}]}], "b": "u"}).encode()
     cursor = JsonCursor(doc)
     paths = {v: cursor.path_at(doc.index(f'"{v}"'.encode())) for v in ("v", "x", "u", "w", "y")}
     assert paths == {"x": "a[0].k", "y": "a[1].k", "w": "a[1].z[0]", "v": 'a[1].z[1]["q\\""]', "u": "b"}
@@ -212,7 +214,10 @@ def test_alphanumeric_tokens_take_a_shortcut_to_the_same_texts() -> None:
 
     rng = random.Random(8)
     alphabets = (string.ascii_letters + string.digits, "0123456789abcdef", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-    tokens = [zlib.compress(b"https://a.example/x").hex(), base64.b32encode(b"https://a.example/x").decode().rstrip("=")]
+    tokens = [
+        zlib.compress(b"https://a.example/x").hex(),
+        base64.b32encode(b"https://a.example/x").decode().rstrip("="),
+    ]
     tokens += ["".join(rng.choices(alphabet, k=rng.randrange(4, 60))) for alphabet in alphabets for _ in range(300)]
     for token in tokens:
         data = token.encode()

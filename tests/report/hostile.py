@@ -58,9 +58,7 @@ def hostile_tables() -> dict[str, pd.DataFrame]:
             "capture": ["x.har"] * n,
             "kind": ["leak" if i % 4 else "referer" for i in range(n)],
             "needle_kind": ["identifier" if i % 5 == 0 else "url" for i in range(n)],
-            "needle": [
-                ANDROID_ID if i % 5 == 0 else f"https://site.example/?q={p}" for i, p in enumerate(_cycle(n))
-            ],
+            "needle": [ANDROID_ID if i % 5 == 0 else f"https://site.example/?q={p}" for i, p in enumerate(_cycle(n))],
             "matched_form": _cycle(n, 3),
             "location": [f"header:{p}" for p in _cycle(n, 4)],
             "chain": [f"form:{p} > base64 > gzip" for p in _cycle(n, 5)],

@@ -46,9 +46,7 @@ def test_figures_of_a_full_report() -> None:
     report = build_report(hostile_tables(), generated=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     names = _figures(report)
     assert names[0] == "leak-matrix"
-    assert {"bytes", "decryption", "identifiers", "timeline-1", "timeline-2", "encoding-chain-1"} <= set(
-        names
-    )
+    assert {"bytes", "decryption", "identifiers", "timeline-1", "timeline-2", "encoding-chain-1"} <= set(names)
     assert report.generated == "2026-01-02 03:04:05 UTC"
     for block in (b for s in report.sections for b in s.blocks if isinstance(b, FigureBlock)):
         assert block.png.startswith(b"\x89PNG")
@@ -80,10 +78,7 @@ def test_lab_capture_report_has_the_sensors_analytics_chain() -> None:
     report = build_report({"requests": capture.requests, "leaks": leaks}, provenance=[capture.provenance])
     table = _tables(report)["Every leak: leaks first, then Referers, worst first"]
     found = table.columns.index("where > decoding chain")
-    assert any(
-        row[found] and "form:data_list > urldecode > base64 > gzip > json:" in row[found]
-        for row in table.rows
-    )
+    assert any(row[found] and "form:data_list > urldecode > base64 > gzip > json:" in row[found] for row in table.rows)
     captures = _tables(report)["Captures"]
     assert captures.rows[0][captures.columns.index("sha256")] == capture.provenance.sha256
     assert "encoding-chain-1" in _figures(report)
@@ -107,9 +102,7 @@ def test_missing_tables_are_empty() -> None:
 def test_provenance_from_plain_paths(tmp_path: Path) -> None:
     keylog = DATA / "lab" / "normal.keylog"
     missing = tmp_path / "gone.pcap"
-    report = build_report(
-        {}, provenance=[DATA / "lab" / "normal.pcapng", str(keylog), missing], figures=False
-    )
+    report = build_report({}, provenance=[DATA / "lab" / "normal.pcapng", str(keylog), missing], figures=False)
     captures = _tables(report)["Captures"]
     rows = [dict(zip(captures.columns, row, strict=True)) for row in captures.rows]
     assert (

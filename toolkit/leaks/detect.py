@@ -89,9 +89,7 @@ class NeedleIndex:
     KEY_BYTES = 16
     """16 measured best on the bench_leaks traffic: a faster search and a smaller automaton than 24, 12 or 8."""
 
-    def __init__(
-        self, needles: Iterable[Needle], expansion: Expansion | None = None, engine: str = "auto"
-    ) -> None:
+    def __init__(self, needles: Iterable[Needle], expansion: Expansion | None = None, engine: str = "auto") -> None:
         expansion = expansion or Expansion()
         by_key: dict[bytes, list[Pattern]] = {}
         count = 0
@@ -604,7 +602,6 @@ def _visited_note(urls: Sequence[str], inferred: bool, ambient: Sequence[Needle]
     if not urls:
         return "visited URLs: no browsing log given and no top-level navigation in the capture, so none inferred"
     dropped = sorted({n.value for n in ambient})
-    return (
-        f"visited URLs: {len(urls)} inferred from the capture's top-level navigations (findings marked inferred)"
-        + (f"; {len(dropped)} values in nearly every request left out: {', '.join(dropped[:5])}" if dropped else "")
+    return f"visited URLs: {len(urls)} inferred from the capture's top-level navigations (findings marked inferred)" + (
+        f"; {len(dropped)} values in nearly every request left out: {', '.join(dropped[:5])}" if dropped else ""
     )

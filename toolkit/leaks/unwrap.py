@@ -93,7 +93,6 @@ class _BudgetExceeded(Exception):
     pass
 
 
-
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
 _HTML_ENTITY = re.compile(rb"&(?:#[0-9]{2,7}|#[xX][0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
@@ -685,9 +684,7 @@ class _Unwrapper:
         self._spend(len(decoded))
         self.text(decoded, location, (*chain, step), layers + 1, binary=binary)
 
-    def _decodings(
-        self, data: bytes, location: str, chain: tuple[str, ...], layers: int, plus: bool
-    ) -> None:
+    def _decodings(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, plus: bool) -> None:
         if len(data) == 36 and _UUID.fullmatch(data):  # an identifier, not an encoding of one
             return
         if not data.isascii():
@@ -778,9 +775,7 @@ class _Unwrapper:
             if b"/" not in data and b"=" not in data and _LZ_URI_ONLY.search(data):
                 self._lzstring(data, "lzstring_uri", location, chain, layers)
 
-    def _lzstring(
-        self, data: bytes, name: str, location: str, chain: tuple[str, ...], layers: int
-    ) -> None:
+    def _lzstring(self, data: bytes, name: str, location: str, chain: tuple[str, ...], layers: int) -> None:
         if not 12 <= len(data) <= 256 * 1024:
             return
         # The stream opens with a 2-bit code 0 or 1 (a literal character), read from bit 5 then bit

@@ -288,9 +288,7 @@ def _provenance_rows(provenance: Sequence[Any]) -> pd.DataFrame:
             records.append(_file_record(item))
             continue
         record = (
-            dataclasses.asdict(item)
-            if dataclasses.is_dataclass(item) and not isinstance(item, type)
-            else dict(item)
+            dataclasses.asdict(item) if dataclasses.is_dataclass(item) and not isinstance(item, type) else dict(item)
         )
         records.append(record)
     return pd.DataFrame.from_records(records) if records else pd.DataFrame()
@@ -416,9 +414,7 @@ class _Builder:
             }
             verdicts = claims["verdict"].astype("string") if "verdict" in claims.columns else None
             if verdicts is not None:  # a mark, so the verdict reads in black and white too
-                claims = claims.assign(
-                    verdict=[marks.get(v, v) if isinstance(v, str) else v for v in verdicts]
-                )
+                claims = claims.assign(verdict=[marks.get(v, v) if isinstance(v, str) else v for v in verdicts])
             block = _table(
                 claims,
                 wanted,
@@ -586,9 +582,7 @@ class _Builder:
             if requests.empty:
                 return Section("endpoints", "Endpoints", (Paragraph("No endpoint was contacted."),))
             hosts = requests["host"].astype("string").fillna("(none)").value_counts().rename_axis("host")
-            blocks.append(
-                Paragraph("No endpoints table was given: hosts are listed without owners or roles.")
-            )
+            blocks.append(Paragraph("No endpoints table was given: hosts are listed without owners or roles."))
             blocks.append(
                 _table(
                     hosts.reset_index(name="requests"),
@@ -675,9 +669,7 @@ class _Builder:
                     "recorded the contents, so nothing needed decrypting."
                 )
             return Section("decryption", "Decryption coverage", (Paragraph(text),))
-        encrypted = flows[
-            flows["protocol"].astype("string").isin(["tls", "quic", "http"]).fillna(False).to_numpy()
-        ]
+        encrypted = flows[flows["protocol"].astype("string").isin(["tls", "quic", "http"]).fillna(False).to_numpy()]
         by: Literal["app", "host"] = "app" if encrypted["app"].notna().any() else "host"
         blocks += self.figure(
             "decryption",
@@ -811,9 +803,7 @@ def build_report(
         max_chars: characters shown per cell; the exported table keeps the full value.
         exports: names of the exported files, listed in the report.
     """
-    masker = (
-        Masker.from_tables(tables, mask_values) if mask_identifiers else Masker.from_tables({}, mask_values)
-    )
+    masker = Masker.from_tables(tables, mask_values) if mask_identifiers else Masker.from_tables({}, mask_values)
     shown = masker.frames(tables) if masker else dict(tables)
     builder = _Builder(shown, figures, max_rows)
     stamp = (generated or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -855,9 +845,7 @@ def _provenance_section(
             "toolkit_version": "read by toolkit",
         }
         if "path" in captures.columns and "capture_id" not in captures.columns:
-            captures["capture_id"] = captures["path"].map(
-                lambda p: str(p).replace("\\", "/").rsplit("/", 1)[-1]
-            )
+            captures["capture_id"] = captures["path"].map(lambda p: str(p).replace("\\", "/").rsplit("/", 1)[-1])
         blocks.append(
             _table(
                 captures,

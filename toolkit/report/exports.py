@@ -61,9 +61,7 @@ def flat_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             if parts:
                 combined = pd.concat([p.reset_index(drop=True) for p in parts], ignore_index=True)
                 combined.attrs = {}
-                out[f"{name}_{column}"] = combined[
-                    ["parent", *[c for c in combined.columns if c != "parent"]]
-                ]
+                out[f"{name}_{column}"] = combined[["parent", *[c for c in combined.columns if c != "parent"]]]
     return out
 
 

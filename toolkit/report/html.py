@@ -90,9 +90,7 @@ def _table(block: TableBlock, max_chars: int) -> str:
     if block.total_rows > len(block.rows):
         notes.append(f"First {len(block.rows)} of {block.total_rows} rows.")
     if block.source:
-        notes.append(
-            f"Every row, with full values, is in the exported table <code>{_esc(block.source)}</code>."
-        )
+        notes.append(f"Every row, with full values, is in the exported table <code>{_esc(block.source)}</code>.")
     note = f'<p class="note">{" ".join(notes)}</p>' if notes else ""
     return (
         f"<table><caption>{_esc(block.caption)}</caption><thead><tr>{head}</tr></thead>"
@@ -129,9 +127,7 @@ def render_html(report: Report) -> str:
     ]
     if report.masked:
         parts.append('<p class="masked">Identifiers in this report are masked for publication.</p>')
-    toc = "".join(
-        f'<li><a href="#{section.anchor}">{_esc(section.title)}</a></li>' for section in report.sections
-    )
+    toc = "".join(f'<li><a href="#{section.anchor}">{_esc(section.title)}</a></li>' for section in report.sections)
     parts.append(f"<nav><ol>{toc}</ol></nav><main>")
     for section in report.sections:
         parts.append(f'<section id="{section.anchor}"><h2>{_esc(section.title)}</h2>')

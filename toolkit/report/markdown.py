@@ -63,10 +63,7 @@ def _table(block: TableBlock, max_chars: int) -> list[str]:
     lines.append("| " + " | ".join(escape_text(c) for c in block.columns) + " |")
     lines.append("|" + " --- |" * len(block.columns))
     for row in block.rows:
-        cells = (
-            _value(v, max_chars, code=name in block.captured)
-            for name, v in zip(block.columns, row, strict=True)
-        )
+        cells = (_value(v, max_chars, code=name in block.captured) for name, v in zip(block.columns, row, strict=True))
         lines.append("| " + " | ".join(cells) + " |")
     notes = []
     if block.total_rows > len(block.rows):
