@@ -4,13 +4,12 @@ file that is not a capture is described, never quoted."""
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import toolkit
+from tests.blocking import error_within
 from tests.paths import DATA
 from toolkit.cli import main
 from toolkit.errors import CaptureError
@@ -20,25 +19,6 @@ from toolkit.userfiles import UserFileError, read_user_bytes
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 needs_dev_zero = pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
-
-
-def _error_within(seconds: float, work: Callable[[], object]) -> BaseException | None:
-    """The error ``work`` raised; fails the test if it still runs after ``seconds`` (blocked)."""
-    outcome: list[BaseException | None] = []
-
-    def run() -> None:
-        try:
-            work()
-            outcome.append(None)
-        except BaseException as exc:  # handed back to the test
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        pytest.fail(f"still running after {seconds} s: blocked on a special file")
-    return outcome[0]
 
 
 @needs_dev_zero
@@ -51,9 +31,9 @@ def test_dev_zero_as_a_browsing_log_is_refused() -> None:
 def test_a_fifo_as_a_browsing_log_or_a_capture_is_refused_at_once(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    error = _error_within(20, lambda: read_visited(fifo))
+    error = error_within(20, lambda: read_visited(fifo))
     assert isinstance(error, ValueError) and "not a regular file (a FIFO" in str(error)
-    error = _error_within(20, lambda: toolkit.load(fifo))
+    error = error_within(20, lambda: toolkit.load(fifo))
     assert isinstance(error, CaptureError) and "pipe: not a regular file (a FIFO" in str(error)
 
 
@@ -113,7 +93,7 @@ def test_a_device_or_fifo_as_a_key_log_is_refused(tmp_path: Path) -> None:
         toolkit.load(pcapng, keylog="/dev/zero")
     if hasattr(os, "mkfifo"):
         os.mkfifo(tmp_path / "keys")
-        error = _error_within(20, lambda: toolkit.load(pcapng, keylog=tmp_path / "keys"))
+        error = error_within(20, lambda: toolkit.load(pcapng, keylog=tmp_path / "keys"))
         assert isinstance(error, CaptureError) and "keys: not a regular file (a FIFO" in str(error)
 
 

@@ -8,13 +8,12 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.blocking import error_within
 from tests.paths import DATA, ROOT
 from toolkit.study import ManifestError, Study
 from toolkit.study.manifest import KINDS, MANIFEST_KEYS, ManifestKey, manifest_reference, read_manifest
@@ -192,26 +191,6 @@ def test_the_command_line_option_allows_outside_paths(tmp_path: Path) -> None:
 # --- special files ------------------------------------------------------------------------------
 
 
-def _within(seconds: float, work: Callable[[], object]) -> BaseException | None:
-    """Run ``work`` in a thread; the error it raised, or a test failure if it is still running
-    after ``seconds`` (a FIFO being read blocks forever)."""
-    outcome: list[BaseException | None] = []
-
-    def run() -> None:
-        try:
-            work()
-            outcome.append(None)
-        except BaseException as exc:  # handed back to the test
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        pytest.fail(f"still running after {seconds} s (blocked on a special file?)")
-    return outcome[0]
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 @pytest.mark.parametrize("place", ["captures", "keylog", "visited"])
 def test_a_fifo_in_the_folder_is_refused(tmp_path: Path, place: str) -> None:
@@ -223,7 +202,7 @@ def test_a_fifo_in_the_folder_is_refused(tmp_path: Path, place: str) -> None:
         path = _manifest(tmp_path, capture={"keylog": "pipe"})
     else:
         path = _manifest(tmp_path, session={"visited": "pipe"})
-    error = _within(20, lambda: Study.from_manifest(path))
+    error = error_within(20, lambda: Study.from_manifest(path))
     assert isinstance(error, ManifestError) and "pipe: not a regular file (a FIFO" in str(error), error
 
 
@@ -270,7 +249,7 @@ def test_the_reference_documents_every_key() -> None:
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_manifest_that_is_a_fifo_or_not_text_is_an_error(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "study.toml")
-    error = _within(20, lambda: Study.from_manifest(tmp_path / "study.toml"))
+    error = error_within(20, lambda: Study.from_manifest(tmp_path / "study.toml"))
     assert isinstance(error, ManifestError) and "study.toml: not a regular file (a FIFO" in str(error)
     (tmp_path / "bad.toml").write_bytes(b'[study]\nname = "\xff"\n')
     with pytest.raises(ManifestError, match=r"bad.toml: not UTF-8 text \(byte 16\)"):
