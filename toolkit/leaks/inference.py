@@ -181,12 +181,16 @@ def ambient_values(requests: pd.DataFrame, values: Sequence[str], *, share: floa
     >>> sorted(ambient_values(requests, ["fitapp", "com.fitapp", "hiv test"]))
     ['com.fitapp', 'fitapp']
     """
-    wanted = [v for v in dict.fromkeys(values) if v]
-    if not wanted or not len(requests):
+    if not len(requests):
         return set()
-    patterns = [v.lower().encode("utf-8", "surrogatepass") for v in wanted]
-    matcher = build_matcher(patterns)
-    texts, agents = _ambient_texts(requests)
+    return _ambient(*_ambient_texts(requests), values, share)
+
+
+def _ambient(texts: list[bytes], agents: list[bytes], values: Sequence[str], share: float) -> set[str]:
+    wanted = [v for v in dict.fromkeys(values) if v]
+    if not wanted:
+        return set()
+    matcher = build_matcher([_lowered(v) for v in wanted])
     out = {wanted[i] for agent in agents for i, _start, _end in matcher.find(agent)}
     counts = [0] * len(wanted)
     for text in texts:
@@ -197,6 +201,10 @@ def ambient_values(requests: pd.DataFrame, values: Sequence[str], *, share: floa
     return out
 
 
+def _lowered(value: str) -> bytes:
+    return value.lower().encode("utf-8", "surrogatepass")
+
+
 def without_ambient(needles: Sequence[Needle], requests: pd.DataFrame) -> tuple[list[Needle], list[Needle]]:
     """Inferred needles split into (kept, dropped as ambient); given needles are always kept.
 
@@ -204,11 +212,11 @@ def without_ambient(needles: Sequence[Needle], requests: pd.DataFrame) -> tuple[
     names is still a page that was sent everywhere).
     """
     inferred = [n for n in needles if n.inferred]
-    if not inferred:
+    if not inferred or not len(requests):
         return list(needles), []
-    ambient = ambient_values(requests, [n.value for n in inferred if n.kind != "url"])
-    _texts, agents = _ambient_texts(requests)
-    in_agents = {n.value for n in inferred if n.kind == "url" and any(n.value.lower().encode() in a for a in agents)}
+    texts, agents = _ambient_texts(requests)
+    ambient = _ambient(texts, agents, [n.value for n in inferred if n.kind != "url"], AMBIENT_SHARE)
+    in_agents = {n.value for n in inferred if n.kind == "url" and any(_lowered(n.value) in a for a in agents)}
     dropped = [n for n in inferred if n.value in ambient or n.value in in_agents]
-    kept = [n for n in needles if n not in dropped]
-    return kept, dropped
+    gone = set(dropped)
+    return [n for n in needles if n not in gone], dropped
