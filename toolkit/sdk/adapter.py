@@ -20,12 +20,15 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from toolkit.sdk.vocabulary import DATATYPES
 
-__all__ = ["Sdk", "key_path", "parse_path"]
+__all__ = ["Labeller", "Sdk", "described", "host_under", "key_path", "leak_parameter", "parse_path"]
+
+#: What an SDK calls the place of a leak finding: ``(host, path, body, location, chain) -> label or None``.
+Labeller = Callable[[str | None, str | None, bytes | None, str, str], str | None]
 
 _PATH_TOKEN = re.compile(r'\.?([^.\[\]"]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
 _STRUCTURE = ("json:", "form:", "multipart:", "xml:")
@@ -70,6 +73,42 @@ def key_path(location: str, chain: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(names)
 
 
+def host_under(host: str | None, domains: tuple[str, ...]) -> bool:
+    """``host`` is one of ``domains`` or a subdomain of one.
+
+    >>> host_under("App.Adjust.com.", ("adjust.com",)), host_under("notadjust.com", ("adjust.com",))
+    (True, False)
+    """
+    host = (host or "").lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def leak_parameter(location: str, chain: str) -> str | None:
+    """The parameter that holds a leak finding: ``query:NAME`` or a body chain's ``form:NAME`` / ``json:.NAME``.
+
+    >>> leak_parameter("query:gps_adid", ""), leak_parameter("body", "json:events[0].x > base64")
+    ('gps_adid', 'events')
+    """
+    if location.startswith("query:"):
+        return location[len("query:") :]
+    first = chain.split(" > ", 1)[0] if chain else ""
+    if first.startswith("form:"):
+        return first[len("form:") :]
+    if first.startswith("json:"):  # ``json:events[0].x`` (as unwrap writes it) or ``json:.events``
+        return re.split(r"[.\[]", first[len("json:") :].lstrip("."), maxsplit=1)[0] or None
+    return None
+
+
+def described(name: str, meanings: Mapping[str, str]) -> str:
+    """``name (what it is)`` where the SDK's documentation says, else ``name``.
+
+    >>> described("gps_adid", {"gps_adid": "Google advertising id"}), described("x", {})
+    ('gps_adid (Google advertising id)', 'x')
+    """
+    meaning = meanings.get(name)
+    return f"{name} ({meaning})" if meaning else name
+
+
 def _ends_with(keys: tuple[str, ...], spec: tuple[str, ...]) -> bool:
     """``keys`` ends in ``spec``, array positions of ``keys`` that ``spec`` does not name skipped."""
     i = len(keys) - 1
@@ -100,6 +139,8 @@ class Sdk:
     """Regular expression the query string must contain, if any."""
     encrypted: str | None = None
     """Set when (some of) its payloads are encrypted: what cannot be read, said plainly."""
+    labeller: Labeller | None = field(default=None, compare=False)
+    """Names the place of a leak finding in the SDK's own terms (:meth:`label`), if the SDK has one."""
     _specs: tuple[tuple[tuple[str, ...], str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -111,12 +152,21 @@ class Sdk:
 
     def matches(self, host: str, path: str, query: str) -> bool:
         """Whether a request to ``host`` with ``path`` and ``query`` is this SDK's."""
-        host = host.lower().rstrip(".")
-        if self.hosts and not any(host == d or host.endswith("." + d) for d in self.hosts):
+        if self.hosts and not host_under(host, self.hosts):
             return False
         if self.path is not None and not re.match(self.path, path or ""):
             return False
         return self.query is None or re.search(self.query, query or "") is not None
+
+    def label(self, host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
+        """What the SDK calls the place of a leak finding (``Adjust session package, parameter gps_adid
+        (Google advertising id)``), or None. It asks the SDK's own endpoints and signature, which can be
+        narrower than :meth:`matches` (an SDK's package paths) or wider (a self-hosted receiver's format).
+
+        >>> Sdk("Example").label("t.example", "/", None, "query:q", "") is None
+        True
+        """
+        return self.labeller(host, path, body, location, chain) if self.labeller is not None else None
 
     def datatype_of(self, keys: tuple[str, ...]) -> str | None:
         """The data type the SDK's field at ``keys`` holds (the longest matching field wins)."""

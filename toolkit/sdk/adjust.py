@@ -16,11 +16,73 @@ Wire-format example built from those docs (not captured):
  ('os_version', '10'), ('tracking_consent', '1')]
 """
 
-from toolkit.sdk.adapter import Sdk
+from toolkit.sdk.adapter import Sdk, described, host_under, leak_parameter
+
+_HOSTS = ("adjust.com", "adjust.world", "adjust.net.in", "adjust.cn", "adjust.io")
+# The SDK's endpoints are the app., gdpr. and subscription. hosts of these domains and of their
+# data-residency subdomains (eu., tr., us.): adjust/smart_banner_sdk url-strategy/endpoints.ts and the
+# SDKs' UrlStrategy; a request elsewhere on them (the company's web site) is not an SDK package.
+_ENDPOINT_HOSTS = ("app", "gdpr", "subscription")
+# Each activity is posted form-encoded to its path (android_sdk PackageBuilder.java, ActivityKind.java).
+_ACTIVITIES = {
+    "session": "session",
+    "event": "event",
+    "sdk_click": "click",
+    "sdk_info": "info",
+    "attribution": "attribution",
+    "gdpr_forget_device": "GDPR forget-device",
+    "third_party_sharing": "third-party sharing",
+    "measurement_consent": "measurement consent",
+    "ad_revenue": "ad revenue",
+    "v2/purchase": "subscription",
+    "verify": "purchase verification",
+}
+# What the parameters are, for leak labels; callback_params and partner_params are JSON objects of the
+# app's own values.
+_PARAMETERS = {
+    "android_uuid": "Adjust's install id",
+    "gps_adid": "Google advertising id",
+    "fire_adid": "Amazon Fire advertising id",
+    "google_app_set_id": "Google app set id",
+    "android_id": "ANDROID_ID",
+    "imei": "IMEI",
+    "meid": "MEID",
+    "oaid": "open advertising id",
+    "push_token": "push token",
+    "fb_id": "Facebook attribution id",
+    "external_device_id": "the app's own device id",
+    "event_token": "event name token",
+    "deeplink": "deep link",
+    "referrer": "install referrer",
+    "raw_referrer": "install referrer",
+    "callback_params": "app's callback parameters",
+    "partner_params": "app's partner parameters",
+}
+
+
+def adjust_label(host: str | None, path: str | None, location: str, chain: str) -> str | None:
+    """``Adjust session package, parameter gps_adid (Google advertising id)``, or None.
+
+    >>> adjust_label("app.eu.adjust.com", "/event", "query:event_token", "")
+    'Adjust event package, parameter event_token (event name token)'
+    """
+    name = leak_parameter(location, chain) if host_under(host, _HOSTS) else None
+    if name is None or (host or "").lower().split(".", 1)[0] not in _ENDPOINT_HOSTS:
+        return None
+    activity = _ACTIVITIES.get((path or "").split("?", 1)[0].strip("/"))
+    if activity is None:  # not one of the SDK's package paths
+        return None
+    return f"Adjust {activity} package, parameter {described(name, _PARAMETERS)}"
+
+
+def _label(host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
+    return adjust_label(host, path, location, chain)
+
 
 SDK = Sdk(
     "Adjust",
-    hosts=("adjust.com", "adjust.world", "adjust.net.in", "adjust.cn", "adjust.io"),
+    hosts=_HOSTS,
+    labeller=_label,
     source="github.com/adjust/android_sdk PackageBuilder.java; help.adjust.com S2S docs; TrackHAR adjust.ts",
     fields={
         "gps_adid": "advertising_id", "idfa": "advertising_id", "oaid": "advertising_id",

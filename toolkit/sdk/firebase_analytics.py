@@ -17,11 +17,29 @@ advertising id, 27 IDFV). Example built by encoding those fields as protobuf (no
  ('os_version', '10', 'body > pb:1.9')]
 """
 
-from toolkit.sdk.adapter import Sdk
+from toolkit.sdk.adapter import Sdk, host_under
+
+# The SDK uploads its event bundles by POST to app-measurement.com/a (the ``measurement.upload.url``
+# default of the SDK, and the host Firebase's docs list for Analytics); its other paths there
+# (/config/app/...) fetch configuration and carry no events.
+_UPLOAD_PATH = "/a"
+_HOSTS = ("app-measurement.com",)
+
+
+def _label(host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
+    """Only the upload is named: its field names are not public."""
+    upload = (
+        host_under(host, _HOSTS)
+        and location == "body"
+        and (path is None or path.split("?", 1)[0].rstrip("/") == _UPLOAD_PATH)
+    )
+    return "Firebase Analytics upload (app-measurement; its field names are not public)" if upload else None
+
 
 SDK = Sdk(
     "Firebase Analytics",
-    hosts=("app-measurement.com",),
+    hosts=_HOSTS,
+    labeller=_label,
     source="field numbers as read by TrackHAR's google.ts (app-measurement adapter); schema not public",
     fields={"1.8": "os", "1.9": "os_version", "1.14": "app_id", "1.16": "app_version",
             "1.19": "advertising_id", "1.27": "vendor_id"},

@@ -16,7 +16,9 @@ tests/sdk/test_adapters.py). Example from the parameter reference:
  ('url', 'https://a.example/x')]
 """
 
-from toolkit.sdk.adapter import Sdk
+import re
+
+from toolkit.sdk.adapter import Sdk, described, host_under, leak_parameter
 
 _FIELDS = {
     "cid": "install_id", "client_id": "install_id", "app_instance_id": "install_id", "_gid": "install_id",
@@ -30,8 +32,46 @@ _FIELDS = {
 }  # fmt: skip
 _SOURCE = "developers.google.com Measurement Protocol parameter reference (UA) and GA4 Measurement Protocol reference"
 
+_HOSTS = ("google-analytics.com", "analytics.google.com")
+# Hit paths: /collect, /batch and /debug/collect (Universal Analytics MP reference), /mp/collect and
+# /debug/mp/collect (GA4 MP), and the libraries' /<transport>/collect (j/, r/, g/: the pattern
+# ``^/(\w+/)?collect`` by which Google's workbox-google-analytics recognises hits).
+_HIT_PATH = re.compile(r"^/(?:debug/)?(?:\w+/)?collect/?$|^/batch/?$")
+_PARAMETERS = {
+    "cid": "client id",
+    "uid": "user id",
+    "tid": "property id",
+    "dl": "document location (page URL)",
+    "dr": "document referrer",
+    "dh": "document host",
+    "dp": "document path",
+    "dt": "document title",
+    "client_id": "client id",
+    "app_instance_id": "Firebase app instance id",
+    "user_id": "user id",
+}
+
+
+def measurement_protocol_label(host: str | None, location: str, chain: str, path: str | None = None) -> str | None:
+    """``Google Analytics Measurement Protocol parameter dl (document location (page URL))``, or None.
+
+    ``path`` (when known) must be one of the protocol's hit paths.
+
+    >>> measurement_protocol_label("www.google-analytics.com", "query:cid", "", "/g/collect")
+    'Google Analytics Measurement Protocol parameter cid (client id)'
+    """
+    name = leak_parameter(location, chain) if host_under(host, _HOSTS) else None
+    if name is None or (path is not None and not _HIT_PATH.match(path.split("?", 1)[0])):
+        return None
+    return f"Google Analytics Measurement Protocol parameter {described(name, _PARAMETERS)}"
+
+
+def _label(host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
+    return measurement_protocol_label(host, location, chain, path)
+
+
 SDKS = (
-    Sdk("Google Analytics", hosts=("google-analytics.com", "analytics.google.com"), fields=_FIELDS, source=_SOURCE),
+    Sdk("Google Analytics", hosts=_HOSTS, fields=_FIELDS, source=_SOURCE, labeller=_label),
     Sdk("Google Analytics", hosts=("stats.g.doubleclick.net",), path=r"/(j/|g/|r/)?collect",
         fields={k: v for k, v in _FIELDS.items() if k != "t"},  # its hit type is "dc", no event of the person
         source=_SOURCE),

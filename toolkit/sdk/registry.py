@@ -1,0 +1,72 @@
+"""SDK adapters: one object per SDK (:class:`~toolkit.sdk.adapter.Sdk`), used by leaks, data types and claims.
+
+Adding an SDK touches one file: a new module of :mod:`toolkit.sdk` is found here on import.
+:func:`identify` names the SDK of a request (data types, identifier discovery, claims by SDK);
+:func:`sdk_label` asks each SDK what it calls the place of a leak finding (the leak rows' evidence).
+
+>>> identify("app.adjust.com", "/session", "").name
+'Adjust'
+>>> identify("sa.api.intl.miui.com", "/sa", "project=x").name
+'Sensors Analytics'
+>>> identify("example.org", "/", "") is None
+True
+>>> sdk_label("app.adjust.com", "/session", b"gps_adid=x", "body", "form:gps_adid")
+'Adjust session package, parameter gps_adid (Google advertising id)'
+>>> sdk_label("example.org", "/", None, "query:q", "") is None
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+from toolkit.sdk.adapter import Sdk
+
+__all__ = ["LABELLERS", "NAMES", "REGISTRY", "identify", "sdk_label"]
+
+_PACKAGE = "toolkit.sdk"
+_NOT_ADAPTERS = frozenset({"adapter", "registry", "vocabulary"})
+
+
+def _load() -> tuple[Sdk, ...]:
+    found: list[Sdk] = []
+    modules = pkgutil.iter_modules([str(Path(__file__).parent)])
+    for module in sorted(modules, key=lambda m: m.name):
+        if module.name in _NOT_ADAPTERS:
+            continue
+        loaded = importlib.import_module(f"{_PACKAGE}.{module.name}")
+        found.extend(getattr(loaded, "SDKS", ()))
+        if hasattr(loaded, "SDK"):
+            found.append(loaded.SDK)
+    # An SDK that names its hosts and path is asked before one that names fewer facts.
+    return tuple(sorted(found, key=lambda s: (not s.hosts, s.path is None, s.query is None)))
+
+
+#: Every adapter, most specific first.
+REGISTRY: tuple[Sdk, ...] = _load()
+
+#: The SDK names of the ``sdk`` column (for claims that name SDKs).
+NAMES: frozenset[str] = frozenset(sdk.name for sdk in REGISTRY)
+
+#: The SDKs that label leak findings. A body signature (Sensors Analytics: any receiver host) is asked
+#: before host-bound labels, as the leak engine always did.
+LABELLERS: tuple[Sdk, ...] = tuple(sorted((s for s in REGISTRY if s.labeller is not None), key=lambda s: bool(s.hosts)))
+
+
+def identify(host: str | None, path: str | None, query: str | None) -> Sdk | None:
+    """The first adapter whose hosts, path and query match the request, or None."""
+    for sdk in REGISTRY:
+        if sdk.matches(host or "", path or "", query or ""):
+            return sdk
+    return None
+
+
+def sdk_label(host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
+    """What an SDK calls the place of a leak finding: the first SDK whose label knows the request."""
+    for sdk in LABELLERS:
+        label = sdk.label(host, path, body if isinstance(body, bytes) else None, location, chain)
+        if label:
+            return label
+    return None
