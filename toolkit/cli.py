@@ -198,7 +198,13 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     visited_note = str(leaks.attrs.get("visited", ""))
     leaks.attrs.clear()
     capture.tables["leaks"] = leaks
-    capture.tables["datatypes"] = find_datatypes(capture.requests)
+    unread: list[tuple[str, str, str]] = []  # SDK payloads that are encrypted: said in problems
+    capture.tables["datatypes"] = find_datatypes(capture.requests, unread)
+    if unread:
+        from toolkit.datatypes import problem_rows
+        from toolkit.study.columns import concat_tables
+
+        capture.tables["problems"] = concat_tables("problems", [capture.problems, problem_rows(unread)])
     if args.out is not None:
         try:
             with FreshFolder(args.out) as folder:
@@ -247,8 +253,9 @@ def _analyze_study(
     if out is not None:
         try:
             with FreshFolder(out) as folder:
+                datatypes = study.datatypes  # first: its notices (encrypted payloads) join the problems table
                 study.write(out, fmt)
-                write_table(study.datatypes, out / "datatypes", fmt)
+                write_table(datatypes, out / "datatypes", fmt)
                 if report:
                     tables: dict[str, Any] = {**study.tables, "claims": claims}
                     paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]

@@ -39,7 +39,16 @@ from toolkit.sdk import Sdk, identify
 from toolkit.sdk.adapter import key_path
 from toolkit.sdk.vocabulary import DATATYPES
 
-__all__ = ["CONFIDENCE", "FIELD_NAMES", "Found", "adapter_datatype", "find_datatypes", "request_datatypes"]
+__all__ = [
+    "CONFIDENCE",
+    "FIELD_NAMES",
+    "Found",
+    "adapter_datatype",
+    "find_datatypes",
+    "problem_rows",
+    "request_datatypes",
+    "unreadable",
+]
 
 #: Confidence of each way of recognising a data type.
 CONFIDENCE: dict[str, float] = {"adapter": 0.95, "field name": 0.7, "value shape": 0.5}
@@ -395,9 +404,42 @@ def request_datatypes(
 ) -> list[Found]:
     """The data types of one request, each (data type, value) once, the most certain first found.
 
+    ``on_problem`` hears the decoding problems and, for an SDK whose payloads can be encrypted,
+    that this body could not be read (see :func:`unreadable`).
+
     >>> [(f.sdk, f.datatype, f.value) for f in request_datatypes("https://app.adjust.com/session?gps_adid=00000000-0000-0000-0000-000000000000")]
     []
     """
+    found, notice = _request_datatypes(url, headers, body, content_type, cookies, on_problem)
+    if notice is not None and on_problem is not None:
+        on_problem(notice)
+    return found
+
+
+def unreadable(sdk: Sdk | None, body: bytes | None, body_leaves: int) -> str | None:
+    """``SDK: what cannot be read`` when ``sdk`` may encrypt its payload and its non-empty ``body``
+    gave no field (``body_leaves`` 0), else None.
+
+    >>> from toolkit.sdk import identify
+    >>> unreadable(identify("ulogs.umeng.com", "/unify_logs", ""), bytes(range(9)), 0)
+    "Umeng: Umeng's analytics envelope (UMEnvelope) is encrypted; its fields cannot be read"
+    >>> unreadable(identify("ulogs.umeng.com", "/unify_logs", ""), b"{}", 1) is None
+    True
+    """
+    if sdk is None or not sdk.encrypted or not body or body_leaves:
+        return None
+    return f"{sdk.name}: {sdk.encrypted}"
+
+
+def _request_datatypes(
+    url: str | None,
+    headers: Sequence[tuple[str, str]] | None,
+    body: bytes | None,
+    content_type: str | None,
+    cookies: Sequence[tuple[str, str]] | None,
+    on_problem: Callable[[str], None] | None,
+) -> tuple[list[Found], str | None]:
+    """The data types of one request, and the notice of :func:`unreadable` (or None)."""
     parts = urlsplit(url or "")
     sdk = identify(parts.hostname, parts.path, parts.query)
     found: dict[tuple[str, str], Found] = {}
@@ -405,7 +447,9 @@ def request_datatypes(
         url=url, headers=headers, body=body, content_type=content_type, cookies=cookies, limits=_LIMITS,
         on_problem=on_problem or (lambda message: None),
     )  # fmt: skip
+    body_leaves = 0
     for location, chain, value in _leaves(texts):
+        body_leaves += location == "body"
         recognised = _recognise(sdk, location, chain, value)
         if recognised is None:
             continue
@@ -415,11 +459,9 @@ def request_datatypes(
         known = found.get((datatype, value))
         if known is None or known.confidence < candidate.confidence:
             found[(datatype, value)] = candidate
-    readable = any(f.method == "adapter" and f.field.startswith("body") for f in found.values())
-    if sdk is not None and sdk.encrypted and body and on_problem is not None and not readable:
-        on_problem(f"{sdk.name}: {sdk.encrypted}")
     order = list(DATATYPES)
-    return sorted(found.values(), key=lambda f: (order.index(f.datatype), f.field, f.value))
+    rows = sorted(found.values(), key=lambda f: (order.index(f.datatype), f.field, f.value))
+    return rows, unreadable(sdk, body, body_leaves)
 
 
 _REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies")
@@ -433,10 +475,12 @@ def _cell(row: Mapping[str, Any], name: str) -> Any:
     return value
 
 
-def find_datatypes(requests: pd.DataFrame, problems: list[str] | None = None) -> pd.DataFrame:
+def find_datatypes(requests: pd.DataFrame, problems: list[tuple[str, str, str]] | None = None) -> pd.DataFrame:
     """The ``datatypes`` table of a ``requests`` table: one row per (request, data type, value).
 
-    ``problems`` receives a message for every request whose payload cannot be read (encrypted).
+    ``problems`` receives ``(capture, "encrypted", message)`` once per capture and SDK whose payloads
+    could not be read (encrypted): the table cannot show what they hold, and says so in the
+    ``problems`` table instead of showing nothing.
 
     >>> requests = TABLES["requests"].frame({"url": ["https://api.example/p?os_version=14.2&lat=52.52437&q=x"],
     ...     "host": ["api.example"], "evidence": ["a.har#entry=0"]})
@@ -444,25 +488,52 @@ def find_datatypes(requests: pd.DataFrame, problems: list[str] | None = None) ->
     ... # doctest: +NORMALIZE_WHITESPACE
     [['query:lat', '52.52437', 'precise_location', 'field name'],
      ['query:os_version', '14.2', 'os_version', 'field name']]
+    >>> umeng = TABLES["requests"].frame({"url": ["https://ulogs.umeng.com/unify_logs"] * 2, "capture": ["a.pcap"] * 2,
+    ...     "body": [bytes(range(99))] * 2, "evidence": ["a.pcap#frame=4", "a.pcap#frame=9"]})
+    >>> problems = []
+    >>> find_datatypes(umeng, problems).empty, problems  # doctest: +NORMALIZE_WHITESPACE
+    (True, [('a.pcap', 'encrypted', "Umeng: Umeng's analytics envelope (UMEnvelope) is encrypted; its fields
+      cannot be read (2 requests, first a.pcap#frame=4); their data types are not in the datatypes table")])
     """
     present = [n for n in (*_REQUEST_PARTS, *_ROW_FACTS) if n in requests.columns]
     columns: dict[str, list[Any]] = {name: [] for name in TABLES["datatypes"].names}
+    unread: dict[tuple[str, str], list[Any]] = {}  # (capture, notice) -> [requests, first evidence]
     for row in requests[present].to_dict("records") if present else []:
         url, headers, body, content_type, cookies = (_cell(row, n) for n in _REQUEST_PARTS)
-        where = _cell(row, "evidence") or _cell(row, "url") or "request"
-
-        def report(message: str, where: str = str(where)) -> None:
-            if problems is not None:
-                problems.append(f"{where}: {message}")
-
         body = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else None
-        for found in request_datatypes(url, headers, body, content_type, cookies, on_problem=report):
+        found, notice = _request_datatypes(url, headers, body, content_type, cookies, None)
+        if notice is not None:
+            where = _cell(row, "evidence") or _cell(row, "url") or "request"
+            seen = unread.setdefault((str(_cell(row, "capture") or ""), notice), [0, where])
+            seen[0] += 1
+        for item in found:
             for name in _ROW_FACTS:
                 columns[name].append(_cell(row, name))
-            columns["sdk"].append(found.sdk)
-            columns["field"].append(found.field)
-            columns["value"].append(found.value)
-            columns["datatype"].append(found.datatype)
-            columns["method"].append(found.method)
-            columns["confidence"].append(found.confidence)
+            columns["sdk"].append(item.sdk)
+            columns["field"].append(item.field)
+            columns["value"].append(item.value)
+            columns["datatype"].append(item.datatype)
+            columns["method"].append(item.method)
+            columns["confidence"].append(item.confidence)
+    if problems is not None:
+        for (capture, notice), (count, first) in unread.items():
+            plural = "request" if count == 1 else "requests"
+            message = f"{notice} ({count} {plural}, first {first}); their data types are not in the datatypes table"
+            problems.append((capture, "encrypted", message))
     return TABLES["datatypes"].validate(TABLES["datatypes"].frame(columns))
+
+
+def problem_rows(problems: Sequence[tuple[str, str, str]]) -> pd.DataFrame:
+    """``problems`` table rows (severity ``warning``) for the notices of :func:`find_datatypes`.
+
+    >>> problem_rows([("a.pcap", "encrypted", "Umeng: ...")])[["capture", "kind", "severity"]].values.tolist()
+    [['a.pcap', 'encrypted', 'warning']]
+    """
+    return TABLES["problems"].frame(
+        {
+            "capture": [c for c, _k, _m in problems],
+            "kind": [k for _c, k, _m in problems],
+            "message": [m for _c, _k, m in problems],
+            "severity": ["warning"] * len(problems),
+        }
+    )

@@ -495,14 +495,19 @@ class Study:
     @property
     def datatypes(self) -> pd.DataFrame:
         """What each request sent, by data type (:mod:`toolkit.datatypes`), over all sessions, with the
-        destination's organisation and role from ``endpoints``. Found on first use, then kept."""
-        from toolkit.datatypes import find_datatypes
+        destination's organisation and role from ``endpoints``. Found on first use, then kept; then
+        too, an SDK payload that could not be read (encrypted) gets a row in ``problems``."""
+        from toolkit.datatypes import find_datatypes, problem_rows
 
         requests = self.requests
         cached = self.__dict__.get("_datatypes")
         if cached is not None and cached[0] is requests:
             return cached[1]
-        table = find_datatypes(requests)
+        unread: list[tuple[str, str, str]] = []
+        table = find_datatypes(requests, unread)
+        if unread:
+            tables = self._ensure()
+            tables["problems"] = concat_tables("problems", [tables["problems"], problem_rows(unread)])
         for column in ("organisation", "role"):
             known = _host_map(self.endpoints, column)
             pairs = zip(table[column], table["host"], strict=True)
