@@ -257,7 +257,7 @@ def _analyze_study(
                 study.write(out, fmt)
                 write_table(datatypes, out / "datatypes", fmt)
                 if report:
-                    tables: dict[str, Any] = {**study.tables, "claims": claims}
+                    tables: dict[str, Any] = {**study.tables, "datatypes": datatypes, "claims": claims}
                     paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]
                     _report(out, tables, paths, fmt, mask or study.mask_identifiers)
         except OSError as exc:

@@ -753,6 +753,18 @@ class _Builder:
         )
         return Section("identifiers", "Identifiers", tuple(blocks))
 
+    def datatypes(self) -> Section | None:
+        """The data-type section (:mod:`toolkit.report.datatypes_section`), when a datatypes table is given."""
+        if "datatypes" not in self.tables:
+            return None
+        from toolkit.report.datatypes_section import datatypes_section  # it builds on this module's blocks
+
+        def matrix(table: pd.DataFrame) -> list[Block]:
+            caption = "Data types received, by destination organisation (or host)."
+            return self.figure("datatypes", caption, lambda ax: plots.datatype_matrix(table, ax=ax), size=(8.0, 5.5))
+
+        return datatypes_section(self.table("datatypes"), self.table("problems"), max_rows=self.max_rows, figure=matrix)
+
     def problems(self) -> Section:
         problems = self.table("problems")
         if problems.empty:
@@ -815,6 +827,7 @@ def build_report(
         builder.timeline(),
         builder.decryption(),
         builder.identifiers(),
+        builder.datatypes(),
         builder.problems(),
     ):
         if section is not None:
