@@ -493,7 +493,7 @@ def find_datatypes(requests: pd.DataFrame, problems: list[tuple[str, str, str]] 
     >>> problems = []
     >>> find_datatypes(umeng, problems).empty, problems  # doctest: +NORMALIZE_WHITESPACE
     (True, [('a.pcap', 'encrypted', "Umeng: Umeng's analytics envelope (UMEnvelope) is encrypted; its fields
-      cannot be read (2 requests, first a.pcap#frame=4); their data types are not in the datatypes table")])
+      cannot be read (2 requests, first a.pcap#frame=4)")])
     """
     present = [n for n in (*_REQUEST_PARTS, *_ROW_FACTS) if n in requests.columns]
     columns: dict[str, list[Any]] = {name: [] for name in TABLES["datatypes"].names}
@@ -518,7 +518,7 @@ def find_datatypes(requests: pd.DataFrame, problems: list[tuple[str, str, str]] 
     if problems is not None:
         for (capture, notice), (count, first) in unread.items():
             plural = "request" if count == 1 else "requests"
-            message = f"{notice} ({count} {plural}, first {first}); their data types are not in the datatypes table"
+            message = f"{notice} ({count} {plural}, first {first})"
             problems.append((capture, "encrypted", message))
     return TABLES["datatypes"].validate(TABLES["datatypes"].frame(columns))
 

@@ -270,7 +270,7 @@ TABLES: dict[str, Table] = {
             "One row per record the reader skipped or read only in part. Never empty by accident.",
             ("capture", "category", "file the problem is in"),
             ("record", "string", "record inside the file: `entry 12`, `frame 7`, or <NA>"),
-            ("kind", "category", "malformed, truncated, unsupported, missing, decode"),
+            ("kind", "category", "malformed, truncated, unsupported, missing, decode, encrypted (SDK payload)"),
             ("message", "string", "what is wrong and what was done about it"),
             ("severity", "category", "error (record skipped) or warning (record kept in part)"),
         ),
