@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from toolkit.leaks.direction import sent_by_device
+from toolkit.sdk.registry import FINGERPRINTS
 
 if TYPE_CHECKING:
     from toolkit.study import Study
@@ -376,23 +377,9 @@ def aggregated_only(study: Study, params: Mapping[str, Any]) -> Verdict:
     return Verdict("supported", f"{len(mine)} requests to {target}; none carries a recurring or known identifier")
 
 
-#: Payload formats of analytics SDKs: name → (description, test on a request row).
-SDK_FINGERPRINTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = {}
-
-
-def _sensors_analytics(row: Mapping[str, Any]) -> bool:
-    # sensorsdata/sa-sdk-android AnalyticsMessages.sendHttpRequest posts crc, gzip and data_list;
-    # the web SDK posts data= and ext=crc= (github.com/sensorsdata/sa-sdk-javascript).
-    body = row.get("body")
-    text = body.decode("latin-1") if isinstance(body, bytes | bytearray) else ""
-    fields = {part.split("=", 1)[0] for part in text.split("&") if "=" in part}
-    if {"data_list", "crc"} <= fields or ({"data", "ext"} <= fields and "crc%3D" in text):
-        return True
-    url = str(row.get("url") or "")
-    return bool(re.search(r"/sa(?:\.gif)?\?(?:[^#]*&)?project=", url))
-
-
-SDK_FINGERPRINTS["sensors_analytics"] = ("Sensors Analytics SDK wire format", _sensors_analytics)
+#: Payload formats of SDKs: name → (description, test on a request row); one per SDK of the registry
+#: (:mod:`toolkit.sdk.registry`), its payload signature or else its endpoints.
+SDK_FINGERPRINTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = FINGERPRINTS
 
 
 def no_data_to(study: Study, params: Mapping[str, Any]) -> Verdict:

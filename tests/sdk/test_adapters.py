@@ -174,3 +174,22 @@ def test_registry_one_module_per_sdk_with_sources_and_examples() -> None:
 def test_an_adapter_names_only_vocabulary_types() -> None:
     with pytest.raises(ValueError, match="not in the vocabulary"):
         Sdk("Bad", fields={"x": "favourite_colour"})
+
+
+def test_one_object_per_sdk_serves_leaks_data_types_and_claims() -> None:
+    from toolkit.claims import SDK_FINGERPRINTS
+    from toolkit.leaks.adapters import sdk_label
+
+    adjust = identify("app.adjust.com", "/session", "")
+    assert adjust is not None and adjust.slug == "adjust"
+    assert adjust.label("app.adjust.com", "/session", None, "body", "form:gps_adid") == sdk_label(
+        "app.adjust.com", "/session", None, "body", "form:gps_adid"
+    )
+    description, carries = SDK_FINGERPRINTS["adjust"]
+    assert description == "Adjust SDK endpoints"
+    assert carries({"url": "https://app.adjust.com/session"}) and not carries({"url": "https://t.example/session"})
+    # Two objects of one SDK (Google Analytics: its own hosts and DoubleClick's) are one claim name.
+    _, analytics = SDK_FINGERPRINTS["google_analytics"]
+    assert analytics({"url": "https://stats.g.doubleclick.net/j/collect?cid=1"})
+    assert analytics({"url": "https://www.google-analytics.com/g/collect"})
+    assert sorted(SDK_FINGERPRINTS) == sorted({sdk.slug for sdk in REGISTRY})

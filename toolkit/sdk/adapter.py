@@ -22,13 +22,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
 from toolkit.sdk.vocabulary import DATATYPES
 
-__all__ = ["Labeller", "Sdk", "described", "host_under", "key_path", "leak_parameter", "parse_path"]
+__all__ = ["Labeller", "Payload", "Sdk", "described", "host_under", "key_path", "leak_parameter", "parse_path"]
 
 #: What an SDK calls the place of a leak finding: ``(host, path, body, location, chain) -> label or None``.
 Labeller = Callable[[str | None, str | None, bytes | None, str, str], str | None]
+#: Whether a request (a row of the ``requests`` table, as a mapping) carries the SDK's payload format.
+Payload = Callable[[Mapping[str, Any]], bool]
 
 _PATH_TOKEN = re.compile(r'\.?([^.\[\]"]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
 _STRUCTURE = ("json:", "form:", "multipart:", "xml:")
@@ -141,6 +145,8 @@ class Sdk:
     """Set when (some of) its payloads are encrypted: what cannot be read, said plainly."""
     labeller: Labeller | None = field(default=None, compare=False)
     """Names the place of a leak finding in the SDK's own terms (:meth:`label`), if the SDK has one."""
+    payload: Payload | None = field(default=None, compare=False)
+    """Recognises the SDK's payload on any host (a self-hosted receiver), for :meth:`carries`."""
     _specs: tuple[tuple[tuple[str, ...], str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -157,6 +163,31 @@ class Sdk:
         if self.path is not None and not re.match(self.path, path or ""):
             return False
         return self.query is None or re.search(self.query, query or "") is not None
+
+    @property
+    def slug(self) -> str:
+        """The name claims use for the SDK (``sdk = "sensors_analytics"``).
+
+        >>> Sdk("Google Mobile Ads").slug
+        'google_mobile_ads'
+        """
+        return re.sub(r"[^a-z0-9]+", "_", self.name.lower()).strip("_")
+
+    def carries(self, request: Mapping[str, Any]) -> bool:
+        """Whether a request (a ``requests`` row) is the SDK's: its payload format where the SDK has one
+        that says so on any host, else :meth:`matches` on the request's URL.
+
+        >>> Sdk("Example", hosts=("t.example",)).carries({"url": "https://eu.t.example/v1?a=1"})
+        True
+        """
+        if self.payload is not None:
+            return self.payload(request)
+        try:
+            parts = urlsplit(str(request.get("url") or ""))
+            host = request.get("host") or parts.hostname
+        except ValueError:
+            return False
+        return self.matches(str(host or ""), parts.path, parts.query)
 
     def label(self, host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
         """What the SDK calls the place of a leak finding (``Adjust session package, parameter gps_adid

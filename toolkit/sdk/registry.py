@@ -14,17 +14,21 @@ True
 'Adjust session package, parameter gps_adid (Google advertising id)'
 >>> sdk_label("example.org", "/", None, "query:q", "") is None
 True
+>>> FINGERPRINTS["sensors_analytics"][0], FINGERPRINTS["adjust"][1]({"url": "https://app.adjust.com/session"})
+('Sensors Analytics SDK wire format', True)
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-from toolkit.sdk.adapter import Sdk
+from toolkit.sdk.adapter import Payload, Sdk
 
-__all__ = ["LABELLERS", "NAMES", "REGISTRY", "identify", "sdk_label"]
+__all__ = ["FINGERPRINTS", "LABELLERS", "NAMES", "REGISTRY", "identify", "sdk_label"]
 
 _PACKAGE = "toolkit.sdk"
 _NOT_ADAPTERS = frozenset({"adapter", "registry", "vocabulary"})
@@ -53,6 +57,28 @@ NAMES: frozenset[str] = frozenset(sdk.name for sdk in REGISTRY)
 #: The SDKs that label leak findings. A body signature (Sensors Analytics: any receiver host) is asked
 #: before host-bound labels, as the leak engine always did.
 LABELLERS: tuple[Sdk, ...] = tuple(sorted((s for s in REGISTRY if s.labeller is not None), key=lambda s: bool(s.hosts)))
+
+
+def _any_of(sdks: list[Sdk]) -> Payload:
+    def carried(request: Mapping[str, Any]) -> bool:
+        return any(sdk.carries(request) for sdk in sdks)
+
+    return carried
+
+
+def _fingerprints() -> dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]]:
+    by_slug: dict[str, list[Sdk]] = {}
+    for sdk in REGISTRY:
+        by_slug.setdefault(sdk.slug, []).append(sdk)
+    out: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = {}
+    for slug, sdks in sorted(by_slug.items()):
+        shape = "wire format" if any(s.payload for s in sdks) else "endpoints"
+        out[slug] = (f"{sdks[0].name} SDK {shape}", sdks[0].carries if len(sdks) == 1 else _any_of(sdks))
+    return out
+
+
+#: SDK name for claims (``sdk = "sensors_analytics"``) -> (description, test on a ``requests`` row).
+FINGERPRINTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = _fingerprints()
 
 
 def identify(host: str | None, path: str | None, query: str | None) -> Sdk | None:

@@ -28,6 +28,7 @@ The leak engine's label names the event that carried a finding; it needs the SDK
 import functools
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -115,6 +116,22 @@ def sensors_label(body: bytes, chain: str, path: str | None = None) -> str | Non
     return f"Sensors Analytics event {name}" + (f" ({kind})" if kind and kind != name else "")
 
 
+def carries_payload(row: Mapping[str, Any]) -> bool:
+    """A request that posts the SDK's fields (Android/iOS: ``crc`` and ``data_list``; web:
+    ``data`` and ``ext=crc=...``, sa-sdk-javascript) or goes to a receiver's ``/sa?project=``.
+
+    >>> carries_payload({"url": "https://x.example/", "body": b"crc=1&gzip=1&data_list=H4sI"})
+    True
+    """
+    body = row.get("body")
+    text = body.decode("latin-1") if isinstance(body, bytes | bytearray) else ""
+    fields = {part.split("=", 1)[0] for part in text.split("&") if "=" in part}
+    if {"data_list", "crc"} <= fields or ({"data", "ext"} <= fields and "crc%3D" in text):
+        return True
+    url = str(row.get("url") or "")
+    return bool(re.search(r"/sa(?:\.gif)?\?(?:[^#]*&)?project=", url))
+
+
 def _label(host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
     return sensors_label(body, chain, path) if location == "body" and body is not None and chain else None
 
@@ -122,6 +139,7 @@ def _label(host: str | None, path: str | None, body: bytes | None, location: str
 SDK = Sdk(
     "Sensors Analytics",
     labeller=_label,
+    payload=carries_payload,
     path=r"/sa(\.gif)?$",
     query=r"(^|&)project=",
     source="github.com/sensorsdata/sa-sdk-android; manual.sensorsdata.cn preset properties",
