@@ -54,6 +54,16 @@ def test_field_names_on_an_unknown_host() -> None:
         ("q", "hiv test"),  # too short a name to know
         ("query", "query { viewer { id } }"),  # GraphQL, not a search
         ("title", "Checkout"),
+        # Values a person would not call that data type (review of corpus, lab and built captures):
+        ("phone", "1764489600"),  # a time stamp in seconds, not a phone number
+        ("telephone", "1764489600123"),  # ... in milliseconds
+        ("imei", "1764489600123456"),  # ... in microseconds, not an IMEI
+        ("login", "true"),  # a flag, not an account name
+        ("price", "asc"),  # a sort order, not purchase data
+        ("keywords", "news,sports"),  # a page's or app's keywords, not what the person searched for
+        ("uptime", "yes"),
+        ("totalmemory", "high"),
+        ("icon", "logo@2x.png"),  # a file name shaped like an email address
     ],
 )
 def test_names_that_say_too_little_or_values_of_the_wrong_shape(name: str, value: str) -> None:

@@ -92,6 +92,27 @@ def _ad_id(value: str) -> bool:
     return bool(_UUID.fullmatch(value) or re.fullmatch(r"[0-9a-f]{16}|[0-9a-f]{64}", value)) and not _zeroed(value)
 
 
+#: Epoch times from 2001 to 2036 in seconds, milliseconds and microseconds: a digit string in these
+#: ranges is a time stamp, not a phone number or an IMEI (no phone plan gives numbers starting so).
+_EPOCHS = ((10**9, 21 * 10**8), (10**12, 21 * 10**11), (10**15, 21 * 10**14))
+_NOT_EMAIL = frozenset({"png", "jpg", "jpeg", "gif", "webp", "svg", "ico", "js", "css", "json", "html", "htm", "mp4"})
+_FLAGS = frozenset({"true", "false", "0", "1", "yes", "no", "on", "off"})
+
+
+def _timestamp(value: str) -> bool:
+    """``1764489600`` (seconds), ``1764489600123`` (milliseconds) ...
+
+    >>> _timestamp("1764489600"), _timestamp("13812345678"), _timestamp("+491511234567")
+    (True, False, False)
+    """
+    return value.isdigit() and any(low <= int(value) < high for low, high in _EPOCHS)
+
+
+def _email(value: str) -> bool:
+    """An email address, not a file name of the ``icon@2x.png`` kind."""
+    return bool(_EMAIL.fullmatch(value)) and value.rsplit(".", 1)[-1].lower() not in _NOT_EMAIL
+
+
 def _ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
@@ -132,15 +153,19 @@ _VALID: dict[str, Callable[[str], bool]] = {
     "advertising_id": _ad_id,
     "vendor_id": lambda v: bool(_UUID.fullmatch(v)) and not _zeroed(v),
     "android_id": lambda v: bool(re.fullmatch(r"[0-9a-fA-F]{12,16}", v)) and not _zeroed(v),
-    "imei": lambda v: bool(re.fullmatch(r"\d{14,16}|[0-9A-Fa-f]{14}", v) or _HASH.fullmatch(v)) and not _zeroed(v),
+    "imei": lambda v: (
+        bool(re.fullmatch(r"\d{14,16}|[0-9A-Fa-f]{14}", v) or _HASH.fullmatch(v))
+        and not _zeroed(v)
+        and not _timestamp(v)
+    ),
     "mac_address": _mac,
     "serial_number": lambda v: bool(re.fullmatch(r"[A-Za-z0-9]{5,24}", v)) and v.lower() != "unknown",
     "install_id": _identifier,
     "device_id": _identifier,
     "user_id": _identifier,
     "session_id": _identifier,
-    "email": lambda v: bool(_EMAIL.fullmatch(v) or _HASH.fullmatch(v)),
-    "phone_number": lambda v: bool(_PHONE.fullmatch(v) or _HASH.fullmatch(v)),
+    "email": lambda v: bool(_email(v) or _HASH.fullmatch(v)),
+    "phone_number": lambda v: bool((_PHONE.fullmatch(v) and not _timestamp(v)) or _HASH.fullmatch(v)),
     "ip_address": _ip,
     "url": lambda v: _page_url(v),
 }
@@ -164,6 +189,11 @@ _NAMED_VALID: dict[str, Callable[[str], bool]] = {
     "rooted": lambda v: v.lower() in ("true", "false", "0", "1", "yes", "no"),
     "emulator": lambda v: v.lower() in ("true", "false", "0", "1", "yes", "no"),
     "coarse_location": lambda v: len(v) <= 64,
+    "account": lambda v: len(v) >= 2 and v.lower() not in _FLAGS,
+    "purchase": lambda v: any(c.isdigit() for c in v) or bool(re.fullmatch(r"[A-Z]{3}", v)),
+    "uptime": lambda v: any(c.isdigit() for c in v),
+    "memory": lambda v: any(c.isdigit() for c in v),
+    "storage": lambda v: any(c.isdigit() for c in v),
 }
 
 
@@ -221,7 +251,7 @@ FIELD_NAMES: dict[str, str] = _names(
     ("installed_apps", "installedapps installedpackages applist"),
     ("url", "url pageurl currenturl"),
     ("page_title", "pagetitle documenttitle"),
-    ("search_term", "searchterm searchword searchquery searchkeyword searchstring keyword keywords"),
+    ("search_term", "searchterm searchword searchquery searchkeyword searchstring keyword"),
     ("event", "eventname eventtype"),
     ("purchase", "revenue price currency transactionid orderid"),
     ("referrer", "referrer referer installreferrer"),
@@ -389,7 +419,7 @@ def _recognise(sdk: Sdk | None, location: str, chain: tuple[str, ...], value: st
         return None
     if _MAC.fullmatch(value) and _mac(value):
         return "mac_address", "value shape"
-    if _EMAIL.fullmatch(value):
+    if _email(value):
         return "email", "value shape"
     return None
 
