@@ -133,6 +133,12 @@ def test_study_says_it_too(har: Path, tmp_path: Path) -> None:
     study = Study.from_manifest(manifest, allow_outside=True).run()
     assert not (study.problems["kind"] == "encrypted").any()  # not before the data types are read
     assert len(study.datatypes) and (study.problems["kind"] == "encrypted").sum() == 3
+    # Identifier discovery takes what an adapter names an id: DoubleClick's IDE cookie (Google Mobile
+    # Ads) is known by no generic name; ``rdid`` is the advertising id by Ad Manager's documentation.
+    kinds = dict(zip(study.identifiers["value"], study.identifiers["kind"], strict=True))
+    assert kinds["AHWqTUk3nN2Xc0m5"] == "device_id" and kinds[ADID] == "advertising_id"
+    keys = study.identifiers.set_index("value").loc[ADID, "keys"]
+    assert "query:rdid" in keys
 
 
 def test_gma_leaves_web_conversion_pings_alone() -> None:
