@@ -312,7 +312,8 @@ TABLES: dict[str, Table] = {
         ),
         _table(
             "datatypes",
-            "One row per (request, data type, value): what an SDK sent, recognised without knowing the values.",
+            "One row per (request, data type, value): what an SDK sent, recognised without knowing the values. "
+            "An SDK payload that cannot be read (encrypted) has no rows here but a `problems` row (kind encrypted).",
             ("ts", "datetime64[ns, UTC]", "time of the request"),
             _CAPTURE,
             _SESSION,
