@@ -133,6 +133,8 @@ def test_study_says_it_too(har: Path, tmp_path: Path) -> None:
     study = Study.from_manifest(manifest, allow_outside=True).run()
     assert not (study.problems["kind"] == "encrypted").any()  # not before the data types are read
     assert len(study.datatypes) and (study.problems["kind"] == "encrypted").sum() == 3
+    again = study.replace_tables(requests=study.requests.copy())  # read anew: said once, not twice
+    assert len(again.datatypes) == len(study.datatypes) and (again.problems["kind"] == "encrypted").sum() == 3
     # Identifier discovery takes what an adapter names an id: DoubleClick's IDE cookie (Google Mobile
     # Ads) is known by no generic name; ``rdid`` is the advertising id by Ad Manager's documentation.
     kinds = dict(zip(study.identifiers["value"], study.identifiers["kind"], strict=True))

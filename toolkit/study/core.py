@@ -505,9 +505,10 @@ class Study:
             return cached[1]
         unread: list[tuple[str, str, str]] = []
         table = find_datatypes(requests, unread)
-        if unread:
+        if unread:  # in place of those of an earlier reading (a copy by replace_tables keeps them)
             tables = self._ensure()
-            tables["problems"] = concat_tables("problems", [tables["problems"], problem_rows(unread)])
+            earlier = tables["problems"][(tables["problems"]["kind"].astype(object) != "encrypted").to_numpy()]
+            tables["problems"] = concat_tables("problems", [earlier, problem_rows(unread)])
         for column in ("organisation", "role"):
             known = _host_map(self.endpoints, column)
             pairs = zip(table[column], table["host"], strict=True)
