@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 import toolkit
 from tests.io.test_tls_decrypt import EXCHANGES, decrypt
 from tests.io.tls_memory import converse
+from tests.paths import CORPUS
 from toolkit.io.keylog import KeyLog
 from toolkit.io.pcap import tcp_streams
 from toolkit.io.tcp import Chunk
@@ -41,15 +42,15 @@ CASES = [
 ]
 
 
-def our_plaintext() -> dict[int, dict[str, bytes]]:
+def our_plaintext(pcap: Path = PCAP, keylog: Path = KEYLOG) -> dict[int, dict[str, bytes]]:
     """Each TCP connection's decrypted bytes per direction, fed to the decryptor in frame order."""
     flows: dict[int, list[tuple[int, int, bytes]]] = {}
-    with PCAP.open("rb") as handle:
-        for flow, up, events in tcp_streams(PCAP, handle, ProblemLog(str(PCAP))):
+    with pcap.open("rb") as handle:
+        for flow, up, events in tcp_streams(pcap, handle, ProblemLog(str(pcap))):
             for event in events:
                 assert isinstance(event, Chunk)
                 flows.setdefault(flow.id, []).append((event.frame, UP if up else DOWN, event.data))
-    keys = KeyLog.read(KEYLOG)
+    keys = KeyLog.read(keylog)
     out = {}
     for flow_id, chunks in flows.items():
         decryptor, parts = TlsDecryptor(keys), {"up": b"", "down": b""}
@@ -87,6 +88,19 @@ def test_capture_requests_equal_tsharks_and_coverage_says_why_not() -> None:
     assert list(flows["tls_version"]) == [version for version, _ in CASES]
     assert list(flows["decrypted"]) == [code != 0xC050 for _, code in CASES]
     assert flows["not_decrypted_reason"].dropna().tolist() == ["unsupported cipher suite 0xc050"]
+
+
+def test_ssl3_corpus_capture_decrypts_like_tshark() -> None:
+    pcap, keylog = CORPUS / "pcap" / "snet__ssl3_0.pcap", CORPUS / "keys" / "snet__ssl3_0.keys"
+    if not pcap.exists():
+        pytest.skip("corpus not present")
+    # TShark 4.0.17 on the same files (`-z follow,tls,raw,1`): the client's 595 bytes, nothing back.
+    up = b"".join(flow["up"] for flow in our_plaintext(pcap, keylog).values())
+    assert len(up) == 595 and up.startswith(b"GET / HTTP/1.1\nA\nAA\n")
+    assert hashlib.sha256(up).hexdigest() == "fab5abcbd36b6108a0578a58fdb5667e278069666f63a22df76c6bffe7e44190"
+    flows = toolkit.load(pcap, keylog=keylog, classify=False).flows
+    tls = flows[flows["protocol"] == "tls"]
+    assert tls["tls_version"].tolist() == ["SSL 3.0"] and tls["decrypted"].all()
 
 
 @pytest.mark.parametrize(

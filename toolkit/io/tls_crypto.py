@@ -1,8 +1,9 @@
-"""TLS record protection: cipher suites, key schedules and record decryption (TLS 1.0 to 1.3).
+"""TLS record protection: cipher suites, key schedules and record decryption (SSL 3.0, TLS 1.0 to 1.3).
 
 Only the reading side is needed: given the secrets from a key log, derive each direction's keys
 and open its records. Primitives come from ``cryptography`` (AES, ChaCha20, Camellia, 3DES, SEED,
-RC4); written here are the parts no library offers a reader: the TLS 1.0/1.1 PRF (RFC 2246 §5),
+RC4); written here are the parts no library offers a reader: the TLS 1.0/1.1 PRF (RFC 2246 §5), the
+SSL 3.0 key block and MAC (RFC 6101),
 the CBC record layouts (TLS 1.0's IV chained from the previous record, RFC 2246 §6.2.3.2; TLS 1.1+'s
 explicit IV, RFC 4346 §6.2.3.2) and GCM over Camellia (RFC 6367; NIST SP 800-38D), for which
 ``cryptography`` has no mode. ARIA suites (RFC 6209) are not read: ``cryptography`` has no ARIA.
@@ -23,8 +24,10 @@ IV XOR the record sequence number; the additional data is the record header.
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,7 +50,7 @@ __all__ = [
 Mode = Literal["gcm", "chacha", "ccm", "ccm8", "cbc", "rc4", "null"]
 Algorithm = Literal["aes", "camellia", "3des", "seed", "null"]
 
-_BLOCK_CIPHERS: dict[str, type[BlockCipherAlgorithm]] = {
+_BLOCK_CIPHERS: dict[str, Callable[[bytes], BlockCipherAlgorithm]] = {
     "aes": algorithms.AES,
     "camellia": Camellia,
     "3des": TripleDES,
@@ -318,10 +321,19 @@ def prf(version: int, hash_name: str, secret: bytes, label_and_seed: bytes, leng
 def tls12_key_block(
     suite: CipherSuite, master: bytes, client_random: bytes, server_random: bytes, version: int = 0x0303
 ) -> bytes:
-    """The key block (RFC 5246 §6.3, RFC 2246 §6.3): PRF(master, "key expansion", server + client random)."""
+    """The key block (RFC 5246 §6.3, RFC 2246 §6.3): PRF(master, "key expansion", server + client random);
+    for SSL 3.0 (RFC 6101 §6.2.2) MD5(master + SHA1("A" + master + server + client random)) + ("BB" ...) ..."""
     mac, key, iv = suite.mac_len, suite.key_len, _fixed_iv_len(suite)
+    length = 2 * (mac + key + iv)
+    if version == 0x0300:
+        out, letter = b"", 1
+        while len(out) < length:
+            inner = hashlib.sha1(bytes([64 + letter]) * letter + master + server_random + client_random).digest()
+            out += hashlib.md5(master + inner).digest()
+            letter += 1
+        return out[:length]
     seed = b"key expansion" + server_random + client_random
-    return prf(version, suite.prf_hash, master, seed, 2 * (mac + key + iv))
+    return prf(version, suite.prf_hash, master, seed, length)
 
 
 def _fixed_iv_len(suite: CipherSuite) -> int:
@@ -452,11 +464,19 @@ class RecordKeys:
             raise DecryptError("record does not decrypt with this key") from None
 
     def _check_mac(self, content_type: int, version: int, seq: int, data: bytes, mac: bytes) -> None:
-        """The record MAC of TLS 1.0-1.2 (RFC 5246 §6.2.3.1): a wrong key or damage shows here."""
+        """The record MAC of TLS 1.0-1.2 (RFC 5246 §6.2.3.1) or SSL 3.0 (RFC 6101 §5.2.3.1, the
+        pre-HMAC construction): a wrong key or damage shows here."""
         if not self.mac_key:
             return
-        header = struct.pack("!QBHH", seq, content_type, version, len(data))
-        if not hmac.compare_digest(hmac.digest(self.mac_key, header + data, self.suite.hash_name), mac):
+        if version == 0x0300:
+            name, pad = self.suite.hash_name, 48 if self.suite.hash_name == "md5" else 40
+            header = struct.pack("!QBH", seq, content_type, len(data))
+            inner = hashlib.new(name, self.mac_key + b"\x36" * pad + header + data).digest()
+            expected = hashlib.new(name, self.mac_key + b"\x5c" * pad + inner).digest()
+        else:
+            header = struct.pack("!QBHH", seq, content_type, version, len(data))
+            expected = hmac.digest(self.mac_key, header + data, self.suite.hash_name)
+        if not hmac.compare_digest(expected, mac):
             raise DecryptError("record MAC is wrong: wrong key or damaged record")
 
     def _open_cbc(self, content_type: int, version: int, fragment: bytes, seq: int, encrypt_then_mac: bool) -> bytes:
@@ -464,7 +484,7 @@ class RecordKeys:
         if encrypt_then_mac:  # RFC 7366: the MAC covers the IV and ciphertext, and follows them
             fragment, mac = fragment[: len(fragment) - mac_len], fragment[len(fragment) - mac_len :]
             self._check_mac(content_type, version, seq, fragment, mac)
-        chained = version < 0x0302  # TLS 1.0: the IV is the previous record's last ciphertext block
+        chained = version < 0x0302  # SSL 3.0, TLS 1.0: the IV is the previous record's last ciphertext block
         if len(fragment) % block or len(fragment) < (1 if chained else 2) * block:
             raise DecryptError("CBC record length is not a multiple of the block size")
         if chained:
@@ -477,7 +497,10 @@ class RecordKeys:
         plain = decryptor.update(body) + decryptor.finalize()
         pad = plain[-1]
         end = len(plain) - pad - 1 - (0 if encrypt_then_mac else mac_len)
-        if end < 0 or plain[len(plain) - pad - 1 : -1] != bytes([pad]) * pad:
+        if version == 0x0300:  # SSL 3.0: padding bytes are arbitrary, shorter than a block
+            if end < 0 or pad >= block:
+                raise DecryptError("CBC padding is wrong: wrong key or damaged record")
+        elif end < 0 or plain[len(plain) - pad - 1 : -1] != bytes([pad]) * pad:
             raise DecryptError("CBC padding is wrong: wrong key or damaged record")
         if not encrypt_then_mac:
             self._check_mac(content_type, version, seq, plain[:end], plain[end : end + mac_len])
