@@ -61,16 +61,31 @@ def our_plaintext(pcap: Path = PCAP, keylog: Path = KEYLOG) -> dict[int, dict[st
     return out
 
 
-def test_capture_plaintext_equals_tsharks() -> None:
-    tshark = json.loads((FOLDER / "legacy.tshark.json").read_text())
-    ours = our_plaintext()
-    assert len(ours) == len(tshark) == len(CASES)
+# tlslite.pcap (tlslite_capture.py): 3DES and RC4, which OpenSSL 3 no longer negotiates.
+TLSLITE_CASES = [
+    ("TLS 1.0", 0x000A),
+    ("TLS 1.2", 0x000A),
+    ("TLS 1.0", 0x0005),
+    ("TLS 1.1", 0x0004),
+    ("TLS 1.1", 0x000A),
+]
+
+
+@pytest.mark.parametrize(("name", "cases"), [("legacy", CASES), ("tlslite", TLSLITE_CASES)])
+def test_capture_plaintext_equals_tsharks(name: str, cases: list[tuple[str, int]]) -> None:
+    tshark = json.loads((FOLDER / f"{name}.tshark.json").read_text())
+    ours = our_plaintext(FOLDER / f"{name}.pcap", FOLDER / f"{name}.keylog")
+    assert len(ours) == len(tshark) == len(cases)
     for stream, expected in tshark.items():
         for direction in ("up", "down"):
             data = ours[int(stream)][direction]
             got = {f"{direction}_len": len(data), f"{direction}_sha256": hashlib.sha256(data).hexdigest()}
-            assert got == {key: expected[key] for key in got}, (stream, CASES[int(stream)])
-    assert all(ours[i]["down"] for i, (_, code) in enumerate(CASES) if code != 0xC050)
+            assert got == {key: expected[key] for key in got}, (stream, cases[int(stream)])
+    assert all(ours[i]["down"] for i, (_, code) in enumerate(cases) if code != 0xC050)
+    tls = toolkit.load(FOLDER / f"{name}.pcap", keylog=FOLDER / f"{name}.keylog", classify=False).tls
+    assert list(zip(tls["version"], tls["cipher"], strict=True)) == [
+        (version, SUITES[code].name if code in SUITES else f"0x{code:04X}") for version, code in cases
+    ]
 
 
 def test_capture_requests_equal_tsharks_and_coverage_says_why_not() -> None:
