@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4, Camellia, TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.ciphers.algorithms import AES
 
 import toolkit
 from tests.io.test_tls_decrypt import EXCHANGES, decrypt
@@ -215,3 +217,13 @@ def test_camellia_gcm_record_opens_and_a_flipped_bit_does_not() -> None:
     damaged = explicit + bytes([sealed[0] ^ 1]) + sealed[1:]
     with pytest.raises(DecryptError):
         client.open_tls12(23, 0x0303, damaged, 0)
+
+
+@pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 1000, 16384])
+def test_block_gcm_over_aes_equals_aesgcm(size: int) -> None:
+    # The hand-written GCM is the one Camellia-GCM uses; over AES it must give what OpenSSL's AES-GCM gives.
+    key, nonce = bytes(range(16, 32)), bytes(range(12))
+    plain, aad = bytes(i * 7 % 256 for i in range(size)), b"\x00\x01record header"
+    sealed = AESGCM(key).encrypt(nonce, plain, aad)
+    assert BlockGcm(AES(key)).encrypt(nonce, plain, aad) == sealed
+    assert BlockGcm(AES(key)).decrypt(nonce, sealed, aad) == plain

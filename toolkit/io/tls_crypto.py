@@ -526,14 +526,25 @@ class BlockGcm:
         if algorithm.block_size != 128:
             raise ValueError("GCM needs a 128-bit block cipher")
         self._ecb = Cipher(algorithm, modes.ECB()).encryptor()
-        self._h = int.from_bytes(self._ecb.update(bytes(16)), "big")
+        # Multiplying by H is linear: H·x is the XOR of H·x^k over the set bits of x. The products
+        # for every byte value at every byte position are tabled once per key (16 × 256 XORs), so a
+        # block costs 16 look-ups instead of 128 shift-and-add steps.
+        powers, v = [], int.from_bytes(self._ecb.update(bytes(16)), "big")
+        for _ in range(128):  # H·x^k in GCM's reflected bit order (SP 800-38D, Algorithm 1)
+            powers.append(v)
+            v = (v >> 1) ^ self._R if v & 1 else v >> 1
+        self._tables = []
+        for position in range(16):
+            table = [0] * 256
+            for value in range(1, 256):
+                low = value & -value  # the lowest set bit j of the byte is bit 8·position + 7 - j of x
+                table[value] = table[value ^ low] ^ powers[8 * position + 8 - low.bit_length()]
+            self._tables.append(table)
 
     def _mul(self, x: int) -> int:
-        z, v = 0, self._h
-        for bit in range(127, -1, -1):
-            if (x >> bit) & 1:
-                z ^= v
-            v = (v >> 1) ^ self._R if v & 1 else v >> 1
+        z = 0
+        for table, byte in zip(self._tables, x.to_bytes(16, "big"), strict=True):
+            z ^= table[byte]
         return z
 
     def _ghash(self, aad: bytes, ciphertext: bytes) -> int:
