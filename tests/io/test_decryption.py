@@ -57,16 +57,8 @@ def test_decrypts_what_tshark_decrypts(row: dict[str, str]) -> None:
     if name in QUIC_OR_DTLS_ONLY:
         quic = capture.flows[capture.flows["protocol"] == "quic"]
         assert quic["not_decrypted_reason"].str.startswith("QUIC").all()
-    elif row["tshark_decrypts"] == "yes" and name != "snet__ssl3_0.pcap":
+    elif row["tshark_decrypts"] == "yes":
         assert tls["decrypted"].any(), tls[["hostname", "not_decrypted_reason"]]
-
-
-def test_ssl3_is_reported_as_unsupported() -> None:
-    path = CORPUS / "pcap" / "snet__ssl3_0.pcap"
-    if not path.exists():
-        pytest.skip("corpus not present")
-    capture = toolkit.load(path, keylog=CORPUS / "keys" / "snet__ssl3_0.keys", classify=False)
-    assert capture.flows["not_decrypted_reason"].dropna().tolist() == ["unsupported TLS version 0x0300"]
 
 
 def lab_requests(capture: toolkit.Capture) -> list[tuple[str, str, bytes | None]]:

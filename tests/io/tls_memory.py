@@ -70,7 +70,12 @@ def converse(
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         cert, key = _certificate(folder, host)
-        tls_version = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
+        tls_version = {
+            "1.0": ssl.TLSVersion.TLSv1,
+            "1.1": ssl.TLSVersion.TLSv1_1,
+            "1.2": ssl.TLSVersion.TLSv1_2,
+            "1.3": ssl.TLSVersion.TLSv1_3,
+        }[version]
         server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         server_ctx.load_cert_chain(cert, key)
         client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

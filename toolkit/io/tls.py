@@ -119,8 +119,17 @@ def version_name(value: int) -> str:
 
 
 def cipher_name(value: int) -> str:
-    """IANA name of a cipher suite (hex for ones not listed here)."""
-    return _CIPHERS.get(value) or f"0x{value:04X}"
+    """IANA name of a cipher suite (hex for ones neither listed here nor decryptable).
+
+    >>> cipher_name(0x1301), cipher_name(0x0084), cipher_name(0xC050)
+    ('TLS_AES_128_GCM_SHA256', 'TLS_RSA_WITH_CAMELLIA_256_CBC_SHA', '0xC050')
+    """
+    if value in _CIPHERS:
+        return _CIPHERS[value]
+    from toolkit.io.tls_crypto import SUITES  # the decryptable suites' names; imported when first needed
+
+    suite = SUITES.get(value)
+    return suite.name if suite else f"0x{value:04X}"
 
 
 def _is_grease(value: int) -> bool:

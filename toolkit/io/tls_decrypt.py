@@ -2,9 +2,10 @@
 
 Feed the bytes of each direction in capture order, as TCP reassembly delivers them, with the
 frame number they came in; get back the decrypted application data of each direction with the
-frames that carried it. TLS 1.2 (AEAD and CBC suites, renegotiation, resumption, encrypt-then-MAC)
-and TLS 1.3 (handshake and traffic secrets, KeyUpdate, HelloRetryRequest, resumption, 0-RTT) are
-read. Whatever cannot be decrypted is said in :attr:`TlsOutcome.reason`.
+frames that carried it. SSL 3.0, TLS 1.0, 1.1 and 1.2 (AEAD, CBC, RC4 and NULL suites, renegotiation,
+resumption, encrypt-then-MAC) and TLS 1.3 (handshake and traffic secrets, KeyUpdate,
+HelloRetryRequest, resumption, 0-RTT) are read. Whatever cannot be decrypted is said in
+:attr:`TlsOutcome.reason`.
 
 >>> from toolkit.io.keylog import KeyLog
 >>> decryptor = TlsDecryptor(KeyLog())
@@ -289,7 +290,7 @@ class TlsDecryptor:
         self._etm = _extension(body, 22, skip=pos + 3) is not None
         suite = SUITES.get(cipher)
         client_random = self._pending_client_random
-        if version not in (0x0302, 0x0303, 0x0304):
+        if version not in (0x0300, 0x0301, 0x0302, 0x0303, 0x0304):
             outcome.reason = f"unsupported TLS version 0x{version:04x}"
             return
         if suite is None or (version == 0x0304) != (cipher >> 8 == 0x13):
@@ -317,7 +318,7 @@ class TlsDecryptor:
             if master is None:
                 outcome.reason = "no key for this session"
                 return
-            up.pending, down.pending = RecordKeys.tls12(suite, master, client_random, server_random)
+            up.pending, down.pending = RecordKeys.tls12(suite, master, client_random, server_random, version)
         for direction in (UP, DOWN):  # records that came before the keys were known
             d = self._dirs[direction]
             queued, d.queue = d.queue, []
