@@ -45,7 +45,7 @@ from toolkit.io.dns import DnsError, cname_chain, parse_dns
 from toolkit.io.flows import PROCESS_UID_BASE, Flow, evidence, flows_table, server_is_source, timestamps
 from toolkit.io.http1 import Http1Connection, HttpMessage, looks_like_http_request, parse_datagram
 from toolkit.io.http2 import MAX_DECODED_HEADERS, PREFACE, Http2Connection
-from toolkit.io.https import HttpsFlow, http2_exchanges
+from toolkit.io.https import HttpsFlow, HttpsResult, QuicFlow, http2_exchanges
 from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
 from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
@@ -212,7 +212,7 @@ class _Reader:
                     flow.closed = "rst"
                 elif flow.closed is None:
                     flow.closed = "fin"
-        elif protocol == 17 and (flow.protocol == "other" or (flow.quic is not None and flow.quic.finished)):
+        elif protocol == 17 and (flow.protocol == "other" or flow.quic_done):
             payload = total - 28
         else:
             return False
@@ -594,6 +594,9 @@ class _Reader:
             ):  # an Initial; a capture that starts after them (short headers); Google QUIC
                 protocol = flow.protocol = "quic"
                 flow.quic = QuicInitialReader()
+                keys = self.keys_now()
+                if keys:
+                    flow.quic_flow = QuicFlow(keys)
             elif sport == 1900 or dport == 1900:
                 protocol = flow.protocol = "ssdp"
             else:
@@ -610,6 +613,10 @@ class _Reader:
                 self.http_datagrams.append((flow, message, ts))
 
     def quic_datagram(self, flow: Flow, up: bool, payload: bytes, frame: int, ts: int | None) -> None:
+        decrypting = flow.quic_flow
+        if decrypting is not None and not decrypting.finished:
+            flow.http_ts.setdefault(frame, ts)
+            decrypting.datagram(up, payload, frame)
         reader = flow.quic
         if reader is None or reader.finished:
             return
@@ -628,6 +635,15 @@ class _Reader:
                 f"frame {frame}", "decode", f"flow {flow.id}: QUIC Initial unreadable: {reader.error}", "warning"
             )
             reader.error = None
+
+    def quic_problems(self, flow: Flow, result: HttpsResult) -> None:
+        """Problem rows of a QUIC flow read with keys: why it was not decrypted, what was skipped."""
+        if flow.alpn is None:
+            flow.alpn = result.tls.alpn
+        if not result.tls.decrypted:
+            self.problems.add(f"flow {flow.id}", "missing", f"QUIC not decrypted: {result.tls.reason}", "warning")
+        for problem in result.problems:
+            self.problems.add(f"flow {flow.id}", "malformed", problem, "warning")
 
     # -- DNS -------------------------------------------------------------------------------------
     def dns_tcp(self, flow: Flow, up: bool, data: bytes, frame: int, ts: int | None) -> None:
@@ -722,6 +738,10 @@ class _Reader:
                     self.problems.add(f"flow {flow.id}", "malformed", f"cleartext HTTP/2 {problem}", "warning")
             if flow.https is not None:
                 flow.https_result, flow.https = flow.https.finish(), None
+            if flow.quic_flow is not None:
+                flow.https_result, flow.quic_flow = flow.quic_flow.finish(), None
+                self.quic_problems(flow, flow.https_result)
+                continue
             result = flow.https_result
             if result is not None and flow.alpn is None:
                 flow.alpn = result.tls.alpn  # TLS 1.3 sends it encrypted: known once decrypted
