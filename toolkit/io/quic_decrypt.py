@@ -266,6 +266,9 @@ class QuicDecryptor:
         first = data[pos]
         self.outcome.packets += 1
         if not first & 0x80:
+            if first == 0 and not data[pos:].strip(b"\x00"):
+                self.outcome.packets -= 1
+                return None  # zeros padding a datagram after its coalesced packets (RFC 9000 section 12.2)
             return self._short(data, pos, from_client, frame)
         if len(data) < pos + 7:
             raise ValueError("long header cut short")
@@ -486,10 +489,13 @@ class QuicDecryptor:
                 if kind == 0x31:
                     length, pos = read_varint(plain, pos)
                 pos += length
-            elif kind == 0xAF:  # ACK_FREQUENCY (draft-ietf-quic-ack-frequency)
-                for _ in range(3):
+            elif kind == 0xAF:  # ACK_FREQUENCY (draft-ietf-quic-ack-frequency-04 and later)
+                for _ in range(4):
                     _, pos = read_varint(plain, pos)
-                pos += 1
+            elif kind == 0x1F:  # IMMEDIATE_ACK (same draft)
+                continue
+            elif kind == 0x2F5:  # TIME_STAMP (draft-huitema-quic-ts)
+                _, pos = read_varint(plain, pos)
             else:
                 self._problem(f"frame {frame}: unknown QUIC frame type 0x{kind:x}; rest of the packet skipped")
                 return
