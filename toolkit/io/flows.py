@@ -126,6 +126,7 @@ class Flow:
         "protocol",
         "quic",
         "quic_flow",
+        "quic_origin",
         "server",
         "server_hello",
         "server_hello_frame",
@@ -192,6 +193,8 @@ class Flow:
         self.quic: QuicInitialReader | None = None
         self.quic_flow: QuicFlow | None = None
         """QUIC decryption and HTTP/3 reading, when a key log is given."""
+        self.quic_origin: Flow | None = None
+        """The flow whose QUIC connection this one continues on another address or port (migration)."""
         self.dns_name: str | None = None
         self.dns_frame: int | None = None
         self.dns_buffers: list[bytes] | None = None
@@ -276,7 +279,7 @@ def flows_table(flows: list[Flow], capture: str, apps: dict[int, str]) -> pd.Dat
 
 def _decryption(flow: Flow) -> tuple[bool, str | None]:
     """(decrypted, why not) of a TLS or QUIC flow."""
-    result = flow.https_result
+    result = flow.https_result if flow.quic_origin is None else flow.quic_origin.https_result
     if flow.protocol == "quic" and result is None:
         return False, "no key log" if flow.client_hello is not None else "no ClientHello in the capture"
     if result is None:

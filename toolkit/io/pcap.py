@@ -95,6 +95,9 @@ class _Reader:
         """Ethernet frames of classic pcap and plain pcapng packet blocks: let
         :mod:`toolkit.io.packet_batch` count bulk packets (False: the reader sees every packet)."""
         self.secrets_read = 0  # Decryption Secrets Blocks already merged into keys
+        self.quic_cids: dict[bytes, Flow] = {}  # QUIC connection ids -> the flow of their connection
+        self.quic_cid_lengths: list[int] = []
+        self.quic_cid_counts: dict[int, int] = {}  # flow id -> connection ids registered
         self.capture_file: CaptureFile | None = None
         self.path = path
         self.capture = os.path.basename(path)
@@ -585,7 +588,11 @@ class _Reader:
         if protocol == "other" or not payload:
             return
         if protocol is None:
-            if sport in _DNS_KINDS or dport in _DNS_KINDS:
+            origin = self.quic_origin(payload)
+            if origin is not None:
+                protocol = flow.protocol = "quic"
+                flow.quic, flow.quic_flow, flow.quic_origin = origin.quic, origin.quic_flow, origin
+            elif sport in _DNS_KINDS or dport in _DNS_KINDS:
                 protocol = flow.protocol = "dns"
             elif is_quic_long_header(payload) or (
                 (sport == 443 or dport == 443)
@@ -612,11 +619,31 @@ class _Reader:
             if message is not None and message.is_request:
                 self.http_datagrams.append((flow, message, ts))
 
+    def quic_origin(self, payload: bytes) -> Flow | None:
+        """The QUIC flow a new UDP flow continues: its first packet goes to a connection id already seen."""
+        if not self.quic_cids or len(payload) < 21 or payload[0] & 0x80:
+            return None
+        for length in self.quic_cid_lengths:
+            origin = self.quic_cids.get(payload[1 : 1 + length])
+            if origin is not None:
+                return origin
+        return None
+
     def quic_datagram(self, flow: Flow, up: bool, payload: bytes, frame: int, ts: int | None) -> None:
         decrypting = flow.quic_flow
         if decrypting is not None and not decrypting.finished:
-            flow.http_ts.setdefault(frame, ts)
+            origin = flow.quic_origin or flow
+            origin.http_ts.setdefault(frame, ts)
             decrypting.datagram(up, payload, frame)
+            cids = decrypting.decryptor.cids
+            if len(cids) != self.quic_cid_counts.get(origin.id):
+                self.quic_cid_counts[origin.id] = len(cids)
+                for cid in cids:
+                    if len(cid) >= 4:  # shorter ones would match unrelated flows' first bytes
+                        self.quic_cids.setdefault(cid, origin)
+                        self.quic_cid_lengths = sorted({len(cid) for cid in self.quic_cids}, reverse=True)
+        if flow.quic_origin is not None:
+            return
         reader = flow.quic
         if reader is None or reader.finished:
             return
@@ -738,6 +765,9 @@ class _Reader:
                     self.problems.add(f"flow {flow.id}", "malformed", f"cleartext HTTP/2 {problem}", "warning")
             if flow.https is not None:
                 flow.https_result, flow.https = flow.https.finish(), None
+            if flow.quic_origin is not None:
+                flow.client_hello = flow.quic_origin.client_hello  # for its host name
+                continue
             if flow.quic_flow is not None:
                 flow.https_result, flow.quic_flow = flow.quic_flow.finish(), None
                 self.quic_problems(flow, flow.https_result)

@@ -18,8 +18,8 @@ tracking, CRYPTO/STREAM reassembly and connection-id bookkeeping are written her
 >>> outcome = connection.finish()
 >>> outcome.decrypted, outcome.reason
 (False, 'no ClientHello in the capture')
->>> next_packet_number(0x9B32, 2, 0xA82F30EA)   # RFC 9000 appendix A.3
-2838187058
+>>> hex(next_packet_number(0x9B32, 2, 0xA82F30EA))   # RFC 9000 appendix A.3
+'0xa82f9b32'
 """
 
 from __future__ import annotations
@@ -37,7 +37,16 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from toolkit.io.keylog import KeyLog
 from toolkit.io.quic import QUIC_V2, QUIC_VERSIONS, initial_keys, version_label
 
-__all__ = ["QuicDecryptor", "QuicOutcome", "StreamAssembler", "next_packet_number", "read_varint"]
+__all__ = [
+    "QuicDecryptor",
+    "QuicOutcome",
+    "StreamAssembler",
+    "StreamSink",
+    "next_packet_number",
+    "next_secret",
+    "packet_keys",
+    "read_varint",
+]
 
 #: Cipher suite -> (AEAD, key length, hash) of TLS 1.3 (RFC 8446 appendix B.4).
 _SUITES: dict[int, tuple[type[AESGCM] | type[ChaCha20Poly1305], int, type[hashes.HashAlgorithm]]] = {
@@ -90,14 +99,14 @@ def _expand_label(secret: bytes, label: str, length: int, algorithm: type[hashes
 class _Keys:
     """Packet protection of one direction at one level (and, for 1-RTT, one key phase)."""
 
-    __slots__ = ("aead", "iv", "mask", "next_secret", "phase")
+    __slots__ = ("aead", "following", "iv", "mask", "phase")
 
     def __init__(self, aead: AESGCM | ChaCha20Poly1305, iv: bytes, mask: Callable[[bytes], bytes]) -> None:
         self.aead = aead
         self.iv = iv
         self.mask = mask
         self.phase = 0
-        self.next_secret: Callable[[], _Keys] | None = None
+        self.following: Callable[[], _Keys] | None = None
 
     def open(self, packet_number: int, payload: bytes, header: bytes) -> bytes:
         nonce = (int.from_bytes(self.iv, "big") ^ packet_number).to_bytes(len(self.iv), "big")
@@ -116,7 +125,25 @@ def _chacha_mask(key: bytes) -> Callable[[bytes], bytes]:
     return mask
 
 
-def _keys_from_secret(secret: bytes, suite: int, version: int, hp: Callable[[bytes], bytes] | None = None) -> _Keys:
+def next_secret(secret: bytes, suite: int, version: int) -> bytes:
+    """The secret of the next key phase (RFC 9001 section 6.1).
+
+    >>> next_secret(bytes.fromhex("9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b"),
+    ...             0x1303, 1).hex()   # RFC 9001 appendix A.5
+    '1223504755036d556342ee9361d253421a826c9ecdf3c7148684b36b714881f9'
+    """
+    algorithm = _SUITES[suite][2]
+    return _expand_label(secret, f"{QUIC_VERSIONS[version][1]} ku", algorithm.digest_size, algorithm)
+
+
+def packet_keys(secret: bytes, suite: int, version: int, hp: Callable[[bytes], bytes] | None = None) -> _Keys:
+    """The packet protection derived from a TLS traffic secret (``hp``: keep this header protection).
+
+    >>> keys = packet_keys(bytes.fromhex("9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b"),
+    ...                    0x1303, 1)   # RFC 9001 appendix A.5
+    >>> keys.mask(bytes.fromhex("5e5cd55c41f69080575d7999c25a5bfb")).hex(), keys.iv.hex()
+    ('aefefe7d03', 'e0459b3474bdd0e44a41c144')
+    """
     aead_type, key_length, algorithm = _SUITES[suite]
     prefix = QUIC_VERSIONS[version][1]
     key = _expand_label(secret, f"{prefix} key", key_length, algorithm)
@@ -128,12 +155,11 @@ def _keys_from_secret(secret: bytes, suite: int, version: int, hp: Callable[[byt
     mask = hp
 
     def following() -> _Keys:  # the next key phase keeps the header-protection key (section 6.1)
-        updated = _keys_from_secret(_expand_label(secret, f"{prefix} ku", algorithm.digest_size, algorithm),
-                                    suite, version, mask)  # fmt: skip
+        updated = packet_keys(next_secret(secret, suite, version), suite, version, mask)
         updated.phase = keys.phase ^ 1
         return updated
 
-    keys.next_secret = following
+    keys.following = following
     return keys
 
 
@@ -381,8 +407,8 @@ class QuicDecryptor:
                 return side.old_rtt.open(number, payload, header)
             except InvalidTag:
                 return None
-        assert keys.next_secret is not None
-        following = keys.next_secret()
+        assert keys.following is not None
+        following = keys.following()
         try:
             plain = following.open(number, payload, header)
         except InvalidTag:
@@ -415,12 +441,9 @@ class QuicDecryptor:
         if secret is None:
             self._missing.add(label)
             return None
-        suite = outcome.cipher
-        if suite is None and label == "CLIENT_EARLY_TRAFFIC_SECRET":
-            suite = 0x1301  # 0-RTT before the ServerHello: the suite of the resumed session, most often this
-        if suite not in _SUITES:
-            return None
-        return _keys_from_secret(secret, suite, outcome.version)
+        if outcome.cipher not in _SUITES:
+            return None  # 0-RTT waits for the ServerHello: accepting early data, it names the same suite
+        return packet_keys(secret, outcome.cipher, outcome.version)
 
     # -- frames ---------------------------------------------------------------------------------
     def _frames(self, plain: bytes, level: str, from_client: bool, frame: int) -> None:
@@ -519,7 +542,7 @@ class QuicDecryptor:
         outcome = self.outcome
         if from_client and hello[0] == 1 and outcome.client_random is None and len(hello) >= 38:
             outcome.client_random = bytes(hello[6:38])
-            if not self.keys.has(outcome.client_random):
+            if not self._keyed(outcome.client_random):
                 self.finished = True  # nothing more to read here: keep the counters cheap
         elif not from_client and hello[0] == 2 and outcome.cipher is None and len(hello) >= 39:
             session = hello[38]
@@ -528,6 +551,10 @@ class QuicDecryptor:
                 outcome.reason = f"cipher suite 0x{outcome.cipher:04x} is not a QUIC suite"
             del side.hello[:]
             self._retry_deferred()
+
+    def _keyed(self, client_random: bytes) -> bool:
+        """Whether the key log holds any secret of this connection."""
+        return self.keys.has(client_random) or self.keys.secret(client_random, "CLIENT_EARLY_TRAFFIC_SECRET") is not None
 
     def _encrypted_extensions(self, messages: bytearray) -> None:
         """The ALPN the server chose, from its EncryptedExtensions (RFC 8446 section 4.3.1)."""
@@ -574,14 +601,13 @@ class QuicDecryptor:
             shown = ", ".join(map(str, gaps[:10]))
             self._problem(f"STREAM data missing (not captured) on streams {shown}; read up to the first hole")
         zero_rtt_lost = any(not from_client or packet[0] & 0x80 for packet, from_client, _ in self._deferred)
-        if "CLIENT_EARLY_TRAFFIC_SECRET" in self._missing:
+        keyed = outcome.client_random is not None and self.keys.has(outcome.client_random)
+        if "CLIENT_EARLY_TRAFFIC_SECRET" in self._missing and keyed:
             self._problem("0-RTT packets not decrypted: 0-RTT without early secret (CLIENT_EARLY_TRAFFIC_SECRET)")
         if outcome.reason is None and not outcome.decrypted:
             if outcome.client_random is None:
                 outcome.reason = "no ClientHello in the capture"
-            elif not self.keys.has(outcome.client_random) and not self.keys.secret(
-                outcome.client_random, "CLIENT_EARLY_TRAFFIC_SECRET"
-            ):
+            elif not self._keyed(outcome.client_random):
                 outcome.reason = "no key for this connection"
             elif "CLIENT_EARLY_TRAFFIC_SECRET" in self._missing and not self._missing - {"CLIENT_EARLY_TRAFFIC_SECRET"}:
                 outcome.reason = "0-RTT without early secret"
