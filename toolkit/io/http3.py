@@ -80,6 +80,7 @@ class Http3Connection:
             if stream_id & 0x02:
                 self._unidirectional(reader, from_client, stream_id, frame)
             else:
+                self._exchange(stream_id, frame)  # every packet that carried part of the exchange
                 self._frames(reader, from_client, stream_id, frame)
         except ValueError as exc:
             reader.broken = True
