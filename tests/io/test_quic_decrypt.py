@@ -275,3 +275,27 @@ def test_illustrated_quic_in_tests_data(tmp_path: Path) -> None:
     plain = toolkit.load(alone).flows.iloc[0]
     assert (plain["decrypted"], plain["not_decrypted_reason"]) == (False, "no key log")
 
+
+
+def test_migrated_connection_followed_by_connection_id(tmp_path: Path) -> None:
+    """The last two packets of the Illustrated QUIC capture moved to another client port (as after a
+    NAT rebinding): the new UDP flow is matched to the connection by its connection id and decrypted."""
+    raw = bytearray((DATA / "illustrated-quic.pcap").read_bytes())
+    offset, number = 24, 0
+    while offset < len(raw):
+        length = int.from_bytes(raw[offset + 8 : offset + 12], "little")
+        number += 1
+        udp = offset + 16 + 4 + 20  # record header, BSD loopback header, IPv4 header
+        if number >= 7:
+            for port in (udp, udp + 2):
+                if raw[port : port + 2] == (60220).to_bytes(2, "big"):
+                    raw[port : port + 2] = (60999).to_bytes(2, "big")
+        offset += 16 + length
+    moved = tmp_path / "moved.pcap"
+    moved.write_bytes(bytes(raw))
+    capture = toolkit.load(moved, keylog=DATA / "illustrated-quic.keys")
+    flows = capture.flows.set_index("flow_id")
+    assert list(flows["client_port"]) == [60220, 60999]
+    assert list(flows["protocol"]) == ["quic", "quic"] and flows["decrypted"].all()
+    assert list(flows["hostname"]) == ["example.ulfheim.net"] * 2
+    assert capture.meta["quic_stream_frames"] == {0: 2}  # the second STREAM frame came over the new path
