@@ -171,9 +171,16 @@ def _conversation(version: int, suite: int = 0x1301) -> list[tuple[bool, bytes]]
     request = b"GET /a-fairly-long-path?id=12345 HTTP/3-ish"
     datagrams = [
         (True, ends.long(True, "Initial", _crypto(client_hello[20:], 20)) + bytes(40)),  # second half first
-        (True, ends.long(True, "Initial", _crypto(client_hello[:20])) + ends.long(True, "0-RTT", _stream(0, 0, b"early"))),
-        (False, ends.long(False, "Initial", _crypto(server_hello)) + ends.long(False, "Handshake", _crypto(extensions))
-         + ends.short(False, _stream(3, 0, b"\x00settings"))),  # fmt: skip
+        (
+            True,
+            ends.long(True, "Initial", _crypto(client_hello[:20])) + ends.long(True, "0-RTT", _stream(0, 0, b"early")),
+        ),
+        (
+            False,
+            ends.long(False, "Initial", _crypto(server_hello))
+            + ends.long(False, "Handshake", _crypto(extensions))
+            + ends.short(False, _stream(3, 0, b"\x00settings")),
+        ),
         (True, ends.long(True, "Handshake", _crypto(b"\x14\x00\x00\x00"))),
         (True, ends.short(True, _stream(4, 10, request[10:25]))),  # a hole first
         (True, ends.short(True, _stream(4, 0, request[:12]))),  # overlaps what follows the hole
@@ -274,7 +281,6 @@ def test_illustrated_quic_in_tests_data(tmp_path: Path) -> None:
     alone.write_bytes((DATA / "illustrated-quic.pcap").read_bytes())
     plain = toolkit.load(alone).flows.iloc[0]
     assert (plain["decrypted"], plain["not_decrypted_reason"]) == (False, "no key log")
-
 
 
 def test_migrated_connection_followed_by_connection_id(tmp_path: Path) -> None:

@@ -1014,7 +1014,7 @@ def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog 
     reader.finish()
     for uid, (package, _app) in capture.uid_map.items():
         reader.apps[uid] = package
-    meta = {
+    meta: dict[str, Any] = {
         "interfaces": [{**i.as_dict(), "linktype_name": LINKTYPE_NAMES.get(i.linktype)} for i in capture.interfaces],
         "hardware": capture.hardware,
         "os": capture.os,

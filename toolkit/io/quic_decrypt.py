@@ -133,7 +133,7 @@ def next_secret(secret: bytes, suite: int, version: int) -> bytes:
     '1223504755036d556342ee9361d253421a826c9ecdf3c7148684b36b714881f9'
     """
     algorithm = _SUITES[suite][2]
-    return _expand_label(secret, f"{QUIC_VERSIONS[version][1]} ku", algorithm.digest_size, algorithm)
+    return _expand_label(secret, f"{QUIC_VERSIONS[version][1]} ku", algorithm().digest_size, algorithm)
 
 
 def packet_keys(secret: bytes, suite: int, version: int, hp: Callable[[bytes], bytes] | None = None) -> _Keys:
@@ -238,7 +238,7 @@ StreamSink = Callable[[bool, int, bytes, int], None]
 
 
 class _Side:
-    __slots__ = ("crypto", "handshake", "hello", "initial", "largest", "one_rtt", "old_rtt", "zero_rtt")
+    __slots__ = ("crypto", "handshake", "hello", "initial", "largest", "old_rtt", "one_rtt", "zero_rtt")
 
     def __init__(self) -> None:
         self.crypto = {_INITIAL: StreamAssembler(), _HANDSHAKE: StreamAssembler()}
@@ -295,7 +295,8 @@ class QuicDecryptor:
             if first == 0 and not data[pos:].strip(b"\x00"):
                 self.outcome.packets -= 1
                 return None  # zeros padding a datagram after its coalesced packets (RFC 9000 section 12.2)
-            return self._short(data, pos, from_client, frame)
+            self._short(data, pos, from_client, frame)
+            return None  # a short header runs to the end of its datagram
         if len(data) < pos + 7:
             raise ValueError("long header cut short")
         version = int.from_bytes(data[pos + 1 : pos + 5], "big")
@@ -375,7 +376,9 @@ class QuicDecryptor:
         mask = keys.mask(sample)
         first = data[pos] ^ (mask[0] & (0x1F if level == _ONE_RTT else 0x0F))
         pn_len = (first & 0x03) + 1
-        truncated = int.from_bytes(data[pn_offset : pn_offset + pn_len], "big") ^ int.from_bytes(mask[1 : 1 + pn_len], "big")
+        truncated = int.from_bytes(data[pn_offset : pn_offset + pn_len], "big") ^ int.from_bytes(
+            mask[1 : 1 + pn_len], "big"
+        )
         space = _ONE_RTT if level == _ZERO_RTT else level
         number = next_packet_number(truncated, pn_len, side.largest[space])
         header = bytes([first]) + data[pos + 1 : pn_offset] + truncated.to_bytes(pn_len, "big")
@@ -554,7 +557,9 @@ class QuicDecryptor:
 
     def _keyed(self, client_random: bytes) -> bool:
         """Whether the key log holds any secret of this connection."""
-        return self.keys.has(client_random) or self.keys.secret(client_random, "CLIENT_EARLY_TRAFFIC_SECRET") is not None
+        return (
+            self.keys.has(client_random) or self.keys.secret(client_random, "CLIENT_EARLY_TRAFFIC_SECRET") is not None
+        )
 
     def _encrypted_extensions(self, messages: bytearray) -> None:
         """The ALPN the server chose, from its EncryptedExtensions (RFC 8446 section 4.3.1)."""
@@ -563,7 +568,10 @@ class QuicDecryptor:
         end = 4 + int.from_bytes(messages[1:4], "big")
         pos = 6
         while pos + 4 <= end:
-            kind, length = int.from_bytes(messages[pos : pos + 2], "big"), int.from_bytes(messages[pos + 2 : pos + 4], "big")
+            kind, length = (
+                int.from_bytes(messages[pos : pos + 2], "big"),
+                int.from_bytes(messages[pos + 2 : pos + 4], "big"),
+            )
             if kind == 16 and length >= 3:
                 self.outcome.alpn = bytes(messages[pos + 7 : pos + 7 + messages[pos + 6]]).decode("ascii", "replace")
             pos += 4 + length
