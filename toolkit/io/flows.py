@@ -221,7 +221,7 @@ class Flow:
     @property
     def quic_done(self) -> bool:
         """A QUIC flow whose remaining packets are only counted (hellos read, nothing to decrypt)."""
-        return self.quic is not None and self.quic.finished and (self.quic_flow is None or self.quic_flow.finished)
+        return self.quic is not None and (self.quic_flow is None or self.quic_flow.finished) and self.quic.finished
 
     @property
     def sni(self) -> str | None:

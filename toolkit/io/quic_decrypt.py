@@ -67,13 +67,19 @@ def read_varint(data: bytes, pos: int) -> tuple[int, int]:
     >>> read_varint(bytes.fromhex("c2197c5eff14e88c"), 0)   # RFC 9000 appendix A.1
     (151288809941952652, 8)
     """
-    if pos >= len(data):
-        raise ValueError("varint past the end of the packet")
-    first = data[pos]
-    size = 1 << (first >> 6)
-    if pos + size > len(data):
-        raise ValueError("varint past the end of the packet")
-    return int.from_bytes(bytes([first & 0x3F]) + data[pos + 1 : pos + size], "big"), pos + size
+    try:
+        first = data[pos]
+        prefix = first >> 6
+        if prefix == 0:
+            return first, pos + 1
+        if prefix == 1:
+            return (first & 0x3F) << 8 | data[pos + 1], pos + 2
+        size = 1 << prefix
+        if pos + size > len(data):
+            raise IndexError
+        return int.from_bytes(data[pos : pos + size], "big") & ((1 << (8 * size - 2)) - 1), pos + size
+    except IndexError:
+        raise ValueError("varint past the end of the packet") from None
 
 
 def next_packet_number(truncated: int, length: int, largest: int) -> int:
@@ -99,17 +105,18 @@ def _expand_label(secret: bytes, label: str, length: int, algorithm: type[hashes
 class _Keys:
     """Packet protection of one direction at one level (and, for 1-RTT, one key phase)."""
 
-    __slots__ = ("aead", "following", "iv", "mask", "phase")
+    __slots__ = ("aead", "following", "iv", "iv_number", "mask", "phase")
 
     def __init__(self, aead: AESGCM | ChaCha20Poly1305, iv: bytes, mask: Callable[[bytes], bytes]) -> None:
         self.aead = aead
         self.iv = iv
+        self.iv_number = int.from_bytes(iv, "big")
         self.mask = mask
         self.phase = 0
         self.following: Callable[[], _Keys] | None = None
 
     def open(self, packet_number: int, payload: bytes, header: bytes) -> bytes:
-        nonce = (int.from_bytes(self.iv, "big") ^ packet_number).to_bytes(len(self.iv), "big")
+        nonce = (self.iv_number ^ packet_number).to_bytes(12, "big")
         return self.aead.decrypt(nonce, payload, header)
 
 
@@ -268,6 +275,7 @@ class QuicDecryptor:
         self._held = 0
         self._failures = 0
         self._missing: set[str] = set()
+        self._cid_lengths: dict[bool, tuple[int, list[int]]] = {}
 
     # -- datagrams and packets ------------------------------------------------------------------
     def datagram(self, data: bytes, from_client: bool, frame: int) -> None:
@@ -276,6 +284,10 @@ class QuicDecryptor:
             return
         position = 0
         try:
+            if data and not data[0] & 0x80 and data[0] & 0x40:  # one 1-RTT packet: the common case
+                self.outcome.packets += 1
+                self._short(data, 0, from_client, frame)
+                return
             while position < len(data):
                 end = self._packet(data, position, from_client, frame)
                 if end is None:
@@ -357,7 +369,13 @@ class QuicDecryptor:
 
     def _cid_length(self, data: bytes, pos: int, from_client: bool) -> int:
         """Length of a short header's destination connection id: one the receiver chose and announced."""
-        lengths = sorted({len(cid) for cid, client in self.cids.items() if client != from_client}, reverse=True)
+        known = self._cid_lengths.get(from_client)
+        if known is None or known[0] != len(self.cids):
+            lengths = sorted({len(cid) for cid, client in self.cids.items() if client != from_client}, reverse=True)
+            known = self._cid_lengths[from_client] = (len(self.cids), lengths)
+        lengths = known[1]
+        if len(lengths) == 1:
+            return lengths[0]
         for length in lengths:
             if data[pos + 1 : pos + 1 + length] in self.cids:
                 return length
@@ -454,9 +472,22 @@ class QuicDecryptor:
         size = len(plain)
         while pos < size:
             kind, pos = read_varint(plain, pos)
-            if kind == 0x00:
-                while pos < size and plain[pos] == 0:
-                    pos += 1
+            if 0x08 <= kind <= 0x0F:  # the most frequent frame first
+                stream, pos = read_varint(plain, pos)
+                offset = 0
+                if kind & 0x04:
+                    offset, pos = read_varint(plain, pos)
+                if kind & 0x02:
+                    length, pos = read_varint(plain, pos)
+                else:
+                    length = size - pos
+                if pos + length > size:
+                    raise ValueError("STREAM frame past the end of its packet")
+                self.outcome.stream_frames += 1
+                self._stream(from_client, stream, offset, plain[pos : pos + length], bool(kind & 0x01), frame)
+                pos += length
+            elif kind == 0x00:
+                pos = size - len(plain[pos:].lstrip(b"\x00"))
             elif kind in (0x01, 0x1E):
                 continue
             elif kind in (0x02, 0x03):
@@ -479,20 +510,6 @@ class QuicDecryptor:
                 pos += length
             elif kind == 0x07:
                 length, pos = read_varint(plain, pos)
-                pos += length
-            elif 0x08 <= kind <= 0x0F:
-                stream, pos = read_varint(plain, pos)
-                offset = 0
-                if kind & 0x04:
-                    offset, pos = read_varint(plain, pos)
-                if kind & 0x02:
-                    length, pos = read_varint(plain, pos)
-                else:
-                    length = size - pos
-                if pos + length > size:
-                    raise ValueError("STREAM frame past the end of its packet")
-                self.outcome.stream_frames += 1
-                self._stream(from_client, stream, offset, plain[pos : pos + length], bool(kind & 0x01), frame)
                 pos += length
             elif kind in (0x10, 0x12, 0x13, 0x14, 0x16, 0x17, 0x19):
                 _, pos = read_varint(plain, pos)
