@@ -3,38 +3,21 @@
 from __future__ import annotations
 
 import random
-import struct
 from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import toolkit
 from toolkit.io.keylog import KeyLog
-from toolkit.io.quic import QUIC_V1, QUIC_V2, initial_keys
+from toolkit.io.quic import QUIC_V1, QUIC_V2
+from toolkit.io.quic_builder import SECRET_LABELS, QuicConnectionBuilder, crypto_frame, stream_frame
 from toolkit.io.quic_decrypt import QuicDecryptor, StreamAssembler, next_packet_number, next_secret, packet_keys
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-RANDOM = bytes(range(32))
-SECRETS = {
-    label: bytes([n]) * 32
-    for n, label in enumerate(
-        [
-            "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
-            "SERVER_HANDSHAKE_TRAFFIC_SECRET",
-            "CLIENT_TRAFFIC_SECRET_0",
-            "SERVER_TRAFFIC_SECRET_0",
-            "CLIENT_EARLY_TRAFFIC_SECRET",
-        ],
-        start=1,
-    )
-}
-CLIENT_CID, SERVER_CID, FIRST_DCID = b"\xc1" * 8, b"\x5e" * 8, b"\x83\x94\xc8\xf0\x3e\x51\x57\x08"
 
 
 def test_chacha20_short_packet_of_rfc9001() -> None:
@@ -51,100 +34,10 @@ def test_chacha20_short_packet_of_rfc9001() -> None:
 
 
 # -- a connection built packet by packet ------------------------------------------------------------
-def _varint(value: int) -> bytes:
-    for size, flag in ((1, 0), (2, 0x40), (4, 0x80), (8, 0xC0)):
-        if value < 1 << (8 * size - 2):
-            return (value | (flag << (8 * size - 8))).to_bytes(size, "big")
-    raise ValueError(value)
-
-
-def _protect(first: int, rest: bytes, number: int, payload: bytes, keys, long: bool) -> bytes:  # type: ignore[no-untyped-def]
-    """A protected packet (the sealing side of RFC 9001 section 5), written here for the tests."""
-    payload = payload + bytes(max(0, 20 - len(payload)))  # PADDING: enough for the sample
-    pn = (number & 0xFFFF).to_bytes(2, "big")
-    first |= 0x01  # 2-byte packet numbers
-    header = bytes([first]) + rest + (_varint(len(pn) + len(payload) + 16) if long else b"") + pn
-    nonce = (int.from_bytes(keys.iv, "big") ^ number).to_bytes(12, "big")
-    sealed = keys.aead.encrypt(nonce, payload, header)
-    mask = keys.mask(sealed[2:18])
-    protected_first = first ^ (mask[0] & (0x0F if long else 0x1F))
-    protected_pn = bytes(a ^ b for a, b in zip(pn, mask[1:3], strict=True))
-    return bytes([protected_first]) + header[1 : -len(pn)] + protected_pn + sealed
-
-
-def _crypto(data: bytes, offset: int = 0) -> bytes:
-    return b"\x06" + _varint(offset) + _varint(len(data)) + data
-
-
-def _stream(stream: int, offset: int, data: bytes, fin: bool = False) -> bytes:
-    return bytes([0x0E | fin]) + _varint(stream) + _varint(offset) + _varint(len(data)) + data
-
-
-def _handshake_message(kind: int, body: bytes) -> bytes:
-    return bytes([kind]) + len(body).to_bytes(3, "big") + body
-
-
-class _InitialKeys:
-    def __init__(self, version: int, client: bool) -> None:
-        key, self.iv, hp = initial_keys(version, FIRST_DCID, client)
-        self.aead = AESGCM(key)
-        self.mask = Cipher(algorithms.AES(hp), modes.ECB()).encryptor().update
-
-
-class _Endpoints:
-    """Both sides of a QUIC connection, sealing packets with the secrets of :data:`SECRETS`."""
-
-    def __init__(self, version: int, suite: int = 0x1301) -> None:
-        self.version, self.suite = version, suite
-        self.numbers: dict[tuple[bool, str], int] = defaultdict(int)
-        self.one_rtt = {True: self._keys("CLIENT_TRAFFIC_SECRET_0"), False: self._keys("SERVER_TRAFFIC_SECRET_0")}
-
-    def _keys(self, label: str):  # type: ignore[no-untyped-def]
-        return packet_keys(SECRETS[label], self.suite, self.version)
-
-    def _number(self, client: bool, space: str) -> int:
-        self.numbers[(client, space)] += 1
-        return self.numbers[(client, space)] - 1
-
-    def long(self, client: bool, level: str, frames: bytes) -> bytes:
-        codes = {"Initial": 0, "0-RTT": 1, "Handshake": 2}
-        code = codes[level] if self.version == QUIC_V1 else (codes[level] + 1) % 4
-        dcid, scid = (FIRST_DCID, CLIENT_CID) if client else (CLIENT_CID, SERVER_CID)
-        rest = struct.pack("!I", self.version) + bytes([len(dcid)]) + dcid + bytes([len(scid)]) + scid
-        if level == "Initial":
-            rest += b"\x00"  # no token
-            keys = _InitialKeys(self.version, client)
-        elif level == "Handshake":
-            keys = self._keys("CLIENT_HANDSHAKE_TRAFFIC_SECRET" if client else "SERVER_HANDSHAKE_TRAFFIC_SECRET")
-        else:
-            keys = self._keys("CLIENT_EARLY_TRAFFIC_SECRET")
-        space = "1-RTT" if level == "0-RTT" else level
-        return _protect(0xC0 | code << 4, rest, self._number(client, space), frames, keys, long=True)
-
-    def short(self, client: bool, frames: bytes, number: int | None = None) -> bytes:
-        keys = self.one_rtt[client]
-        dcid = SERVER_CID if client else CLIENT_CID
-        if number is None:
-            number = self._number(client, "1-RTT")
-        return _protect(0x40 | keys.phase << 2, dcid, number, frames, keys, long=False)
-
-    def update(self, client: bool) -> None:
-        following = self.one_rtt[client].following
-        assert following is not None
-        self.one_rtt[client] = following()
-
-    def hellos(self) -> tuple[bytes, bytes]:
-        client_hello = _handshake_message(1, b"\x03\x03" + RANDOM + b"\x00\x00\x02" + self.suite.to_bytes(2, "big")
-                                          + b"\x01\x00\x00\x00")  # fmt: skip
-        server_hello = _handshake_message(2, b"\x03\x03" + bytes(32) + b"\x00" + self.suite.to_bytes(2, "big")
-                                          + b"\x00\x00\x00")  # fmt: skip
-        return client_hello, server_hello
-
-
-def _keylog(*labels: str) -> KeyLog:
+def _keylog(builder: QuicConnectionBuilder, *labels: str) -> KeyLog:
     keys = KeyLog()
-    for label in labels or SECRETS:
-        keys.secrets[(RANDOM, label)] = SECRETS[label]
+    for label in labels or SECRET_LABELS:
+        keys.secrets[(builder.client_random, label)] = builder.secrets[label]
     return keys
 
 
@@ -160,45 +53,45 @@ def _run(keys: KeyLog, datagrams: list[tuple[bool, bytes]]) -> tuple[QuicDecrypt
     return connection, received
 
 
-def _conversation(version: int, suite: int = 0x1301) -> list[tuple[bool, bytes]]:
+def _conversation(version: int, suite: int = 0x1301) -> tuple[QuicConnectionBuilder, list[tuple[bool, bytes]]]:
     """A handshake (ClientHello split in two Initials, coalesced server flight, 0-RTT), then 1-RTT data
     out of order, retransmitted and overlapping, with a key update of the client and a late packet
     of the old key phase."""
-    ends = _Endpoints(version, suite)
-    client_hello, server_hello = ends.hellos()
-    alpn = b"\x00\x10\x00\x05\x00\x03\x02h3"
-    extensions = _handshake_message(8, len(alpn).to_bytes(2, "big") + alpn)
+    ends = QuicConnectionBuilder(bytes(range(32)), seed=version ^ suite, version=version, suite=suite)
+    client_hello, server_hello, extensions = ends.hellos()
     request = b"GET /a-fairly-long-path?id=12345 HTTP/3-ish"
     datagrams = [
-        (True, ends.long(True, "Initial", _crypto(client_hello[20:], 20)) + bytes(40)),  # second half first
+        (True, ends.long(True, "Initial", crypto_frame(client_hello[20:], 20)) + bytes(40)),  # second half first
         (
             True,
-            ends.long(True, "Initial", _crypto(client_hello[:20])) + ends.long(True, "0-RTT", _stream(0, 0, b"early")),
+            ends.long(True, "Initial", crypto_frame(client_hello[:20]))
+            + ends.long(True, "0-RTT", stream_frame(0, 0, b"early")),
         ),
         (
             False,
-            ends.long(False, "Initial", _crypto(server_hello))
-            + ends.long(False, "Handshake", _crypto(extensions))
-            + ends.short(False, _stream(3, 0, b"\x00settings")),
+            ends.long(False, "Initial", crypto_frame(server_hello))
+            + ends.long(False, "Handshake", crypto_frame(extensions))
+            + ends.short(False, stream_frame(3, 0, b"\x00settings")),
         ),
-        (True, ends.long(True, "Handshake", _crypto(b"\x14\x00\x00\x00"))),
-        (True, ends.short(True, _stream(4, 10, request[10:25]))),  # a hole first
-        (True, ends.short(True, _stream(4, 0, request[:12]))),  # overlaps what follows the hole
-        (True, ends.short(True, _stream(4, 0, request[:12]))),  # retransmitted
+        (True, ends.long(True, "Handshake", crypto_frame(b"\x14\x00\x00\x00"))),
+        (True, ends.short(True, stream_frame(4, 10, request[10:25]))),  # a hole first
+        (True, ends.short(True, stream_frame(4, 0, request[:12]))),  # overlaps what follows the hole
+        (True, ends.short(True, stream_frame(4, 0, request[:12]))),  # retransmitted
     ]
-    late = ends.short(True, _stream(4, 35, request[35:], fin=True))  # sent before the update, arrives after
+    late = ends.short(True, stream_frame(4, 35, request[35:], fin=True))  # sent before the update, arrives after
     ends.update(True)
     datagrams += [
-        (True, ends.short(True, _stream(4, 20, request[20:35]))),
+        (True, ends.short(True, stream_frame(4, 20, request[20:35]))),
         (True, late),
-        (False, ends.short(False, _stream(4, 0, b"HTTP/3 200", fin=True))),
+        (False, ends.short(False, stream_frame(4, 0, b"HTTP/3 200", fin=True))),
     ]
-    return datagrams
+    return ends, datagrams
 
 
 @pytest.mark.parametrize(("version", "suite"), [(QUIC_V1, 0x1301), (QUIC_V2, 0x1302), (QUIC_V1, 0x1303)])
 def test_connection_decrypts_at_every_level(version: int, suite: int) -> None:
-    connection, received = _run(_keylog(), _conversation(version, suite))
+    ends, datagrams = _conversation(version, suite)
+    connection, received = _run(_keylog(ends), datagrams)
     outcome = connection.finish()
     assert dict(received) == {
         (True, 0): b"early",
@@ -212,22 +105,24 @@ def test_connection_decrypts_at_every_level(version: int, suite: int) -> None:
 
 
 def test_missing_secrets_give_reasons() -> None:
-    datagrams = _conversation(QUIC_V1)
+    ends, datagrams = _conversation(QUIC_V1)
     outcome = _run(KeyLog(), datagrams)[0].finish()
     assert (outcome.decrypted, outcome.reason) == (False, "no key for this connection")
-    without_early = [label for label in SECRETS if label != "CLIENT_EARLY_TRAFFIC_SECRET"]
-    connection, received = _run(_keylog(*without_early), datagrams)
+    without_early = [label for label in SECRET_LABELS if label != "CLIENT_EARLY_TRAFFIC_SECRET"]
+    connection, received = _run(_keylog(ends, *without_early), datagrams)
     outcome = connection.finish()
     assert outcome.decrypted and (True, 0) not in received
     assert any("0-RTT without early secret" in problem for problem in outcome.problems)
-    connection, received = _run(_keylog("CLIENT_EARLY_TRAFFIC_SECRET"), datagrams[:3])
+    connection, received = _run(_keylog(ends, "CLIENT_EARLY_TRAFFIC_SECRET"), datagrams[:3])
     outcome = connection.finish()
     assert received == {(True, 0): b"early"} and outcome.decrypted
-    only_handshake = _run(_keylog("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET"), datagrams)
+    only_handshake = _run(
+        _keylog(ends, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET"), datagrams
+    )
     assert only_handshake[0].finish().reason == "no application data in the capture"
-    unknown = _run(_keylog(), [(True, b"\xc0\x0a\x0a\x0a\x0a" + bytes(40))])[0].finish()
+    unknown = _run(_keylog(ends), [(True, b"\xc0\x0a\x0a\x0a\x0a" + bytes(40))])[0].finish()
     assert unknown.reason == "unknown version 0x0a0a0a0a"
-    wrong = KeyLog({(RANDOM, label): b"\x99" * 32 for label in SECRETS})
+    wrong = KeyLog({(ends.client_random, label): b"\x99" * 32 for label in SECRET_LABELS})
     assert _run(wrong, datagrams)[0].finish().reason == "QUIC packets failed to decrypt (wrong key?)"
 
 
@@ -249,7 +144,7 @@ def test_stream_assembler_delivers_each_byte_once() -> None:
 @given(st.data())
 def test_damaged_datagrams_never_raise(data: st.DataObject) -> None:
     """Bytes of a real conversation cut, flipped and reordered: problems or nothing, never a traceback."""
-    datagrams = _conversation(QUIC_V1)
+    ends, datagrams = _conversation(QUIC_V1)
     damaged = []
     for client, datagram in datagrams:
         raw = bytearray(datagram)
@@ -258,13 +153,13 @@ def test_damaged_datagrams_never_raise(data: st.DataObject) -> None:
         cut = data.draw(st.integers(0, len(raw)))
         damaged.append((client, bytes(raw[: cut if data.draw(st.booleans()) else len(raw)])))
     damaged = data.draw(st.permutations(damaged))
-    connection, _ = _run(_keylog(), damaged)
+    connection, _ = _run(_keylog(ends), damaged)
     outcome = connection.finish()
     assert outcome.decrypted or outcome.reason
 
 
 def test_next_secret_changes_keys() -> None:
-    secret = SECRETS["CLIENT_TRAFFIC_SECRET_0"]
+    secret = bytes(32)
     assert next_secret(secret, 0x1301, QUIC_V1) != next_secret(secret, 0x1301, QUIC_V2)
 
 
