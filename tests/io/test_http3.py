@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+
 import pylsqpack
 
+import toolkit
 from toolkit.io.http3 import Http3Connection
 
 
@@ -87,3 +91,40 @@ def test_settings_after_the_headers_and_damage() -> None:
     ] * 2
     assert any("stream 12" in problem and "longer" in problem for problem in connection.problems)
     assert any("QPACK stream 8" in problem for problem in connection.problems)
+
+
+def test_http3_telemetry_reaches_the_leak_search(tmp_path: Path) -> None:
+    """A QUIC connection carrying an HTTP/3 POST whose body holds the visited URL base64-encoded in
+    JSON: the request lands in `requests` as HTTP/3 and the leak search finds the URL with its chain."""
+    from toolkit.io.quic_builder import QuicConnectionBuilder
+    from toolkit.lab.framing import Endpoint, Frame, udp_frame
+    from toolkit.lab.pcap_writer import write_pcap
+    from toolkit.leaks import find_leaks
+
+    page = "https://news.example/world/2026/story.html"
+    builder = QuicConnectionBuilder(bytes(range(32)), seed=3, sni="t.tracker.example")
+    encoder = pylsqpack.Encoder()
+    _, block = encoder.encode(0, [(b":method", b"POST"), (b":scheme", b"https"), (b":authority", b"t.tracker.example"),
+                                  (b":path", b"/v1/events"), (b"content-type", b"application/json")])  # fmt: skip
+    body = b'{"event":"page_view","p":"' + base64.b64encode(page.encode()) + b'"}'
+    datagrams = builder.handshake() + [
+        (True, d) for d in builder.send(True, 0, _frame(0x01, block) + _frame(0x00, body), fin=True)
+    ]
+    client, server = Endpoint("192.0.2.20", 50000), Endpoint("203.0.113.9", 443)
+    frames = []
+    for n, (up, data) in enumerate(datagrams):
+        source, target = (client, server) if up else (server, client)
+        frames.append(Frame(1_700_000_000_000_000 + n * 1000, udp_frame(source, target, data, from_client=up, ident=n)))
+    path = tmp_path / "h3.pcap"
+    with path.open("wb") as out:
+        write_pcap(out, frames)
+    (tmp_path / "h3.keys").write_text("\n".join(builder.keylog_lines()) + "\n")
+    capture = toolkit.load(path)  # the key log beside the capture is found by its name
+    row = capture.requests.iloc[0]
+    assert (row["http_version"], row["method"], row["url"], row["decrypted"]) == (
+        "HTTP/3", "POST", "https://t.tracker.example/v1/events", True)  # fmt: skip
+    leaks = find_leaks(capture, visited=[page])
+    assert len(leaks) == 1
+    leak = leaks.iloc[0]
+    assert (leak["needle"], leak["host"]) == (page, "t.tracker.example")
+    assert "base64" in leak["chain"]
