@@ -641,7 +641,8 @@ class _Reader:
                 for cid in cids:
                     if len(cid) >= 4:  # shorter ones would match unrelated flows' first bytes
                         self.quic_cids.setdefault(cid, origin)
-                        self.quic_cid_lengths = sorted({len(cid) for cid in self.quic_cids}, reverse=True)
+                        if len(cid) not in self.quic_cid_lengths:
+                            self.quic_cid_lengths = sorted({*self.quic_cid_lengths, len(cid)}, reverse=True)
         if flow.quic_origin is not None:
             return
         reader = flow.quic

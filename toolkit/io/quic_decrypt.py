@@ -24,6 +24,7 @@ tracking, CRYPTO/STREAM reassembly and connection-id bookkeeping are written her
 
 from __future__ import annotations
 
+import heapq
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -178,11 +179,13 @@ class StreamAssembler:
     (b'', b'abcdef', b'', b'gh')
     """
 
-    __slots__ = ("fin", "held", "pending", "received")
+    __slots__ = ("fin", "held", "order", "pending", "received")
 
     def __init__(self) -> None:
         self.received = 0
         self.pending: dict[int, bytes] = {}
+        self.order: list[int] = []
+        """Offsets of :attr:`pending` as a heap: the next one to deliver is the smallest."""
         self.held = 0
         self.fin: int | None = None
 
@@ -192,22 +195,25 @@ class StreamAssembler:
         if end <= self.received:
             return b""  # a retransmission of bytes already delivered
         if offset > self.received:
-            if len(data) > len(self.pending.get(offset, b"")):
-                self.held += len(data) - len(self.pending.get(offset, b""))
+            known = self.pending.get(offset)
+            if known is None:
+                heapq.heappush(self.order, offset)
                 self.pending[offset] = data
+                self.held += len(data)
+            elif len(data) > len(known):
+                self.pending[offset] = data
+                self.held += len(data) - len(known)
             return b""
         out = [data[self.received - offset :]]
         self.received = end
-        while self.pending:
-            ready = [start for start in self.pending if start <= self.received]
-            if not ready:
-                break
-            for start in sorted(ready):
-                chunk = self.pending.pop(start)
-                self.held -= len(chunk)
-                if start + len(chunk) > self.received:
-                    out.append(chunk[self.received - start :])
-                    self.received = start + len(chunk)
+        order, pending = self.order, self.pending
+        while order and order[0] <= self.received:
+            start = heapq.heappop(order)
+            chunk = pending.pop(start)
+            self.held -= len(chunk)
+            if start + len(chunk) > self.received:
+                out.append(chunk[self.received - start :])
+                self.received = start + len(chunk)
         return b"".join(out)
 
     @property
