@@ -112,6 +112,7 @@ def test_missing_secrets_give_reasons() -> None:
     connection, received = _run(_keylog(ends, *without_early), datagrams)
     outcome = connection.finish()
     assert outcome.decrypted and (True, 0) not in received
+    assert outcome.reason == "0-RTT without early secret"  # decrypted, but not all of it
     assert any("0-RTT without early secret" in problem for problem in outcome.problems)
     connection, received = _run(_keylog(ends, "CLIENT_EARLY_TRAFFIC_SECRET"), datagrams[:3])
     outcome = connection.finish()

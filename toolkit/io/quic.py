@@ -6,8 +6,8 @@ section 3.3.1 for version 2, draft-ietf-quic-tls-23 and -29 for the drafts 23 to
 read the ClientHello inside: its SNI and ALPN. :class:`QuicInitialReader` follows one UDP
 conversation: it removes header protection, decrypts, collects CRYPTO frames (a ClientHello is
 often split over two Initial packets, even out of order) and parses the hellos with
-:mod:`toolkit.io.tls`. Everything after the Initials is encrypted with keys the capture does not
-have.
+:mod:`toolkit.io.tls`. What follows the Initials needs the TLS secrets of a key log:
+:mod:`toolkit.io.quic_decrypt` reads it when they are given.
 
 >>> reader = QuicInitialReader()
 >>> reader.datagram(bytes.fromhex("c0") + bytes(20), True, 1)   # not a QUIC packet it can read

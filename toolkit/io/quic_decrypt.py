@@ -648,6 +648,8 @@ class QuicDecryptor:
                 outcome.reason = "QUIC packets failed to decrypt (wrong key?)"
             else:
                 outcome.reason = "no application data in the capture"
+        if outcome.reason is None and "CLIENT_EARLY_TRAFFIC_SECRET" in self._missing and keyed:
+            outcome.reason = "0-RTT without early secret"  # the rest was decrypted: part of the data is missing
         if outcome.version is not None and outcome.reason is None and self._failures:
             outcome.reason = f"{self._failures} packets failed to decrypt"
         outcome.problems = [f"{version_label(outcome.version or 1)}: {p}" for p in outcome.problems]
