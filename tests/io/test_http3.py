@@ -6,6 +6,8 @@ import base64
 from pathlib import Path
 
 import pylsqpack
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import toolkit
 from toolkit.io.http3 import Http3Connection
@@ -128,3 +130,16 @@ def test_http3_telemetry_reaches_the_leak_search(tmp_path: Path) -> None:
     leak = leaks.iloc[0]
     assert (leak["needle"], leak["host"]) == (page, "t.tracker.example")
     assert "base64" in leak["chain"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.sampled_from([0, 2, 3, 4, 6, 7, 10, 11]), st.binary(max_size=64)), max_size=30)
+)
+def test_arbitrary_stream_bytes_never_raise(chunks: list[tuple[bool, int, bytes]]) -> None:
+    """Whatever the streams carry (control, encoder, request streams): problems, never a traceback."""
+    connection = Http3Connection()
+    for frame, (client, stream, data) in enumerate(chunks, start=1):
+        connection.feed(client, stream, data, frame)
+    for request, _ in connection.finish():
+        assert request.version == "HTTP/3"
