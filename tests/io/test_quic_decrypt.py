@@ -211,3 +211,21 @@ def test_stream_assembler_is_linear_in_its_chunks() -> None:
         stream.add(offset, b"xy")
     delivered = sum(len(stream.add(offset, b"a")) for offset in range(size))
     assert delivered == 2 * size and stream.held == 0 and not stream.pending
+
+
+@pytest.mark.parametrize("version", [QUIC_V1, QUIC_V2])
+def test_retry_moves_the_initial_keys_to_the_new_connection_id(version: int) -> None:
+    """After a Retry, both sides' Initial keys come from the connection id the Retry chose."""
+    ends = QuicConnectionBuilder(bytes(range(32)), seed=9, version=version)
+    first = ends.long(True, "Initial", crypto_frame(ends.hellos()[0]), pad_to=1200)
+    chosen = bytes(range(100, 108))
+    retry_type = 0xF0 if version == QUIC_V1 else 0xC0  # v2 numbers Retry 0 (RFC 9369 section 3.2)
+    retry = bytes([retry_type]) + version.to_bytes(4, "big") + bytes([8]) + ends.client_cid + bytes([8]) + chosen
+    retry += b"token" + bytes(16)  # the integrity tag is not checked: an observer has nothing to check it for
+    ends.first_dcid = chosen
+    datagrams = [(True, first), (False, retry), *ends.handshake()]
+    datagrams += [(True, data) for data in ends.send(True, 0, b"after the retry", fin=True)]
+    connection, received = _run(_keylog(ends), datagrams)
+    outcome = connection.finish()
+    assert received == {(True, 0): b"after the retry"}
+    assert outcome.decrypted and outcome.reason is None and outcome.packets_decrypted["Initial"] == 3
