@@ -190,7 +190,7 @@ def test_template_runs_on_a_har_without_visited_pages_or_vendor(kernel_folder: P
     ("capture", "keylog", "expected"),
     [
         ("pcap/snet__tls1.3_curl_google.pcap", "keys/snet__tls1.3_curl_google.keys", "1 of 1 decrypted"),
-        ("pcap/ja4__chrome-cloudflare-quic-with-secrets.pcapng", None, "not decrypted: QUIC"),
+        ("pcap/ja4__chrome-cloudflare-quic-with-secrets.pcapng", None, "2 of 2 decrypted"),  # TLS and QUIC (DSB)
         ("har/mitmproxy__firefox.har", None, "'format': 'har'"),
     ],
 )

@@ -50,13 +50,13 @@ def test_decrypts_what_tshark_decrypts(row: dict[str, str]) -> None:
     assert len(http2) + http2["status"].notna().sum() == int(row["keyed_http2_headers_frames"])
     tshark_hosts = {h.rsplit(":", 1)[0] for h in row["keyed_http_hosts"].split(";") if h}
     # A request without a Host header: TShark lists no host, the toolkit names the server address.
-    named = decrypted[decrypted["host"] != decrypted["server_ip"]]
-    assert set(named["host"].dropna()) == tshark_hosts
+    named = decrypted[(decrypted["host"] != decrypted["server_ip"]) & (decrypted["http_version"] != "HTTP/3")]
+    assert set(named["host"].dropna()) == tshark_hosts  # TShark 4.0 names no HTTP/3 host (no QPACK decoder)
     name = Path(row["local_path"]).name
     tls = capture.flows[capture.flows["protocol"] == "tls"]
     if name in QUIC_OR_DTLS_ONLY:
         quic = capture.flows[capture.flows["protocol"] == "quic"]
-        assert quic["not_decrypted_reason"].str.startswith("QUIC").all()
+        assert quic["decrypted"].all() or not len(quic)  # tests/io/test_quic_corpus.py checks them in detail
     elif row["tshark_decrypts"] == "yes":
         assert tls["decrypted"].any(), tls[["hostname", "not_decrypted_reason"]]
 

@@ -124,7 +124,7 @@ def test_quic_sni_and_versions(corpus: Path) -> None:
     assert v2.tls["sni"].tolist() == ["test"]
     flow = v2.flows.set_index("flow_id").loc[v2.tls["flow_id"].iloc[0]]
     assert (flow["protocol"], flow["hostname_source"]) == ("quic", "quic_sni")
-    assert flow["not_decrypted_reason"] == "QUIC (HTTP/3 is not decrypted yet)"
+    assert flow["decrypted"]  # with the keys of the file's own Decryption Secrets Block
     curl = toolkit.load(corpus / "pcap/zeek__curl-8.1.2-http3-www-google-de.pcap")
     row = curl.tls.iloc[0]
     assert (row["sni"], row["alpn_offered"][0], row["version"]) == ("www.google.de", "h3", "TLS 1.3")

@@ -22,7 +22,7 @@ import pandas as pd
 
 from toolkit.io.http1 import Http1Connection, HttpMessage
 from toolkit.io.http2 import Http2Connection
-from toolkit.io.https import HttpsFlow, HttpsResult
+from toolkit.io.https import HttpsFlow, HttpsResult, QuicFlow
 from toolkit.io.ip import address_text
 from toolkit.io.quic import QuicInitialReader
 from toolkit.io.tcp import StreamReassembler
@@ -125,6 +125,8 @@ class Flow:
         "packets_up",
         "protocol",
         "quic",
+        "quic_flow",
+        "quic_origin",
         "server",
         "server_hello",
         "server_hello_frame",
@@ -189,6 +191,10 @@ class Flow:
         self.http_host: str | None = None
         self.tunnel_host: str | None = None
         self.quic: QuicInitialReader | None = None
+        self.quic_flow: QuicFlow | None = None
+        """QUIC decryption and HTTP/3 reading, when a key log is given."""
+        self.quic_origin: Flow | None = None
+        """The flow whose QUIC connection this one continues on another address or port (migration)."""
         self.dns_name: str | None = None
         self.dns_frame: int | None = None
         self.dns_buffers: list[bytes] | None = None
@@ -211,6 +217,11 @@ class Flow:
         else:
             self.packets_down += 1
             self.bytes_down += payload
+
+    @property
+    def quic_done(self) -> bool:
+        """A QUIC flow whose remaining packets are only counted (hellos read, nothing to decrypt)."""
+        return self.quic is not None and (self.quic_flow is None or self.quic_flow.finished) and self.quic.finished
 
     @property
     def sni(self) -> str | None:
@@ -268,9 +279,9 @@ def flows_table(flows: list[Flow], capture: str, apps: dict[int, str]) -> pd.Dat
 
 def _decryption(flow: Flow) -> tuple[bool, str | None]:
     """(decrypted, why not) of a TLS or QUIC flow."""
-    if flow.protocol == "quic":
-        return False, "QUIC (HTTP/3 is not decrypted yet)"
-    result = flow.https_result
+    result = flow.https_result if flow.quic_origin is None else flow.quic_origin.https_result
+    if flow.protocol == "quic" and result is None:
+        return False, "no key log" if flow.client_hello is not None else "no ClientHello in the capture"
     if result is None:
         return False, "no key log" if flow.client_hello is not None else "missing handshake"
     return result.tls.decrypted, result.tls.reason

@@ -1,5 +1,8 @@
 """HTTP inside TLS: decrypt one TCP flow with the key log and read the HTTP/1.x or HTTP/2 it carries.
 
+QUIC connections go the same way through :class:`QuicFlow`: :mod:`toolkit.io.quic_decrypt` removes
+the packet protection and :mod:`toolkit.io.http3` reads the HTTP/3 in the streams.
+
 The reader of packet captures feeds each TLS flow's reassembled bytes here (sans-IO). Decrypted
 application data goes to an HTTP/2 reader when ALPN says ``h2`` or the client preface is seen,
 otherwise to the HTTP/1.x reader. The result is request/response pairs as
@@ -14,10 +17,12 @@ from dataclasses import dataclass, field
 from toolkit.io.budget import Budget
 from toolkit.io.http1 import Http1Connection, HttpMessage
 from toolkit.io.http2 import PREFACE, Http2Connection, Http2Stream
+from toolkit.io.http3 import Http3Connection
 from toolkit.io.keylog import KeyLog
+from toolkit.io.quic_decrypt import QuicDecryptor
 from toolkit.io.tls_decrypt import DOWN, UP, Plaintext, TlsDecryptor, TlsOutcome
 
-__all__ = ["HttpsFlow", "HttpsResult", "http2_exchanges"]
+__all__ = ["HttpsFlow", "HttpsResult", "QuicFlow", "http2_exchanges"]
 
 
 @dataclass
@@ -30,6 +35,8 @@ class HttpsResult:
     http_version: str | None = None
     problems: list[str] = field(default_factory=list)
     websocket: bool = False
+    stream_frames: int = 0
+    """QUIC STREAM frames read (QUIC connections only)."""
 
 
 class HttpsFlow:
@@ -102,6 +109,39 @@ class HttpsFlow:
             responses = iter(self._responses)
             result.exchanges = [(request, next(responses, None)) for request in self._requests]
             result.websocket = self._h1.tunnel == "upgrade"
+        return result
+
+
+class QuicFlow:
+    """One QUIC connection: datagrams in (both directions, capture order), HTTP/3 exchanges out."""
+
+    def __init__(self, keys: KeyLog) -> None:
+        self._http3 = Http3Connection()
+        self.decryptor = QuicDecryptor(keys, self._http3.feed)
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more can be read from this connection's packets."""
+        return self.decryptor.finished
+
+    def datagram(self, up: bool, data: bytes, frame: int) -> None:
+        """One UDP payload (``up``: client to server)."""
+        self.decryptor.datagram(data, up, frame)
+
+    def finish(self) -> HttpsResult:
+        """The outcome (as a TLS one: QUIC carries TLS 1.3) and the HTTP/3 exchanges."""
+        quic = self.decryptor.finish()
+        tls = TlsOutcome(
+            client_random=quic.client_random,
+            version=0x0304,
+            cipher=quic.cipher,
+            alpn=quic.alpn,
+            records_decrypted=sum(quic.packets_decrypted.values()) if quic.decrypted else 0,
+            reason=quic.reason,
+        )
+        exchanges = self._http3.finish()
+        result = HttpsResult(tls, exchanges, "HTTP/3" if exchanges else None, quic.problems + self._http3.problems)
+        result.stream_frames = quic.stream_frames
         return result
 
 

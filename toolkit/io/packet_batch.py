@@ -61,7 +61,7 @@ def _quiet(flow: Flow) -> bool:
     """Whether the reader would only count this flow's payload packets (its fast path)."""
     if flow.transport == "tcp":
         return flow.mode is None
-    return flow.protocol == "other" or (flow.quic is not None and flow.quic.finished)
+    return flow.protocol == "other" or flow.quic_done
 
 
 def pcap_frames(

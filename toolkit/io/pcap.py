@@ -45,7 +45,7 @@ from toolkit.io.dns import DnsError, cname_chain, parse_dns
 from toolkit.io.flows import PROCESS_UID_BASE, Flow, evidence, flows_table, server_is_source, timestamps
 from toolkit.io.http1 import Http1Connection, HttpMessage, looks_like_http_request, parse_datagram
 from toolkit.io.http2 import MAX_DECODED_HEADERS, PREFACE, Http2Connection
-from toolkit.io.https import HttpsFlow, http2_exchanges
+from toolkit.io.https import HttpsFlow, HttpsResult, QuicFlow, http2_exchanges
 from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
 from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
@@ -95,6 +95,9 @@ class _Reader:
         """Ethernet frames of classic pcap and plain pcapng packet blocks: let
         :mod:`toolkit.io.packet_batch` count bulk packets (False: the reader sees every packet)."""
         self.secrets_read = 0  # Decryption Secrets Blocks already merged into keys
+        self.quic_cids: dict[bytes, Flow] = {}  # QUIC connection ids -> the flow of their connection
+        self.quic_cid_lengths: list[int] = []
+        self.quic_cid_counts: dict[int, int] = {}  # flow id -> connection ids registered
         self.capture_file: CaptureFile | None = None
         self.path = path
         self.capture = os.path.basename(path)
@@ -212,7 +215,7 @@ class _Reader:
                     flow.closed = "rst"
                 elif flow.closed is None:
                     flow.closed = "fin"
-        elif protocol == 17 and (flow.protocol == "other" or (flow.quic is not None and flow.quic.finished)):
+        elif protocol == 17 and (flow.protocol == "other" or flow.quic_done):
             payload = total - 28
         else:
             return False
@@ -585,7 +588,11 @@ class _Reader:
         if protocol == "other" or not payload:
             return
         if protocol is None:
-            if sport in _DNS_KINDS or dport in _DNS_KINDS:
+            origin = self.quic_origin(payload)
+            if origin is not None:
+                protocol = flow.protocol = "quic"
+                flow.quic, flow.quic_flow, flow.quic_origin = origin.quic, origin.quic_flow, origin
+            elif sport in _DNS_KINDS or dport in _DNS_KINDS:
                 protocol = flow.protocol = "dns"
             elif is_quic_long_header(payload) or (
                 (sport == 443 or dport == 443)
@@ -594,6 +601,9 @@ class _Reader:
             ):  # an Initial; a capture that starts after them (short headers); Google QUIC
                 protocol = flow.protocol = "quic"
                 flow.quic = QuicInitialReader()
+                keys = self.keys_now()
+                if keys:
+                    flow.quic_flow = QuicFlow(keys)
             elif sport == 1900 or dport == 1900:
                 protocol = flow.protocol = "ssdp"
             else:
@@ -609,7 +619,32 @@ class _Reader:
             if message is not None and message.is_request:
                 self.http_datagrams.append((flow, message, ts))
 
+    def quic_origin(self, payload: bytes) -> Flow | None:
+        """The QUIC flow a new UDP flow continues: its first packet goes to a connection id already seen."""
+        if not self.quic_cids or len(payload) < 21 or payload[0] & 0x80:
+            return None
+        for length in self.quic_cid_lengths:
+            origin = self.quic_cids.get(payload[1 : 1 + length])
+            if origin is not None:
+                return origin
+        return None
+
     def quic_datagram(self, flow: Flow, up: bool, payload: bytes, frame: int, ts: int | None) -> None:
+        decrypting = flow.quic_flow
+        if decrypting is not None and not decrypting.finished:
+            origin = flow.quic_origin or flow
+            origin.http_ts.setdefault(frame, ts)
+            decrypting.datagram(up, payload, frame)
+            cids = decrypting.decryptor.cids
+            if len(cids) != self.quic_cid_counts.get(origin.id):
+                self.quic_cid_counts[origin.id] = len(cids)
+                for cid in cids:
+                    if len(cid) >= 4:  # shorter ones would match unrelated flows' first bytes
+                        self.quic_cids.setdefault(cid, origin)
+                        if len(cid) not in self.quic_cid_lengths:
+                            self.quic_cid_lengths = sorted({*self.quic_cid_lengths, len(cid)}, reverse=True)
+        if flow.quic_origin is not None:
+            return
         reader = flow.quic
         if reader is None or reader.finished:
             return
@@ -628,6 +663,15 @@ class _Reader:
                 f"frame {frame}", "decode", f"flow {flow.id}: QUIC Initial unreadable: {reader.error}", "warning"
             )
             reader.error = None
+
+    def quic_problems(self, flow: Flow, result: HttpsResult) -> None:
+        """Problem rows of a QUIC flow read with keys: why it was not decrypted, what was skipped."""
+        if flow.alpn is None:
+            flow.alpn = result.tls.alpn
+        if not result.tls.decrypted:
+            self.problems.add(f"flow {flow.id}", "missing", f"QUIC not decrypted: {result.tls.reason}", "warning")
+        for problem in result.problems:
+            self.problems.add(f"flow {flow.id}", "malformed", problem, "warning")
 
     # -- DNS -------------------------------------------------------------------------------------
     def dns_tcp(self, flow: Flow, up: bool, data: bytes, frame: int, ts: int | None) -> None:
@@ -722,6 +766,13 @@ class _Reader:
                     self.problems.add(f"flow {flow.id}", "malformed", f"cleartext HTTP/2 {problem}", "warning")
             if flow.https is not None:
                 flow.https_result, flow.https = flow.https.finish(), None
+            if flow.quic_origin is not None:
+                flow.client_hello = flow.quic_origin.client_hello  # for its host name
+                continue
+            if flow.quic_flow is not None:
+                flow.https_result, flow.quic_flow = flow.quic_flow.finish(), None
+                self.quic_problems(flow, flow.https_result)
+                continue
             result = flow.https_result
             if result is not None and flow.alpn is None:
                 flow.alpn = result.tls.alpn  # TLS 1.3 sends it encrypted: known once decrypted
@@ -964,7 +1015,7 @@ def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog 
     reader.finish()
     for uid, (package, _app) in capture.uid_map.items():
         reader.apps[uid] = package
-    meta = {
+    meta: dict[str, Any] = {
         "interfaces": [{**i.as_dict(), "linktype_name": LINKTYPE_NAMES.get(i.linktype)} for i in capture.interfaces],
         "hardware": capture.hardware,
         "os": capture.os,
@@ -972,6 +1023,10 @@ def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog 
         "decryption_secrets_blocks": len(capture.decryption_secrets),
         "uid_map": {uid: list(names) for uid, names in capture.uid_map.items()},
     }
+    stream_frames = {flow.id: flow.https_result.stream_frames for flow in reader.flows
+                     if flow.protocol == "quic" and flow.https_result is not None}  # fmt: skip
+    if stream_frames:
+        meta["quic_stream_frames"] = stream_frames  # STREAM frames read per QUIC flow (to compare with tshark)
     return PcapContents(
         flows=flows_table(reader.flows, reader.capture, reader.apps),
         dns=_dns_table(reader),

@@ -6,8 +6,8 @@ section 3.3.1 for version 2, draft-ietf-quic-tls-23 and -29 for the drafts 23 to
 read the ClientHello inside: its SNI and ALPN. :class:`QuicInitialReader` follows one UDP
 conversation: it removes header protection, decrypts, collects CRYPTO frames (a ClientHello is
 often split over two Initial packets, even out of order) and parses the hellos with
-:mod:`toolkit.io.tls`. Everything after the Initials is encrypted with keys the capture does not
-have.
+:mod:`toolkit.io.tls`. What follows the Initials needs the TLS secrets of a key log:
+:mod:`toolkit.io.quic_decrypt` reads it when they are given.
 
 >>> reader = QuicInitialReader()
 >>> reader.datagram(bytes.fromhex("c0") + bytes(20), True, 1)   # not a QUIC packet it can read
@@ -127,11 +127,15 @@ class QuicInitialReader:
         self.error: str | None = None
         self.datagrams = 0
         self._sides = {True: _Direction(), False: _Direction()}
+        self._finished = False
 
     @property
     def finished(self) -> bool:
         """Both hellos read (or given up on): no need to look at more packets."""
-        return self.datagrams > _MAX_DATAGRAMS or all(side.done for side in self._sides.values())
+        if not self._finished:
+            sides = self._sides
+            self._finished = self.datagrams > _MAX_DATAGRAMS or (sides[True].done and sides[False].done)
+        return self._finished
 
     def datagram(self, data: bytes, from_client: bool, frame: int) -> None:
         """Look at one UDP payload (it may hold several coalesced QUIC packets)."""
@@ -214,7 +218,10 @@ class QuicInitialReader:
         while pos < len(plain):
             kind = plain[pos]
             pos += 1
-            if kind in (0x00, 0x01):
+            if kind == 0x00:  # PADDING: skip the whole run at once
+                pos = len(plain) - len(plain[pos:].lstrip(b"\x00"))
+                continue
+            if kind == 0x01:
                 continue
             if kind in (0x02, 0x03):
                 _, pos = _varint(plain, pos)
