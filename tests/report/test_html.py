@@ -28,6 +28,8 @@ from toolkit.schema import TABLES
 
 #: Every element the renderer writes; anything else came from captured data.
 ALLOWED_TAGS = {
+    "details",
+    "summary",
     "html",
     "head",
     "meta",
@@ -107,7 +109,7 @@ def hostile_page() -> tuple[str, int]:
         command=["python", "-m", "toolkit", "analyze", PAYLOADS[0]],
         mask_values=(),
     )
-    figures = sum(isinstance(b, FigureBlock) for s in report.sections for b in s.blocks)
+    figures = sum(isinstance(b, FigureBlock) for s in report.sections for b in s.walk())
     return render_html(report), figures
 
 
@@ -210,8 +212,8 @@ def test_rows_beyond_the_limit_are_counted() -> None:
         }
     )
     page = render_html(build_report({"leaks": leaks}, figures=False, max_rows=10))
-    assert "First 10 of 30 rows." in page
-    assert "https://s.example/9<" in page and "https://s.example/10<" not in page
+    assert "First 10 of 30 groups shown." in page  # one group per value and receiver, each folded
+    assert "https://s.example/9 →" in page and "https://s.example/10 →" not in page
 
 
 def test_control_and_bidi_characters_are_made_visible() -> None:
@@ -232,7 +234,7 @@ def test_empty_tables_give_a_complete_report() -> None:
     page = render_html(build_report({}, figures=True))
     parsed = _parse(page)
     headings = [t.strip() for t in parsed.text if t.strip()]
-    for title in ("Summary", "Leaks", "Endpoints", "Decryption coverage", "Identifiers", "Provenance"):
+    for title in ("Finding", "Leaks", "Endpoints", "Decryption coverage", "Identifiers", "Provenance"):
         assert title in headings
     assert "No leak was found." in headings
 

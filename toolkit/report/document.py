@@ -28,7 +28,7 @@ import json
 import os
 import platform
 import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -145,6 +145,13 @@ class Section:
     """Fixed identifier for links inside the report (never derived from captured data)."""
     title: str
     blocks: tuple[Block, ...]
+
+    def walk(self) -> Iterator[Block]:
+        """Every block of the section, those folded in :class:`Details` too, in page order."""
+        for block in self.blocks:
+            yield block
+            if isinstance(block, Details):
+                yield from Section("", "", block.blocks).walk()
 
 
 @dataclass(frozen=True)
@@ -422,8 +429,14 @@ def _joined(frame: pd.DataFrame, first: str, second: str, separator: str) -> lis
 
 class _Builder:
     def __init__(
-        self, tables: Mapping[str, pd.DataFrame], figures: bool, max_rows: int, about: About | None = None
+        self,
+        tables: Mapping[str, pd.DataFrame],
+        figures: bool,
+        max_rows: int,
+        about: About | None = None,
+        max_chars: int = 160,
     ) -> None:
+        self.max_chars = max_chars
         self.tables = tables
         self.figures = figures
         self.max_rows = max_rows
@@ -655,7 +668,7 @@ class _Builder:
             )
         return blocks
 
-    def _leak_groups(self, ordered: pd.DataFrame, max_groups: int = 60) -> list[Block]:
+    def _leak_groups(self, ordered: pd.DataFrame) -> list[Block]:
         """Every leak row, grouped by value and receiver, each group folded under a one-line summary."""
         receiver = _text(ordered, "organisation", "host").fillna("(unknown)")
         needle = _text(ordered, "needle").fillna("")
@@ -681,12 +694,14 @@ class _Builder:
                 "“leaks”."
             )
         ]
+        max_groups = self.max_rows
         for (value, to), rows in groups[:max_groups]:
             kinds = rows["kind"].astype("string").fillna("leak").value_counts()
             sessions = ", ".join(dict.fromkeys(rows["session_label"].astype(str)))
             severity = _text(rows, "severity").dropna()
+            raw, cut = truncate(str(value) or "(empty)", self.max_chars)  # the value, cut; then decoded beside
             summary = (
-                f"{decoded_beside(str(value)) or '(empty)'} → {to}: "
+                f"{decoded_beside(raw)}{f' … (+{cut} characters)' if cut else ''} → {to}: "
                 + ", ".join(f"{n} {k}" for k, n in kinds.items())
                 + f" in {sessions}"
                 + (f"; worst: {severity.iloc[0]}" if len(severity) else "")
@@ -712,7 +727,7 @@ class _Builder:
             )
             blocks.append(Details(summary, (table,)))
         if len(groups) > max_groups:
-            blocks.append(Paragraph(f"The first {max_groups} of {len(groups)} groups are shown."))
+            blocks.append(Paragraph(f"First {max_groups} of {len(groups)} groups shown."))
         return blocks
 
     def _carried_back(self, returned: pd.DataFrame) -> list[Block]:
@@ -1034,7 +1049,7 @@ def build_report(
     """
     masker = Masker.from_tables(tables, mask_values) if mask_identifiers else Masker.from_tables({}, mask_values)
     shown = masker.frames(tables) if masker else dict(tables)
-    builder = _Builder(shown, figures, max_rows, about)
+    builder = _Builder(shown, figures, max_rows, about, max_chars)
     stamp = (generated or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     title = title or (about.name if about and about.name else "What the captures show")
     # The finding first, then the evidence, then the method and provenance.
