@@ -85,9 +85,12 @@ def _leak_sentences(tables: Mapping[str, pd.DataFrame]) -> list[str]:
         receivers = leaks["organisation"].astype("string") if "organisation" in leaks else pd.Series(dtype="string")
         receivers = receivers.fillna(leaks["host"].astype("string")).fillna("(unknown)")
         named = list(receivers.value_counts().index)
+        inferred = int((leaks["needle_source"].astype("string") == "inferred").sum()) if "needle_source" in leaks else 0
+        note = f" ({inferred} of them from visited URLs inferred from the capture, not from a browsing log)"
         sentences = [
             f"In {looked}, {len(leaks)} findings of {leaks['needle'].nunique()} visited URLs, search terms or "
-            f"identifiers were sent to {len(named)} receivers ({_names([str(n) for n in named], 3)})."
+            f"identifiers were sent to {len(named)} receivers ({_names([str(n) for n in named], 3)})"
+            f"{note if inferred else ''}."
         ]
     flows = tables.get("flows")
     if flows is not None and len(flows) and "decrypted" in flows:
