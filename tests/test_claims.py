@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.paths import DATA
-from toolkit.claims import CHECKS, SDK_FINGERPRINTS, Claim, Verdict, check, evidence_table
+from toolkit.claims import CHECKS, SCOPES, SDK_FINGERPRINTS, Claim, Verdict, check, evidence_table
 from toolkit.schema import TABLES
 from toolkit.study import Study
 
@@ -293,3 +293,19 @@ def test_claim_list_and_flag_params_are_checked() -> None:
         Claim.from_mapping({"id": "a", "quote": "q", "check": "no_browsing_data", "params": {"organisations": "X"}})
     with pytest.raises(ValueError, match="`inferred_visits` must be true or false"):
         Claim.from_mapping({"id": "a", "quote": "q", "check": "no_browsing_data", "params": {"inferred_visits": 1}})
+
+
+def test_every_verdict_says_what_its_check_can_and_cannot_show(study: Study) -> None:
+    claims = study.evaluate()
+    assert list(claims["verdict"].cat.categories) == ["contradicted", "not_observed", "inconclusive"]
+    for claim, check_name, scope in zip(claims["claim"], claims["check"], claims["scope"], strict=True):
+        assert scope == SCOPES[check_name] and "annot" in scope, claim  # "Cannot see ...", "cannot show ..."
+    quiet = claims[claims["verdict"] == "not_observed"]
+    assert quiet["reason"].str.contains(r"\d+ requests to \d+ hosts|\d+ TLS handshakes", regex=True).all()
+
+
+def test_quote_kind_is_verbatim_paraphrase_or_illustrative() -> None:
+    entry = {"id": "x", "quote": "We use TLS.", "check": "tls_min_version"}
+    assert Claim.from_mapping({**entry, "quote_kind": "illustrative"}).quote_kind == "illustrative"
+    with pytest.raises(ValueError, match="quote_kind"):
+        Claim.from_mapping({**entry, "quote_kind": "rumour"})

@@ -645,7 +645,7 @@ SCOPES: dict[str, str] = {
     ),
     "tls_min_version": (
         "Reads the TLS version of every captured handshake and looks for cleartext HTTP. Covers only the "
-        "connections in these captures."
+        "connections in these captures; cannot see how data is protected once it arrives."
     ),
     "no_datatype_to": (
         "Recognises values of the data types in requests (SDK adapters, field names). Cannot see values in "

@@ -21,7 +21,7 @@ from tests.report.hostile import (
     hostile_provenance,
     hostile_tables,
 )
-from toolkit.report import build_report, render_html, write_html
+from toolkit.report import build_report, render_html, render_markdown, write_html
 from toolkit.report.document import FigureBlock
 from toolkit.report.html import CONTENT_SECURITY_POLICY
 from toolkit.schema import TABLES
@@ -274,3 +274,21 @@ def test_lab_captures_render(tmp_path: Path) -> None:
     assert "sa.api.intl.miui.com" in page and "form:data_list &gt; urldecode &gt; base64 &gt; gzip" in page
     assert ANDROID_ID not in page
     assert isinstance(report.tables["leaks"], pd.DataFrame) and len(report.tables["leaks"]) == len(leaks)
+
+
+def test_decoded_urls_and_group_summaries_stay_text() -> None:
+    """A percent-encoded needle is shown decoded beside its raw form: what decoding reveals (a tag,
+    a right-to-left override) is escaped like any captured text, in the folded group's summary too."""
+    raw = "https://x.example/%3Cscript%3Ealert(1)%3C/script%3E%E2%80%AEgpj.exe"
+    leaks = TABLES["leaks"].frame(
+        {"needle_kind": ["url"], "needle": [raw], "matched_form": [raw], "host": ["t.example"], "kind": ["leak"]}
+    )
+    page = render_html(build_report({"leaks": leaks}, figures=False))
+    assert "<script>" not in page and "\u202e" not in page
+    summary = next(t for t in _parse(page).text if "→ t.example" in t)
+    assert summary.startswith("https://x.example/<script>alert(1)</script>\\u202egpj.exe  (raw: " + raw + ")")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;\\u202egpj.exe" in page
+    markdown = render_markdown(build_report({"leaks": leaks}, figures=False))
+    assert "\u202e" not in markdown
+    outside_code = re.sub(r"(`+).*?\1", "", markdown)  # a code span is never read as HTML
+    assert "<script>" in markdown and "<script>" not in outside_code
