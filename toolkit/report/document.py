@@ -12,7 +12,7 @@ string, ours included, so no path from a capture to the page skips it.
 ...     "host": ["t.example"], "kind": ["leak"], "severity": ["full_url"]})
 >>> report = build_report({"leaks": leaks}, figures=False)
 >>> [s.anchor for s in report.sections][:3]
-['summary', 'leaks', 'endpoints']
+['summary', 'leaks', 'identifiers']
 >>> cell_text([("Cookie", "a=1"), ("X", "2")])
 'Cookie: a=1; X: 2'
 >>> visible("a\\x00b\\u202ec")
