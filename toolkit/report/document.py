@@ -612,26 +612,26 @@ class _Builder:
             .reset_index()
             .sort_values("leaks", ascending=False, kind="stable")
         )
-        blocks.append(
-            _table(
-                grouped,
-                {
-                    "destination": "destination",
-                    "role": "role",
-                    "kind": "kind",
-                    "needles": "needles",
-                    "leaks": "leaks",
-                    "what": "what",
-                    "sessions": "sessions",
-                },
-                "Leaks per destination",
-                source=None,
-                max_rows=self.max_rows,
-                captured=("destination",),
-            )
+        per_destination = _table(
+            grouped,
+            {
+                "destination": "destination",
+                "role": "role",
+                "kind": "kind",
+                "needles": "needles",
+                "leaks": "leaks",
+                "what": "what",
+                "sessions": "sessions",
+            },
+            "Leaks per destination",
+            source=None,
+            max_rows=self.max_rows,
+            captured=("destination",),
         )
         ordered = _sorted_leaks(leaks)
+        # The matrix and the decoding chains are half as wide as the page: they stand side by side.
         blocks += self._chain_figures(ordered)
+        blocks.append(per_destination)
         blocks += self._leak_groups(ordered)
         blocks += self._carried_back(returned)
         return Section("leaks", "Leaks", tuple(blocks))
