@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.paths import DATA
-from toolkit.claims import CHECKS, SDK_FINGERPRINTS, Claim, Verdict, check, evidence_table
+from toolkit.claims import CHECKS, SCOPES, SDK_FINGERPRINTS, Claim, Verdict, check, evidence_table
 from toolkit.schema import TABLES
 from toolkit.study import Study
 
@@ -79,9 +79,9 @@ def test_xiaomi_verdicts_on_the_lab(study: Study) -> None:
         "aggregated": "contradicted",
         "incognito": "contradicted",
         "random-tokens": "contradicted",
-        "own-servers": "supported",
-        "tls": "supported",
-        "toggle": "supported",
+        "own-servers": "not_observed",
+        "tls": "not_observed",
+        "toggle": "not_observed",
     }
     assert claims["reason"].notna().all()
     by_claim = claims.set_index("claim")
@@ -112,7 +112,7 @@ def test_incognito_claim_holds_without_the_telemetry(study: Study) -> None:
         requests=_requests(study, lambda r: ~((r["session"] == "incognito") & (r["host"] == COLLECTOR)))
     )
     verdict = _verdict(quiet, "incognito")
-    assert verdict.verdict == "supported", verdict.reason
+    assert verdict.verdict == "not_observed", verdict.reason
     assert verdict.evidence.empty
 
 
@@ -126,7 +126,7 @@ def test_incognito_claim_is_inconclusive_without_incognito_requests(study: Study
 
 def test_toggle_stops_url_collection(study: Study) -> None:
     verdict = _verdict(study, "toggle")
-    assert verdict.verdict == "supported"
+    assert verdict.verdict == "not_observed"
     assert "2 requests to Xiaomi still go out" in verdict.reason
     assert set(verdict.evidence["session"]) == {"incognito"}
 
@@ -174,7 +174,7 @@ def test_random_tokens_claim_holds_when_tokens_change_per_session(study: Study) 
 
     rotated = study.replace_tables(requests=_with_bodies(study, rotate))
     verdict = _verdict(rotated, "random-tokens")
-    assert verdict.verdict == "supported", verdict.reason
+    assert verdict.verdict == "not_observed", verdict.reason
     # the Xiaomi identifiers are now per session: still per-device within a session
     xiaomi = rotated.identifiers[rotated.identifiers["hosts"].map(lambda h: COLLECTOR in h)]
     assert set(xiaomi["persistence"]) == {"session"} and len(xiaomi) == 6
@@ -199,7 +199,7 @@ def test_aggregated_claim_holds_without_ids(study: Study) -> None:
         return text.replace(DISTINCT_ID, "anonymous").replace(ANDROID_ID, "unknown")
 
     verdict = _verdict(study.replace_tables(requests=_with_bodies(study, strip)), "aggregated")
-    assert verdict.verdict == "supported", verdict.reason
+    assert verdict.verdict == "not_observed", verdict.reason
 
 
 # --- own servers, not Sensors Analytics -------------------------------------------------------
@@ -207,7 +207,7 @@ def test_aggregated_claim_holds_without_ids(study: Study) -> None:
 
 def test_no_data_reaches_sensors_analytics_hosts(study: Study) -> None:
     verdict = _verdict(study, "own-servers")
-    assert verdict.verdict == "supported"
+    assert verdict.verdict == "not_observed"
     assert "14 requests use the Sensors Analytics SDK wire format" in verdict.reason
 
 
@@ -231,7 +231,7 @@ def test_payload_format_check(study: Study) -> None:
 
 def test_tls_12_everywhere(study: Study) -> None:
     verdict = _verdict(study, "tls")
-    assert verdict.verdict == "supported", verdict.reason
+    assert verdict.verdict == "not_observed", verdict.reason
     assert set(verdict.evidence["version"]) == {"TLS 1.2", "TLS 1.3"}
     assert len(verdict.evidence) == 18
 
@@ -293,3 +293,19 @@ def test_claim_list_and_flag_params_are_checked() -> None:
         Claim.from_mapping({"id": "a", "quote": "q", "check": "no_browsing_data", "params": {"organisations": "X"}})
     with pytest.raises(ValueError, match="`inferred_visits` must be true or false"):
         Claim.from_mapping({"id": "a", "quote": "q", "check": "no_browsing_data", "params": {"inferred_visits": 1}})
+
+
+def test_every_verdict_says_what_its_check_can_and_cannot_show(study: Study) -> None:
+    claims = study.evaluate()
+    assert list(claims["verdict"].cat.categories) == ["contradicted", "not_observed", "inconclusive"]
+    for claim, check_name, scope in zip(claims["claim"], claims["check"], claims["scope"], strict=True):
+        assert scope == SCOPES[check_name] and "annot" in scope, claim  # "Cannot see ...", "cannot show ..."
+    quiet = claims[claims["verdict"] == "not_observed"]
+    assert quiet["reason"].str.contains(r"\d+ requests to \d+ hosts|\d+ TLS handshakes", regex=True).all()
+
+
+def test_quote_kind_is_verbatim_paraphrase_or_illustrative() -> None:
+    entry = {"id": "x", "quote": "We use TLS.", "check": "tls_min_version"}
+    assert Claim.from_mapping({**entry, "quote_kind": "illustrative"}).quote_kind == "illustrative"
+    with pytest.raises(ValueError, match="quote_kind"):
+        Claim.from_mapping({**entry, "quote_kind": "rumour"})

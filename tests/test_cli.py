@@ -110,7 +110,7 @@ def test_study_manifest_writes_claims_and_identifiers(tmp_path: Path, capsys: py
     manifest = ROOT / "data" / "xiaomi-2020.toml"
     assert main(["analyze", str(manifest), "--out", str(tmp_path)]) == 0  # its captures are in data/lab
     claims = pd.read_csv(tmp_path / "claims.csv")
-    assert set(claims["verdict"]) == {"supported", "contradicted"}
+    assert set(claims["verdict"]) == {"not_observed", "contradicted"}
     assert "session" in pd.read_csv(tmp_path / "requests.csv").columns
     assert (tmp_path / "identifiers.csv").exists()
     assert "contradicted" in capsys.readouterr().out

@@ -50,10 +50,10 @@ def test_no_datatype_to_contradicted_with_evidence(study: Study) -> None:
     assert "android_id 8e5fbce04dc91566 to sa.api.intl.miui.com" in verdict.reason
 
 
-def test_no_datatype_to_supported_and_inconclusive(study: Study) -> None:
-    assert check(study, _claim(datatypes=["advertising_id"], organisations=["Xiaomi"])).verdict == "supported"
+def test_no_datatype_to_not_observed_and_inconclusive(study: Study) -> None:
+    assert check(study, _claim(datatypes=["advertising_id"], organisations=["Xiaomi"])).verdict == "not_observed"
     # The collector is Xiaomi's own (the vendor's platform), not a third party: the default target.
-    assert check(study, _claim(datatypes=["android_id"])).verdict == "supported"
+    assert check(study, _claim(datatypes=["android_id"])).verdict == "not_observed"
     assert check(study, _claim(datatypes=["favourite_colour"])).verdict == "inconclusive"
     assert check(study, _claim(datatypes=["android_id"], sessions=["nope"])).verdict == "inconclusive"
     assert "no_datatype_to" in CHECKS
@@ -77,7 +77,7 @@ def test_no_datatype_to_flips_when_the_sdk_stops_sending_it(study: Study) -> Non
     changed = study.replace_tables(requests=requests)
     claim = _claim(datatypes=["android_id"], organisations=["Xiaomi"])
     assert check(study, claim).verdict == "contradicted"
-    assert check(changed, claim).verdict == "supported"
+    assert check(changed, claim).verdict == "not_observed"
 
 
 def test_datatype_matrix(study: Study) -> None:

@@ -2,9 +2,11 @@
 
 A vendor says "incognito mode protects your browsing"; the check ``no_browsing_data`` looks for
 visited URLs and search terms reaching the vendor in incognito sessions. The verdict is
-``supported``, ``contradicted`` or ``inconclusive`` (the data cannot decide: no session in that
-mode, no decrypted requests, no TLS handshakes ...), always with a reason in words and the
-evidence rows that decided it.
+``contradicted`` (the captures show what the claim denies), ``not_observed`` (the check looked and
+found nothing: a capture can fail to contradict a claim, never prove it) or ``inconclusive`` (the
+data cannot decide: no session in that mode, no decrypted requests, no TLS handshakes ...), always
+with a reason in words (what was searched, in how many requests to how many hosts), the evidence
+rows that decided it, and the check's scope: what such data can and cannot show (:data:`SCOPES`).
 
 >>> from toolkit.study import Session, Study
 >>> study = Study([Session("incognito", ["data/lab/incognito.har"], mode="incognito")], vendors=["Xiaomi"])
@@ -33,6 +35,7 @@ The checks (their parameters are listed in :data:`CHECKS` docstrings):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -47,9 +50,17 @@ from toolkit.sdk.registry import FINGERPRINTS
 if TYPE_CHECKING:
     from toolkit.study import Study
 
-__all__ = ["CHECKS", "SDK_FINGERPRINTS", "Claim", "Verdict", "check", "evaluate", "evidence_table"]
+__all__ = [
+    "CHECKS", "QUOTE_KINDS", "SCOPES", "SDK_FINGERPRINTS", "VERDICTS", "Claim", "Verdict", "check", "evaluate",
+    "evidence_table",
+]  # fmt: skip
 
-VerdictName = Literal["supported", "contradicted", "inconclusive"]
+VerdictName = Literal["contradicted", "not_observed", "inconclusive"]
+#: The verdict statuses (machine-readable), in the order a reader should meet them.
+VERDICTS: tuple[VerdictName, ...] = ("contradicted", "not_observed", "inconclusive")
+#: ``verbatim`` and ``paraphrase`` quotes need a public ``source``; an ``illustrative`` one is an
+#: example statement written to show a check, quoted from no one.
+QUOTE_KINDS = ("verbatim", "paraphrase", "illustrative")
 URL_KINDS = ("url", "url_part", "search_term")
 
 
@@ -65,7 +76,8 @@ class Claim:
     source: str | None = None
     """Where the quote comes from (URL, document and date)."""
     quote_kind: str = "verbatim"
-    """``verbatim`` or ``paraphrase`` (when only a summary of the statement could be found)."""
+    """``verbatim``, ``paraphrase`` (when only a summary of the statement could be found) or
+    ``illustrative`` (an example statement, quoted from no one)."""
 
     @classmethod
     def from_mapping(cls, entry: Mapping[str, Any]) -> Claim:
@@ -87,6 +99,8 @@ class Claim:
         if not isinstance(params, Mapping):
             raise ValueError("`params` must be a table")
         _check_params(entry["check"], params)
+        if entry.get("quote_kind", "verbatim") not in QUOTE_KINDS:
+            raise ValueError(f"`quote_kind` is one of {', '.join(QUOTE_KINDS)}, not {entry['quote_kind']!r}")
         return cls(
             entry["id"], entry["quote"], entry["check"], dict(params), entry.get("source"),
             entry.get("quote_kind", "verbatim"),
@@ -101,6 +115,8 @@ class Verdict:
     reason: str
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The rows (of leaks, identifiers, tls, requests ...) that decided; empty when nothing did."""
+    scope: str = ""
+    """What the check's data can and cannot show (:data:`SCOPES`); :func:`check` fills it in."""
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -177,6 +193,16 @@ def _inferred_note(found: pd.DataFrame) -> str:
     return f" ({count} of them from visited URLs inferred from the capture, not from a browsing log)" if count else ""
 
 
+def _looked_at(requests: pd.DataFrame) -> str:
+    """How much a check that found nothing looked at: ``"50 requests to 7 hosts"``."""
+    hosts = requests["host"].dropna().nunique() if "host" in requests else 0
+    return f"{len(requests)} requests to {hosts} hosts"
+
+
+def _in_sessions(study: Study, names: Sequence[str]) -> pd.DataFrame:
+    return study.requests[study.requests["session"].astype(object).isin(list(names))]
+
+
 def _no_requests(study: Study, names: Sequence[str]) -> bool:
     requests = study.requests
     return not len(requests) or not requests["session"].astype(object).isin(list(names)).any()
@@ -224,8 +250,10 @@ def no_browsing_data(study: Study, params: Mapping[str, Any]) -> Verdict:
     if without_log:
         missing = "no browsing log" + ("" if use_inferred else " (inferred visits not allowed by the claim)")
         return Verdict("inconclusive", f"{missing} and no page navigation found in {', '.join(without_log)}")
-    count = int(study.requests["session"].astype(object).isin(names).sum())
-    return Verdict("supported", f"no visited URL or search term reached {target} in {count} requests of {where}")
+    return Verdict(
+        "not_observed",
+        f"no visited URL or search term seen reaching {target} in {_looked_at(_in_sessions(study, names))} of {where}",
+    )
 
 
 def _inferred_visits(study: Study, session: str) -> bool:
@@ -270,8 +298,9 @@ def toggle_stops(study: Study, params: Mapping[str, Any]) -> Verdict:
     still = requests[requests["session"].astype(object).isin(treatment) & _destination(requests, params, ("platform",))]
     rest = f"; {len(still)} requests to {target} still go out" if len(still) else f"; no request to {target} at all"
     return Verdict(
-        "supported",
-        f"{len(before)} {label} in {', '.join(baseline)}, none in {', '.join(treatment)}{rest}",
+        "not_observed",
+        f"{len(before)} {label} in {', '.join(baseline)}, none seen in {_looked_at(_in_sessions(study, treatment))} "
+        f"of {', '.join(treatment)}{rest}",
         before.reset_index(drop=True),
     )
 
@@ -334,8 +363,9 @@ def identifiers_do_not_persist(study: Study, params: Mapping[str, Any]) -> Verdi
             persistent.reset_index(drop=True),
         )
     return Verdict(
-        "supported",
-        f"{len(identifiers)} identifier candidates in {', '.join(names)}; none appears in two {across}",
+        "not_observed",
+        f"{len(identifiers)} identifier candidates in {_looked_at(_in_sessions(study, names))} of "
+        f"{', '.join(names)}; none seen in two {across}",
     )
 
 
@@ -374,7 +404,7 @@ def aggregated_only(study: Study, params: Mapping[str, Any]) -> Verdict:
             f"{len(device)} per-device identifiers travel to {target}: {described}",
             device.reset_index(drop=True),
         )
-    return Verdict("supported", f"{len(mine)} requests to {target}; none carries a recurring or known identifier")
+    return Verdict("not_observed", f"no recurring or known identifier seen in {_looked_at(mine)} belonging to {target}")
 
 
 #: Payload formats of SDKs: name → (description, test on a request row); one per SDK of the registry
@@ -438,8 +468,8 @@ def no_data_to(study: Study, params: Mapping[str, Any]) -> Verdict:
         return Verdict(
             "contradicted", "; ".join(reasons), pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         )
-    checked = f"{len(requests)} requests and {len(flows)} connections of {_describe(params, names)}"
-    return Verdict("supported", f"nothing reached {target} in {checked}{payload_note}")
+    checked = f"{_looked_at(requests)} and {len(flows)} connections of {_describe(params, names)}"
+    return Verdict("not_observed", f"nothing seen reaching {target} in {checked}{payload_note}")
 
 
 def _recognised_by(row: Any) -> str:
@@ -479,7 +509,11 @@ def no_datatype_to(study: Study, params: Mapping[str, Any]) -> Verdict:
             ),
             hits.reset_index(drop=True),
         )
-    return Verdict("supported", f"no {types} reached {target} in {_describe(params, names)} ({len(table)} elsewhere)")
+    return Verdict(
+        "not_observed",
+        f"no {types} seen reaching {target} in {_looked_at(_in_sessions(study, names))} of "
+        f"{_describe(params, names)} ({len(table)} elsewhere)",
+    )
 
 
 def _version(text: Any) -> tuple[int, int] | None:
@@ -549,9 +583,10 @@ def tls_min_version(study: Study, params: Mapping[str, Any]) -> Verdict:
     counts = tls["version"].astype(object).value_counts()
     summary = ", ".join(f"{v}: {n}" for v, n in sorted(counts.items()))
     return Verdict(
-        "supported",
-        f"all {len(tls)} TLS handshakes in {_describe(params, names)} negotiated TLS "
-        f"{params.get('min_version', '1.2')} or newer ({summary}); no cleartext HTTP",
+        "not_observed",
+        f"no handshake below TLS {params.get('min_version', '1.2')} and no cleartext HTTP: all {len(tls)} TLS "
+        f"handshakes in {_describe(params, names)} negotiated TLS {params.get('min_version', '1.2')} or newer "
+        f"({summary})",
         tls.reset_index(drop=True),
     )
 
@@ -565,6 +600,44 @@ CHECKS: dict[str, Callable[[Study, Mapping[str, Any]], Verdict]] = {
     "no_data_to": no_data_to,
     "tls_min_version": tls_min_version,
     "no_datatype_to": no_datatype_to,
+}
+
+_SCOPE_OF_ANY = (
+    "Only the traffic in these captures, as far as it could be read (decrypted and decoded); "
+    "not other devices, versions or days, nor what a receiver does with the data."
+)
+
+#: What each check's data can and cannot show, stated beside every verdict.
+SCOPES: dict[str, str] = {
+    "no_browsing_data": (
+        "Looks for the visited URLs and search terms in what the device sent, also under chains of "
+        "encodings. Cannot see traffic the captures missed or could not decrypt, encodings the toolkit does not "
+        "undo, or what a receiver does with the data."
+    ),
+    "toggle_stops": (
+        "Compares the leaks of the baseline sessions with those of the treatment sessions in these captures. "
+        "Cannot show that the setting works on other devices, versions or days, nor what a server keeps."
+    ),
+    "identifiers_do_not_persist": (
+        "Finds identifier candidates that recur in the requests of two sessions. Cannot see identifiers that "
+        "are encrypted or recomputed per session, nor whether a receiver links sessions on its servers."
+    ),
+    "aggregated_only": (
+        "Looks for per-device identifiers (known ones, also hashed or encoded, and recurring values) in "
+        "requests to the destination. Cannot see how the receiver aggregates or stores the data."
+    ),
+    "no_data_to": (
+        "Looks at the hosts the device contacted and at the payload formats it sent. A capture cannot see "
+        "where data is stored, nor whether a receiver passes it on from its own servers."
+    ),
+    "tls_min_version": (
+        "Reads the TLS version of every captured handshake and looks for cleartext HTTP. Covers only the "
+        "connections in these captures; cannot see how data is protected once it arrives."
+    ),
+    "no_datatype_to": (
+        "Recognises values of the data types in requests (SDK adapters, field names). Cannot see values in "
+        "formats it does not decode, nor what a receiver does with them."
+    ),
 }
 
 _PARAMS: dict[str, set[str]] = {
@@ -613,15 +686,16 @@ def check(study: Study, claim: Claim) -> Verdict:
         raise ValueError(f"claim {claim.id}: unknown check {claim.check!r}; checks are {', '.join(CHECKS)}")
     _check_params(claim.check, claim.params)
     try:
-        return CHECKS[claim.check](study, claim.params)
+        verdict = CHECKS[claim.check](study, claim.params)
     except KeyError as exc:  # a session named in the params does not exist
-        return Verdict("inconclusive", f"claim {claim.id}: {exc.args[0] if exc.args else exc}")
+        verdict = Verdict("inconclusive", f"claim {claim.id}: {exc.args[0] if exc.args else exc}")
+    return verdict if verdict.scope else dataclasses.replace(verdict, scope=SCOPES.get(claim.check, _SCOPE_OF_ANY))
 
 
 #: Columns of the claims table.
 CLAIM_COLUMNS = (
-    "claim", "quote", "quote_kind", "source", "check", "params", "verdict", "reason", "evidence_rows", "evidence",
-    "rows",
+    "claim", "quote", "quote_kind", "source", "check", "params", "verdict", "reason", "scope", "evidence_rows",
+    "evidence", "rows",
 )  # fmt: skip
 
 
@@ -636,8 +710,9 @@ def _evidence_text(frame: pd.DataFrame, limit: int = 5) -> str | None:
 
 def evaluate(study: Study, claims: Sequence[Claim]) -> pd.DataFrame:
     """The claims table: claim, quote, quote_kind, source, check, params (JSON), verdict, reason,
-    evidence_rows, evidence (where to look, e.g. ``incognito.har#entry=0; ...``) and ``rows``
-    (the evidence rows themselves, a DataFrame per claim; :func:`evidence_table` flattens them)."""
+    scope (what the check can and cannot show), evidence_rows, evidence (where to look, e.g.
+    ``incognito.har#entry=0; ...``) and ``rows`` (the evidence rows themselves, a DataFrame per claim;
+    :func:`evidence_table` flattens them)."""
     rows = []
     for claim in claims:
         verdict = check(study, claim)
@@ -645,14 +720,15 @@ def evaluate(study: Study, claims: Sequence[Claim]) -> pd.DataFrame:
             {
                 "claim": claim.id, "quote": claim.quote, "quote_kind": claim.quote_kind, "source": claim.source,
                 "check": claim.check, "params": json.dumps(dict(claim.params), sort_keys=True),
-                "verdict": verdict.verdict, "reason": verdict.reason, "evidence_rows": len(verdict.evidence),
+                "verdict": verdict.verdict, "reason": verdict.reason, "scope": verdict.scope,
+                "evidence_rows": len(verdict.evidence),
                 "evidence": _evidence_text(verdict.evidence), "rows": verdict.evidence,
             }
         )  # fmt: skip
     frame = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
-    for name in ("claim", "quote", "quote_kind", "source", "check", "params", "reason", "evidence"):
+    for name in ("claim", "quote", "quote_kind", "source", "check", "params", "reason", "scope", "evidence"):
         frame[name] = frame[name].astype("string")
-    frame["verdict"] = frame["verdict"].astype(pd.CategoricalDtype(["supported", "contradicted", "inconclusive"]))
+    frame["verdict"] = frame["verdict"].astype(pd.CategoricalDtype(list(VERDICTS)))
     frame["evidence_rows"] = frame["evidence_rows"].astype("Int64")
     return frame
 

@@ -259,7 +259,7 @@ def _analyze_study(
                 if report:
                     tables: dict[str, Any] = {**study.tables, "datatypes": datatypes, "claims": claims}
                     paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]
-                    _report(out, tables, paths, fmt, mask or study.mask_identifiers)
+                    _report(out, tables, paths, fmt, mask or study.mask_identifiers, study)
         except OSError as exc:
             return _fail(f"cannot write to {out}: {exc.strerror or exc}")
         _removed(folder)
@@ -276,8 +276,10 @@ def _analyze_study(
     return 0
 
 
-def _report(out: Path, tables: dict[str, Any], provenance: list[Any], fmt: ExportFormat, mask: bool) -> None:
-    from toolkit.report import write_report
+def _report(
+    out: Path, tables: dict[str, Any], provenance: list[Any], fmt: ExportFormat, mask: bool, study: Any = None
+) -> None:
+    from toolkit.report import About, write_report
 
     write_report(
         out,
@@ -286,6 +288,7 @@ def _report(out: Path, tables: dict[str, Any], provenance: list[Any], fmt: Expor
         command=["python", "-m", "toolkit", *sys.argv[1:]],
         mask_identifiers=mask,
         formats=(fmt,),
+        about=About.of_study(study) if study is not None else None,  # name, description, scope, versions
     )
 
 

@@ -15,27 +15,27 @@ import pandas as pd
 import toolkit
 from tests.paths import DATA
 from tests.report.hostile import hostile_tables
-from toolkit.report.document import Facts, FigureBlock, TableBlock, build_report, cell_text, visible
+from toolkit.report.document import Details, Facts, FigureBlock, TableBlock, build_report, cell_text, visible
 from toolkit.schema import TABLES
 
 
 def _figures(report: object) -> list[str]:
-    return [b.name for s in report.sections for b in s.blocks if isinstance(b, FigureBlock)]  # type: ignore[attr-defined]
+    return [b.name for s in report.sections for b in s.walk() if isinstance(b, FigureBlock)]  # type: ignore[attr-defined]
 
 
 def _tables(report: object) -> dict[str, TableBlock]:
-    return {b.caption: b for s in report.sections for b in s.blocks if isinstance(b, TableBlock)}  # type: ignore[attr-defined]
+    return {b.caption: b for s in report.sections for b in s.walk() if isinstance(b, TableBlock)}  # type: ignore[attr-defined]
 
 
 def test_sections_in_order() -> None:
     report = build_report(hostile_tables(), figures=False)
     assert [s.anchor for s in report.sections] == [
-        "summary",
-        "claims",
+        "summary",  # the finding first
+        "claims",  # then the evidence
         "leaks",
-        "endpoints",
-        "decryption",
         "identifiers",
+        "endpoints",  # then the method and provenance
+        "decryption",
         "problems",
         "provenance",
     ]
@@ -54,20 +54,28 @@ def test_figures_of_a_full_report() -> None:
 
 def test_summary_counts() -> None:
     report = build_report(hostile_tables(), figures=False)
-    facts = dict(next(b for b in report.sections[0].blocks if isinstance(b, Facts)).items)
+    facts = dict(next(b for b in report.sections[0].walk() if isinstance(b, Facts)).items)
     assert facts["requests"] == "10"
     assert facts["leaks"] == "7 leak, 3 referer"
     assert facts["claims"] == "1 false, 1 true, 1 unverified"
     assert facts["problems in the captures"] == "1"
 
 
-def test_leak_table_puts_leaks_before_referers() -> None:
+def _leak_groups(report: object) -> list[Details]:
+    leaks = next(s for s in report.sections if s.anchor == "leaks")  # type: ignore[attr-defined]
+    return [b for b in leaks.blocks if isinstance(b, Details)]
+
+
+def test_leak_rows_are_grouped_by_value_and_receiver_leaks_before_referers() -> None:
     report = build_report(hostile_tables(), figures=False)
-    table = _tables(report)["Every leak: leaks first, then Referers, worst first"]
-    what = [row[table.columns.index("what")] for row in table.rows]
-    first_referer = next(i for i, w in enumerate(what) if w and w.endswith("(referer)"))
-    assert all(w and w.endswith("(referer)") for w in what[first_referer:])
-    assert table.total_rows == 10 and table.source == "leaks"
+    groups = _leak_groups(report)
+    tables = [next(b for b in g.blocks if isinstance(b, TableBlock)) for g in groups]
+    assert sum(t.total_rows for t in tables) == 10 and all(t.source == "leaks" for t in tables)
+    referer = [[(row[t.columns.index("what")] or "").endswith("(referer)") for row in t.rows] for t in tables]
+    assert all(flags == sorted(flags) for flags in referer)  # in a group, leaks before Referers
+    firsts = [flags[0] for flags in referer]
+    assert firsts == sorted(firsts)  # groups led by a leak before groups of Referers only
+    assert len({g.summary for g in groups}) == len(groups)
 
 
 def test_lab_capture_report_has_the_sensors_analytics_chain() -> None:
@@ -76,10 +84,14 @@ def test_lab_capture_report_has_the_sensors_analytics_chain() -> None:
     capture = toolkit.load(DATA / "lab" / "normal.har")
     leaks = find_leaks(capture)
     report = build_report({"requests": capture.requests, "leaks": leaks}, provenance=[capture.provenance])
-    table = _tables(report)["Every leak: leaks first, then Referers, worst first"]
-    found = table.columns.index("where > decoding chain")
-    assert any(row[found] and "form:data_list > urldecode > base64 > gzip > json:" in row[found] for row in table.rows)
-    captures = _tables(report)["Captures"]
+    tables = [next(b for b in g.blocks if isinstance(b, TableBlock)) for g in _leak_groups(report)]
+    assert any(
+        row[t.columns.index("where > decoding chain")]
+        and "form:data_list > urldecode > base64 > gzip > json:" in row[t.columns.index("where > decoding chain")]
+        for t in tables
+        for row in t.rows
+    )
+    captures = _tables(report)["Captures: each file with its SHA-256"]
     assert captures.rows[0][captures.columns.index("sha256")] == capture.provenance.sha256
     assert "encoding-chain-1" in _figures(report)
 
@@ -103,13 +115,13 @@ def test_provenance_from_plain_paths(tmp_path: Path) -> None:
     keylog = DATA / "lab" / "normal.keylog"
     missing = tmp_path / "gone.pcap"
     report = build_report({}, provenance=[DATA / "lab" / "normal.pcapng", str(keylog), missing], figures=False)
-    captures = _tables(report)["Captures"]
+    captures = _tables(report)["Captures: each file with its SHA-256"]
     rows = [dict(zip(captures.columns, row, strict=True)) for row in captures.rows]
     assert (
         rows[0]["format"] == "pcapng"
         and rows[0]["sha256"] == hashlib.sha256((DATA / "lab" / "normal.pcapng").read_bytes()).hexdigest()
     )
-    assert rows[1]["format"] == "keylog" and rows[1]["capture"] == "normal.keylog"
+    assert rows[1]["format"] == "keylog" and rows[1]["path"].endswith("normal.keylog")
     assert rows[2]["sha256"].startswith("unreadable")
 
 

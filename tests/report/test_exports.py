@@ -81,7 +81,7 @@ def test_claims_with_evidence_rows_export_as_claim_evidence(tmp_path: Path) -> N
     folder = written["tables"]
     claims = pd.read_csv(folder / "claims.csv")
     assert "rows" not in claims.columns and set(claims["verdict"]) <= {
-        "supported",
+        "not_observed",
         "contradicted",
         "inconclusive",
     }

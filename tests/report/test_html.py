@@ -21,13 +21,15 @@ from tests.report.hostile import (
     hostile_provenance,
     hostile_tables,
 )
-from toolkit.report import build_report, render_html, write_html
+from toolkit.report import build_report, render_html, render_markdown, write_html
 from toolkit.report.document import FigureBlock
 from toolkit.report.html import CONTENT_SECURITY_POLICY
 from toolkit.schema import TABLES
 
 #: Every element the renderer writes; anything else came from captured data.
 ALLOWED_TAGS = {
+    "details",
+    "summary",
     "html",
     "head",
     "meta",
@@ -107,7 +109,7 @@ def hostile_page() -> tuple[str, int]:
         command=["python", "-m", "toolkit", "analyze", PAYLOADS[0]],
         mask_values=(),
     )
-    figures = sum(isinstance(b, FigureBlock) for s in report.sections for b in s.blocks)
+    figures = sum(isinstance(b, FigureBlock) for s in report.sections for b in s.walk())
     return render_html(report), figures
 
 
@@ -210,8 +212,8 @@ def test_rows_beyond_the_limit_are_counted() -> None:
         }
     )
     page = render_html(build_report({"leaks": leaks}, figures=False, max_rows=10))
-    assert "First 10 of 30 rows." in page
-    assert "https://s.example/9<" in page and "https://s.example/10<" not in page
+    assert "First 10 of 30 groups shown." in page  # one group per value and receiver, each folded
+    assert "https://s.example/9 →" in page and "https://s.example/10 →" not in page
 
 
 def test_control_and_bidi_characters_are_made_visible() -> None:
@@ -232,7 +234,7 @@ def test_empty_tables_give_a_complete_report() -> None:
     page = render_html(build_report({}, figures=True))
     parsed = _parse(page)
     headings = [t.strip() for t in parsed.text if t.strip()]
-    for title in ("Summary", "Leaks", "Endpoints", "Decryption coverage", "Identifiers", "Provenance"):
+    for title in ("Finding", "Leaks", "Endpoints", "Decryption coverage", "Identifiers", "Provenance"):
         assert title in headings
     assert "No leak was found." in headings
 
@@ -272,3 +274,21 @@ def test_lab_captures_render(tmp_path: Path) -> None:
     assert "sa.api.intl.miui.com" in page and "form:data_list &gt; urldecode &gt; base64 &gt; gzip" in page
     assert ANDROID_ID not in page
     assert isinstance(report.tables["leaks"], pd.DataFrame) and len(report.tables["leaks"]) == len(leaks)
+
+
+def test_decoded_urls_and_group_summaries_stay_text() -> None:
+    """A percent-encoded needle is shown decoded beside its raw form: what decoding reveals (a tag,
+    a right-to-left override) is escaped like any captured text, in the folded group's summary too."""
+    raw = "https://x.example/%3Cscript%3Ealert(1)%3C/script%3E%E2%80%AEgpj.exe"
+    leaks = TABLES["leaks"].frame(
+        {"needle_kind": ["url"], "needle": [raw], "matched_form": [raw], "host": ["t.example"], "kind": ["leak"]}
+    )
+    page = render_html(build_report({"leaks": leaks}, figures=False))
+    assert "<script>" not in page and "\u202e" not in page
+    summary = next(t for t in _parse(page).text if "→ t.example" in t)
+    assert summary.startswith("https://x.example/<script>alert(1)</script>\\u202egpj.exe  (raw: " + raw + ")")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;\\u202egpj.exe" in page
+    markdown = render_markdown(build_report({"leaks": leaks}, figures=False))
+    assert "\u202e" not in markdown
+    outside_code = re.sub(r"(`+).*?\1", "", markdown)  # a code span is never read as HTML
+    assert "<script>" in markdown and "<script>" not in outside_code

@@ -27,6 +27,7 @@ import pandas as pd
 
 from toolkit.export import ExportFormat
 from toolkit.output_folder import refuse_linked_subfolders
+from toolkit.report.about import About
 from toolkit.report.document import Report, build_report
 from toolkit.report.exports import export_tables
 from toolkit.report.html import render_html, write_html
@@ -34,6 +35,7 @@ from toolkit.report.markdown import render_markdown, write_markdown
 from toolkit.report.masking import Masker
 
 __all__ = [
+    "About",
     "Masker",
     "Report",
     "build_report",
@@ -56,14 +58,16 @@ def write_report(
     mask_values: Iterable[str] = (),
     formats: Sequence[ExportFormat] = ("csv",),
     markdown: bool = True,
-    title: str = "What the captures show",
+    title: str | None = None,
     generated: datetime | None = None,
     reference_data: Mapping[str, Any] | None = None,
+    about: About | None = None,
 ) -> dict[str, Path]:
     """Write ``report.html``, ``report.md`` (with ``report_figures/``) and ``tables/`` to ``out_dir``.
 
     The exported tables are the ones the report shows, masked when ``mask_identifiers`` is set.
-    Returns the written paths by kind: ``html``, ``markdown`` and ``tables`` (the folder).
+    ``about`` (:meth:`About.of_study`) puts the study's name, description, scope, app versions and
+    toggles on the page. Returns the written paths by kind: ``html``, ``markdown`` and ``tables`` (the folder).
 
     Raises:
         OSError: ``tables/`` or ``report_figures/`` in ``out_dir`` is a symbolic link.
@@ -78,6 +82,7 @@ def write_report(
         "title": title,
         "generated": generated,
         "reference_data": reference_data,
+        "about": about,
     }
     # Build once to get the (possibly masked) tables, export them, then name the files in the report.
     first = build_report(tables, figures=False, **options)

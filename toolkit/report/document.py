@@ -12,7 +12,7 @@ string, ours included, so no path from a capture to the page skips it.
 ...     "host": ["t.example"], "kind": ["leak"], "severity": ["full_url"]})
 >>> report = build_report({"leaks": leaks}, figures=False)
 >>> [s.anchor for s in report.sections][:3]
-['summary', 'leaks', 'endpoints']
+['summary', 'leaks', 'identifiers']
 >>> cell_text([("Cookie", "a=1"), ("X", "2")])
 'Cookie: a=1; X: 2'
 >>> visible("a\\x00b\\u202ec")
@@ -28,23 +28,28 @@ import json
 import os
 import platform
 import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
 
 from toolkit import plots
 from toolkit.leaks.direction import carried_back, sent_by_device
+from toolkit.report.about import About
 from toolkit.report.figures import Draw, render_png
+from toolkit.report.finding import finding_sentences
 from toolkit.report.masking import Masker
 
 __all__ = [
+    "VERDICT_LABELS",
     "Block",
+    "Details",
     "Facts",
     "FigureBlock",
     "Paragraph",
@@ -53,6 +58,7 @@ __all__ = [
     "TableBlock",
     "build_report",
     "cell_text",
+    "decoded_beside",
     "truncate",
     "visible",
 ]
@@ -60,9 +66,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Paragraph:
-    """Prose written by the toolkit (never captured text)."""
+    """Prose written by the toolkit (it may name hosts or values from a capture: renderers escape it)."""
 
     text: str
+    style: Literal["", "lead", "scope"] = ""
+    """``lead``: the finding the page opens with; ``scope``: what the results apply to."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,12 @@ class TableBlock:
     """Columns holding captured values (shown as code)."""
     max_chars: int | None = None
     """Characters shown per cell, when this table needs more (or fewer) than the report's default."""
+    folded: bool = False
+    """Shown folded (HTML ``<details>``) under its caption: long tables do not make the page long."""
+    nowrap: frozenset[str] = frozenset()
+    """Columns whose cells never break inside a word (verdicts, short labels)."""
+    tones: tuple[tuple[str, str], ...] = ()
+    """Cell text → tone (``contradicted`` ...), coloured by the HTML renderer."""
 
 
 @dataclass(frozen=True)
@@ -99,9 +113,30 @@ class FigureBlock:
     png: bytes
     alt: str
     """Alternative text, written by the toolkit only: it becomes an attribute, so never captured text."""
+    half: bool = False
+    """Half the page's width, so that two such figures stand side by side."""
 
 
-Block = Paragraph | Facts | TableBlock | FigureBlock
+@dataclass(frozen=True)
+class Details:
+    """Blocks shown folded under a one-line summary (HTML ``<details>``; Markdown: the summary in bold)."""
+
+    summary: str
+    """May quote captured values (rendered as text)."""
+    blocks: tuple[Block, ...]
+
+
+Block = Paragraph | Facts | TableBlock | FigureBlock | Details
+
+#: How each verdict status reads on the page: a mark (for black and white) and words.
+VERDICT_LABELS = {
+    "contradicted": "✗ contradicted",
+    "not_observed": "○ not observed",
+    "inconclusive": "? inconclusive",
+}
+
+#: Tables longer than this are folded.
+FOLD_ROWS = 5
 
 
 @dataclass(frozen=True)
@@ -110,6 +145,13 @@ class Section:
     """Fixed identifier for links inside the report (never derived from captured data)."""
     title: str
     blocks: tuple[Block, ...]
+
+    def walk(self) -> Iterator[Block]:
+        """Every block of the section, those folded in :class:`Details` too, in page order."""
+        for block in self.blocks:
+            yield block
+            if isinstance(block, Details):
+                yield from Section("", "", block.blocks).walk()
 
 
 @dataclass(frozen=True)
@@ -146,6 +188,28 @@ def visible(text: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def decoded_beside(text: str | None) -> str | None:
+    """A percent-encoded value decoded, with the raw form beside it; other values unchanged.
+
+    >>> decoded_beside("https://a.example/krankenh%C3%A4user")
+    'https://a.example/krankenhäuser  (raw: https://a.example/krankenh%C3%A4user)'
+    >>> decoded_beside("plain")
+    'plain'
+    """
+    if text is None or "%" not in text:
+        return text
+    decoded = unquote(text, errors="strict") if _utf8_escapes(text) else text
+    return f"{decoded}  (raw: {text})" if decoded != text else text
+
+
+def _utf8_escapes(text: str) -> bool:
+    try:
+        unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def truncate(text: str, max_chars: int) -> tuple[str, int]:
@@ -202,6 +266,7 @@ def _table(
     source: str | None,
     max_rows: int,
     captured: Iterable[str] = (),
+    fold: bool = True,
 ) -> TableBlock:
     present = {name: header for name, header in columns.items() if name in frame.columns}
     shown = frame.head(max_rows)
@@ -214,7 +279,8 @@ def _table(
         else ()
     )
     captured_headers = frozenset(present[name] for name in captured if name in present)
-    return TableBlock(caption, tuple(present.values()), rows, len(frame), source, captured_headers)
+    folded = fold and len(frame) > FOLD_ROWS
+    return TableBlock(caption, tuple(present.values()), rows, len(frame), source, captured_headers, folded=folded)
 
 
 def _generic_table(frame: pd.DataFrame, caption: str, *, source: str, max_rows: int) -> TableBlock:
@@ -317,6 +383,41 @@ def _sorted_leaks(leaks: pd.DataFrame) -> pd.DataFrame:
     return leaks.loc[order.sort_values(["referer", "rank", "ts"], kind="stable").index]
 
 
+def _decoders(chain: str) -> str:
+    """The decoders of a chain without their arguments: ``form:data_list > base64 > json:[0].url`` →
+    ``form > base64 > json`` (two leaks through the same decoders draw near-identical figures)."""
+    return " > ".join(step.split(":", 1)[0].strip() for step in chain.split(" > ") if step.strip())
+
+
+def _first_refs(text: str | None, limit: int = 60) -> str | None:
+    """The evidence references that fit in ``limit`` characters, cut between two references."""
+    if text is None or len(text) <= limit:
+        return text
+    cut = text.rfind("; ", 0, limit)
+    return text[: cut if cut > 0 else limit] + " …"
+
+
+def _cited(claims: pd.DataFrame) -> list[str]:
+    """Each claim's source, or the label "illustrative" when the quote has no public source."""
+    kinds = claims["quote_kind"].astype("string") if "quote_kind" in claims else pd.Series(pd.NA, claims.index)
+    sources = claims["source"].astype("string") if "source" in claims else pd.Series(pd.NA, claims.index)
+    out = []
+    for kind, source in zip(kinds.tolist(), sources.tolist(), strict=True):
+        source = source if isinstance(source, str) and source.strip() else None
+        if kind == "illustrative" or source is None:
+            if source is not None and source.lower().startswith("illustrative"):
+                out.append(source)
+            elif source is not None:
+                out.append(f"illustrative ({source})")
+            else:
+                out.append(
+                    "illustrative: " + ("quoted from no one" if kind == "illustrative" else "no public source given")
+                )
+        else:
+            out.append(f"{kind if isinstance(kind, str) else 'verbatim'}: {source}")
+    return out
+
+
 def _joined(frame: pd.DataFrame, first: str, second: str, separator: str) -> list[str | None]:
     out: list[str | None] = []
     for a, b in zip(frame[first].tolist(), frame[second].tolist(), strict=True):
@@ -327,11 +428,33 @@ def _joined(frame: pd.DataFrame, first: str, second: str, separator: str) -> lis
 
 
 class _Builder:
-    def __init__(self, tables: Mapping[str, pd.DataFrame], figures: bool, max_rows: int) -> None:
+    def __init__(
+        self,
+        tables: Mapping[str, pd.DataFrame],
+        figures: bool,
+        max_rows: int,
+        about: About | None = None,
+        max_chars: int = 160,
+    ) -> None:
+        self.max_chars = max_chars
         self.tables = tables
         self.figures = figures
         self.max_rows = max_rows
+        self.about = about
         self.mask: Callable[[str], str] | None = None
+
+    def finding_sessions(self) -> list[str]:
+        """The sessions the finding is about: those of the contradicted claims' evidence, worst first."""
+        claims = self.table("claims")
+        if claims.empty or "rows" not in claims.columns or "verdict" not in claims.columns:
+            return []
+        counts: dict[str, int] = {}
+        for verdict, rows in zip(claims["verdict"].astype("string"), claims["rows"], strict=True):
+            if verdict != "contradicted" or not isinstance(rows, pd.DataFrame) or "session" not in rows:
+                continue
+            for session in rows["session"].dropna().astype(str):
+                counts[session] = counts.get(session, 0) + 1
+        return sorted(counts, key=lambda name: -counts[name])
 
     def table(self, name: str) -> pd.DataFrame:
         frame = self.tables.get(name)
@@ -348,10 +471,11 @@ class _Builder:
         draw: Draw,
         size: tuple[float, float] = (8.0, 4.0),
         alt: str | None = None,
+        half: bool = False,
     ) -> list[Block]:
         if not self.figures:
             return []
-        return [FigureBlock(name, caption, render_png(draw, size=size), alt or caption)]
+        return [FigureBlock(name, caption, render_png(draw, size=size), alt or caption, half)]
 
     def summary(self, masked: bool) -> Section:
         requests, leaks, flows = self.table("requests"), sent_by_device(self.table("leaks")), self.table("flows")
@@ -376,9 +500,15 @@ class _Builder:
         items.append(("identifiers", str(len(identifiers))))
         if not claims.empty and "verdict" in claims.columns:
             verdicts = claims["verdict"].astype("string").fillna("none").value_counts()
-            items.append(("claims", ", ".join(f"{n} {v}" for v, n in verdicts.items())))
+            items.append(("claims", ", ".join(f"{n} {VERDICT_LABELS.get(v, v)}" for v, n in verdicts.items())))
         items.append(("problems in the captures", str(len(problems))))
-        blocks: list[Block] = [Facts(tuple(items))]
+        scope = self.about.scope if self.about else ""
+        *said, applies = finding_sentences(self.tables, scope=scope)
+        blocks: list[Block] = [Paragraph(" ".join(said), style="lead"), Paragraph(applies, style="scope")]
+        facts = dict(items)
+        numbers = f"In numbers: {facts['requests']} requests, {facts['connections (flows)']} connections, leaks: "
+        numbers += f"{facts['leaks']}, {facts['identifiers']} identifiers, {facts['problems in the captures']} problems"
+        blocks.append(Details(numbers, (Facts(tuple(items)),)))
         if masked:
             blocks.append(
                 Paragraph(
@@ -389,7 +519,7 @@ class _Builder:
                     "exported tables are masked the same way."
                 )
             )
-        return Section("summary", "Summary", tuple(blocks))
+        return Section("summary", "Finding", tuple(blocks))
 
     def claims(self) -> Section | None:
         claims = self.table("claims")
@@ -397,34 +527,45 @@ class _Builder:
             return None
         wanted = {
             "claim": "claim",
-            "quote": "quote",
-            "quote_kind": "quote is",
-            "source": "source",
             "verdict": "verdict",
-            "reason": "reason",
+            "quote": "quote",
+            "source": "quote is (source)",
+            "reason": "what the captures show",
+            "scope": "what this check can and cannot show",
             "evidence": "evidence",
         }
         if not set(wanted) & set(claims.columns):
             block = _generic_table(claims, "Claims", source="claims", max_rows=self.max_rows)
-        else:
-            marks = {
-                "contradicted": "✗ contradicted",
-                "supported": "✓ supported",
-                "inconclusive": "? inconclusive",
-            }
-            verdicts = claims["verdict"].astype("string") if "verdict" in claims.columns else None
-            if verdicts is not None:  # a mark, so the verdict reads in black and white too
-                claims = claims.assign(verdict=[marks.get(v, v) if isinstance(v, str) else v for v in verdicts])
-            block = _table(
-                claims,
-                wanted,
-                "Claims and their verdicts",
-                source="claims",
-                max_rows=self.max_rows,
-                captured=("evidence",),
-            )
+            return Section("claims", "Claims and verdicts", (block,))
+        if "verdict" in claims.columns:  # a mark too, so the verdict reads in black and white
+            verdicts = claims["verdict"].astype("string")
+            claims = claims.assign(verdict=[VERDICT_LABELS.get(v, v) if isinstance(v, str) else v for v in verdicts])
+        if "source" in claims.columns or "quote_kind" in claims.columns:
+            claims = claims.assign(source=_cited(claims))
+        if "evidence" in claims.columns:  # where to look first; every reference is in the exported table
+            claims = claims.assign(evidence=[_first_refs(cell_text(e)) for e in claims["evidence"].tolist()])
+        block = _table(
+            claims,
+            wanted,
+            "Claims and their verdicts",
+            source="claims",
+            max_rows=self.max_rows,
+            captured=("evidence",),
+            fold=False,
+        )
         # Quotes and reasons are the point of this table: show them (nearly) whole.
-        return Section("claims", "Claims and verdicts", (dataclasses.replace(block, max_chars=800),))
+        block = dataclasses.replace(
+            block,
+            max_chars=800,
+            nowrap=frozenset({"claim", "verdict"}),
+            tones=tuple((label, status) for status, label in VERDICT_LABELS.items()),
+        )
+        words = Paragraph(
+            "“Contradicted”: the captures show what the claim denies. “Not observed”: the check looked and found "
+            "nothing contrary in the traffic it could read; that is not proof that the claim holds. "
+            "“Inconclusive”: these data cannot decide. Each verdict states what its check can and cannot show."
+        )
+        return Section("claims", "Claims and verdicts", (words, block))
 
     def leaks(self) -> Section:
         every = self.table("leaks")
@@ -448,6 +589,7 @@ class _Builder:
             "What leaked to whom: sessions against destination organisations.",
             lambda ax: plots.leak_matrix(leaks, ax=ax),
             size=(min(3.5 + 1.5 * destinations, 18.0), min(2.5 + 0.7 * sessions, 12.0)),
+            half=destinations <= 4,
         )
         destination = _text(leaks, "organisation", "host").fillna("(unknown)")
         grouped = (
@@ -470,44 +612,66 @@ class _Builder:
             .reset_index()
             .sort_values("leaks", ascending=False, kind="stable")
         )
-        blocks.append(
-            _table(
-                grouped,
-                {
-                    "destination": "destination",
-                    "role": "role",
-                    "kind": "kind",
-                    "needles": "needles",
-                    "leaks": "leaks",
-                    "what": "what",
-                    "sessions": "sessions",
-                },
-                "Leaks per destination",
-                source=None,
-                max_rows=self.max_rows,
-                captured=("destination",),
-            )
+        per_destination = _table(
+            grouped,
+            {
+                "destination": "destination",
+                "role": "role",
+                "kind": "kind",
+                "needles": "needles",
+                "leaks": "leaks",
+                "what": "what",
+                "sessions": "sessions",
+            },
+            "Leaks per destination",
+            source=None,
+            max_rows=self.max_rows,
+            captured=("destination",),
         )
         ordered = _sorted_leaks(leaks)
+        # The matrix and the decoding chains are half as wide as the page: they stand side by side.
+        blocks += self._chain_figures(ordered)
+        blocks.append(per_destination)
+        blocks += self._leak_groups(ordered)
+        blocks += self._carried_back(returned)
+        return Section("leaks", "Leaks", tuple(blocks))
+
+    def _chain_figures(self, ordered: pd.DataFrame, limit: int = 2) -> list[Block]:
+        """Decoding chains of leaks from the sessions the finding is about, one per chain of decoders."""
         chains = ordered[ordered["kind"].astype("string").fillna("leak") != "referer"]
-        chains = chains.assign(_depth=chains["chain"].astype("string").fillna("").str.count(">"))
-        chains = chains.assign(
-            _shape=chains["chain"].astype("string").fillna("").str.replace(r"\[\d+\]", "[]", regex=True)
+        chains = chains[chains["chain"].astype("string").fillna("").str.len().to_numpy() > 0]
+        if chains.empty:
+            return []
+        focus = self.finding_sessions()
+        session = _sessions(chains)
+        decoders = chains["chain"].astype("string").fillna("").map(_decoders)
+        rank = pd.DataFrame(
+            {
+                "focus": [focus.index(s) if s in focus else len(focus) for s in session],
+                "depth": -decoders.str.count(">").to_numpy(),
+            },
+            index=chains.index,
         )
-        chains = (
-            chains.drop_duplicates(subset=["host", "location", "_shape"])
-            .sort_values("_depth", ascending=False, kind="stable")
-            .head(3)
-        )
-        for k, (_index, row) in enumerate(chains.iterrows()):
+        chains = chains.loc[rank.sort_values(["focus", "depth"], kind="stable").index]
+        chains = chains.assign(_decoders=decoders.loc[chains.index]).drop_duplicates(subset=["_decoders"])
+        blocks: list[Block] = []
+        for k, (_index, row) in enumerate(chains.head(limit).iterrows()):
             steps = len(plots.chain_steps(row))
+            name = cell_text(row.get("session")) or cell_text(row.get("capture")) or "(capture)"
             blocks += self.figure(
                 f"encoding-chain-{k + 1}",
-                f"Decoding chain of one leak (evidence {row.get('evidence')}).",
+                f"Decoding chain of one leak in session {name} (evidence {row.get('evidence')}).",
                 partial(plots.encoding_chain, row),
-                size=(6.0, 0.7 * steps + 0.9),
+                size=(6.0, 0.42 * steps + 0.8),
                 alt=f"Decoding chain of leak {k + 1}: {steps} steps from the request to the value found.",
+                half=True,
             )
+        return blocks
+
+    def _leak_groups(self, ordered: pd.DataFrame) -> list[Block]:
+        """Every leak row, grouped by value and receiver, each group folded under a one-line summary."""
+        receiver = _text(ordered, "organisation", "host").fillna("(unknown)")
+        needle = _text(ordered, "needle").fillna("")
         ordered = ordered.assign(
             session_label=_sessions(ordered),
             destination=_joined(ordered, "host", "organisation", " — "),
@@ -520,31 +684,51 @@ class _Builder:
                 )
             ],
             found=_joined(ordered, "location", "chain", " > "),
+            matched=[decoded_beside(cell_text(v)) for v in ordered["matched_form"].tolist()],
         )
-        blocks.append(
-            _table(
-                ordered,
+        groups = list(ordered.groupby([needle, receiver], sort=False))
+        blocks: list[Block] = [
+            Paragraph(
+                f"Every finding, grouped by value and receiver: {len(groups)} groups of {len(ordered)} rows, leaks "
+                "before Referers, worst first. Open a group for its rows; every row is in the exported table "
+                "“leaks”."
+            )
+        ]
+        max_groups = self.max_rows
+        for (value, to), rows in groups[:max_groups]:
+            kinds = rows["kind"].astype("string").fillna("leak").value_counts()
+            sessions = ", ".join(dict.fromkeys(rows["session_label"].astype(str)))
+            severity = _text(rows, "severity").dropna()
+            raw, cut = truncate(str(value) or "(empty)", self.max_chars)  # the value, cut; then decoded beside
+            summary = (
+                f"{decoded_beside(raw)}{f' … (+{cut} characters)' if cut else ''} → {to}: "
+                + ", ".join(f"{n} {k}" for k, n in kinds.items())
+                + f" in {sessions}"
+                + (f"; worst: {severity.iloc[0]}" if len(severity) else "")
+            )
+            table = _table(
+                rows,
                 {
                     "session_label": "session",
                     "ts": "time",
-                    "destination": "destination — organisation",
-                    "role": "role",
+                    "destination": "host — organisation",
                     "what": "what",
-                    "needle": "value",
-                    "matched_form": "matched as",
+                    "matched": "matched as",
                     "found": "where > decoding chain",
                     "severity": "severity",
                     "needle_source": "needle",
                     "evidence": "evidence",
                 },
-                "Every leak: leaks first, then Referers, worst first",
+                f"{len(rows)} rows",
                 source="leaks",
                 max_rows=self.max_rows,
-                captured=("destination", "needle", "matched_form", "found", "evidence"),
+                captured=("destination", "matched", "found", "evidence"),
+                fold=False,
             )
-        )
-        blocks += self._carried_back(returned)
-        return Section("leaks", "Leaks", tuple(blocks))
+            blocks.append(Details(summary, (table,)))
+        if len(groups) > max_groups:
+            blocks.append(Paragraph(f"First {max_groups} of {len(groups)} groups shown."))
+        return blocks
 
     def _carried_back(self, returned: pd.DataFrame) -> list[Block]:
         """Needles that servers sent back (``direction = response``), apart from what the device sent."""
@@ -623,9 +807,20 @@ class _Builder:
                 source="endpoints",
                 max_rows=self.max_rows,
                 captured=("host", "registrable_domain"),
+                fold=False,
             )
         )
-        return Section("endpoints", "Endpoints", tuple(blocks))
+        roles = endpoints["role"].astype("string").fillna("unknown").value_counts()
+        organisations = _text(endpoints, "organisation", "registrable_domain", "host").nunique()
+        said = Paragraph(
+            f"{len(endpoints)} hosts of {organisations} organisations or domains were contacted: "
+            + ", ".join(f"{n} {role}" for role, n in roles.items())
+            + "."
+        )
+        # Method rather than finding: folded, so that the evidence above stays within a screen or two.
+        return Section(
+            "endpoints", "Endpoints", (said, Details("Bytes per organisation, and who runs each host", tuple(blocks)))
+        )
 
     def timeline(self) -> Section | None:
         requests = self.table("requests")
@@ -636,6 +831,8 @@ class _Builder:
         leak_sessions = _sessions(leaks)
         blocks: list[Block] = []
         names = list(dict.fromkeys(sessions))
+        focus = [name for name in self.finding_sessions() if name in names]
+        names = focus[:1] + [name for name in names if name not in focus[:1]]
         for k, name in enumerate(names[:4]):
             chosen = requests[(sessions == name).to_numpy()]
             chosen_leaks = leaks[(leak_sessions == name).to_numpy()]
@@ -653,9 +850,47 @@ class _Builder:
                 size=(8.5, 1.2 + 0.4 * lanes),
                 alt=f"Timeline of requests per organisation, session {k + 1}.",
             )
+        if len(blocks) > 1:  # the first session's (the finding's) shown, the others folded
+            others = tuple(b for b in blocks[1:] if isinstance(b, FigureBlock))
+            blocks = [blocks[0], Details(f"Timelines of {len(others)} more sessions", others)]
         if len(names) > 4:
             blocks.append(Paragraph(f"Timelines of the first 4 of {len(names)} sessions are shown."))
         return Section("timeline", "Timeline", tuple(blocks))
+
+    def method(self) -> Section | None:
+        """What was studied: the study's description and scope, each session's app, version and toggles."""
+        about = self.about
+        if about is None:
+            return None
+        blocks: list[Block] = [
+            Paragraph(f"{about.name or 'The study'}: {about.description or '(no description given)'}"),
+            Paragraph(f"Scope of the verdicts: {about.scope or '(none given)'}"),
+        ]
+        if about.sessions:
+            rows = pd.DataFrame(
+                {
+                    "session": [s.name for s in about.sessions],
+                    "mode": [s.mode for s in about.sessions],
+                    "app": [" ".join(p for p in (s.app, s.package and f"({s.package})") if p) or None
+                            for s in about.sessions],
+                    "version": [s.version for s in about.sessions],
+                    "device": [s.device for s in about.sessions],
+                    "toggles": ["; ".join(f"{k}: {v}" for k, v in s.toggles) or None for s in about.sessions],
+                    "captures": [", ".join(os.path.basename(c) for c in s.captures) or None for s in about.sessions],
+                }
+            )  # fmt: skip
+            blocks.append(
+                _table(
+                    rows,
+                    {name: name for name in rows.columns},
+                    "Sessions: app versions and settings as the researcher recorded them",
+                    source=None,
+                    max_rows=self.max_rows,
+                    captured=("captures",),
+                    fold=False,
+                )
+            )
+        return Section("method", "What was studied", tuple(blocks))
 
     def decryption(self) -> Section:
         flows, requests = self.table("flows"), self.table("requests")
@@ -671,15 +906,19 @@ class _Builder:
             return Section("decryption", "Decryption coverage", (Paragraph(text),))
         encrypted = flows[flows["protocol"].astype("string").isin(["tls", "quic", "http"]).fillna(False).to_numpy()]
         by: Literal["app", "host"] = "app" if encrypted["app"].notna().any() else "host"
-        blocks += self.figure(
-            "decryption",
-            f"Share of connections the toolkit could read, per {by}.",
-            lambda ax: plots.decryption_coverage(flows, by=by, ax=ax),
-            size=(
-                8.0,
-                1.6 + 0.4 * min(encrypted["app" if by == "app" else "hostname"].nunique(dropna=False), 40),
-            ),
-        )
+        read = encrypted["decrypted"].astype("boolean").fillna(False)
+        if len(encrypted) and bool(read.all()):  # nothing to show in a figure: say it
+            blocks.append(Paragraph(f"All {len(encrypted)} encrypted connections were decrypted and read."))
+        else:
+            blocks += self.figure(
+                "decryption",
+                f"Share of connections the toolkit could read, per {by}.",
+                lambda ax: plots.decryption_coverage(flows, by=by, ax=ax),
+                size=(
+                    8.0,
+                    1.6 + 0.4 * min(encrypted["app" if by == "app" else "hostname"].nunique(dropna=False), 40),
+                ),
+            )
         protocol = encrypted["protocol"].astype("string").fillna("")
         decrypted = encrypted["decrypted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         summary = pd.DataFrame(
@@ -729,6 +968,7 @@ class _Builder:
             "Identifiers across sessions.",
             lambda ax: plots.identifier_persistence(identifiers, ax=ax),
             size=(8.0, 1.4 + 0.35 * min(len(identifiers), 40)),
+            half=len(identifiers) <= 10,
         )
         blocks.append(
             _table(
@@ -794,9 +1034,10 @@ def build_report(
     reference_data: Mapping[str, Any] | None = None,
     mask_identifiers: bool = False,
     mask_values: Iterable[str] = (),
-    title: str = "What the captures show",
+    title: str | None = None,
     generated: datetime | None = None,
     figures: bool = True,
+    about: About | None = None,
     max_rows: int = 200,
     max_chars: int = 160,
     exports: Sequence[str] = (),
@@ -814,25 +1055,31 @@ def build_report(
         max_rows: rows shown per table; every row is in the exported table.
         max_chars: characters shown per cell; the exported table keeps the full value.
         exports: names of the exported files, listed in the report.
+        title: the page's title; by default the study's name, else "What the captures show".
+        about: the study (name, description, scope, sessions' versions and toggles), shown at the
+            top and under "What was studied".
     """
     masker = Masker.from_tables(tables, mask_values) if mask_identifiers else Masker.from_tables({}, mask_values)
     shown = masker.frames(tables) if masker else dict(tables)
-    builder = _Builder(shown, figures, max_rows)
+    builder = _Builder(shown, figures, max_rows, about, max_chars)
     stamp = (generated or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    title = title or (about.name if about and about.name else "What the captures show")
+    # The finding first, then the evidence, then the method and provenance.
     sections = [builder.summary(bool(masker))]
     for section in (
         builder.claims(),
         builder.leaks(),
-        builder.endpoints(),
-        builder.timeline(),
-        builder.decryption(),
         builder.identifiers(),
         builder.datatypes(),
+        builder.timeline(),
+        builder.endpoints(),
+        builder.decryption(),
         builder.problems(),
+        builder.method(),
     ):
         if section is not None:
             sections.append(section)
-    sections.append(_provenance_section(provenance, command, reference_data, stamp, exports, max_rows))
+    sections.append(_provenance_section(provenance, command, reference_data, stamp, exports, max_rows, about))
     return Report(title, stamp, tuple(sections), max_chars, bool(masker), shown)
 
 
@@ -843,8 +1090,13 @@ def _provenance_section(
     stamp: str,
     exports: Sequence[str],
     max_rows: int,
+    about: About | None = None,
 ) -> Section:
-    blocks: list[Block] = [Facts((("command", _command_text(command)), ("generated", stamp)))]
+    software = _software_versions()
+    toolkit_version = dict(software).get("toolkit", "not installed")
+    blocks: list[Block] = [
+        Facts((("command", _command_text(command)), ("generated", stamp), ("toolkit version", toolkit_version)))
+    ]
     captures = _provenance_rows(provenance)
     if not captures.empty:
         columns = {
@@ -859,29 +1111,41 @@ def _provenance_section(
         }
         if "path" in captures.columns and "capture_id" not in captures.columns:
             captures["capture_id"] = captures["path"].map(lambda p: str(p).replace("\\", "/").rsplit("/", 1)[-1])
+        if "path" in captures.columns:  # the path names the file: no separate column for its name
+            columns.pop("capture_id")
+        if "compression" in captures.columns and captures["compression"].isna().all():
+            columns.pop("compression")
+        if about is not None and "path" in captures.columns:
+            owner = {os.fspath(c): s.name for s in about.sessions for c in s.captures}
+            captures.insert(0, "session", [owner.get(str(p)) for p in captures["path"]])
+            columns = {"session": "session", **columns}
         blocks.append(
             _table(
                 captures,
                 columns,
-                "Captures",
+                "Captures: each file with its SHA-256",
                 source=None,
                 max_rows=max_rows,
                 captured=("capture_id", "path", "tool"),
+                fold=False,
             )
         )
+        table = blocks[-1]
+        if isinstance(table, TableBlock):
+            blocks[-1] = dataclasses.replace(table, nowrap=frozenset({"sha256"}))
     else:
         blocks.append(Paragraph("No capture provenance was given."))
     reference = dict(reference_data) if reference_data is not None else _reference_data()
     if reference:
-        blocks.append(Paragraph("Reference data:"))
-        blocks.append(Facts(tuple((str(k), cell_text(v) or "") for k, v in reference.items())))
-    blocks.append(Paragraph("Software:"))
-    blocks.append(Facts(_software_versions()))
+        blocks.append(
+            Details("Reference data", (Facts(tuple((str(k), cell_text(v) or "") for k, v in reference.items())),))
+        )
+    blocks.append(Details("Software", (Facts(software),)))
     if exports:
-        blocks.append(Paragraph("Exported tables (every row, full values):"))
         files: dict[str, list[str]] = {}
         for name in exports:
             stem = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
             files.setdefault(stem, []).append(name)
-        blocks.append(Facts(tuple((stem, ", ".join(names)) for stem, names in files.items())))
+        listed = Facts(tuple((stem, ", ".join(names)) for stem, names in files.items()))
+        blocks.append(Details("Exported tables (every row, full values)", (listed,)))
     return Section("provenance", "Provenance", tuple(blocks))

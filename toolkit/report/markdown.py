@@ -19,7 +19,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from toolkit.output_folder import replace_file
-from toolkit.report.document import Facts, FigureBlock, Paragraph, Report, TableBlock, truncate, visible
+from toolkit.report.document import (
+    Block,
+    Details,
+    Facts,
+    FigureBlock,
+    Paragraph,
+    Report,
+    TableBlock,
+    truncate,
+    visible,
+)
 
 __all__ = ["code_span", "escape_text", "render_markdown", "write_markdown"]
 
@@ -86,31 +96,37 @@ def render_markdown(report: Report, *, figure_dir: str = "figures") -> str:
     for section in report.sections:
         lines += [f"## {escape_text(section.title)}", ""]
         for block in section.blocks:
-            if isinstance(block, Paragraph):
-                lines += [escape_text(block.text), ""]
-            elif isinstance(block, Facts):
-                lines += [
-                    f"- {escape_text(name)}: {_value(value, report.max_chars, code=True, in_table=False)}"
-                    for name, value in block.items
-                ]
-                lines.append("")
-            elif isinstance(block, TableBlock):
-                lines += _table(block, report.max_chars)
-            elif isinstance(block, FigureBlock):
-                lines += [
-                    f"![{escape_text(block.alt)}]({figure_dir}/{block.name}.png)",
-                    "",
-                    escape_text(block.caption),
-                    "",
-                ]
+            lines += _block(block, report.max_chars, figure_dir)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _block(block: Block, max_chars: int, figure_dir: str) -> list[str]:
+    if isinstance(block, Paragraph):
+        text = escape_text(block.text)
+        return [f"**{text}**" if block.style == "lead" else f"> {text}" if block.style == "scope" else text, ""]
+    if isinstance(block, Facts):
+        items = [
+            f"- {escape_text(name)}: {_value(value, max_chars, code=True, in_table=False)}"
+            for name, value in block.items
+        ]
+        return [*items, ""]
+    if isinstance(block, TableBlock):
+        return _table(block, max_chars)
+    if isinstance(block, Details):  # Markdown has no folding: the summary in bold, then the blocks
+        lines = [f"**{escape_text(block.summary)}**", ""]
+        for inner in block.blocks:
+            lines += _block(inner, max_chars, figure_dir)
+        return lines
+    return [f"![{escape_text(block.alt)}]({figure_dir}/{block.name}.png)", "", escape_text(block.caption), ""]
 
 
 def write_markdown(path: str | os.PathLike[str], report: Report) -> Path:
     """Write the report to ``path`` and its figures to ``<stem>_figures/`` beside it."""
     target = Path(path)
     figure_dir = f"{target.stem}_figures"
-    figures = [b for s in report.sections for b in s.blocks if isinstance(b, FigureBlock)]
+    blocks = [b for s in report.sections for b in s.blocks]
+    blocks += [inner for b in blocks if isinstance(b, Details) for inner in b.blocks]
+    figures = [b for b in blocks if isinstance(b, FigureBlock)]
     if figures:
         (target.parent / figure_dir).mkdir(parents=True, exist_ok=True)
         for figure in figures:

@@ -59,6 +59,7 @@ class Study:
         claims: Sequence[Claim] = (),
         name: str = "",
         description: str = "",
+        scope: str = "",
         mask_identifiers: bool = False,
         source: str | None = None,
         strict: bool = False,
@@ -80,6 +81,8 @@ class Study:
         self.claims = list(claims)
         self.name = name
         self.description = description
+        self.scope = scope
+        """What the verdicts apply to (e.g. "the lab's captures, not the vendor's phones"), shown in reports."""
         self.mask_identifiers = mask_identifiers
         self.source = source
         """The manifest the study was read from, if any."""
@@ -142,6 +145,7 @@ class Study:
                 claims=claims,
                 name=str(meta.get("name", path.stem)),
                 description=str(meta.get("description", "")),
+                scope=str(meta.get("scope", "")),
                 mask_identifiers=bool(meta.get("mask_identifiers", False)),
                 source=str(path),
                 strict=strict,
@@ -530,7 +534,7 @@ class Study:
         current = dict(self._ensure())
         copy = Study(
             self.sessions, known_identifiers=self.known_identifiers, vendors=self.vendors, sites=self.sites,
-            claims=self.claims, name=self.name, description=self.description,
+            claims=self.claims, name=self.name, description=self.description, scope=self.scope,
             mask_identifiers=self.mask_identifiers, source=self.source, strict=self.strict,
             workers=self.workers, client=self.client, out=self.out, progress=self.progress,
         )  # fmt: skip

@@ -173,6 +173,7 @@ MANIFEST_KEYS: tuple[ManifestKey, ...] = (
     ManifestKey("top", "claim", "claim list", "claims to check: `[[claim]]`"),
     ManifestKey("study", "name", "text", "the study's name (default: the manifest's file name)"),
     ManifestKey("study", "description", "text", "what the study is about"),
+    ManifestKey("study", "scope", "text", "what the verdicts apply to (e.g. a lab's captures), shown in the report"),
     ManifestKey("study", "vendors", "text list", "organisations that make the software under study (role `platform`)"),
     ManifestKey("study", "sites", "text list", "extra first-party sites (visited URLs and HAR pages are added)"),
     ManifestKey("study", "mask_identifiers", "boolean", "shorten identifier values in the identifiers table"),
@@ -194,7 +195,7 @@ MANIFEST_KEYS: tuple[ManifestKey, ...] = (
     ManifestKey("claim", "check", "text", "the check that decides it (see toolkit.claims.CHECKS)", required=True),
     ManifestKey("claim", "params", "table", "the check's parameters"),
     ManifestKey("claim", "source", "text", "where the quote comes from"),
-    ManifestKey("claim", "quote_kind", "text", "`verbatim` (default) or `paraphrase`"),
+    ManifestKey("claim", "quote_kind", "text", "`verbatim` (default), `paraphrase` or `illustrative` (no source)"),
 )
 
 _TABLE_TITLES = {
