@@ -13,8 +13,10 @@ empty line for an SDK is never mistaken for "sent nothing".
 ...     "evidence": ["a.har#entry=1", "a.har#entry=2", "a.har#entry=1"]})
 >>> section = datatypes_section(datatypes, TABLES["problems"].empty(), max_rows=10)
 >>> section.anchor, [block.__class__.__name__ for block in section.blocks]
-('datatypes', ['Paragraph', 'TableBlock'])
->>> section.blocks[1].rows[0]  # doctest: +NORMALIZE_WHITESPACE
+('datatypes', ['Paragraph', 'Paragraph', 'TableBlock'])
+>>> section.blocks[1].text
+'Adjust received 2 data types: advertising_id, os.'
+>>> section.blocks[2].rows[0]  # doctest: +NORMALIZE_WHITESPACE
 ('Adjust', 'Adjust', 'advertising_id', 'adapter', '2', '38400000-8cf0-11bd-b23e-10b96e40000d',
  'body > form:gps_adid')
 """
@@ -71,6 +73,24 @@ def _grouped(datatypes: pd.DataFrame) -> pd.DataFrame:
     return lines.sort_values(["sdk", "destination", "order"], kind="stable")
 
 
+def _received(lines: pd.DataFrame, shown: int = 8) -> str:
+    """One sentence per destination: which data types it received, the most frequent first.
+
+    >>> lines = pd.DataFrame({"destination": ["Adjust", "Adjust"], "datatype": ["os", "advertising_id"],
+    ...     "requests": [1, 2]})
+    >>> _received(lines)
+    'Adjust received 2 data types: advertising_id, os.'
+    """
+    sentences = []
+    for destination, group in lines.groupby("destination", sort=False):
+        counts = group.groupby("datatype", sort=False)["requests"].sum().sort_values(ascending=False, kind="stable")
+        names = ", ".join(str(name) for name in counts.index[:shown])
+        more = f" and {len(counts) - shown} more" if len(counts) > shown else ""
+        noun = "data type" if len(counts) == 1 else "data types"
+        sentences.append(f"{destination} received {len(counts)} {noun}: {names}{more}.")
+    return " ".join(sentences)
+
+
 def datatypes_section(
     datatypes: pd.DataFrame,
     problems: pd.DataFrame,
@@ -84,15 +104,19 @@ def datatypes_section(
     if datatypes.empty:
         blocks = [Paragraph("No data type was recognised in the requests.")]
     else:
-        if figure is not None:
-            blocks += figure(datatypes)
         lines = _grouped(datatypes)
+        blocks.append(Paragraph(_received(lines)))
+        if figure is not None and lines["destination"].nunique() > 1:  # one destination: the sentence says it all
+            blocks += figure(datatypes)
         rows = tuple(
             tuple(cell_text(v) for v in (r.sdk, r.destination, r.datatype, r.method, r.requests, r.value, r.field))
             for r in lines.head(max_rows).itertuples()
         )
-        blocks.append(TableBlock("Data types by SDK and destination", _COLUMNS, rows, len(lines), "datatypes",
-                                 _CAPTURED))  # fmt: skip
+        blocks.append(
+            TableBlock(
+                "Data types by SDK and destination", _COLUMNS, rows, len(lines), "datatypes", _CAPTURED, folded=True
+            )
+        )
     if not unread.empty:
         blocks.append(
             Paragraph(

@@ -1001,7 +1001,9 @@ class _Builder:
 
         def matrix(table: pd.DataFrame) -> list[Block]:
             caption = "Data types received, by destination organisation (or host)."
-            return self.figure("datatypes", caption, lambda ax: plots.datatype_matrix(table, ax=ax), size=(8.0, 5.5))
+            return self.figure(
+                "datatypes", caption, lambda ax: plots.datatype_matrix(table, ax=ax), size=(8.0, 5.5), half=True
+            )
 
         return datatypes_section(self.table("datatypes"), self.table("problems"), max_rows=self.max_rows, figure=matrix)
 
