@@ -179,12 +179,9 @@ def test_lab_decrypted_pcapng_gives_the_same_leaks(scenario: str) -> None:
     path = LAB / f"{scenario}.pcapng"
     identifiers = {k: v for k, v in truth["identifiers"].items() if k != "note"}  # type: ignore[union-attr]
     visited = [v["url"] for v in truth["visits"]]  # type: ignore[union-attr]
-    try:
-        capture = toolkit.load(path)
-    except CaptureError as exc:
-        pytest.skip(f"pcapng not readable here: {exc}")
-    if capture.requests.empty:
-        pytest.skip("no decrypted requests (TLS decryption unavailable)")
+    capture = toolkit.load(path)  # a decryption regression fails here or below; it never skips
+    assert len(capture.requests) == len(truth["requests"]), "the pcapng's embedded keys decrypted too few requests"  # type: ignore[arg-type]
+    assert capture.requests["decrypted"].fillna(False).astype(bool).all()
     leaks = find_leaks(capture, visited=visited, identifiers=identifiers)
     found = Counter(
         (unquote(n), h, _truth_chain(loc, c))
