@@ -33,7 +33,7 @@ import os
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -54,6 +54,9 @@ from toolkit.leaks.transforms import TRANSFORMS
 from toolkit.leaks.unwrap import Limits, Located, unwrap_request, unwrap_response
 from toolkit.problems import ProblemLog
 from toolkit.schema import TABLES
+
+if TYPE_CHECKING:
+    from toolkit.capture import Capture
 
 __all__ = ["NeedleIndex", "effective_layers", "find_leaks"]
 
@@ -449,7 +452,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def find_leaks(
-    requests_or_capture: Any,
+    requests_or_capture: Capture | pd.DataFrame,
     visited: str | os.PathLike[str] | Sequence[str] | None = None,
     identifiers: Iterable[str] | Mapping[str, str] | None = None,
     *,
