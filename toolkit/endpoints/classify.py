@@ -35,6 +35,7 @@ Roles, decided in this order:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
@@ -58,6 +59,7 @@ __all__ = [
     "Classifier",
     "Context",
     "classify",
+    "endpoints_in_context",
     "host_occurrences",
     "join_endpoints",
 ]
@@ -363,6 +365,20 @@ def _tables(data: Any) -> dict[str, pd.DataFrame]:
 
 
 _KEY_COLUMN = {"requests": "host", "flows": "hostname", "dns": "qname"}
+
+
+def endpoints_in_context(data: HostData, *, visited: Sequence[str] = (), vendors: Sequence[str] = ()) -> pd.DataFrame:
+    """The ``endpoints`` table of ``data`` in the context inferred from it, with the sites of the
+    ``visited`` URLs as first party and ``vendors`` (if given) as the makers of the software.
+
+    >>> endpoints = endpoints_in_context(["www.example-news.com"], visited=["https://www.example-news.com/a"])
+    >>> endpoints["role"].tolist()
+    ['first_party']
+    """
+    context = Context.infer(data) if not _is_host_list(data) else Context()
+    sites = tuple(dict.fromkeys([*context.sites, *visited]))
+    context = dataclasses.replace(context, sites=sites, vendors=tuple(vendors) or context.vendors)
+    return classify(data, context)
 
 
 def host_occurrences(data: HostData) -> pd.Series:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from toolkit.endpoints.classify import join_endpoints
 from toolkit.identifiers import Candidate, discover_identifiers
 from toolkit.leaks.direction import sent_by_device
 from toolkit.output_folder import replace_file
@@ -422,7 +423,9 @@ class Study:
                 continue
             visited = self._visited(session)
             for capture, part in mine.groupby("capture", observed=True, sort=False):
-                leaks, notes, problems = _capture_leaks(part, str(capture), visited, self.known_identifiers)
+                leaks, notes, problems = _capture_leaks(
+                    part, str(capture), visited, self.known_identifiers, TABLES["endpoints"].empty()
+                )
                 for note in notes:
                     self._note(*note)
                 self._extra_problems.extend(problems)
@@ -431,26 +434,13 @@ class Study:
         return self._leaks_in_context(concat_tables("leaks", frames), endpoints)
 
     def _leaks_in_context(self, leaks: pd.DataFrame, endpoints: pd.DataFrame) -> pd.DataFrame:
-        """The stacked per-capture leaks, with organisation and role as the study's context (visited sites,
-        vendors) decides them."""
+        """The stacked per-capture leaks (found without organisation and role) with both joined from
+        the study's ``endpoints`` (its visited sites, its vendors): the one place they are set."""
         leaks = self._in_order(leaks)
-        if len(leaks) and len(endpoints):
-            organisation, role = _host_map(endpoints, "organisation"), _host_map(endpoints, "role")
-            hosts = leaks["host"].astype(object)
-            leaks["organisation"] = pd.array(
-                [
-                    organisation.get(h, o) if isinstance(h, str) else o
-                    for h, o in zip(hosts, leaks["organisation"], strict=True)
-                ],
-                dtype="string",
-            )
-            leaks["role"] = pd.array(
-                [
-                    role.get(h, r) if isinstance(h, str) else r
-                    for h, r in zip(hosts, leaks["role"].astype(object), strict=True)
-                ],
-                dtype="string",
-            ).astype("category")
+        if len(leaks):
+            joined = join_endpoints(leaks, endpoints)
+            leaks["organisation"] = joined["organisation"].astype("string")
+            leaks["role"] = joined["role"].astype("string").astype("category")
         return TABLES["leaks"].validate(leaks)
 
     # --- tables ---------------------------------------------------------------------------

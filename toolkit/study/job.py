@@ -17,6 +17,7 @@ import pandas as pd
 from toolkit.capture import load
 from toolkit.errors import CaptureError
 from toolkit.identifiers import Candidate, request_candidates
+from toolkit.schema import TABLES
 from toolkit.study.columns import Columns, _label_columns, _rows, _with_session, stack_columns, table_columns
 from toolkit.study.manifest import CAPTURE_TABLES, CaptureSpec
 
@@ -143,15 +144,25 @@ def warm_up() -> None:
 
 
 def _capture_leaks(
-    requests: pd.DataFrame, capture: str, visited: Sequence[str] | None, identifiers: Mapping[str, str]
+    requests: pd.DataFrame,
+    capture: str,
+    visited: Sequence[str] | None,
+    identifiers: Mapping[str, str],
+    endpoints: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame | None, list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """The leaks of one capture's requests, with the notes and problems of the search."""
+    """The leaks of one capture's requests, with the notes and problems of the search.
+
+    Their ``organisation`` and ``role`` come from ``endpoints``; without it they are left missing:
+    the study fills them from its own endpoints (its vendors and visited sites) once every capture is in.
+    """
+    if endpoints is None:
+        endpoints = TABLES["endpoints"].empty()
     try:
         from toolkit.leaks.detect import find_leaks
 
         leaks = find_leaks(
             requests.reset_index(drop=True), visited=list(visited) if visited is not None else None,
-            identifiers=identifiers,
+            identifiers=identifiers, endpoints=endpoints,
         )  # fmt: skip
     except Exception as exc:  # the engine failing on one capture must not end the study
         return None, [(capture, "missing", f"leaks not searched ({type(exc).__name__}: {exc})")], []
