@@ -20,15 +20,18 @@ The session has no browsing log, so its visited URLs are inferred from the captu
 verdict rests on such findings only when the claim says ``inferred_visits = true`` (without it, this
 claim would be inconclusive).
 
-The checks (their parameters are listed in :data:`CHECKS` docstrings):
+The checks are registered in :data:`CHECKS` (with :func:`registered_check`): each with its
+parameters and the first paragraph of its docstring.
 
-- ``no_browsing_data``: no visited URL or search term reaches a role or organisation in a mode;
-- ``toggle_stops``: a kind of leak present in ``baseline`` sessions is absent in ``treatment``;
-- ``identifiers_do_not_persist``: no identifier appears in two sessions (or two modes);
-- ``aggregated_only``: no request to a destination carries a per-device identifier;
-- ``no_data_to``: no data reaches an organisation or SDK, by host and by payload format;
-- ``tls_min_version``: every TLS handshake negotiates at least a version, and no cleartext HTTP;
-- ``no_datatype_to``: no value of some data types (the advertising id ...) reaches a destination.
+>>> for name, registered in CHECKS.items():
+...     print(f"{name}: {registered.doc[:50]}")
+no_browsing_data: No visited URL or search term reaches a destinatio
+toggle_stops: Leaks to a destination present in ``baseline`` ses
+identifiers_do_not_persist: No identifier appears in two of the selected sessi
+aggregated_only: No request to the destination carries a per-device
+no_data_to: No data reaches an organisation (its hosts, by any
+no_datatype_to: No value of the given data types (``advertising_id
+tls_min_version: Every TLS handshake negotiates at least ``min_vers
 """
 
 from __future__ import annotations
@@ -46,7 +49,17 @@ from toolkit.leaks.direction import sent_by_device
 if TYPE_CHECKING:
     from toolkit.study import Study
 
-__all__ = ["CHECKS", "SDK_FINGERPRINTS", "Claim", "Verdict", "check", "evaluate", "evidence_table"]
+__all__ = [
+    "CHECKS",
+    "SDK_FINGERPRINTS",
+    "Check",
+    "Claim",
+    "Verdict",
+    "check",
+    "evaluate",
+    "evidence_table",
+    "registered_check",
+]
 
 VerdictName = Literal["supported", "contradicted", "inconclusive"]
 URL_KINDS = ("url", "url_part", "search_term")
@@ -100,6 +113,47 @@ class Verdict:
     reason: str
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The rows (of leaks, identifiers, tls, requests ...) that decided; empty when nothing did."""
+
+
+CheckFunction = Callable[["Study", Mapping[str, Any]], Verdict]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: its function, the parameters a claim may give it, and its doc."""
+
+    name: str
+    function: CheckFunction
+    params: frozenset[str]
+
+    @property
+    def doc(self) -> str:
+        """The first paragraph of the function's docstring, on one line."""
+        return " ".join((self.function.__doc__ or "").strip().split("\n\n")[0].split())
+
+    def __call__(self, study: Study, params: Mapping[str, Any]) -> Verdict:
+        return self.function(study, params)
+
+
+#: Every check by name, in the order registered (by :func:`registered_check`).
+CHECKS: dict[str, Check] = {}
+
+
+def registered_check(*params: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as a check (named after it) that takes ``params``.
+
+    >>> CHECKS["tls_min_version"].params >= {"min_version", "cleartext"}
+    True
+    """
+
+    def register(function: CheckFunction) -> CheckFunction:
+        name = function.__name__
+        if name in CHECKS:
+            raise ValueError(f"check {name} is registered twice")
+        CHECKS[name] = Check(name, function, frozenset(params))
+        return function
+
+    return register
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -184,6 +238,7 @@ def _no_requests(study: Study, names: Sequence[str]) -> bool:
 # --- the checks -----------------------------------------------------------------------------
 
 
+@registered_check("mode", "sessions", "organisations", "hosts", "roles", "kinds", "referers", "inferred_visits")
 def no_browsing_data(study: Study, params: Mapping[str, Any]) -> Verdict:
     """No visited URL or search term reaches a destination in the selected sessions.
 
@@ -234,6 +289,7 @@ def _inferred_visits(study: Study, session: str) -> bool:
     return bool(infer_visited(requests[requests["session"].astype(object) == session]))
 
 
+@registered_check("baseline", "treatment", "organisations", "hosts", "roles", "kinds", "inferred_visits")
 def toggle_stops(study: Study, params: Mapping[str, Any]) -> Verdict:
     """Leaks to a destination present in ``baseline`` sessions are absent from ``treatment`` sessions.
 
@@ -290,6 +346,7 @@ def _identifiers_to(study: Study, params: Mapping[str, Any], names: Sequence[str
     return identifiers[keep.astype(bool)]
 
 
+@registered_check("across", "sessions", "mode", "organisations", "hosts", "roles")
 def identifiers_do_not_persist(study: Study, params: Mapping[str, Any]) -> Verdict:
     """No identifier appears in two of the selected sessions (``across = "sessions"``) or in two
     modes (``across = "modes"``).
@@ -338,6 +395,7 @@ def identifiers_do_not_persist(study: Study, params: Mapping[str, Any]) -> Verdi
     )
 
 
+@registered_check("sessions", "mode", "organisations", "hosts", "roles")
 def aggregated_only(study: Study, params: Mapping[str, Any]) -> Verdict:
     """No request to the destination carries a per-device identifier: a value that matches a
     known device identifier, or one that recurs over requests.
@@ -395,6 +453,7 @@ def _sensors_analytics(row: Mapping[str, Any]) -> bool:
 SDK_FINGERPRINTS["sensors_analytics"] = ("Sensors Analytics SDK wire format", _sensors_analytics)
 
 
+@registered_check("organisations", "hosts", "sdk", "by", "sessions", "mode")
 def no_data_to(study: Study, params: Mapping[str, Any]) -> Verdict:
     """No data reaches an organisation (its hosts, by any protocol) or an SDK (its payload format).
 
@@ -459,6 +518,7 @@ def _recognised_by(row: Any) -> str:
     return f"{row.sdk} adapter" if row.method == "adapter" else f"{row.method}, confidence {row.confidence}"
 
 
+@registered_check("datatypes", "organisations", "hosts", "roles", "sessions", "mode", "min_confidence")
 def no_datatype_to(study: Study, params: Mapping[str, Any]) -> Verdict:
     """No value of the given data types (``advertising_id`` ...) reaches the destinations: "we do not
     send the advertising id to third parties".
@@ -506,6 +566,7 @@ def _version(text: Any) -> tuple[int, int] | None:
     return (0, major) if "ssl" in text.lower() else (major, minor)
 
 
+@registered_check("min_version", "sessions", "mode", "cleartext")
 def tls_min_version(study: Study, params: Mapping[str, Any]) -> Verdict:
     """Every TLS handshake negotiates at least ``min_version`` (default ``"1.2"``) and no request
     or connection is cleartext HTTP.
@@ -570,35 +631,15 @@ def tls_min_version(study: Study, params: Mapping[str, Any]) -> Verdict:
 
 
 #: Every check by name.
-CHECKS: dict[str, Callable[[Study, Mapping[str, Any]], Verdict]] = {
-    "no_browsing_data": no_browsing_data,
-    "toggle_stops": toggle_stops,
-    "identifiers_do_not_persist": identifiers_do_not_persist,
-    "aggregated_only": aggregated_only,
-    "no_data_to": no_data_to,
-    "tls_min_version": tls_min_version,
-    "no_datatype_to": no_datatype_to,
-}
-
-_PARAMS: dict[str, set[str]] = {
-    "no_browsing_data": {"mode", "sessions", "organisations", "hosts", "roles", "kinds", "referers", "inferred_visits"},
-    "toggle_stops": {"baseline", "treatment", "organisations", "hosts", "roles", "kinds", "inferred_visits"},
-    "identifiers_do_not_persist": {"across", "sessions", "mode", "organisations", "hosts", "roles"},
-    "aggregated_only": {"sessions", "mode", "organisations", "hosts", "roles"},
-    "no_data_to": {"organisations", "hosts", "sdk", "by", "sessions", "mode"},
-    "tls_min_version": {"min_version", "sessions", "mode", "cleartext"},
-    "no_datatype_to": {"datatypes", "organisations", "hosts", "roles", "sessions", "mode", "min_confidence"},
-}
-
-
 _LIST_PARAMS = frozenset({"organisations", "hosts", "roles", "kinds", "datatypes"})
 _BOOL_PARAMS = frozenset({"referers", "cleartext", "inferred_visits"})
 
 
 def _check_params(name: str, params: Mapping[str, Any]) -> None:
-    unknown = set(params) - _PARAMS[name]
+    allowed = CHECKS[name].params
+    unknown = set(params) - allowed
     if unknown:
-        raise ValueError(f"check {name}: unknown params {sorted(unknown)}; allowed: {sorted(_PARAMS[name])}")
+        raise ValueError(f"check {name}: unknown params {sorted(unknown)}; allowed: {sorted(allowed)}")
     if name == "no_data_to" and params.get("sdk") is not None and params["sdk"] not in SDK_FINGERPRINTS:
         raise ValueError(f"unknown sdk {params['sdk']!r}; known: {', '.join(SDK_FINGERPRINTS)}")
     if params.get("across", "sessions") not in ("sessions", "modes"):
@@ -626,7 +667,7 @@ def check(study: Study, claim: Claim) -> Verdict:
         raise ValueError(f"claim {claim.id}: unknown check {claim.check!r}; checks are {', '.join(CHECKS)}")
     _check_params(claim.check, claim.params)
     try:
-        return CHECKS[claim.check](study, claim.params)
+        return CHECKS[claim.check].function(study, claim.params)
     except KeyError as exc:  # a session named in the params does not exist
         return Verdict("inconclusive", f"claim {claim.id}: {exc.args[0] if exc.args else exc}")
 
