@@ -251,8 +251,7 @@ def _analyze_study(
                 write_table(study.datatypes, out / "datatypes", fmt)
                 if report:
                     tables: dict[str, Any] = {**study.tables, "claims": claims}
-                    paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]
-                    _report(out, tables, paths, fmt, mask or study.mask_identifiers)
+                    _report(out, tables, study.provenance, fmt, mask or study.mask_identifiers)
         except OSError as exc:
             return _fail(f"cannot write to {out}: {exc.strerror or exc}")
         _removed(folder)

@@ -261,10 +261,9 @@ def _reference_data() -> dict[str, Any]:
 
 
 def _file_record(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Provenance of a file given by path (a capture or a key log): size, sha256 and format."""
-    from toolkit.errors import CaptureError
-    from toolkit.io.sniff import sniff
-
+    """Provenance of a file given by path (a capture or a key log): size and sha256. A capture's
+    format, tool and key logs come with its :class:`toolkit.capture.Provenance` (or a Study's
+    ``provenance``), which callers pass instead of paths."""
     record: dict[str, Any] = {"path": os.fspath(path)}
     try:
         with open(path, "rb") as handle:
@@ -272,12 +271,6 @@ def _file_record(path: str | os.PathLike[str]) -> dict[str, Any]:
         record["size"] = os.path.getsize(path)
     except OSError as exc:
         record["sha256"] = f"unreadable: {exc.strerror or exc}"
-        return record
-    try:
-        sniffed = sniff(path)
-        record["format"], record["compression"] = sniffed.format, sniffed.compression
-    except CaptureError:
-        record["format"] = "unknown"
     return record
 
 
@@ -290,7 +283,10 @@ def _provenance_rows(provenance: Sequence[Any]) -> pd.DataFrame:
         record = (
             dataclasses.asdict(item) if dataclasses.is_dataclass(item) and not isinstance(item, type) else dict(item)
         )
+        keylogs = record.pop("keylogs", None) or ()
         records.append(record)
+        # the key logs used to decrypt it, one row each (as the capture's reader hashed them)
+        records += [{"path": str(path), "sha256": str(sha), "format": "keylog"} for path, sha in keylogs]
     return pd.DataFrame.from_records(records) if records else pd.DataFrame()
 
 

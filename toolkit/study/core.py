@@ -90,6 +90,7 @@ class Study:
         self._extra_problems: list[tuple[str, str, str]] = []
         self.notes: list[str] = []
         """What could not be done (a missing component, a capture that did not load)."""
+        self._provenance: list[dict[str, Any]] = []
         self.workers = workers
         """Local worker processes for the per-capture work (``None``: the CPU count; ``1``: serial)."""
         self.client = client
@@ -317,6 +318,7 @@ class Study:
     def _analyse(self) -> dict[str, pd.DataFrame]:
         self._extra_problems = []
         self.notes = []
+        self._provenance = []
         per_table: dict[str, list[Columns]] = {name: [] for name in STORED_TABLES}
         candidates: list[list[Candidate]] = []  # one list per request, in the stacked table's row order
         jobs = self.jobs()
@@ -324,6 +326,8 @@ class Study:
             if isinstance(result, str):
                 self._note(job.spec.path.name, "missing", result)
                 continue
+            if result.provenance is not None:
+                self._provenance.append(result.provenance)
             for capture, kind, message in result.notes:
                 self._note(capture, kind, message)
             self._extra_problems.extend(result.problems)
@@ -451,6 +455,13 @@ class Study:
         return dict(self._ensure())
 
     @property
+    def provenance(self) -> list[dict[str, Any]]:
+        """Where each capture that was read came from (path, size, sha256, format, tool, key logs),
+        as :meth:`toolkit.capture.Provenance.record` gives it, in the order of the sessions."""
+        self._ensure()
+        return list(self._provenance)
+
+    @property
     def requests(self) -> pd.DataFrame:
         return self._ensure()["requests"]
 
@@ -520,6 +531,7 @@ class Study:
         )  # fmt: skip
         copy._extra_problems = []
         copy.notes = list(self.notes)
+        copy._provenance = list(self._provenance)
         current.update({k: TABLES[k].validate(v) for k, v in tables.items()})
         derived = ("endpoints", "leaks", "identifiers")
         if set(tables) & set(CAPTURE_TABLES):

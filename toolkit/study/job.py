@@ -65,6 +65,9 @@ class CaptureResult:
     problems: list[tuple[str, str, str]] = field(default_factory=list)
     """(capture, kind, message): ``problems`` rows from the leak engine (e.g. a decompression bomb)."""
     sha256: str | None = None
+    provenance: dict[str, Any] | None = None
+    """Where the capture came from (:class:`toolkit.capture.Provenance` as a dict: path, size, sha256,
+    format, compression, tool, toolkit version, key logs)."""
     failed: bool = False
     """The capture could not be loaded at all."""
     candidates: list[list[Candidate]] = field(default_factory=list)
@@ -112,7 +115,7 @@ def analyse_capture(job: CaptureJob) -> CaptureResult:
             columns[table] = _label_columns(table_columns(table, capture.tables[table]), job.session, job.package)
     if len(capture.problems):  # an empty table costs more to send back than one with rows
         columns["problems"] = table_columns("problems", capture.problems)
-    result = CaptureResult(columns, sha256=capture.provenance.sha256)
+    result = CaptureResult(columns, sha256=capture.provenance.sha256, provenance=capture.provenance.record())
     if "requests" in columns and _rows(columns["requests"]):
         requests = _with_session(capture.tables["requests"], job.session, job.package)
         result.candidates = request_candidates(requests)
