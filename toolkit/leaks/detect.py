@@ -383,8 +383,9 @@ def _endpoint_lookup(endpoints: pd.DataFrame) -> Callable[[str], tuple[Any, Any]
     return lookup
 
 
-def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit) -> str:
-    """``; Sensors Analytics event search (track)`` where an adapter knows the format, else ``""``."""
+def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit, log: ProblemLog, evidence: str) -> str:
+    """``; Sensors Analytics event search (track)`` where an adapter knows the format, else ``""``
+    (an adapter that fails gives ``""`` and a ``decode`` problem row naming the request)."""
     body = _value(row, "body")
     path = _value(row, "path")
     if path is None and (url := _value(row, "url")):
@@ -393,7 +394,8 @@ def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit) -> str:
     try:
         label = sdk_label(host, path, body if isinstance(body, bytes) else None, hit.location,
                           " > ".join(hit.chain))  # fmt: skip
-    except Exception:  # adapters label; they must never break detection
+    except Exception as exc:  # an adapter only labels a finding: its failure is reported, never fatal
+        log.add(evidence, "decode", f"SDK adapter failed on this request: {type(exc).__name__}: {exc}", "warning")
         return ""
     return f"; {label}" if label else ""
 
@@ -557,7 +559,7 @@ def _find_leaks(
                     "direction": hit.direction,
                     "needle_source": "inferred" if needle.inferred else "given",
                     "evidence": evidence
-                    + _sdk_label(row, host, hit)
+                    + _sdk_label(row, host, hit, log, evidence)
                     + ("; inferred needle" if needle.inferred else ""),
                 },
             )

@@ -246,10 +246,8 @@ def _software_versions() -> tuple[tuple[str, str], ...]:
 
 def _reference_data() -> dict[str, Any]:
     """The bundled reference data's manifest: version, date and each file's sha256."""
-    try:
-        from toolkit.endpoints.atlas import manifest
-    except ImportError:  # pragma: no cover - the endpoints package is part of the toolkit
-        return {}
+    from toolkit.endpoints.atlas import manifest
+
     data = manifest()
     out: dict[str, Any] = {
         "endpoint data version": data.get("version"),
