@@ -44,7 +44,7 @@ import pandas as pd
 
 from toolkit.endpoints.atlas import Atlas, Decision, Match, Owner, SourceSet, bundled_atlas, entity_key
 from toolkit.endpoints.domains import ParsedHost, SuffixList, bundled_suffix_list
-from toolkit.schema import TABLES
+from toolkit.schema import ROLES, TABLES
 
 if TYPE_CHECKING:
     from toolkit.capture import Capture
@@ -64,8 +64,6 @@ __all__ = [
     "join_endpoints",
 ]
 
-#: Every role the ``role`` column can take.
-ROLES = ("first_party", "platform", "third_party", "infrastructure", "unknown")
 #: Categories of tracking: a third party with one of them is never mere infrastructure.
 TRACKING_CATEGORIES = frozenset(
     {

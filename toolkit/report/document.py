@@ -42,6 +42,7 @@ from toolkit import plots
 from toolkit.leaks.direction import carried_back, sent_by_device
 from toolkit.report.figures import Draw, render_png
 from toolkit.report.masking import Masker
+from toolkit.schema import SEVERITIES
 
 __all__ = [
     "Block",
@@ -296,7 +297,7 @@ def _command_text(command: str | Sequence[str] | None) -> str:
     return shlex.join(command)
 
 
-_SEVERITY_ORDER = ["full_url", "identifier", "path", "search_term", "domain"]
+_SEVERITY_ORDER = list(SEVERITIES)
 
 
 def _sorted_leaks(leaks: pd.DataFrame) -> pd.DataFrame:
