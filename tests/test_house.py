@@ -1,6 +1,6 @@
 """The house rules the code base can check about itself: no import cycle between toolkit's modules at load
-time (package __init__ re-exports and imports inside functions aside), and
-the long functions and modules are known ones (a list that may only shrink)."""
+time (package __init__ re-exports and imports inside functions aside), and the functions over 80 lines
+are known ones (a list that may only shrink)."""
 
 from __future__ import annotations
 
