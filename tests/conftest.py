@@ -31,3 +31,7 @@ def lists() -> Path:
     if not LISTS.is_dir():
         pytest.skip(f"{LISTS} is not present")
     return LISTS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes more than 30 seconds (the snapshot tests)")

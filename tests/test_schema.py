@@ -67,3 +67,15 @@ def test_readme_table_reference_is_generated_from_the_schema() -> None:
     assert render(readme) == readme, "README is stale: run `make docs`"
     for table in TABLES.values():
         assert all(f"| `{c.name}` |" in markdown_reference() for c in table.columns)
+
+
+def test_severities_and_roles_are_the_values_the_toolkit_writes() -> None:
+    import toolkit
+    from toolkit.schema import ROLE_DTYPE, ROLES, SEVERITIES, SEVERITY_DTYPE
+
+    capture = toolkit.load("data/lab/normal.har")
+    leaks = toolkit.find_leaks(capture, identifiers={"ANDROID_ID": "8e5fbce04dc91566"})
+    assert set(leaks["severity"].astype(str)) <= set(SEVERITIES) and len(leaks)
+    assert set(capture.endpoints["role"].astype(str)) <= set(ROLES)
+    assert list(SEVERITY_DTYPE.categories) == list(SEVERITIES) and SEVERITY_DTYPE.ordered
+    assert list(ROLE_DTYPE.categories) == list(ROLES) and ROLE_DTYPE.ordered

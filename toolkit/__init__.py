@@ -8,6 +8,7 @@ Load a capture (HAR, pcap or pcapng; TLS decrypted with a key log), get pandas t
 ['endpoints', 'problems', 'requests']
 """
 
+from toolkit.analysis import Analysis, analyze
 from toolkit.capture import Capture, Provenance, load
 from toolkit.endpoints import Context, classify, registrable_domain
 from toolkit.errors import (
@@ -22,6 +23,7 @@ from toolkit.study import Session, Study
 
 __all__ = [
     "TABLES",
+    "Analysis",
     "Capture",
     "CaptureError",
     "Context",
@@ -31,6 +33,7 @@ __all__ = [
     "Study",
     "TruncatedCaptureError",
     "UnsupportedFormatError",
+    "analyze",
     "classify",
     "find_leaks",
     "load",

@@ -71,6 +71,16 @@ class Provenance:
         """The id used in the ``capture`` column and in evidence: the file name."""
         return os.path.basename(self.path)
 
+    def record(self) -> dict[str, Any]:
+        """The provenance as plain values (JSON-ready: key logs as lists), for stores and reports.
+
+        >>> Provenance("a.har", 1, "00", "har", None, None, "0.1", (("a.keylog", "11"),)).record()["keylogs"]
+        [['a.keylog', '11']]
+        """
+        record = asdict(self)
+        record["keylogs"] = [list(pair) for pair in self.keylogs]
+        return record
+
 
 @dataclass
 class Capture:

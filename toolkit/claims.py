@@ -22,15 +22,18 @@ The session has no browsing log, so its visited URLs are inferred from the captu
 verdict rests on such findings only when the claim says ``inferred_visits = true`` (without it, this
 claim would be inconclusive).
 
-The checks (their parameters are listed in :data:`CHECKS` docstrings):
+The checks are registered in :data:`CHECKS` (with :func:`registered_check`): each with its
+parameters and the first paragraph of its docstring.
 
-- ``no_browsing_data``: no visited URL or search term reaches a role or organisation in a mode;
-- ``toggle_stops``: a kind of leak present in ``baseline`` sessions is absent in ``treatment``;
-- ``identifiers_do_not_persist``: no identifier appears in two sessions (or two modes);
-- ``aggregated_only``: no request to a destination carries a per-device identifier;
-- ``no_data_to``: no data reaches an organisation or SDK, by host and by payload format;
-- ``tls_min_version``: every TLS handshake negotiates at least a version, and no cleartext HTTP;
-- ``no_datatype_to``: no value of some data types (the advertising id ...) reaches a destination.
+>>> for name, registered in CHECKS.items():
+...     print(f"{name}: {registered.doc[:50]}")
+no_browsing_data: No visited URL or search term reaches a destinatio
+toggle_stops: Leaks to a destination present in ``baseline`` ses
+identifiers_do_not_persist: No identifier appears in two of the selected sessi
+aggregated_only: No request to the destination carries a per-device
+no_data_to: No data reaches an organisation (its hosts, by any
+no_datatype_to: No value of the given data types (``advertising_id
+tls_min_version: Every TLS handshake negotiates at least ``min_vers
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -51,9 +54,19 @@ if TYPE_CHECKING:
     from toolkit.study import Study
 
 __all__ = [
-    "CHECKS", "QUOTE_KINDS", "SCOPES", "SDK_FINGERPRINTS", "VERDICTS", "Claim", "Verdict", "check", "evaluate",
+    "CHECKS",
+    "QUOTE_KINDS",
+    "SCOPES",
+    "SDK_FINGERPRINTS",
+    "VERDICTS",
+    "Check",
+    "Claim",
+    "Verdict",
+    "check",
+    "evaluate",
     "evidence_table",
-]  # fmt: skip
+    "registered_check",
+]
 
 VerdictName = Literal["contradicted", "not_observed", "inconclusive"]
 #: The verdict statuses (machine-readable), in the order a reader should meet them.
@@ -117,6 +130,70 @@ class Verdict:
     """The rows (of leaks, identifiers, tls, requests ...) that decided; empty when nothing did."""
     scope: str = ""
     """What the check's data can and cannot show (:data:`SCOPES`); :func:`check` fills it in."""
+
+
+CheckFunction = Callable[["Study", Mapping[str, Any]], Verdict]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: its function, the parameters a claim may give it, and its doc."""
+
+    name: str
+    function: CheckFunction
+    params: frozenset[str]
+    scope: str
+    """What the check's data can and cannot show, stated beside every verdict."""
+
+    @property
+    def doc(self) -> str:
+        """The first paragraph of the function's docstring, on one line."""
+        return " ".join((self.function.__doc__ or "").strip().split("\n\n")[0].split())
+
+    def __call__(self, study: Study, params: Mapping[str, Any]) -> Verdict:
+        return self.function(study, params)
+
+
+#: Every check by name, in the order registered (by :func:`registered_check`).
+CHECKS: dict[str, Check] = {}
+
+
+class _Scopes(Mapping[str, str]):
+    """Each registered check's scope, by check name (a view of :data:`CHECKS`)."""
+
+    def __getitem__(self, name: str) -> str:
+        return CHECKS[name].scope
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CHECKS)
+
+    def __len__(self) -> int:
+        return len(CHECKS)
+
+
+#: What each check's data can and cannot show, by check name.
+SCOPES: Mapping[str, str] = _Scopes()
+
+
+def registered_check(*params: str, scope: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as a check (named after it) that takes ``params``.
+
+    ``scope`` says what the check's data can and cannot show; it stands beside every verdict.
+
+    >>> CHECKS["tls_min_version"].params >= {"min_version", "cleartext"}
+    True
+    >>> "cannot" in CHECKS["no_data_to"].scope
+    True
+    """
+
+    def register(function: CheckFunction) -> CheckFunction:
+        name = function.__name__
+        if name in CHECKS:
+            raise ValueError(f"check {name} is registered twice")
+        CHECKS[name] = Check(name, function, frozenset(params), " ".join(scope.split()))
+        return function
+
+    return register
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -211,6 +288,21 @@ def _no_requests(study: Study, names: Sequence[str]) -> bool:
 # --- the checks -----------------------------------------------------------------------------
 
 
+@registered_check(
+    "mode",
+    "sessions",
+    "organisations",
+    "hosts",
+    "roles",
+    "kinds",
+    "referers",
+    "inferred_visits",
+    scope=(
+        "Looks for the visited URLs and search terms in what the device sent, also under chains of "
+        "encodings. Cannot see traffic the captures missed or could not decrypt, encodings the toolkit does not "
+        "undo, or what a receiver does with the data."
+    ),
+)
 def no_browsing_data(study: Study, params: Mapping[str, Any]) -> Verdict:
     """No visited URL or search term reaches a destination in the selected sessions.
 
@@ -263,6 +355,19 @@ def _inferred_visits(study: Study, session: str) -> bool:
     return bool(infer_visited(requests[requests["session"].astype(object) == session]))
 
 
+@registered_check(
+    "baseline",
+    "treatment",
+    "organisations",
+    "hosts",
+    "roles",
+    "kinds",
+    "inferred_visits",
+    scope=(
+        "Compares the leaks of the baseline sessions with those of the treatment sessions in these captures. "
+        "Cannot show that the setting works on other devices, versions or days, nor what a server keeps."
+    ),
+)
 def toggle_stops(study: Study, params: Mapping[str, Any]) -> Verdict:
     """Leaks to a destination present in ``baseline`` sessions are absent from ``treatment`` sessions.
 
@@ -320,6 +425,18 @@ def _identifiers_to(study: Study, params: Mapping[str, Any], names: Sequence[str
     return identifiers[keep.astype(bool)]
 
 
+@registered_check(
+    "across",
+    "sessions",
+    "mode",
+    "organisations",
+    "hosts",
+    "roles",
+    scope=(
+        "Finds identifier candidates that recur in the requests of two sessions. Cannot see identifiers that "
+        "are encrypted or recomputed per session, nor whether a receiver links sessions on its servers."
+    ),
+)
 def identifiers_do_not_persist(study: Study, params: Mapping[str, Any]) -> Verdict:
     """No identifier appears in two of the selected sessions (``across = "sessions"``) or in two
     modes (``across = "modes"``).
@@ -369,6 +486,17 @@ def identifiers_do_not_persist(study: Study, params: Mapping[str, Any]) -> Verdi
     )
 
 
+@registered_check(
+    "sessions",
+    "mode",
+    "organisations",
+    "hosts",
+    "roles",
+    scope=(
+        "Looks for per-device identifiers (known ones, also hashed or encoded, and recurring values) in "
+        "requests to the destination. Cannot see how the receiver aggregates or stores the data."
+    ),
+)
 def aggregated_only(study: Study, params: Mapping[str, Any]) -> Verdict:
     """No request to the destination carries a per-device identifier: a value that matches a
     known device identifier, or one that recurs over requests.
@@ -412,6 +540,18 @@ def aggregated_only(study: Study, params: Mapping[str, Any]) -> Verdict:
 SDK_FINGERPRINTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = FINGERPRINTS
 
 
+@registered_check(
+    "organisations",
+    "hosts",
+    "sdk",
+    "by",
+    "sessions",
+    "mode",
+    scope=(
+        "Looks at the hosts the device contacted and at the payload formats it sent. A capture cannot see "
+        "where data is stored, nor whether a receiver passes it on from its own servers."
+    ),
+)
 def no_data_to(study: Study, params: Mapping[str, Any]) -> Verdict:
     """No data reaches an organisation (its hosts, by any protocol) or an SDK (its payload format).
 
@@ -476,6 +616,19 @@ def _recognised_by(row: Any) -> str:
     return f"{row.sdk} adapter" if row.method == "adapter" else f"{row.method}, confidence {row.confidence}"
 
 
+@registered_check(
+    "datatypes",
+    "organisations",
+    "hosts",
+    "roles",
+    "sessions",
+    "mode",
+    "min_confidence",
+    scope=(
+        "Recognises values of the data types in requests (SDK adapters, field names). Cannot see values in "
+        "formats it does not decode, nor what a receiver does with them."
+    ),
+)
 def no_datatype_to(study: Study, params: Mapping[str, Any]) -> Verdict:
     """No value of the given data types (``advertising_id`` ...) reaches the destinations: "we do not
     send the advertising id to third parties".
@@ -527,6 +680,16 @@ def _version(text: Any) -> tuple[int, int] | None:
     return (0, major) if "ssl" in text.lower() else (major, minor)
 
 
+@registered_check(
+    "min_version",
+    "sessions",
+    "mode",
+    "cleartext",
+    scope=(
+        "Reads the TLS version of every captured handshake and looks for cleartext HTTP. Covers only the "
+        "connections in these captures; cannot see how data is protected once it arrives."
+    ),
+)
 def tls_min_version(study: Study, params: Mapping[str, Any]) -> Verdict:
     """Every TLS handshake negotiates at least ``min_version`` (default ``"1.2"``) and no request
     or connection is cleartext HTTP.
@@ -591,74 +754,15 @@ def tls_min_version(study: Study, params: Mapping[str, Any]) -> Verdict:
     )
 
 
-#: Every check by name.
-CHECKS: dict[str, Callable[[Study, Mapping[str, Any]], Verdict]] = {
-    "no_browsing_data": no_browsing_data,
-    "toggle_stops": toggle_stops,
-    "identifiers_do_not_persist": identifiers_do_not_persist,
-    "aggregated_only": aggregated_only,
-    "no_data_to": no_data_to,
-    "tls_min_version": tls_min_version,
-    "no_datatype_to": no_datatype_to,
-}
-
-_SCOPE_OF_ANY = (
-    "Only the traffic in these captures, as far as it could be read (decrypted and decoded); "
-    "not other devices, versions or days, nor what a receiver does with the data."
-)
-
-#: What each check's data can and cannot show, stated beside every verdict.
-SCOPES: dict[str, str] = {
-    "no_browsing_data": (
-        "Looks for the visited URLs and search terms in what the device sent, also under chains of "
-        "encodings. Cannot see traffic the captures missed or could not decrypt, encodings the toolkit does not "
-        "undo, or what a receiver does with the data."
-    ),
-    "toggle_stops": (
-        "Compares the leaks of the baseline sessions with those of the treatment sessions in these captures. "
-        "Cannot show that the setting works on other devices, versions or days, nor what a server keeps."
-    ),
-    "identifiers_do_not_persist": (
-        "Finds identifier candidates that recur in the requests of two sessions. Cannot see identifiers that "
-        "are encrypted or recomputed per session, nor whether a receiver links sessions on its servers."
-    ),
-    "aggregated_only": (
-        "Looks for per-device identifiers (known ones, also hashed or encoded, and recurring values) in "
-        "requests to the destination. Cannot see how the receiver aggregates or stores the data."
-    ),
-    "no_data_to": (
-        "Looks at the hosts the device contacted and at the payload formats it sent. A capture cannot see "
-        "where data is stored, nor whether a receiver passes it on from its own servers."
-    ),
-    "tls_min_version": (
-        "Reads the TLS version of every captured handshake and looks for cleartext HTTP. Covers only the "
-        "connections in these captures; cannot see how data is protected once it arrives."
-    ),
-    "no_datatype_to": (
-        "Recognises values of the data types in requests (SDK adapters, field names). Cannot see values in "
-        "formats it does not decode, nor what a receiver does with them."
-    ),
-}
-
-_PARAMS: dict[str, set[str]] = {
-    "no_browsing_data": {"mode", "sessions", "organisations", "hosts", "roles", "kinds", "referers", "inferred_visits"},
-    "toggle_stops": {"baseline", "treatment", "organisations", "hosts", "roles", "kinds", "inferred_visits"},
-    "identifiers_do_not_persist": {"across", "sessions", "mode", "organisations", "hosts", "roles"},
-    "aggregated_only": {"sessions", "mode", "organisations", "hosts", "roles"},
-    "no_data_to": {"organisations", "hosts", "sdk", "by", "sessions", "mode"},
-    "tls_min_version": {"min_version", "sessions", "mode", "cleartext"},
-    "no_datatype_to": {"datatypes", "organisations", "hosts", "roles", "sessions", "mode", "min_confidence"},
-}
-
-
 _LIST_PARAMS = frozenset({"organisations", "hosts", "roles", "kinds", "datatypes"})
 _BOOL_PARAMS = frozenset({"referers", "cleartext", "inferred_visits"})
 
 
 def _check_params(name: str, params: Mapping[str, Any]) -> None:
-    unknown = set(params) - _PARAMS[name]
+    allowed = CHECKS[name].params
+    unknown = set(params) - allowed
     if unknown:
-        raise ValueError(f"check {name}: unknown params {sorted(unknown)}; allowed: {sorted(_PARAMS[name])}")
+        raise ValueError(f"check {name}: unknown params {sorted(unknown)}; allowed: {sorted(allowed)}")
     if name == "no_data_to" and params.get("sdk") is not None and params["sdk"] not in SDK_FINGERPRINTS:
         raise ValueError(f"unknown sdk {params['sdk']!r}; known: {', '.join(SDK_FINGERPRINTS)}")
     if params.get("across", "sessions") not in ("sessions", "modes"):
@@ -686,10 +790,10 @@ def check(study: Study, claim: Claim) -> Verdict:
         raise ValueError(f"claim {claim.id}: unknown check {claim.check!r}; checks are {', '.join(CHECKS)}")
     _check_params(claim.check, claim.params)
     try:
-        verdict = CHECKS[claim.check](study, claim.params)
+        verdict = CHECKS[claim.check].function(study, claim.params)
     except KeyError as exc:  # a session named in the params does not exist
         verdict = Verdict("inconclusive", f"claim {claim.id}: {exc.args[0] if exc.args else exc}")
-    return verdict if verdict.scope else dataclasses.replace(verdict, scope=SCOPES.get(claim.check, _SCOPE_OF_ANY))
+    return verdict if verdict.scope else dataclasses.replace(verdict, scope=CHECKS[claim.check].scope)
 
 
 #: Columns of the claims table.

@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from toolkit.capture import Capture, load, toolkit_version
+from toolkit.capture import Capture, toolkit_version
 from toolkit.coverage import coverage_line, decryption_coverage
-from toolkit.endpoints import Context
 from toolkit.errors import CaptureError
 from toolkit.export import ExportFormat, write_table
 from toolkit.leaks.direction import carried_back, sent_by_device
@@ -180,31 +179,21 @@ def _removed(folder: FreshFolder) -> None:
 
 
 def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
-    from toolkit.datatypes import find_datatypes
-    from toolkit.leaks import find_leaks
+    from toolkit.analysis import analyze
 
-    context = Context(vendors=tuple(args.vendor)) if args.vendor else None
     workers = 1 if args.workers is None else args.workers
     if workers < 1:
         return _fail(f"workers must be at least 1, not {workers}")
     try:
-        capture = load(args.capture, keylog=args.keylog, strict=args.strict, context=context)
-        visited = str(args.visited) if args.visited else None
-        leaks = find_leaks(capture, visited=visited, identifiers=args.id or None, workers=workers, salts=args.salt)
+        result = analyze(
+            args.capture, keylog=args.keylog, visited=str(args.visited) if args.visited else None,
+            identifiers=args.id, vendors=args.vendor, salts=args.salt, strict=args.strict, workers=workers,
+        )  # fmt: skip
     except CaptureError as exc:
         return _fail(exc)
     except (OSError, ValueError) as exc:  # an unreadable browsing log or a malformed --id
         return _fail(exc)
-    visited_note = str(leaks.attrs.get("visited", ""))
-    leaks.attrs.clear()
-    capture.tables["leaks"] = leaks
-    unread: list[tuple[str, str, str]] = []  # SDK payloads that are encrypted: said in problems
-    capture.tables["datatypes"] = find_datatypes(capture.requests, unread)
-    if unread:
-        from toolkit.datatypes import problem_rows
-        from toolkit.study.columns import concat_tables
-
-        capture.tables["problems"] = concat_tables("problems", [capture.problems, problem_rows(unread)])
+    capture, visited_note = result.capture, result.visited_note
     if args.out is not None:
         try:
             with FreshFolder(args.out) as folder:
@@ -258,8 +247,7 @@ def _analyze_study(
                 write_table(datatypes, out / "datatypes", fmt)
                 if report:
                     tables: dict[str, Any] = {**study.tables, "datatypes": datatypes, "claims": claims}
-                    paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]
-                    _report(out, tables, paths, fmt, mask or study.mask_identifiers, study)
+                    _report(out, tables, study.provenance, fmt, mask or study.mask_identifiers, study)
         except OSError as exc:
             return _fail(f"cannot write to {out}: {exc.strerror or exc}")
         _removed(folder)

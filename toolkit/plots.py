@@ -45,6 +45,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from matplotlib.transforms import Bbox
 
 from toolkit.leaks.direction import sent_by_device
+from toolkit.schema import SEVERITIES
 
 __all__ = [
     "OKABE_ITO",
@@ -87,13 +88,14 @@ ROLE_STYLE: dict[str, tuple[str, str, str]] = {
 }
 
 #: Colour and hatch of each leak severity (``leaks.severity``), worst first.
-SEVERITY_STYLE: dict[str, tuple[str, str]] = {
+_SEVERITY_LOOK = {
     "full_url": (OKABE_ITO["vermillion"], "xx"),
     "identifier": (OKABE_ITO["reddish_purple"], "++"),
     "path": (OKABE_ITO["orange"], "//"),
     "search_term": (OKABE_ITO["yellow"], ".."),
     "domain": (OKABE_ITO["sky_blue"], "\\\\"),
 }
+SEVERITY_STYLE: dict[str, tuple[str, str]] = {severity: _SEVERITY_LOOK[severity] for severity in SEVERITIES}
 
 _PERSISTENCE_STYLE: dict[str, tuple[str, str]] = {
     "request": (OKABE_ITO["sky_blue"], "o"),

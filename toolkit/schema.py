@@ -23,7 +23,27 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["LATER_COLUMNS", "TABLES", "Column", "SchemaError", "Table", "markdown_reference"]
+__all__ = [
+    "LATER_COLUMNS",
+    "ROLES",
+    "ROLE_DTYPE",
+    "SEVERITIES",
+    "SEVERITY_DTYPE",
+    "TABLES",
+    "Column",
+    "SchemaError",
+    "Table",
+    "markdown_reference",
+]
+
+#: Every value of a ``role`` column (toolkit.endpoints decides them), in this order in tables and figures.
+ROLES = ("first_party", "platform", "third_party", "infrastructure", "unknown")
+#: ``role`` as an ordered category.
+ROLE_DTYPE = pd.CategoricalDtype(ROLES, ordered=True)
+#: Every value of ``leaks.severity``, worst first: the order of reports and figures.
+SEVERITIES = ("full_url", "identifier", "path", "search_term", "domain")
+#: ``severity`` as an ordered category (worst first).
+SEVERITY_DTYPE = pd.CategoricalDtype(SEVERITIES, ordered=True)
 
 #: Columns filled after reading: by classification (toolkit.endpoints) and by a Study (session).
 LATER_COLUMNS = frozenset({"session", "registrable_domain", "organisation", "role"})

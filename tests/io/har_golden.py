@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 import toolkit
-from tests.paths import CORPUS
+from tests.paths import CORPUS, corpus_file
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden" / "har"
@@ -43,6 +43,11 @@ DIALECTS = {
     "chrome-har": "pagexray__browsertime-recalculate-style.har",
     "data-url": "harviewer__data-url.har",
 }
+
+
+def dialect_path(dialect: str) -> Path | None:
+    """The golden file of ``dialect`` in the shared corpus or among the bundled files (None: neither)."""
+    return corpus_file(f"har/{DIALECTS[dialect]}")
 
 
 def _value(value: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 from tests.io.tls_memory import Transcript, converse
 from toolkit.io.http2 import PREFACE
-from toolkit.io.pcap_builder import PcapBuilder
+from toolkit.lab.pcap_builder import PcapBuilder
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT, SERVER = "10.0.0.2", "192.0.2.80"

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.io.dns import DnsError, cname_chain, parse_dns, read_name
-from toolkit.io.pcap_builder import dns_message
+from toolkit.lab.pcap_builder import dns_message
 
 HEADER = struct.pack("!HHHHHH", 1, 0x8180, 1, 1, 0, 0)
 

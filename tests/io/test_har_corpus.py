@@ -16,11 +16,12 @@ import pandas as pd
 import pytest
 
 import toolkit
-from tests.io.har_golden import DIALECTS, GOLDEN, summarise
-from tests.paths import CORPUS
+from tests.io.har_golden import DIALECTS, GOLDEN, dialect_path, summarise
+from tests.paths import BUNDLED, CORPUS
 
 CORPUS_HAR = CORPUS / "har"
-FILES = sorted(CORPUS_HAR.glob("*")) if CORPUS_HAR.is_dir() else []
+#: every corpus HAR; on a clone without ../shared, the bundled ones (tests/data/corpus/har)
+FILES = sorted((CORPUS_HAR if CORPUS_HAR.is_dir() else BUNDLED / "har").glob("*"))
 GOOD = [f for f in FILES if ".malformed." not in f.name]
 MALFORMED = [f for f in FILES if ".malformed." in f.name]
 
@@ -35,9 +36,17 @@ def plain_entries(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
-@pytest.mark.skipif(not FILES, reason="../shared/corpus is not present")
+@pytest.mark.skipif(not CORPUS_HAR.is_dir(), reason="../shared/corpus is not present")
 def test_corpus_has_the_expected_files() -> None:
     assert len(GOOD) >= 40 and len(MALFORMED) >= 8
+
+
+def test_the_bundled_hars_cover_several_tools() -> None:
+    bundled = sorted((BUNDLED / "har").glob("*.har*"))
+    tools = {toolkit.load(p).provenance.tool.split()[0] for p in bundled if ".malformed." not in p.name}
+    assert {"WebInspector", "Firefox", "Playwright", "mitmproxy", "Charles", "Insomnia"} <= tools, tools
+    bundled_dialects = {d for d in DIALECTS if (BUNDLED / "har" / DIALECTS[d]).is_file()}
+    assert len(bundled_dialects) >= 12, bundled_dialects
 
 
 @pytest.mark.parametrize("path", GOOD, ids=lambda p: p.name)
@@ -59,9 +68,9 @@ def test_every_entry_is_a_row_with_its_method_url_and_status(path: Path) -> None
 
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
 def test_golden_file_per_dialect(dialect: str) -> None:
-    path = CORPUS_HAR / DIALECTS[dialect]
-    if not path.exists():
-        pytest.skip("../shared/corpus is not present")
+    path = dialect_path(dialect)
+    if path is None:
+        pytest.skip(f"{DIALECTS[dialect]} is neither in ../shared/corpus nor bundled")
     expected = json.loads((GOLDEN / f"{dialect}.json").read_text(encoding="utf-8"))
     assert summarise(path) == expected
 

@@ -44,8 +44,8 @@ from toolkit.io.content_encoding import MAX_DECODED_PER_CAPTURE
 from toolkit.io.http1 import HttpParser
 from toolkit.io.http2 import Http2Connection
 from toolkit.io.pcap import read_pcap
-from toolkit.io.pcap_builder import PcapBuilder
 from toolkit.io.tcp import Chunk, StreamReassembler
+from toolkit.lab.pcap_builder import PcapBuilder
 from toolkit.problems import ProblemLog
 
 GIB = 1 << 30

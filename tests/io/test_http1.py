@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from toolkit.io.http1 import Http1Connection, HttpParser, parse_datagram
 from toolkit.io.pcap import read_pcap
-from toolkit.io.pcap_builder import PcapBuilder
+from toolkit.lab.pcap_builder import PcapBuilder
 from toolkit.problems import ProblemLog
 
 REQUESTS = (

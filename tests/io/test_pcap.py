@@ -6,9 +6,9 @@ import io
 import struct
 
 from toolkit.io.pcap import read_pcap, tcp_streams
-from toolkit.io.pcap_builder import PcapBuilder, dns_message
 from toolkit.io.tcp import Chunk
 from toolkit.io.tls import client_hello_for_tests
+from toolkit.lab.pcap_builder import PcapBuilder, dns_message
 from toolkit.problems import ProblemLog
 
 

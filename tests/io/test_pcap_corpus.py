@@ -14,21 +14,21 @@ from pathlib import Path
 import pytest
 
 import toolkit
+from tests.paths import BUNDLED, CORPUS, corpus_file
 from toolkit.errors import CaptureError
-
-from ..conftest import CORPUS
 
 TSHARK = CORPUS / "TSHARK.tsv"
 
 
-def _rows() -> list[dict[str, str]]:
-    if not TSHARK.is_file():
+def _rows(table: Path) -> list[dict[str, str]]:
+    if not table.is_file():
         return []
-    with TSHARK.open(newline="") as handle:
+    with table.open(newline="") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-ROWS = {row["local_path"]: row for row in _rows()}
+#: TShark's values for the bundled files (tests/data/corpus/TSHARK.tsv) and, where present, every corpus file
+ROWS = {row["local_path"]: row for table in (BUNDLED / "TSHARK.tsv", TSHARK) for row in _rows(table)}
 
 #: file -> {measure: (toolkit's value, why it differs from TShark's)}
 EXCEPTIONS: dict[str, dict[str, tuple[int, str]]] = {
@@ -76,9 +76,11 @@ def _expected_sni(row: dict[str, str]) -> tuple[set[str], int]:
 
 
 @pytest.mark.parametrize("local_path", sorted(ROWS))
-def test_matches_tshark(corpus: Path, local_path: str) -> None:
+def test_matches_tshark(local_path: str) -> None:
     row = ROWS[local_path]
-    path = corpus / local_path
+    path = corpus_file(local_path)
+    if path is None:
+        pytest.skip(f"{local_path} is neither in ../shared/corpus nor bundled")
     exceptions = EXCEPTIONS.get(local_path, {})
     if row["file_type"] == "ERR":  # TShark itself stops with an error: the toolkit reports a problem
         capture = toolkit.load(path)
@@ -101,7 +103,7 @@ def test_matches_tshark(corpus: Path, local_path: str) -> None:
 
 
 def test_exceptions_name_real_files() -> None:
-    if not ROWS:
+    if not TSHARK.is_file():
         pytest.skip("../shared/corpus is not present")
     assert set(EXCEPTIONS) <= set(ROWS)
 

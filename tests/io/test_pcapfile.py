@@ -17,8 +17,8 @@ import toolkit
 from toolkit.errors import CaptureError, MalformedCaptureError, TruncatedCaptureError
 from toolkit.io import pcapfile
 from toolkit.io.pcap import read_pcap
-from toolkit.io.pcap_builder import PcapBuilder
 from toolkit.io.pcapfile import MAX_TIMESTAMP_NS, PCAPDROID_PEN, CaptureFile, EthernetRun
+from toolkit.lab.pcap_builder import PcapBuilder
 from toolkit.problems import ProblemLog
 
 from ..conftest import CORPUS

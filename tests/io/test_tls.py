@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.io.pcap_builder import server_hello_for_tests
 from toolkit.io.tls import (
     HandshakeReader,
     TlsError,
@@ -16,6 +15,7 @@ from toolkit.io.tls import (
     parse_client_hello,
     parse_server_hello,
 )
+from toolkit.lab.pcap_builder import server_hello_for_tests
 
 
 def test_client_hello_fields_and_grease() -> None:

@@ -26,7 +26,15 @@ from toolkit.endpoints.atlas import (
     load_xray,
     manifest,
 )
-from toolkit.endpoints.classify import ROLES, TRACKING_CATEGORIES, Classifier, Context, classify, join_endpoints
+from toolkit.endpoints.classify import (
+    ROLES,
+    TRACKING_CATEGORIES,
+    Classifier,
+    Context,
+    classify,
+    endpoints_in_context,
+    join_endpoints,
+)
 from toolkit.endpoints.domains import ParsedHost, SuffixList, parse_host, registrable_domain
 
 __all__ = [
@@ -42,6 +50,7 @@ __all__ = [
     "SuffixList",
     "bundled_atlas",
     "classify",
+    "endpoints_in_context",
     "join_endpoints",
     "load_atlas_csv",
     "load_disconnect",

@@ -35,15 +35,22 @@ Roles, decided in this order:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import pandas as pd
 
 from toolkit.endpoints.atlas import Atlas, Decision, Match, Owner, SourceSet, bundled_atlas, entity_key
 from toolkit.endpoints.domains import ParsedHost, SuffixList, bundled_suffix_list
-from toolkit.schema import TABLES
+from toolkit.schema import ROLES, TABLES
+
+if TYPE_CHECKING:
+    from toolkit.capture import Capture
+
+#: What hosts are read from: a host, hosts, a ``requests``/``flows``/``dns`` table, tables by name, a Capture.
+HostData: TypeAlias = "str | Sequence[str] | pd.Series | pd.DataFrame | Mapping[str, pd.DataFrame] | Capture"
 
 __all__ = [
     "INFRASTRUCTURE_CATEGORIES",
@@ -52,12 +59,11 @@ __all__ = [
     "Classifier",
     "Context",
     "classify",
+    "endpoints_in_context",
     "host_occurrences",
     "join_endpoints",
 ]
 
-#: Every role the ``role`` column can take.
-ROLES = ("first_party", "platform", "third_party", "infrastructure", "unknown")
 #: Categories of tracking: a third party with one of them is never mere infrastructure.
 TRACKING_CATEGORIES = frozenset(
     {
@@ -152,7 +158,7 @@ class Context:
         return {d for s in self.sites if (d := psl.parse(s).registrable_domain)}
 
     @classmethod
-    def infer(cls, data: Any, sources: SourceSet | None = None) -> Context:
+    def infer(cls, data: HostData, sources: SourceSet | None = None) -> Context:
         """Guess the context from tables: sites from HAR pages (the first request of each page),
         vendors from Android package names (``app``) and vendor browser User-Agent tokens."""
         tables = _tables(data)
@@ -236,7 +242,7 @@ class Classifier:
             self._decisions[host] = self.sources.decide(host)
         return self._decisions[host]
 
-    def classify(self, data: Any, context: Context | None = None) -> pd.DataFrame:
+    def classify(self, data: HostData, context: Context | None = None) -> pd.DataFrame:
         """The ``endpoints`` table of the hosts in ``data`` (see :func:`classify`)."""
         if context is None:
             context = Context.infer(data, self.sources) if not _is_host_list(data) else Context()
@@ -359,7 +365,21 @@ def _tables(data: Any) -> dict[str, pd.DataFrame]:
 _KEY_COLUMN = {"requests": "host", "flows": "hostname", "dns": "qname"}
 
 
-def host_occurrences(data: Any) -> pd.Series:
+def endpoints_in_context(data: HostData, *, visited: Sequence[str] = (), vendors: Sequence[str] = ()) -> pd.DataFrame:
+    """The ``endpoints`` table of ``data`` in the context inferred from it, with the sites of the
+    ``visited`` URLs as first party and ``vendors`` (if given) as the makers of the software.
+
+    >>> endpoints = endpoints_in_context(["www.example-news.com"], visited=["https://www.example-news.com/a"])
+    >>> endpoints["role"].tolist()
+    ['first_party']
+    """
+    context = Context.infer(data) if not _is_host_list(data) else Context()
+    sites = tuple(dict.fromkeys([*context.sites, *visited]))
+    context = dataclasses.replace(context, sites=sites, vendors=tuple(vendors) or context.vendors)
+    return classify(data, context)
+
+
+def host_occurrences(data: HostData) -> pd.Series:
     """Every host occurrence in ``data``, in order: request hosts (else SNI, else server IP), flow
     host names (else server IP), DNS question names; or the items of a list of hosts.
 
@@ -371,7 +391,7 @@ def host_occurrences(data: Any) -> pd.Series:
     if isinstance(data, pd.Series):
         return data
     if _is_host_list(data):
-        return pd.Series(list(data), dtype=object)
+        return pd.Series(list(cast(Iterable[Any], data)), dtype=object)
     tables = _tables(data)
     if not tables:
         raise TypeError(
@@ -408,7 +428,7 @@ def _first_present(frame: pd.DataFrame, names: Sequence[str]) -> pd.Series:
 
 
 def classify(
-    data: Any, context: Context | None = None, *, sources: SourceSet | Sequence[Atlas] | None = None
+    data: HostData, context: Context | None = None, *, sources: SourceSet | Sequence[Atlas] | None = None
 ) -> pd.DataFrame:
     """Classify every host in ``data`` into the ``endpoints`` table.
 

@@ -6,7 +6,7 @@ counts (its cover), so the mutator can either break it (an absurd value) or keep
 grows or shrinks what it counts (the reader then goes deeper instead of stopping at the length).
 The walkers are lenient: on damaged input they return the fields found up to the damage.
 
->>> from toolkit.io.pcap_builder import PcapBuilder
+>>> from toolkit.lab.pcap_builder import PcapBuilder
 >>> builder = PcapBuilder()
 >>> builder.http_exchange("10.0.0.2", "192.0.2.7", "example.org", "/")
 >>> found = pcap_fields(builder.pcap())

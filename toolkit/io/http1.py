@@ -53,7 +53,6 @@ _METHODS = (
     b"PURGE",
     b"SEARCH",
 )
-_REQUEST_START = re.compile(rb"(?:%s) [^\r\n ]+ HTTP/\d\.\d\r?\n" % b"|".join(re.escape(m) for m in _METHODS))
 _RESPONSE_START = re.compile(rb"HTTP/\d\.\d \d\d\d")
 _ANY_START = re.compile(
     rb"(?:(?:%s) [^\r\n ]+ HTTP/\d\.\d\r?\n|HTTP/\d\.\d \d\d\d)" % b"|".join(re.escape(m) for m in _METHODS)

@@ -25,7 +25,7 @@ is less.
 >>> import io
 >>> from toolkit.problems import ProblemLog
 >>> from toolkit.io.pcap import read_pcap
->>> from toolkit.io.pcap_builder import PcapBuilder
+>>> from toolkit.lab.pcap_builder import PcapBuilder
 >>> builder = PcapBuilder()
 >>> builder.tls_connection("10.0.0.2", "192.0.2.9", "example.org", records=40)
 >>> flows = read_pcap("x.pcap", io.BytesIO(builder.pcap()), ProblemLog("x.pcap")).flows

@@ -9,7 +9,7 @@ counted and skipped, so the cost per packet of bulk encrypted traffic is a few d
 
 >>> import io
 >>> from toolkit.problems import ProblemLog
->>> from toolkit.io.pcap_builder import PcapBuilder
+>>> from toolkit.lab.pcap_builder import PcapBuilder
 >>> builder = PcapBuilder()
 >>> builder.dns_exchange("10.0.0.2", "10.0.0.1", "example.org", ["93.184.216.34"])
 >>> builder.tls_connection("10.0.0.2", "93.184.216.34", "example.org")

@@ -216,7 +216,7 @@ class CaptureFile:
         same problems as :meth:`records`.
 
         >>> import io
-        >>> from toolkit.io.pcap_builder import PcapBuilder
+        >>> from toolkit.lab.pcap_builder import PcapBuilder
         >>> builder = PcapBuilder()
         >>> builder.dns_exchange("10.0.0.2", "10.0.0.1", "example.org", ["192.0.2.1"])
         >>> for _ in range(MIN_RUN):

@@ -33,11 +33,13 @@ import os
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pandas as pd
 
+from toolkit.endpoints.classify import endpoints_in_context
+from toolkit.endpoints.domains import registrable_domain
 from toolkit.leaks.adapters import sdk_label
 from toolkit.leaks.inference import infer_visited, without_ambient
 from toolkit.leaks.needles import (
@@ -54,6 +56,9 @@ from toolkit.leaks.transforms import TRANSFORMS
 from toolkit.leaks.unwrap import Limits, Located, unwrap_request, unwrap_response
 from toolkit.problems import ProblemLog
 from toolkit.schema import TABLES
+
+if TYPE_CHECKING:
+    from toolkit.capture import Capture
 
 __all__ = ["NeedleIndex", "effective_layers", "find_leaks"]
 
@@ -326,15 +331,7 @@ def _hits_of_requests(
 
 
 def _registrable(host: str | None) -> str | None:
-    if not host:
-        return None
-    try:
-        from toolkit.endpoints.domains import registrable_domain
-
-        return registrable_domain(host)
-    except Exception:
-        parts = host.lower().rstrip(".").split(".")
-        return ".".join(parts[-2:])
+    return registrable_domain(host) if host else None
 
 
 def _host_of(url: str) -> str | None:
@@ -373,21 +370,12 @@ def effective_layers(chain: str, matched_form: str) -> list[str]:
     return out
 
 
-def _endpoint_lookup(requests: pd.DataFrame, visited: Sequence[str]) -> Callable[[str], tuple[Any, Any]]:
-    """Organisation and role of each destination from :mod:`toolkit.endpoints`, with the visited
-    sites as first party; <NA> for every host if that package is missing or fails."""
-    try:
-        from toolkit.endpoints import Context, classify
-
-        context = Context.infer(requests)
-        sites = tuple(dict.fromkeys([*context.sites, *visited]))
-        table = classify(requests, dataclasses.replace(context, sites=sites))
-        known = {
-            str(host): (_missing_to_none(org), _missing_to_none(role))
-            for host, org, role in zip(table["host"], table["organisation"], table["role"], strict=True)
-        }
-    except Exception:  # a failure there must not break leak detection
-        known = {}
+def _endpoint_lookup(endpoints: pd.DataFrame) -> Callable[[str], tuple[Any, Any]]:
+    """Organisation and role of each destination host, as the ``endpoints`` table gives them."""
+    known = {
+        str(host): (_missing_to_none(org), _missing_to_none(role))
+        for host, org, role in zip(endpoints["host"], endpoints["organisation"], endpoints["role"], strict=True)
+    }
 
     def lookup(host: str) -> tuple[Any, Any]:
         return known.get(host, (None, None))
@@ -395,8 +383,9 @@ def _endpoint_lookup(requests: pd.DataFrame, visited: Sequence[str]) -> Callable
     return lookup
 
 
-def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit) -> str:
-    """``; Sensors Analytics event search (track)`` where an adapter knows the format, else ``""``."""
+def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit, log: ProblemLog, evidence: str) -> str:
+    """``; Sensors Analytics event search (track)`` where an adapter knows the format, else ``""``
+    (an adapter that fails gives ``""`` and a ``decode`` problem row naming the request)."""
     body = _value(row, "body")
     path = _value(row, "path")
     if path is None and (url := _value(row, "url")):
@@ -405,7 +394,8 @@ def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit) -> str:
     try:
         label = sdk_label(host, path, body if isinstance(body, bytes) else None, hit.location,
                           " > ".join(hit.chain))  # fmt: skip
-    except Exception:  # adapters label; they must never break detection
+    except Exception as exc:  # an adapter only labels a finding: its failure is reported, never fatal
+        log.add(evidence, "decode", f"SDK adapter failed on this request: {type(exc).__name__}: {exc}", "warning")
         return ""
     return f"; {label}" if label else ""
 
@@ -449,7 +439,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def find_leaks(
-    requests_or_capture: Any,
+    requests_or_capture: Capture | pd.DataFrame,
     visited: str | os.PathLike[str] | Sequence[str] | None = None,
     identifiers: Iterable[str] | Mapping[str, str] | None = None,
     *,
@@ -459,6 +449,7 @@ def find_leaks(
     problems: ProblemLog | None = None,
     workers: int = 1,
     salts: Sequence[str] = (),
+    endpoints: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The ``leaks`` table of a capture (or a ``requests`` table).
 
@@ -473,12 +464,17 @@ def find_leaks(
             fork and this is not itself a daemonic worker); 1 does it all in this process.
         salts: salts the sender is known to hash identifiers with (added to ``expansion.salts``):
             ``sha256(salt_after(email))`` is the SHA-256 of the e-mail address followed by the salt.
+        endpoints: the ``endpoints`` table the rows take ``organisation`` and ``role`` from (a study's,
+            with its vendors); by default :func:`toolkit.endpoints.endpoints_in_context` of the
+            requests with the visited sites as first party. An empty table leaves both missing.
     """
     if salts:
         expansion = expansion or Expansion()
         expansion = dataclasses.replace(expansion, salts=tuple(dict.fromkeys((*expansion.salts, *salts))))
     with _cyclic_gc_paused():
-        return _find_leaks(requests_or_capture, visited, identifiers, expansion, limits, engine, problems, workers)
+        return _find_leaks(
+            requests_or_capture, visited, identifiers, expansion, limits, engine, problems, workers, endpoints
+        )
 
 
 def _find_leaks(
@@ -490,6 +486,7 @@ def _find_leaks(
     engine: str,
     problems: ProblemLog | None,
     workers: int,
+    endpoints: pd.DataFrame | None,
 ) -> pd.DataFrame:
     limits = limits or Limits()
     requests, capture = _requests_of(requests_or_capture)
@@ -506,7 +503,9 @@ def _find_leaks(
     needles, ambient = without_ambient(needles, requests)
     note = _visited_note(urls, inferred, ambient)
     index = NeedleIndex(needles, expansion, engine)
-    lookup = _endpoint_lookup(requests, urls)
+    if endpoints is None:
+        endpoints = endpoints_in_context(requests, visited=urls)
+    lookup = _endpoint_lookup(endpoints)
     source_domain: dict[str, str | None] = {}
     rows: dict[tuple[Any, ...], tuple[tuple[int, ...], dict[str, Any]]] = {}
     records = requests.to_dict("records")
@@ -560,7 +559,7 @@ def _find_leaks(
                     "direction": hit.direction,
                     "needle_source": "inferred" if needle.inferred else "given",
                     "evidence": evidence
-                    + _sdk_label(row, host, hit)
+                    + _sdk_label(row, host, hit, log, evidence)
                     + ("; inferred needle" if needle.inferred else ""),
                 },
             )

@@ -113,7 +113,6 @@ _FORM = re.compile(rb"[^=&\s]{1,256}=[^&\s]*(?:&[^=&\s]{1,256}=[^&\s]*)*")
 _FIELD_NAME = re.compile(rb"[A-Za-z_$][A-Za-z0-9_.$\-\[\]]{0,63}")
 #: A lone field whose value is raw JSON (``data={"a": 1}``, spaces unescaped, as some SDKs post it).
 _JSON_FIELD = re.compile(rb"([^=&\s]{1,256})=(\{.*\}|\[.*\])", re.DOTALL)
-_CANDIDATE = re.compile(rb"[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|\"[{\[<]")
 _LEAF_CANDIDATE = re.compile(
     rb"^[A-Za-z0-9+/_$=-]{8,}$|[A-Za-z0-9+/_$-]{16,}|%[0-9A-Fa-f]{2}|&#|&amp;|\\|^\s*[{\[<]|^--|[\xe0-\xef]"
 )

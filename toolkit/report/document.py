@@ -45,6 +45,7 @@ from toolkit.report.about import About
 from toolkit.report.figures import Draw, render_png
 from toolkit.report.finding import finding_sentences
 from toolkit.report.masking import Masker
+from toolkit.schema import SEVERITIES
 
 __all__ = [
     "VERDICT_LABELS",
@@ -312,10 +313,8 @@ def _software_versions() -> tuple[tuple[str, str], ...]:
 
 def _reference_data() -> dict[str, Any]:
     """The bundled reference data's manifest: version, date and each file's sha256."""
-    try:
-        from toolkit.endpoints.atlas import manifest
-    except ImportError:  # pragma: no cover - the endpoints package is part of the toolkit
-        return {}
+    from toolkit.endpoints.atlas import manifest
+
     data = manifest()
     out: dict[str, Any] = {
         "endpoint data version": data.get("version"),
@@ -327,10 +326,9 @@ def _reference_data() -> dict[str, Any]:
 
 
 def _file_record(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Provenance of a file given by path (a capture or a key log): size, sha256 and format."""
-    from toolkit.errors import CaptureError
-    from toolkit.io.sniff import sniff
-
+    """Provenance of a file given by path (a capture or a key log): size and sha256. A capture's
+    format, tool and key logs come with its :class:`toolkit.capture.Provenance` (or a Study's
+    ``provenance``), which callers pass instead of paths."""
     record: dict[str, Any] = {"path": os.fspath(path)}
     try:
         with open(path, "rb") as handle:
@@ -338,12 +336,6 @@ def _file_record(path: str | os.PathLike[str]) -> dict[str, Any]:
         record["size"] = os.path.getsize(path)
     except OSError as exc:
         record["sha256"] = f"unreadable: {exc.strerror or exc}"
-        return record
-    try:
-        sniffed = sniff(path)
-        record["format"], record["compression"] = sniffed.format, sniffed.compression
-    except CaptureError:
-        record["format"] = "unknown"
     return record
 
 
@@ -356,7 +348,10 @@ def _provenance_rows(provenance: Sequence[Any]) -> pd.DataFrame:
         record = (
             dataclasses.asdict(item) if dataclasses.is_dataclass(item) and not isinstance(item, type) else dict(item)
         )
+        keylogs = record.pop("keylogs", None) or ()
         records.append(record)
+        # the key logs used to decrypt it, one row each (as the capture's reader hashed them)
+        records += [{"path": str(path), "sha256": str(sha), "format": "keylog"} for path, sha in keylogs]
     return pd.DataFrame.from_records(records) if records else pd.DataFrame()
 
 
@@ -368,7 +363,7 @@ def _command_text(command: str | Sequence[str] | None) -> str:
     return shlex.join(command)
 
 
-_SEVERITY_ORDER = ["full_url", "identifier", "path", "search_term", "domain"]
+_SEVERITY_ORDER = list(SEVERITIES)
 
 
 def _sorted_leaks(leaks: pd.DataFrame) -> pd.DataFrame:

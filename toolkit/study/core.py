@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from toolkit.endpoints.classify import join_endpoints
 from toolkit.identifiers import Candidate, discover_identifiers
 from toolkit.leaks.direction import sent_by_device
 from toolkit.output_folder import replace_file
@@ -92,6 +93,7 @@ class Study:
         self._extra_problems: list[tuple[str, str, str]] = []
         self.notes: list[str] = []
         """What could not be done (a missing component, a capture that did not load)."""
+        self._provenance: list[dict[str, Any]] = []
         self.workers = workers
         """Local worker processes for the per-capture work (``None``: the CPU count; ``1``: serial)."""
         self.client = client
@@ -320,6 +322,7 @@ class Study:
     def _analyse(self) -> dict[str, pd.DataFrame]:
         self._extra_problems = []
         self.notes = []
+        self._provenance = []
         per_table: dict[str, list[Columns]] = {name: [] for name in STORED_TABLES}
         candidates: list[list[Candidate]] = []  # one list per request, in the stacked table's row order
         jobs = self.jobs()
@@ -327,6 +330,8 @@ class Study:
             if isinstance(result, str):
                 self._note(job.spec.path.name, "missing", result)
                 continue
+            if result.provenance is not None:
+                self._provenance.append(result.provenance)
             for capture, kind, message in result.notes:
                 self._note(capture, kind, message)
             self._extra_problems.extend(result.problems)
@@ -426,7 +431,9 @@ class Study:
                 continue
             visited = self._visited(session)
             for capture, part in mine.groupby("capture", observed=True, sort=False):
-                leaks, notes, problems = _capture_leaks(part, str(capture), visited, self.known_identifiers)
+                leaks, notes, problems = _capture_leaks(
+                    part, str(capture), visited, self.known_identifiers, TABLES["endpoints"].empty()
+                )
                 for note in notes:
                     self._note(*note)
                 self._extra_problems.extend(problems)
@@ -435,26 +442,13 @@ class Study:
         return self._leaks_in_context(concat_tables("leaks", frames), endpoints)
 
     def _leaks_in_context(self, leaks: pd.DataFrame, endpoints: pd.DataFrame) -> pd.DataFrame:
-        """The stacked per-capture leaks, with organisation and role as the study's context (visited sites,
-        vendors) decides them."""
+        """The stacked per-capture leaks (found without organisation and role) with both joined from
+        the study's ``endpoints`` (its visited sites, its vendors): the one place they are set."""
         leaks = self._in_order(leaks)
-        if len(leaks) and len(endpoints):
-            organisation, role = _host_map(endpoints, "organisation"), _host_map(endpoints, "role")
-            hosts = leaks["host"].astype(object)
-            leaks["organisation"] = pd.array(
-                [
-                    organisation.get(h, o) if isinstance(h, str) else o
-                    for h, o in zip(hosts, leaks["organisation"], strict=True)
-                ],
-                dtype="string",
-            )
-            leaks["role"] = pd.array(
-                [
-                    role.get(h, r) if isinstance(h, str) else r
-                    for h, r in zip(hosts, leaks["role"].astype(object), strict=True)
-                ],
-                dtype="string",
-            ).astype("category")
+        if len(leaks):
+            joined = join_endpoints(leaks, endpoints)
+            leaks["organisation"] = joined["organisation"].astype("string")
+            leaks["role"] = joined["role"].astype("string").astype("category")
         return TABLES["leaks"].validate(leaks)
 
     # --- tables ---------------------------------------------------------------------------
@@ -463,6 +457,13 @@ class Study:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table: requests, flows, dns, tls, endpoints, leaks, identifiers, problems."""
         return dict(self._ensure())
+
+    @property
+    def provenance(self) -> list[dict[str, Any]]:
+        """Where each capture that was read came from (path, size, sha256, format, tool, key logs),
+        as :meth:`toolkit.capture.Provenance.record` gives it, in the order of the sessions."""
+        self._ensure()
+        return list(self._provenance)
 
     @property
     def requests(self) -> pd.DataFrame:
@@ -540,6 +541,7 @@ class Study:
         )  # fmt: skip
         copy._extra_problems = []
         copy.notes = list(self.notes)
+        copy._provenance = list(self._provenance)
         current.update({k: TABLES[k].validate(v) for k, v in tables.items()})
         derived = ("endpoints", "leaks", "identifiers")
         if set(tables) & set(CAPTURE_TABLES):

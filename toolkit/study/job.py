@@ -17,6 +17,7 @@ import pandas as pd
 from toolkit.capture import load
 from toolkit.errors import CaptureError
 from toolkit.identifiers import Candidate, request_candidates
+from toolkit.schema import TABLES
 from toolkit.study.columns import Columns, _label_columns, _rows, _with_session, stack_columns, table_columns
 from toolkit.study.manifest import CAPTURE_TABLES, CaptureSpec
 
@@ -64,6 +65,9 @@ class CaptureResult:
     problems: list[tuple[str, str, str]] = field(default_factory=list)
     """(capture, kind, message): ``problems`` rows from the leak engine (e.g. a decompression bomb)."""
     sha256: str | None = None
+    provenance: dict[str, Any] | None = None
+    """Where the capture came from (:class:`toolkit.capture.Provenance` as a dict: path, size, sha256,
+    format, compression, tool, toolkit version, key logs)."""
     failed: bool = False
     """The capture could not be loaded at all."""
     candidates: list[list[Candidate]] = field(default_factory=list)
@@ -111,7 +115,7 @@ def analyse_capture(job: CaptureJob) -> CaptureResult:
             columns[table] = _label_columns(table_columns(table, capture.tables[table]), job.session, job.package)
     if len(capture.problems):  # an empty table costs more to send back than one with rows
         columns["problems"] = table_columns("problems", capture.problems)
-    result = CaptureResult(columns, sha256=capture.provenance.sha256)
+    result = CaptureResult(columns, sha256=capture.provenance.sha256, provenance=capture.provenance.record())
     if "requests" in columns and _rows(columns["requests"]):
         requests = _with_session(capture.tables["requests"], job.session, job.package)
         result.candidates = request_candidates(requests)
@@ -143,15 +147,25 @@ def warm_up() -> None:
 
 
 def _capture_leaks(
-    requests: pd.DataFrame, capture: str, visited: Sequence[str] | None, identifiers: Mapping[str, str]
+    requests: pd.DataFrame,
+    capture: str,
+    visited: Sequence[str] | None,
+    identifiers: Mapping[str, str],
+    endpoints: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame | None, list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """The leaks of one capture's requests, with the notes and problems of the search."""
+    """The leaks of one capture's requests, with the notes and problems of the search.
+
+    Their ``organisation`` and ``role`` come from ``endpoints``; without it they are left missing:
+    the study fills them from its own endpoints (its vendors and visited sites) once every capture is in.
+    """
+    if endpoints is None:
+        endpoints = TABLES["endpoints"].empty()
     try:
         from toolkit.leaks.detect import find_leaks
 
         leaks = find_leaks(
             requests.reset_index(drop=True), visited=list(visited) if visited is not None else None,
-            identifiers=identifiers,
+            identifiers=identifiers, endpoints=endpoints,
         )  # fmt: skip
     except Exception as exc:  # the engine failing on one capture must not end the study
         return None, [(capture, "missing", f"leaks not searched ({type(exc).__name__}: {exc})")], []

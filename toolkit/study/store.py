@@ -144,7 +144,11 @@ class ResultStore:
             return None  # a damaged store is analysed again, not trusted
         notes = [(str(c), str(k), str(m)) for c, k, m in entry.get("notes", [])]
         problems = [(str(c), str(k), str(m)) for c, k, m in entry.get("problems", [])]
-        return CaptureResult(tables, notes, problems, sha256=sha256, candidates=candidates)
+        provenance = entry.get("provenance")
+        return CaptureResult(
+            tables, notes, problems, sha256=sha256, candidates=candidates,
+            provenance=dict(provenance) if isinstance(provenance, dict) else None,
+        )  # fmt: skip
 
     def write(self, job: CaptureJob, result: CaptureResult, sha256: str, settings: str) -> None:
         """Store ``result`` (replacing an earlier one of the same capture); :meth:`save` writes the index."""
@@ -162,6 +166,7 @@ class ResultStore:
             "session": job.session, "capture": str(job.spec.path), "partition": partition, "sha256": sha256,
             "settings": settings, "tables": sorted(result.columns), "candidates": sum(map(len, result.candidates)),
             "notes": [list(t) for t in result.notes], "problems": [list(t) for t in result.problems],
+            "provenance": result.provenance,
         }  # fmt: skip
         self._release(earlier, key)
 
