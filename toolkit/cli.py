@@ -16,17 +16,18 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from toolkit.capture import Capture, load, toolkit_version
-from toolkit.coverage import coverage_line, decryption_coverage
-from toolkit.endpoints import Context
 from toolkit.errors import CaptureError
-from toolkit.export import ExportFormat, write_table
-from toolkit.leaks.direction import carried_back, sent_by_device
 from toolkit.output_folder import FreshFolder, refuse_linked_subfolders, replace_file
-from toolkit.schema import markdown_reference
 from toolkit.terminal import for_terminal
+
+if TYPE_CHECKING:
+    from toolkit.capture import Capture
+    from toolkit.export import ExportFormat
+
+# pandas, matplotlib and the readers are imported by the command that needs them, not here:
+# `--help` and a mistyped option answer at once (tests/test_cli_startup.py, bench/bench_startup.py).
 
 __all__ = ["main"]
 
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"toolkit {toolkit_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True)
 
     analyze = commands.add_parser(
@@ -117,6 +118,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: reads the installed version only when asked (importlib.metadata is slow to load)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the toolkit's version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from toolkit.version import toolkit_version
+
+        parser.exit(message=f"toolkit {toolkit_version()}\n")
+
+
 def _output_options(parser: argparse.ArgumentParser, default_out: Path | None = None) -> None:
     parser.add_argument("--out", type=Path, default=default_out, help="folder for the tables and summary.json")
     parser.add_argument("--format", choices=["csv", "parquet", "json"], default="csv", help="table file format")
@@ -140,9 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             sys.stdout.write(manifest_reference())
         else:
+            from toolkit.schema import markdown_reference
+
             sys.stdout.write(markdown_reference())
         return 0
-    fmt = cast(ExportFormat, args.format)
+    fmt = cast("ExportFormat", args.format)
     if args.command == "demo":
         if not DEMO_STUDY.is_file():
             print(f"error: {DEMO_STUDY} not found: run the demo from the repository's root", file=sys.stderr)
@@ -180,7 +196,9 @@ def _removed(folder: FreshFolder) -> None:
 
 
 def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
+    from toolkit.capture import load
     from toolkit.datatypes import find_datatypes
+    from toolkit.endpoints import Context
     from toolkit.leaks import find_leaks
 
     context = Context(vendors=tuple(args.vendor)) if args.vendor else None
@@ -230,6 +248,8 @@ def _analyze_study(
 
     With ``--out``, per-capture results are kept in ``out/captures/`` so that a rerun resumes.
     """
+    from toolkit.coverage import coverage_line
+    from toolkit.export import write_table
     from toolkit.study import ManifestError, Study
 
     try:
@@ -283,6 +303,9 @@ def _report(out: Path, tables: dict[str, Any], provenance: list[Any], fmt: Expor
 
 
 def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
+    from toolkit.coverage import decryption_coverage
+    from toolkit.export import write_table
+
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in capture.tables.items():
         write_table(frame, out / name, fmt)
@@ -295,6 +318,9 @@ def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
 
 
 def _human_summary(capture: Capture, out: Path | None, visited_note: str = "") -> str:
+    from toolkit.coverage import coverage_line
+    from toolkit.leaks.direction import carried_back, sent_by_device
+
     p = capture.provenance
     lines = [
         f"{p.capture_id}: {p.format}{' (gzip)' if p.compression else ''}, {p.size:,} bytes, "

@@ -12,10 +12,12 @@ researcher can find the damaged record in a hex editor or a text editor:
 
 from __future__ import annotations
 
+import errno
 import os
 
 __all__ = [
     "CaptureError",
+    "CaptureNotFoundError",
     "MalformedCaptureError",
     "TruncatedCaptureError",
     "UnsupportedFormatError",
@@ -54,3 +56,24 @@ class TruncatedCaptureError(CaptureError):
 
 class UnsupportedFormatError(CaptureError):
     """The file is readable but is not a format (or a variant of one) that the toolkit reads."""
+
+
+class CaptureNotFoundError(CaptureError, FileNotFoundError):
+    """The file does not exist: both a :class:`CaptureError` and the built-in ``FileNotFoundError``.
+
+    >>> error = CaptureNotFoundError("nope.pcap", None, "no such file")
+    >>> isinstance(error, FileNotFoundError), error.filename, str(error)
+    (True, 'nope.pcap', 'nope.pcap: no such file')
+    """
+
+    def __init__(self, path: str | os.PathLike[str], record: str | None, reason: str) -> None:
+        super().__init__(path, record, reason)
+        self.errno = errno.ENOENT
+        self.strerror = reason
+        self.filename = self.path
+
+    def __str__(self) -> str:
+        return self._message()
+
+    def __reduce__(self) -> tuple[type[CaptureNotFoundError], tuple[str, str | None, str]]:
+        return type(self), (self.path, self.record, self.reason)
