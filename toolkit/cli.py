@@ -200,18 +200,24 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     from toolkit.datatypes import find_datatypes
     from toolkit.endpoints import Context
     from toolkit.leaks import find_leaks
+    from toolkit.leaks.needles import read_visited
 
     context = Context(vendors=tuple(args.vendor)) if args.vendor else None
     workers = 1 if args.workers is None else args.workers
     if workers < 1:
         return _fail(f"workers must be at least 1, not {workers}")
+    visited = None
+    if args.visited is not None:  # read first: a mistyped browsing log fails before a long read
+        try:
+            visited = read_visited(args.visited)
+        except ValueError as exc:
+            return _fail(f"--visited {exc}")
     try:
         capture = load(args.capture, keylog=args.keylog, strict=args.strict, context=context)
-        visited = str(args.visited) if args.visited else None
         leaks = find_leaks(capture, visited=visited, identifiers=args.id or None, workers=workers, salts=args.salt)
     except CaptureError as exc:
         return _fail(exc)
-    except (OSError, ValueError) as exc:  # an unreadable browsing log or a malformed --id
+    except (OSError, ValueError) as exc:  # a malformed --id
         return _fail(exc)
     visited_note = str(leaks.attrs.get("visited", ""))
     leaks.attrs.clear()
