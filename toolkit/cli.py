@@ -132,7 +132,12 @@ class _VersionAction(argparse.Action):
 
 
 def _output_options(parser: argparse.ArgumentParser, default_out: Path | None = None) -> None:
-    parser.add_argument("--out", type=Path, default=default_out, help="folder for the tables and summary.json")
+    where = (
+        f"folder for the tables, summary.json and the report (default: {default_out})"
+        if default_out
+        else "folder for the tables and summary.json; without --out nothing is written, only a summary is printed"
+    )
+    parser.add_argument("--out", type=Path, default=default_out, help=where)
     parser.add_argument("--format", choices=["csv", "parquet", "json"], default="csv", help="table file format")
     parser.add_argument(
         "--report", action="store_true", default=default_out is not None, help="also write report.html and report.md"
@@ -228,11 +233,12 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
             with FreshFolder(args.out) as folder:
                 _write(capture, args.out, fmt)
                 if args.report:
-                    _report(args.out, dict(capture.tables), [capture.provenance], fmt, args.mask)
+                    tables = dict(capture.tables)
+                    _report(args.out, tables, [capture.provenance], fmt, args.mask, _tables(folder, fmt))
         except OSError as exc:
             return _fail(f"cannot write to {args.out}: {exc.strerror or exc}")
         _removed(folder)
-    _say(_human_summary(capture, args.out, visited_note))
+    _say(_human_summary(capture, args.out, visited_note, report=args.report))
     return 0
 
 
@@ -278,7 +284,7 @@ def _analyze_study(
                 if report:
                     tables: dict[str, Any] = {**study.tables, "claims": claims}
                     paths = [p for s in study.sessions for spec in s.specs for p in (spec.path, spec.keylog) if p]
-                    _report(out, tables, paths, fmt, mask or study.mask_identifiers)
+                    _report(out, tables, paths, fmt, mask or study.mask_identifiers, _tables(folder, fmt))
         except OSError as exc:
             return _fail(f"cannot write to {out}: {exc.strerror or exc}")
         _removed(folder)
@@ -290,12 +296,30 @@ def _analyze_study(
         _say(f"{row.verdict:>13}  {for_terminal(row.claim, one_line=True)}: {for_terminal(row.reason, one_line=True)}")
     for note in study.notes:
         _say(f"note: {for_terminal(note, one_line=True)}")
-    if out is not None:
-        _say(f"tables written to {out}/" + (f", report: {out / 'report.html'}" if report else ""))
+    _say(_where(out, report))
     return 0
 
 
-def _report(out: Path, tables: dict[str, Any], provenance: list[Any], fmt: ExportFormat, mask: bool) -> None:
+def _where(out: Path | None, report: bool) -> str:
+    """The last line of a run: where its tables and report are, or that nothing was written."""
+    if out is None:
+        return "nothing written: give --out DIR to write the tables" + (" and the report" if report else "")
+    return f"tables written to {out}/" + (f", report: {out / 'report.html'}" if report else "")
+
+
+def _tables(folder: FreshFolder, fmt: ExportFormat) -> list[str]:
+    """The table files this run wrote into the output folder (the report links to them)."""
+    return [name for name in folder.written() if "/" not in name and name.endswith(f".{fmt}")]
+
+
+def _report(
+    out: Path,
+    tables: dict[str, Any],
+    provenance: list[Any],
+    fmt: ExportFormat,
+    mask: bool,
+    tables_written: list[str] | None = None,
+) -> None:
     from toolkit.report import write_report
 
     write_report(
@@ -305,6 +329,7 @@ def _report(out: Path, tables: dict[str, Any], provenance: list[Any], fmt: Expor
         command=["python", "-m", "toolkit", *sys.argv[1:]],
         mask_identifiers=mask,
         formats=(fmt,),
+        tables_written=tables_written,
     )
 
 
@@ -323,7 +348,7 @@ def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
     replace_file(out / "summary.json", lambda temporary: Path(temporary).write_text(text))
 
 
-def _human_summary(capture: Capture, out: Path | None, visited_note: str = "") -> str:
+def _human_summary(capture: Capture, out: Path | None, visited_note: str = "", *, report: bool = False) -> str:
     from toolkit.coverage import coverage_line
     from toolkit.leaks.direction import carried_back, sent_by_device
 
@@ -355,6 +380,5 @@ def _human_summary(capture: Capture, out: Path | None, visited_note: str = "") -
     if len(problems):
         first = for_terminal(f"{problems.iloc[0]['record']}: {problems.iloc[0]['message']}", one_line=True)
         lines.append(f"problems: {len(problems)} (first: {first[:160]})")
-    if out is not None:
-        lines.append(f"tables written to {out}/")
+    lines.append(_where(out, report))
     return "\n".join(for_terminal(line, one_line=True) for line in lines)
