@@ -187,6 +187,7 @@ def test_the_template_writes_its_report_into_a_visible_out_folder() -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom(name: str, kernel_folder: Path) -> None:
     notebook = read(name)
     if name == TEMPLATE:  # its report goes to the kernel's folder, not to notebooks/out/
@@ -199,6 +200,7 @@ def test_notebook_runs_top_to_bottom(name: str, kernel_folder: Path) -> None:
     assert all(any("image/png" in o.get("data", {}) for o in cell.outputs) for cell in drawing)
 
 
+@pytest.mark.slow
 def test_reports_written_by_notebooks_go_to_the_temporary_folder(kernel_folder: Path) -> None:
     execute(read("04-checking-claims.ipynb"), kernel_folder, "04")
     (report,) = (kernel_folder / "tmp").glob("xiaomi-2020-*/report.html")
@@ -207,6 +209,7 @@ def test_reports_written_by_notebooks_go_to_the_temporary_folder(kernel_folder: 
     assert page.count("contradicted") >= 3
 
 
+@pytest.mark.slow
 def test_template_runs_on_a_har_without_visited_pages_or_vendor(kernel_folder: Path) -> None:
     notebook = with_parameters(
         read(TEMPLATE),
@@ -232,6 +235,7 @@ def test_template_runs_on_a_har_without_visited_pages_or_vendor(kernel_folder: P
         ("har/mitmproxy__firefox.har", None, "'format': 'har'"),
     ],
 )
+@pytest.mark.slow
 def test_template_runs_on_third_party_captures(
     corpus: Path, kernel_folder: Path, capture: str, keylog: str | None, expected: str
 ) -> None:
