@@ -233,8 +233,7 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
             with FreshFolder(args.out) as folder:
                 _write(capture, args.out, fmt)
                 if args.report:
-                    tables = dict(capture.tables)
-                    _report(args.out, tables, [capture.provenance], fmt, args.mask, _tables(folder, fmt))
+                    _report(args.out, dict(capture.tables), [capture.provenance], fmt, args.mask, _tables(folder, fmt))
         except OSError as exc:
             return _fail(f"cannot write to {args.out}: {exc.strerror or exc}")
         _removed(folder)
