@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import toolkit
-from toolkit.errors import MalformedCaptureError
+from toolkit.errors import CaptureError, MalformedCaptureError
 
 # A Firefox 43 HAR of 12 entries from the shared corpus (SOURCES.tsv: sitespeedio/pagexray, MIT).
 FIREFOX_12 = "har/pagexray__http1.1-firefox.har"
@@ -72,3 +75,26 @@ def test_a_broken_bracket_still_stops_the_reading_with_a_problem(tmp_path: Path)
     assert capture.requests["url"].tolist() == ["https://example.org/0"]
     assert _json_problems(capture) == ["entry 1"]
     assert capture.problems["message"].str.contains("rest of the file is not read").any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 6), st.data())
+def test_any_one_deleted_syntax_character_loses_at_most_what_the_problems_name(count: int, data: st.DataObject) -> None:
+    entries = [_entry(n, 5) for n in range(count)]
+    text = '{"log": {"entries": [' + ", ".join(entries) + "]}}"
+    start = text.index("[") + 1
+    in_urls = {i for n in range(count) for at in [text.index(f"https://example.org/{n}")] for i in range(at, at + 21)}
+    syntax = [i for i in range(start, len(text) - 3) if text[i] in '{}[],:"' and i not in in_urls]
+    cut = data.draw(st.sampled_from(syntax), label="deleted character")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.har"
+        path.write_text(text[:cut] + text[cut + 1 :])
+        try:
+            capture = toolkit.load(path)
+        except CaptureError:
+            return  # the file as a whole is no longer a HAR
+    urls = capture.requests["url"].tolist()
+    assert len(urls) == len(set(urls)) and set(urls) <= {f"https://example.org/{n}" for n in range(count)}
+    assert urls == sorted(urls)  # in file order, none invented
+    if len(urls) < count:
+        assert len(capture.problems)  # every lost entry is accounted for by a problem row
