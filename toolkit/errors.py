@@ -8,6 +8,9 @@ researcher can find the damaged record in a hex editor or a text editor:
 'session.har: entry 12: request.url is missing'
 >>> str(MalformedCaptureError("session.har", None, "not JSON"))
 'session.har: not JSON'
+>>> import pickle
+>>> pickle.loads(pickle.dumps(MalformedCaptureError("session.har", "entry 12", "bad"))).record
+'entry 12'
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ class CaptureError(Exception):
         self.record = record
         self.reason = reason
         super().__init__(self._message())
+
+    def __reduce__(self) -> tuple[type[CaptureError], tuple[str, str | None, str]]:
+        """Pickled with its three fields, so that it crosses to and from worker processes whole."""
+        return type(self), (self.path, self.record, self.reason)
 
     def _message(self) -> str:
         name = os.path.basename(self.path) or self.path
@@ -74,6 +81,3 @@ class CaptureNotFoundError(CaptureError, FileNotFoundError):
 
     def __str__(self) -> str:
         return self._message()
-
-    def __reduce__(self) -> tuple[type[CaptureNotFoundError], tuple[str, str | None, str]]:
-        return type(self), (self.path, self.record, self.reason)
