@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint types pytest docs bench lab fuzz clean
+.PHONY: demo test test-all lint types pytest pytest-all docs bench lab fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ $(LAB_STAMP): $(STAMP)
 lab: $(LAB_STAMP)
 	cd notebooks && ../$(VENV)/bin/jupyter lab $(ALLOW_ROOT)
 
+# `make test`: lint, types and the tests not marked slow (a few minutes). `make test-all` (CI) adds the
+# slow ones: whole-corpus runs, property and fuzz runs, decompression bombs, the notebooks.
 test: lint types pytest
+
+test-all: lint types pytest-all
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -38,6 +42,9 @@ types: $(STAMP)
 
 pytest: $(STAMP)
 	$(PY) -m pytest -q
+
+pytest-all: $(STAMP)
+	$(PY) -m pytest -q -m ""
 
 # Regenerate the README's table reference from toolkit/schema.py.
 docs: $(STAMP)

@@ -6,6 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+
+# urllib3 (under tldextract) opens a socket when imported, to probe IPv6; `import toolkit` no longer
+# imports it at collection, so import it here, before pytest-socket blocks sockets in the tests.
+import urllib3  # noqa: F401
 from hypothesis import settings
 
 from tests.paths import CORPUS, LISTS

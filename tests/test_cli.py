@@ -120,6 +120,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(ROOT)
     assert main(["demo", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "report.html").exists() and (tmp_path / "claims.csv").exists()
+    assert not (tmp_path / "tables").exists()  # each table is written once, beside the report that links to it
 
 
 # --- the terminal gets no control character from a capture ------------------------------------

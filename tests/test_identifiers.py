@@ -190,6 +190,7 @@ def test_hand_labelled_corpus_identifiers(corpus: Path, name: str) -> None:
         assert value not in kinds, value
 
 
+@pytest.mark.slow
 def test_corpus_reports_no_timestamps_and_no_nonce_names(corpus: Path) -> None:
     checked = 0
     for path in sorted((corpus / "har").glob("*.har")):

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,18 +79,21 @@ def test_random_bytes(data: bytes) -> None:
     load_bytes(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200))
 def test_random_bytes_after_a_json_start(data: bytes) -> None:
     load_bytes(b'{"log": {"entries": [' + data)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(json_values)
 def test_random_json(doc: Any) -> None:
     load_bytes(json.dumps(doc).encode())
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(hars)
 def test_random_har_shaped_json(doc: Any) -> None:

@@ -67,7 +67,7 @@ def execute(notebook: nbformat.NotebookNode, folder: Path, label: str) -> list[n
     except CellExecutionError as error:
         pytest.fail(f"{label}: {error}")
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert all(cell.execution_count is not None for cell in code_cells)
+    assert all(cell.execution_count is not None for cell in code_cells if cell.source.strip())  # empty: not run
     assert not [o for cell in code_cells for o in cell.outputs if o.output_type == "error"]
     return code_cells[1:]
 
@@ -149,17 +149,50 @@ def test_template_has_a_papermill_parameters_cell() -> None:
     assert 'CAPTURE = "../data/lab/incognito.pcapng"' in tagged[0].source
 
 
-def test_exercise_answers_are_collapsed() -> None:
+def test_exercises_have_empty_cells_to_work_in_and_the_answers_come_last() -> None:
     cells = read("03-traffic-analysis-basics.ipynb").cells
-    answers = [cell for cell in cells if cell.cell_type == "code" and cell.source.startswith("# ")]
-    assert len(answers) == 4
-    assert all(cell.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True} for cell in answers)
-    assert all("assert " in cell.source for cell in answers)
+    headings = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and cell.source.startswith("## ")]
+    (exercises,) = [i for i in headings if cells[i].source.startswith("## Exercises")]
+    (answers,) = [i for i in headings if cells[i].source.startswith("## Answers")]
+    assert exercises < answers and answers == headings[-1]
+    asked = cells[exercises + 1 : answers]
+    questions = [cell for cell in asked if cell.cell_type == "markdown"]
+    assert [cell.source[:2] for cell in questions] == ["1.", "2.", "3.", "4."]
+    for question, work in zip(asked[::2], asked[1::2], strict=True):  # each question, then its empty cell
+        assert question.cell_type == "markdown" and work.cell_type == "code" and not work.source.strip()
+    solved = cells[answers + 1 :]
+    assert [cell.source[:3] for cell in solved] == ["# 1", "# 2", "# 3", "# 4"]
+    assert all(cell.cell_type == "code" and "assert " in cell.source for cell in solved)
+
+
+def test_the_templates_role_text_names_every_role_its_capture_shows() -> None:
+    import toolkit
+    from toolkit.leaks.needles import read_visited
+
+    template = read(TEMPLATE).cells
+    text = next(cell.source for cell in template if cell.source.startswith("## 1. Load"))
+    context = toolkit.Context(sites=tuple(read_visited(ROOT / "data/xiaomi-2020.visited.txt")), vendors=("Xiaomi",))
+    endpoints = toolkit.load(ROOT / "data/lab/incognito.pcapng", context=context).table("endpoints")
+    shown = set(endpoints["role"].astype(str))
+    assert "unknown" in shown  # the lab's made-up hosts are on no list
+    assert all(f"`{role}`" in text for role in shown), shown
+    for host in endpoints.loc[endpoints["role"] == "unknown", "host"]:
+        assert f"`{host}`" in text
+
+
+def test_the_template_writes_its_report_into_a_visible_out_folder() -> None:
+    (parameters,) = [cell for cell in read(TEMPLATE).cells if "parameters" in cell.metadata.get("tags", [])]
+    assert '\nOUT = "out/' in "\n" + parameters.source
+    assert "/notebooks/out/" in (ROOT / ".gitignore").read_text().splitlines()  # reports are not committed
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom(name: str, kernel_folder: Path) -> None:
-    cells = execute(read(name), kernel_folder, name)
+    notebook = read(name)
+    if name == TEMPLATE:  # its report goes to the kernel's folder, not to notebooks/out/
+        notebook = with_parameters(notebook, {"OUT": str(kernel_folder / "tmp" / "toolkit-report-default")})
+    cells = execute(notebook, kernel_folder, name)
     shown = outputs_text(cells)
     assert "Traceback" not in shown
     assert "sa.api.intl.miui.com" in shown  # the tables the reader is meant to see were shown
@@ -167,6 +200,7 @@ def test_notebook_runs_top_to_bottom(name: str, kernel_folder: Path) -> None:
     assert all(any("image/png" in o.get("data", {}) for o in cell.outputs) for cell in drawing)
 
 
+@pytest.mark.slow
 def test_reports_written_by_notebooks_go_to_the_temporary_folder(kernel_folder: Path) -> None:
     execute(read("04-checking-claims.ipynb"), kernel_folder, "04")
     (report,) = (kernel_folder / "tmp").glob("xiaomi-2020-*/report.html")
@@ -175,10 +209,17 @@ def test_reports_written_by_notebooks_go_to_the_temporary_folder(kernel_folder: 
     assert page.count("contradicted") >= 3
 
 
+@pytest.mark.slow
 def test_template_runs_on_a_har_without_visited_pages_or_vendor(kernel_folder: Path) -> None:
     notebook = with_parameters(
         read(TEMPLATE),
-        {"CAPTURE": "../data/lab/incognito_toggle_off.har", "VISITED": None, "IDENTIFIERS": {}, "VENDOR": None},
+        {
+            "CAPTURE": "../data/lab/incognito_toggle_off.har",
+            "VISITED": None,
+            "IDENTIFIERS": {},
+            "VENDOR": None,
+            "OUT": str(kernel_folder / "tmp" / "toolkit-report-har"),
+        },
     )
     shown = outputs_text(execute(notebook, kernel_folder, "05 on a HAR"))
     assert "'format': 'har'" in shown
@@ -194,6 +235,7 @@ def test_template_runs_on_a_har_without_visited_pages_or_vendor(kernel_folder: P
         ("har/mitmproxy__firefox.har", None, "'format': 'har'"),
     ],
 )
+@pytest.mark.slow
 def test_template_runs_on_third_party_captures(
     corpus: Path, kernel_folder: Path, capture: str, keylog: str | None, expected: str
 ) -> None:
@@ -203,6 +245,7 @@ def test_template_runs_on_third_party_captures(
         "VISITED": None,
         "IDENTIFIERS": {},
         "VENDOR": None,
+        "OUT": str(kernel_folder / "tmp" / "toolkit-report-corpus"),
     }
     shown = outputs_text(execute(with_parameters(read(TEMPLATE), parameters), kernel_folder, capture))
     assert expected in shown

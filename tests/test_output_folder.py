@@ -40,7 +40,7 @@ def test_a_har_run_after_a_pcapng_run_leaves_only_its_own_tables(
 
 def test_a_report_run_then_a_plain_run_removes_the_old_report(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert main(["analyze", str(HAR), "--out", str(out), "--report"]) == 0
+    assert main(["analyze", str(HAR), "--out", str(out), "--report", "--mask"]) == 0  # masked copies in tables/
     assert (out / "report.html").exists() and any((out / "tables").iterdir())
     assert main(["analyze", str(HAR), "--out", str(out), "--format", "parquet"]) == 0
     assert not (out / "report.html").exists() and not (out / "requests.csv").exists()

@@ -61,6 +61,7 @@ def _tables(name: str) -> dict[str, pd.DataFrame]:
 
 @pytest.mark.parametrize("figure", list(FIGURES))
 @pytest.mark.parametrize("capture", list(CAPTURES))
+@pytest.mark.slow
 def test_no_label_overlaps_on_real_captures(capture: str, figure: str) -> None:
     ax = FIGURES[figure](_tables(capture))
     if ax is None:
@@ -108,6 +109,7 @@ def _many(organisations: int, requests: int) -> dict[str, pd.DataFrame]:
 
 @pytest.mark.parametrize("figure", [f for f in FIGURES if f != "encoding_chain"])
 @pytest.mark.parametrize(("organisations", "requests"), [(3, 10), (300, 100_000)])
+@pytest.mark.slow
 def test_no_label_overlaps_from_3_to_300_organisations(figure: str, organisations: int, requests: int) -> None:
     ax = FIGURES[figure](_many(organisations, requests))
     try:

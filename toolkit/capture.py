@@ -17,7 +17,6 @@ import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from typing import IO, Any
 
 import pandas as pd
@@ -33,16 +32,9 @@ from toolkit.io.sniff import sniff
 from toolkit.problems import ProblemLog
 from toolkit.schema import TABLES
 from toolkit.userfiles import UserFileError
+from toolkit.version import toolkit_version
 
 __all__ = ["Capture", "Provenance", "load", "toolkit_version"]
-
-
-def toolkit_version() -> str:
-    """The installed toolkit's version (``"0+unknown"`` when run from a bare source tree)."""
-    try:
-        return version("toolkit")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 @dataclass(frozen=True)
@@ -167,7 +159,8 @@ def load(
         progress: show reading progress on stderr; ``None`` shows it for large files on a terminal.
 
     Raises:
-        CaptureError: the file cannot be read at all (or, with ``strict``, has a damaged record).
+        CaptureError: the file cannot be read at all (or, with ``strict``, has a damaged record);
+            a missing file raises :class:`~toolkit.errors.CaptureNotFoundError`, a ``FileNotFoundError``.
     """
     path = os.fspath(path)
     sniffed = sniff(path)

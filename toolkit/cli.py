@@ -16,16 +16,18 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from toolkit.capture import Capture, toolkit_version
-from toolkit.coverage import coverage_line, decryption_coverage
 from toolkit.errors import CaptureError
-from toolkit.export import ExportFormat, write_table
-from toolkit.leaks.direction import carried_back, sent_by_device
 from toolkit.output_folder import FreshFolder, refuse_linked_subfolders, replace_file
-from toolkit.schema import markdown_reference
 from toolkit.terminal import for_terminal
+
+if TYPE_CHECKING:
+    from toolkit.capture import Capture
+    from toolkit.export import ExportFormat
+
+# pandas, matplotlib and the readers are imported by the command that needs them, not here:
+# `--help` and a mistyped option answer at once (tests/test_cli_startup.py, bench/bench_startup.py).
 
 __all__ = ["main"]
 
@@ -47,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"toolkit {toolkit_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True)
 
     analyze = commands.add_parser(
@@ -116,8 +118,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: reads the installed version only when asked (importlib.metadata is slow to load)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the toolkit's version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from toolkit.version import toolkit_version
+
+        parser.exit(message=f"toolkit {toolkit_version()}\n")
+
+
 def _output_options(parser: argparse.ArgumentParser, default_out: Path | None = None) -> None:
-    parser.add_argument("--out", type=Path, default=default_out, help="folder for the tables and summary.json")
+    where = (
+        f"folder for the tables, summary.json and the report (default: {default_out})"
+        if default_out
+        else "folder for the tables and summary.json; without --out nothing is written, only a summary is printed"
+    )
+    parser.add_argument("--out", type=Path, default=default_out, help=where)
     parser.add_argument("--format", choices=["csv", "parquet", "json"], default="csv", help="table file format")
     parser.add_argument(
         "--report", action="store_true", default=default_out is not None, help="also write report.html and report.md"
@@ -139,9 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             sys.stdout.write(manifest_reference())
         else:
+            from toolkit.schema import markdown_reference
+
             sys.stdout.write(markdown_reference())
         return 0
-    fmt = cast(ExportFormat, args.format)
+    fmt = cast("ExportFormat", args.format)
     if args.command == "demo":
         if not DEMO_STUDY.is_file():
             print(f"error: {DEMO_STUDY} not found: run the demo from the repository's root", file=sys.stderr)
@@ -180,18 +202,25 @@ def _removed(folder: FreshFolder) -> None:
 
 def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     from toolkit.analysis import analyze
+    from toolkit.leaks.needles import read_visited
 
     workers = 1 if args.workers is None else args.workers
     if workers < 1:
         return _fail(f"workers must be at least 1, not {workers}")
+    visited = None
+    if args.visited is not None:  # read first: a mistyped browsing log fails before a long read
+        try:
+            visited = read_visited(args.visited)
+        except ValueError as exc:
+            return _fail(f"--visited {exc}")
     try:
         result = analyze(
-            args.capture, keylog=args.keylog, visited=str(args.visited) if args.visited else None,
-            identifiers=args.id, vendors=args.vendor, salts=args.salt, strict=args.strict, workers=workers,
+            args.capture, keylog=args.keylog, visited=visited, identifiers=args.id, vendors=args.vendor,
+            salts=args.salt, strict=args.strict, workers=workers,
         )  # fmt: skip
     except CaptureError as exc:
         return _fail(exc)
-    except (OSError, ValueError) as exc:  # an unreadable browsing log or a malformed --id
+    except (OSError, ValueError) as exc:  # a malformed --id
         return _fail(exc)
     capture, visited_note = result.capture, result.visited_note
     if args.out is not None:
@@ -199,11 +228,11 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
             with FreshFolder(args.out) as folder:
                 _write(capture, args.out, fmt)
                 if args.report:
-                    _report(args.out, dict(capture.tables), [capture.provenance], fmt, args.mask)
+                    _report(args.out, dict(capture.tables), [capture.provenance], fmt, args.mask, _tables(folder, fmt))
         except OSError as exc:
             return _fail(f"cannot write to {args.out}: {exc.strerror or exc}")
         _removed(folder)
-    _say(_human_summary(capture, args.out, visited_note))
+    _say(_human_summary(capture, args.out, visited_note, report=args.report))
     return 0
 
 
@@ -225,6 +254,8 @@ def _analyze_study(
 
     With ``--out``, per-capture results are kept in ``out/captures/`` so that a rerun resumes.
     """
+    from toolkit.coverage import coverage_line
+    from toolkit.export import write_table
     from toolkit.study import ManifestError, Study
 
     try:
@@ -247,7 +278,9 @@ def _analyze_study(
                 write_table(datatypes, out / "datatypes", fmt)
                 if report:
                     tables: dict[str, Any] = {**study.tables, "datatypes": datatypes, "claims": claims}
-                    _report(out, tables, study.provenance, fmt, mask or study.mask_identifiers, study)
+                    _report(
+                        out, tables, study.provenance, fmt, mask or study.mask_identifiers, _tables(folder, fmt), study
+                    )
         except OSError as exc:
             return _fail(f"cannot write to {out}: {exc.strerror or exc}")
         _removed(folder)
@@ -259,13 +292,30 @@ def _analyze_study(
         _say(f"{row.verdict:>13}  {for_terminal(row.claim, one_line=True)}: {for_terminal(row.reason, one_line=True)}")
     for note in study.notes:
         _say(f"note: {for_terminal(note, one_line=True)}")
-    if out is not None:
-        _say(f"tables written to {out}/" + (f", report: {out / 'report.html'}" if report else ""))
+    _say(_where(out, report))
     return 0
 
 
+def _where(out: Path | None, report: bool) -> str:
+    """The last line of a run: where its tables and report are, or that nothing was written."""
+    if out is None:
+        return "nothing written: give --out DIR to write the tables" + (" and the report" if report else "")
+    return f"tables written to {out}/" + (f", report: {out / 'report.html'}" if report else "")
+
+
+def _tables(folder: FreshFolder, fmt: ExportFormat) -> list[str]:
+    """The table files this run wrote into the output folder (the report links to them)."""
+    return [name for name in folder.written() if "/" not in name and name.endswith(f".{fmt}")]
+
+
 def _report(
-    out: Path, tables: dict[str, Any], provenance: list[Any], fmt: ExportFormat, mask: bool, study: Any = None
+    out: Path,
+    tables: dict[str, Any],
+    provenance: list[Any],
+    fmt: ExportFormat,
+    mask: bool,
+    tables_written: list[str] | None = None,
+    study: Any = None,
 ) -> None:
     from toolkit.report import About, write_report
 
@@ -276,11 +326,15 @@ def _report(
         command=["python", "-m", "toolkit", *sys.argv[1:]],
         mask_identifiers=mask,
         formats=(fmt,),
+        tables_written=tables_written,
         about=About.of_study(study) if study is not None else None,  # name, description, scope, versions
     )
 
 
 def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
+    from toolkit.coverage import decryption_coverage
+    from toolkit.export import write_table
+
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in capture.tables.items():
         write_table(frame, out / name, fmt)
@@ -292,7 +346,10 @@ def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
     replace_file(out / "summary.json", lambda temporary: Path(temporary).write_text(text))
 
 
-def _human_summary(capture: Capture, out: Path | None, visited_note: str = "") -> str:
+def _human_summary(capture: Capture, out: Path | None, visited_note: str = "", *, report: bool = False) -> str:
+    from toolkit.coverage import coverage_line
+    from toolkit.leaks.direction import carried_back, sent_by_device
+
     p = capture.provenance
     lines = [
         f"{p.capture_id}: {p.format}{' (gzip)' if p.compression else ''}, {p.size:,} bytes, "
@@ -321,6 +378,5 @@ def _human_summary(capture: Capture, out: Path | None, visited_note: str = "") -
     if len(problems):
         first = for_terminal(f"{problems.iloc[0]['record']}: {problems.iloc[0]['message']}", one_line=True)
         lines.append(f"problems: {len(problems)} (first: {first[:160]})")
-    if out is not None:
-        lines.append(f"tables written to {out}/")
+    lines.append(_where(out, report))
     return "\n".join(for_terminal(line, one_line=True) for line in lines)

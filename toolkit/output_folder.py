@@ -168,6 +168,20 @@ class FreshFolder:
                 (self.folder / name).unlink(missing_ok=True)  # a link is removed, not followed
                 self.removed.append(name)
 
+    def written(self) -> list[str]:
+        """The toolkit's files this run has written so far, relative to the folder, sorted.
+
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as out:
+        ...     _ = (Path(out) / "flows.csv").write_text("old run")
+        ...     with FreshFolder(out) as folder:
+        ...         _ = replace_file(Path(out) / "requests.csv", lambda p: Path(p).write_text("new run"))
+        ...         folder.written()
+        ['requests.csv']
+        """
+        now = self._toolkit_files()
+        return sorted(name for name, identity in now.items() if self._before.get(name) != identity)
+
     def _toolkit_files(self) -> dict[str, _Identity]:
         found: dict[str, _Identity] = {}
         folders = [("", self.folder)] + [(n, self.folder / n) for n in ("tables", "report_figures")]

@@ -8,7 +8,7 @@ the ``problems`` table. With ``strict=True`` the first problem raises instead.
 >>> log.add("entry 3", "malformed", "request.url is missing; entry skipped")
 >>> log.frame()[["record", "kind", "severity"]].values.tolist()
 [['entry 3', 'malformed', 'error']]
->>> ProblemLog("session.har", strict=True).add("entry 3", "malformed", "bad url")
+>>> ProblemLog("session.har", strict=True).add("entry 3", "malformed", "bad url; entry skipped")
 Traceback (most recent call last):
 ...
 toolkit.errors.MalformedCaptureError: session.har: entry 3: bad url
@@ -17,6 +17,7 @@ toolkit.errors.MalformedCaptureError: session.har: entry 3: bad url
 from __future__ import annotations
 
 import os
+import re
 from typing import Literal
 
 import pandas as pd
@@ -33,6 +34,9 @@ __all__ = ["ProblemKind", "ProblemLog"]
 
 ProblemKind = Literal["malformed", "truncated", "unsupported", "missing", "decode"]
 Severity = Literal["error", "warning"]
+
+#: The end of a message saying what a lenient reader skipped ("; skipped", "; rest of request skipped").
+_SKIPPED = re.compile(r";[^;]*\bskipped\s*$")
 
 _ERRORS: dict[str, type[CaptureError]] = {
     "truncated": TruncatedCaptureError,
@@ -57,8 +61,8 @@ class ProblemLog:
         severity: Severity = "error",
     ) -> None:
         """Record a problem; in strict mode raise the matching :class:`CaptureError` instead."""
-        if self.strict:
-            raise _ERRORS.get(kind, MalformedCaptureError)(self.path, record, message)
+        if self.strict:  # nothing is skipped: the run stops here, so "; entry skipped" would be untrue
+            raise _ERRORS.get(kind, MalformedCaptureError)(self.path, record, _SKIPPED.sub("", message))
         self._rows.append((record, kind, " ".join(message.split()), severity))
 
     def __len__(self) -> int:

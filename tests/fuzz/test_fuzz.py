@@ -23,6 +23,7 @@ KNOWN = load_known(HERE / "known.toml")
 SAVED = sorted(folder for folder in (HERE / "crashes").glob("*/*") if folder.is_dir())
 
 
+@pytest.mark.slow
 def test_short_fixed_seed_run_finds_no_new_crash(tmp_path: Path) -> None:
     report = run(tuple(TARGETS), inputs=2, seed=16, crashes=tmp_path / "crashes", known=KNOWN,
                  bound_seconds=4, minimise=False)  # fmt: skip

@@ -120,6 +120,7 @@ def test_status_code_of_many_digits_is_not_a_status() -> None:
 # -- 2. TCP reassembly in O(n log n) ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_200000_one_byte_segments_out_of_order_take_seconds() -> None:
     data = bytes(random.Random(16).randrange(256) for _ in range(200_000))
     order = list(range(len(data)))
@@ -134,6 +135,7 @@ def test_200000_one_byte_segments_out_of_order_take_seconds() -> None:
     assert seconds < 20  # the scan over all pending segments took more than two minutes
 
 
+@pytest.mark.slow
 def test_200000_one_byte_segments_in_a_pcap() -> None:
     body = b"x" * 200_000
     head = b"POST /bulk HTTP/1.1\r\nHost: up.example\r\nContent-Length: 200000\r\n\r\n"
@@ -265,6 +267,7 @@ def _budget_hits(result: dict[str, object]) -> int:
     return sum("decoding budget" in message for message in problems)
 
 
+@pytest.mark.slow
 def test_ten_gzip_bombs_in_one_har(tmp_path: Path) -> None:
     packed = base64.b64encode(gzip_of_zeros(BODY)).decode()
     headers = [{"name": "Content-Encoding", "value": "gzip"}]
@@ -281,6 +284,7 @@ def test_ten_gzip_bombs_in_one_har(tmp_path: Path) -> None:
     assert _budget_hits(result) >= TEN_BODIES - MAX_DECODED_PER_CAPTURE // BODY
 
 
+@pytest.mark.slow
 def test_ten_gzip_bombs_on_one_http1_keep_alive_connection(tmp_path: Path) -> None:
     packed = gzip_of_zeros(BODY)
     response = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(packed) + packed
@@ -297,6 +301,7 @@ def test_ten_gzip_bombs_on_one_http1_keep_alive_connection(tmp_path: Path) -> No
     assert _budget_hits(result) >= TEN_BODIES - MAX_DECODED_PER_CAPTURE // BODY
 
 
+@pytest.mark.slow
 def test_ten_gzip_bombs_in_one_tls_http2_connection(tmp_path: Path) -> None:
     packed = gzip_of_zeros(BODY)
     client = PREFACE + h2_frame(4, 0, 0, b"")
@@ -315,6 +320,7 @@ def test_ten_gzip_bombs_in_one_tls_http2_connection(tmp_path: Path) -> None:
     assert _budget_hits(result) >= TEN_BODIES - MAX_DECODED_PER_CAPTURE // BODY
 
 
+@pytest.mark.slow
 def test_hpack_dynamic_table_amplification(tmp_path: Path) -> None:
     """240 table entries of 4 KB, then 2,000 streams each naming all of them (two bytes a name)."""
     entries, streams, size = 240, 2000, 4096

@@ -220,6 +220,7 @@ def test_pcapdroid_trailers_on_long_flows_with_one_app_each() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**16), cuts=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=40))
+@pytest.mark.slow
 def test_damaged_captures_give_the_same_result(seed: int, cuts: list[tuple[int, int]]) -> None:
     """Flip bytes anywhere after the file header: flags, ports, lengths, payloads."""
     raw = bytearray(_interleaved(seed, 10).pcap())
@@ -252,6 +253,7 @@ def _assert_same_on_corpus(paths: list[Path], wanted: Callable[[bytes], bool]) -
     return compared
 
 
+@pytest.mark.slow
 def test_corpus_classic_pcaps(corpus: Path) -> None:
     assert _assert_same_on_corpus(sorted((corpus / "pcap").iterdir()), lambda raw: raw[:4] in _PCAP_MAGICS) >= 40
 
@@ -557,6 +559,7 @@ def test_bad_block_inside_a_run(field: int, value: int) -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**16), cuts=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=40))
+@pytest.mark.slow
 def test_damaged_pcapng_gives_the_same_result(seed: int, cuts: list[tuple[int, int]]) -> None:
     """Flip bytes anywhere after the section header: block types and lengths, times, interfaces, options."""
     raw = bytearray(_as_pcapng(_tagged(_interleaved(seed, 10), seed, 0.05), _LAYOUTS[seed % len(_LAYOUTS)], seed))
@@ -573,6 +576,7 @@ def test_lab_pcapng(batches: list[int]) -> None:
 
 
 @pytest.mark.parametrize("min_run", [1, MIN_RUN])
+@pytest.mark.slow
 def test_corpus_pcapngs(corpus: Path, min_run: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every pcapng of the corpus, also with runs of a single packet (most of them are small)."""
     monkeypatch.setattr(pcapfile_module, "MIN_RUN", min_run)

@@ -197,6 +197,7 @@ def _mutated(draw: st.DrawFn, seeds: list[bytes] = SEEDS) -> bytes:
 
 @given(_mutated(), st.booleans())
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@pytest.mark.slow
 def test_fuzzed_corpus_files_give_tables_or_capture_error(data: bytes, strict: bool) -> None:
     problems = ProblemLog("fuzz.pcap", strict=strict)
     try:

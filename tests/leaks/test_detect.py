@@ -148,6 +148,7 @@ def _random_needles(rng: random.Random) -> tuple[list[str], list[str]]:
     return urls, ids
 
 
+@pytest.mark.slow
 def test_no_false_positives_in_the_corpus(corpus: Path) -> None:
     rng = random.Random(2024)
     visited, identifiers = _random_needles(rng)

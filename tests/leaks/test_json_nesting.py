@@ -23,6 +23,7 @@ result = {"chains": leaks["chain"].tolist(), "problems": leaks.attrs["problems"]
 
 
 @pytest.mark.parametrize(("opening", "closing"), [("[", "]"), ('{"a":', "}")])
+@pytest.mark.slow
 def test_100000_deep_body_is_searched_in_seconds(tmp_path: Path, opening: str, closing: str) -> None:
     body = opening * DEPTH + json.dumps(ID) + closing * DEPTH
     post = {"mimeType": "application/json", "text": body}

@@ -349,6 +349,7 @@ def _values_of(requests: pd.DataFrame) -> set[str]:
     return out
 
 
+@pytest.mark.slow
 def test_no_false_positives_with_other_captures_values(corpus: Path) -> None:
     files = sorted(p for p in (corpus / "har").glob("*.har") if "malformed" not in p.name)
     captures = {}

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -246,6 +247,7 @@ def _case_fold_only_touches_escapes(value: bytes, chain: list[str]) -> bool:
     return touched
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(urls(), st.data(), st.integers(0, 100), SEPARATORS, st.sampled_from(["whole", "protobuf"]))
 def test_urls_through_chains_are_found_with_their_chain(
@@ -254,6 +256,7 @@ def test_urls_through_chains_are_found_with_their_chain(
     check(url, "url", data.draw(chains("url")), where, separators, wrap)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(identifiers, st.data(), st.integers(0, 100), SEPARATORS, st.sampled_from(["whole", "protobuf"]))
 def test_identifiers_through_chains_are_found_with_their_chain(

@@ -30,6 +30,7 @@ FILES = [
 
 
 @pytest.mark.parametrize("name", FILES)
+@pytest.mark.slow
 def test_corpus_capture_report(corpus: Path, name: str) -> None:
     capture = toolkit.load(corpus / name)
     tables = dict(capture.tables)

@@ -57,6 +57,7 @@ def test_two_local_processes_give_the_serial_tables(serial: Study) -> None:
 
 
 @pytest.mark.enable_socket
+@pytest.mark.slow
 def test_a_two_worker_dask_cluster_gives_the_serial_tables(
     serial: Study, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -176,8 +176,11 @@ def read_har(path: str | os.PathLike[str], raw: IO[bytes], problems: ProblemLog)
                 if stream.peek() != "[":
                     raise MalformedCaptureError(path, "log.entries", "not a HAR: entries is not a list")
                 where = "entry 0"
-                for index, entry in enumerate(stream.array_items()):
-                    reader.add(index, entry)
+                for index, entry in enumerate(stream.array_items(resync=True)):
+                    if isinstance(entry, JsonSyntaxError):  # one broken entry: the next ones are still read
+                        problems.add(f"entry {index}", "malformed", f"invalid JSON: {entry}; entry skipped")
+                    else:
+                        reader.add(index, entry)
                     where = f"entry {index + 1}"
                 where = None
         tail = _JSONP_TAIL if jsonp else _BLANK

@@ -36,6 +36,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # A JSON token cut by the end of the buffer fails within this many characters of the end
 # (the longest literals, `false`/`-1e+`, and a cut `\uXXXX` escape are shorter).
 _CUT_MARGIN = 16
+# What a bracket-matching skip over a broken value looks at: brackets, and strings (which may hold brackets).
+_STRUCTURE = re.compile(r'["{}\[\]]')
+_STRING_REST = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 
 
 class JsonSyntaxError(ValueError):
@@ -219,16 +222,68 @@ class JsonStream:
             if self.expect(",}") == "}":
                 return
 
-    def array_items(self) -> Iterator[Any]:
-        """Yield the decoded items of the array that starts at the read position."""
+    def array_items(self, *, resync: bool = False) -> Iterator[Any]:
+        """Yield the decoded items of the array that starts at the read position.
+
+        With ``resync``, an object or array item that is not valid JSON is yielded as its
+        :class:`JsonSyntaxError` and reading goes on at the next item; its end is found by matching
+        brackets outside strings. An error that cannot be skipped that way (the input ends, a
+        broken string or bracket) is raised as without ``resync``.
+
+        >>> import io
+        >>> doc = JsonStream(io.BytesIO(b'[{"a": 1}, {"a": 2 "b": [3]}, {"a": 3}]'))
+        >>> [str(item) if isinstance(item, Exception) else item for item in doc.array_items(resync=True)]
+        [{'a': 1}, "Expecting ',' delimiter at character 19", {'a': 3}]
+        """
         self.expect("[")
         if self.peek() == "]":
             self._pos += 1
             return
         while True:
-            yield self.read_value()
+            self.peek()
+            start = self.offset  # in the whole text: reading the item may move the buffer
+            try:
+                yield self.read_value()
+            except JsonSyntaxError as exc:
+                if not resync or exc.truncated or not self._skip_container(start):
+                    raise
+                yield exc
             if self.expect(",]") == "]":
                 return
+
+    def _skip_container(self, start: int) -> bool:
+        """Move past the object or array starting at offset ``start`` of the text by matching its
+        brackets outside strings, without decoding it; True when a ``,`` or ``]`` follows it.
+
+        The text passed over is dropped from the buffer as the scan goes, so memory stays bounded
+        by the longest string in it.
+        """
+        pos = self._pos = start - self._base
+        if self._buf[pos : pos + 1] not in ("{", "["):
+            return False
+        depth = 0
+        size = self._chunk
+        while True:
+            match = _STRUCTURE.search(self._buf, pos)
+            if match is None:
+                pos, size = len(self._buf), self._chunk
+            elif match.group() == '"':
+                string = _STRING_REST.match(self._buf, match.end())
+                if string is not None:
+                    pos = string.end()
+                    continue
+                pos, size = match.start(), size * 2  # the string goes on past the buffer: read more
+            if match is None or match.group() == '"':
+                self._pos = pos  # the text before pos is passed over for good: let _fill drop it
+                if not self._grow(size):
+                    return False
+                pos = self._pos
+                continue
+            depth += 1 if match.group() in "{[" else -1
+            pos = match.end()
+            if depth == 0:
+                self._pos = pos
+                return self.peek() in (",", "]")
 
 
 _LONG_INTEGER_DECODER = json.JSONDecoder(

@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Literal
 
-from toolkit.errors import MalformedCaptureError, UnsupportedFormatError
+from toolkit.errors import CaptureNotFoundError, MalformedCaptureError, UnsupportedFormatError
 from toolkit.userfiles import UserFileError, open_user_file
 
 __all__ = ["Format", "Sniffed", "looks_like", "sniff", "sniff_bytes"]
@@ -69,6 +69,7 @@ def sniff(path: str | os.PathLike[str]) -> Sniffed:
     """Detect the format of the file at ``path`` (gzip-compressed files are looked into).
 
     Raises:
+        CaptureNotFoundError: no file at ``path`` (also a ``FileNotFoundError``).
         UnsupportedFormatError: empty, or not a format the toolkit reads.
         MalformedCaptureError: a gzip file that does not decompress.
     """
@@ -76,7 +77,10 @@ def sniff(path: str | os.PathLike[str]) -> Sniffed:
         with open_user_file(path) as raw:  # a regular file: a FIFO or a device is refused, not read
             head = raw.read(_HEAD)
     except UserFileError as exc:
-        raise UnsupportedFormatError(path, None, str(exc).removeprefix(f"{os.fspath(path)}: ")) from None
+        reason = str(exc).removeprefix(f"{os.fspath(path)}: ")
+        if _missing(path):
+            raise CaptureNotFoundError(path, None, reason) from None
+        raise UnsupportedFormatError(path, None, reason) from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
         raise UnsupportedFormatError(path, None, f"cannot open: {getattr(exc, 'strerror', None) or exc}") from None
     compression: Literal["gzip"] | None = None
@@ -97,6 +101,17 @@ def sniff(path: str | os.PathLike[str]) -> Sniffed:
             f"not a HAR, pcap, pcapng or key log file ({looks_like(head)})",
         )
     return Sniffed(found, compression)
+
+
+def _missing(path: str | os.PathLike[str]) -> bool:
+    """Whether no file is at ``path`` (a dangling link or a missing folder on the way included)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 # File signatures of things people give by mistake (from each format's specification).

@@ -62,12 +62,16 @@ def write_report(
     generated: datetime | None = None,
     reference_data: Mapping[str, Any] | None = None,
     about: About | None = None,
+    tables_written: Sequence[str] | None = None,
 ) -> dict[str, Path]:
     """Write ``report.html``, ``report.md`` (with ``report_figures/``) and ``tables/`` to ``out_dir``.
 
     The exported tables are the ones the report shows, masked when ``mask_identifiers`` is set.
     ``about`` (:meth:`About.of_study`) puts the study's name, description, scope, app versions and
-    toggles on the page. Returns the written paths by kind: ``html``, ``markdown`` and ``tables`` (the folder).
+    toggles on the page.
+    ``tables_written``: the table files the caller already wrote into ``out_dir`` (names relative
+    to it); unless masking, the report lists those instead of writing the same tables again into
+    ``tables/``. Returns the written paths by kind: ``html``, ``markdown`` and ``tables`` (the folder).
 
     Raises:
         OSError: ``tables/`` or ``report_figures/`` in ``out_dir`` is a symbolic link.
@@ -84,12 +88,14 @@ def write_report(
         "reference_data": reference_data,
         "about": about,
     }
-    # Build once to get the (possibly masked) tables, export them, then name the files in the report.
-    first = build_report(tables, figures=False, **options)
-    exported = export_tables(first.tables, target / "tables", formats=formats)
-    names = [str(p.relative_to(target)) for p in exported]
+    if tables_written is not None and not mask_identifiers:  # the same tables once, not twice
+        names, folder = list(tables_written), target
+    else:  # build once to get the (possibly masked) tables, export them, then name the files in the report
+        first = build_report(tables, figures=False, **options)
+        exported = export_tables(first.tables, target / "tables", formats=formats)
+        names, folder = [str(p.relative_to(target)) for p in exported], target / "tables"
     report = build_report(tables, exports=names, **options)
-    written = {"html": write_html(target / "report.html", report), "tables": target / "tables"}
+    written = {"html": write_html(target / "report.html", report), "tables": folder}
     if markdown:
         written["markdown"] = write_markdown(target / "report.md", report)
     return written
