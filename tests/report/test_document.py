@@ -119,7 +119,8 @@ def test_provenance_from_plain_paths(tmp_path: Path) -> None:
     rows = [dict(zip(captures.columns, row, strict=True)) for row in captures.rows]
     assert rows[0]["sha256"] == hashlib.sha256((DATA / "lab" / "normal.pcapng").read_bytes()).hexdigest()
     assert (
-        rows[1]["capture"] == "normal.keylog" and rows[1]["sha256"] == hashlib.sha256(keylog.read_bytes()).hexdigest()
+        rows[1]["path"].endswith("normal.keylog")
+        and rows[1]["sha256"] == hashlib.sha256(keylog.read_bytes()).hexdigest()
     )
     assert rows[2]["sha256"].startswith("unreadable")
 
@@ -131,11 +132,12 @@ def test_provenance_of_a_study_names_format_tool_and_key_logs() -> None:
     pcap, keylog = DATA / "lab" / "normal.pcap", DATA / "lab" / "normal.keylog"
     study = Study([Session("normal", [pcap])])
     report = build_report({}, provenance=study.provenance, figures=False)
-    captures = _tables(report)["Captures"]
+    captures = _tables(report)["Captures: each file with its SHA-256"]
     rows = [dict(zip(captures.columns, row, strict=True)) for row in captures.rows]
     assert [r["format"] for r in rows] == ["pcap", "keylog"]
     assert rows[0]["sha256"] == hashlib.sha256(pcap.read_bytes()).hexdigest()
-    assert (rows[1]["capture"], rows[1]["sha256"]) == ("normal.keylog", hashlib.sha256(keylog.read_bytes()).hexdigest())
+    assert rows[1]["path"].endswith("normal.keylog")
+    assert rows[1]["sha256"] == hashlib.sha256(keylog.read_bytes()).hexdigest()
 
 
 def test_inferred_findings_are_shown_apart() -> None:

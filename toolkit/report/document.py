@@ -1112,6 +1112,10 @@ def _provenance_section(
             columns.pop("capture_id")
         if "compression" in captures.columns and captures["compression"].isna().all():
             columns.pop("compression")
+        if "size" in captures.columns:  # whole bytes, not 79969.0 once a keylog row without a size joins
+            captures["size"] = pd.to_numeric(captures["size"], errors="coerce").astype("Int64")
+        if "toolkit_version" in captures.columns and set(captures["toolkit_version"].dropna()) <= {toolkit_version}:
+            columns.pop("toolkit_version")  # the same version as "toolkit version" above: said once
         if about is not None and "path" in captures.columns:
             owner = {os.fspath(c): s.name for s in about.sessions for c in s.captures}
             captures.insert(0, "session", [owner.get(str(p)) for p in captures["path"]])
