@@ -24,7 +24,6 @@ LONG_FUNCTIONS = {
     "toolkit/plots.py:request_timeline",
     "toolkit/plots.py:identifier_persistence",
     "toolkit/plots.py:decryption_coverage",
-    "toolkit/report/document.py:leaks",
 }
 
 
