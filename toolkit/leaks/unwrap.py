@@ -27,6 +27,7 @@ reported through ``on_problem`` and its branch is dropped.
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import html
 import json
@@ -124,6 +125,8 @@ _JSON_ENDS = {(b"{", b"}"), (b"[", b"]")}
 _LZ_URI_ONLY = re.compile(rb"[-$ ]")
 _ANY_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}|&|\\")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+#: The "=" that complete a base64 text of each length modulo 4 (1: not base64, rejected by the decoder).
+_PADDING = (b"", b"===", b"==", b"=")
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
@@ -359,46 +362,61 @@ def _name(raw: bytes) -> str:
 
 
 def _protobuf_fields(data: bytes) -> list[tuple[int, bytes]] | None:
-    """Length-delimited fields of a protobuf message, or ``None`` if ``data`` is not one."""
+    """Length-delimited fields of a protobuf message, or ``None`` if ``data`` is not one.
+
+    >>> _protobuf_fields(b"\\x0a\\x03abc\\x10\\x96\\x01"), _protobuf_fields(b"\\x0a\\x05abc")
+    ([(1, b'abc')], None)
+    """
     out: list[tuple[int, bytes]] = []
     pos, end = 0, len(data)
-
-    def varint() -> int:
-        nonlocal pos
-        result = shift = 0
-        while True:
-            if pos >= end or shift > 63:
-                raise ValueError
-            byte = data[pos]
+    # Most varints are one byte: read inline, the rest by _varint (the hot path of random blobs).
+    while pos < end:
+        key = data[pos]
+        if key < 0x80:
             pos += 1
-            result |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                return result
-            shift += 7
-
-    try:
-        while pos < end:
-            key = varint()
-            number, wire = key >> 3, key & 7
-            if number == 0:
+        else:
+            key, pos = _varint(data, pos, end)
+            if pos < 0:
                 return None
-            if wire == 0:
-                varint()
-            elif wire == 1:
-                pos += 8
-            elif wire == 5:
-                pos += 4
-            elif wire == 2:
-                length = varint()
-                if pos + length > end:
-                    return None
-                out.append((number, data[pos : pos + length]))
-                pos += length
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            return None
+        if wire == 0:
+            _value, pos = _varint(data, pos, end)
+            if pos < 0:
+                return None
+        elif wire == 2:
+            if pos < end and data[pos] < 0x80:
+                length = data[pos]
+                pos += 1
             else:
+                length, pos = _varint(data, pos, end)
+                if pos < 0:
+                    return None
+            if pos + length > end:
                 return None
-    except ValueError:
-        return None
+            out.append((number, data[pos : pos + length]))
+            pos += length
+        elif wire == 1:
+            pos += 8
+        elif wire == 5:
+            pos += 4
+        else:
+            return None
     return out if pos == end else None
+
+
+def _varint(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """The varint at ``pos`` and the position after it; position -1 if it runs past ``end`` or 64 bits."""
+    result = shift = 0
+    while pos < end and shift <= 63:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+    return 0, -1
 
 
 def _multipart_parts(data: bytes, content_type: str | None) -> list[tuple[str, bytes, str | None]] | None:
@@ -511,7 +529,7 @@ class _Unwrapper:
                 self.on_problem(f"more than {self.limits.max_texts} texts in one request; rest skipped")
             return
         self.texts += 1
-        if not data:
+        if len(data) < _SHORTEST:  # holds no needle, and decodes into nothing that could (see _child)
             return
         maybe_multipart = (hint is not None and "multipart" in hint.lower()) or data[:2] == b"--" or data[:1].isspace()
         if maybe_multipart and self._multipart(data, location, chain, layers, hint):
@@ -761,10 +779,16 @@ class _Unwrapper:
         self._child("base58", decoded, data, location, chain, layers, binary)
 
     def _base64(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
-        try:
-            decoded = tf.b64decode_loose(data)
-        except ValueError:
-            decoded = b""
+        if data.isalnum():  # most tokens: nothing to strip or translate (what b64decode_loose does first)
+            try:
+                decoded = binascii.a2b_base64(data + _PADDING[len(data) % 4], strict_mode=True)
+            except binascii.Error:
+                decoded = b""
+        else:
+            try:
+                decoded = tf.b64decode_loose(data)
+            except ValueError:
+                decoded = b""
         binary = bool(decoded) and _is_binary(decoded)
         if decoded:
             self._child("base64", decoded, data, location, chain, layers, binary)
