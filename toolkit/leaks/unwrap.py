@@ -856,22 +856,22 @@ class _Unwrapper:
     def _binary(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         if layers >= self.limits.max_layers:
             return
-        candidates: list[str] = []
+        first = data[0]
+        container = None
         if data.startswith(_GZIP_MAGIC):
-            candidates.append("gzip")
+            container = "gzip"
         elif data.startswith(_ZSTD_MAGIC):
-            candidates.append("zstd")
-        elif len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] * 256 + data[1]) % 31 == 0:
-            candidates.append("zlib")
-        found = False
-        for name in candidates:
-            decoded = self._decompress(name, data)
+            container = "zstd"
+        elif first & 0x0F == 8 and len(data) >= 2 and (first * 256 + data[1]) % 31 == 0:
+            container = "zlib"
+        if container is not None:
+            decoded = self._decompress(container, data)
             if decoded is not None:
-                found = True
-                self._child(name, decoded, data, location, chain, layers)
-        if found or len(data) < 8:  # too short to hold an encoded needle worth the attempts
+                self._child(container, decoded, data, location, chain, layers)
+                return
+        if len(data) < 8:  # too short to hold an encoded needle worth the attempts
             return
-        fields = _protobuf_fields(data) if data[0] & 7 in (0, 1, 2, 5) and data[0] >= 8 else None
+        fields = _protobuf_fields(data) if first & 7 in (0, 1, 2, 5) and first >= 8 else None
         if fields:
             for number, value in fields:
                 self.text(value, location, self._join(chain, f"pb:{number}"), layers)
@@ -885,24 +885,28 @@ class _Unwrapper:
                 decoded = self._decompress(name, data[start:])
                 if decoded is not None:
                     self._child(name, decoded, data, location, chain, layers)
-        if len(data) >= 8:
-            for name in ("deflate", "brotli") if _may_be_deflate(data) else ("brotli",):
-                decoded = self._headerless(name, data)
-                if decoded is not None:
-                    self._child(name, decoded, data, location, chain, layers)
+        if _may_be_deflate(data):
+            decoded = self._headerless("deflate", data)
+            if decoded is not None:
+                self._child("deflate", decoded, data, location, chain, layers)
+        decoded = self._headerless("brotli", data)
+        if decoded is not None:
+            self._child("brotli", decoded, data, location, chain, layers)
 
     def _headerless(self, name: str, data: bytes) -> bytes | None:
         """Raw deflate or brotli that fills ``data`` exactly, or ``None``: what :meth:`_decompress`
         does with :func:`toolkit.compression.inflate_raw` and ``unbrotli``, without turning every
         failure into a formatted error (most attempts fail: these formats have no header)."""
-        limit = self._remaining()
+        limit = self.limits.max_decoded_bytes - self.decoded
+        if limit < 0:
+            limit = 0
         try:
             if name == "deflate":
-                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                inflater = _inflater(-15)
                 decoded = inflater.decompress(data, limit + 1)
                 complete = inflater.eof and not inflater.unused_data
             else:
-                decompressor = brotli.Decompressor()
+                decompressor = _BrotliDecompressor()
                 decoded = decompressor.process(data, output_buffer_limit=limit + 1)
                 complete = decompressor.is_finished()
         except (zlib.error, brotli.error):
@@ -910,6 +914,10 @@ class _Unwrapper:
         if len(decoded) > limit:
             self._decompress(name, data)  # reports the bomb and gives up the request's branch
         return decoded if complete else None
+
+
+_inflater = zlib.decompressobj
+_BrotliDecompressor = brotli.Decompressor
 
 
 def _may_be_deflate(data: bytes) -> bool:
