@@ -31,6 +31,7 @@ import functools
 import gc
 import os
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -327,7 +328,67 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
+def _frozen(value: Any) -> Any:
+    """A hashable copy of a request part (header lists become tuples); TypeError if there is none."""
+    if value is None or isinstance(value, str | bytes | int | float):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, dict):
+        raise TypeError("a mapping")
+    return tuple(_frozen(item) for item in value)
+
+
+def _distinct(work: Sequence[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[int]]:
+    """The distinct requests of ``work`` (first occurrences, in order) and, for each request, the
+    number of its distinct one: a request sent again with the same URL, headers and body (a retry,
+    a beacon, a capture that repeats a session) has the same hits and is searched once.
+
+    >>> _distinct([("u", [("a", "1")], b"x"), ("v", None, None), ("u", [("a", "1")], b"x")])
+    ([('u', [('a', '1')], b'x'), ('v', None, None)], [0, 1, 0])
+    """
+    first: dict[Any, int] = {}
+    distinct: list[tuple[Any, ...]] = []
+    which: list[int] = []
+    for request in work:
+        try:
+            key = _frozen(request)
+            number = first.setdefault(key, len(distinct))
+        except TypeError:  # a part with no hashable form: searched on its own
+            number = len(distinct)
+        if number == len(distinct):
+            distinct.append(request)
+        which.append(number)
+    return distinct, which
+
+
 def _hits_of_requests(
+    index: NeedleIndex, limits: Limits, work: list[tuple[Any, ...]], workers: int
+) -> Iterator[tuple[list[_Hit], list[str]]]:
+    """The hits and problem messages of every request, in order: each distinct request (see
+    :func:`_distinct`) is searched once, its result given again for its repeats."""
+    distinct, which = _distinct(work)
+    produced = _hits_of_distinct(index, limits, distinct, workers)
+    uses = Counter(which)
+    kept: dict[int, tuple[list[_Hit], list[str]]] = {}  # results still to be given again
+    made = 0
+    for number in which:
+        if number == made:
+            made += 1
+            result = next(produced)
+        else:
+            result = kept[number]
+        uses[number] -= 1
+        if uses[number]:
+            kept[number] = result
+        else:
+            kept.pop(number, None)
+        yield result
+    for _ in produced:  # nothing is left: this lets a pool of workers close as it does when done
+        pass
+
+
+def _hits_of_distinct(
     index: NeedleIndex, limits: Limits, work: list[tuple[Any, ...]], workers: int
 ) -> Iterator[tuple[list[_Hit], list[str]]]:
     """The hits and problem messages of every request, in order; with ``workers`` > 1 the requests
