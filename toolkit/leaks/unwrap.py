@@ -105,6 +105,11 @@ _B32_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Z2-7]{16,}=*(?![A-Za-z0-9])")
 _HEX_WHOLE = re.compile(rb"(?:[0-9a-fA-F]{2}){4,}")
 _HEX_TOKEN = re.compile(rb"(?<![0-9a-zA-Z])(?:[0-9a-fA-F]{2}){8,}(?![0-9a-zA-Z])")
 _B32_WHOLE = re.compile(rb"[A-Z2-7]{16,}=*")
+#: Hex digits, with or without dashes: an id or a digest (``9774d56d682e549c``, ``3f2a-...``), not
+#: base64 (nor lz-string's base64 form), whose 64 symbols an encoded needle's bits spread over: base64 of
+#: text holds letters outside a-f (its first symbol of four is one of A-Z or a-e for ASCII). The token
+#: search has always skipped such tokens; whole values skip them too (bench/README.md, issue 20).
+_HEXISH = re.compile(rb"[0-9a-fA-F-]{4,}")
 _B58_WHOLE = re.compile(rb"[1-9A-HJ-NP-Za-km-z]{16,256}")
 #: Sizes of raw digests (MD5 ... SHA-512): the binary base58 decodings worth keeping.
 _DIGEST_SIZES = frozenset({16, 20, 28, 32, 48, 64})
@@ -631,7 +636,8 @@ class _Unwrapper:
         # As in _decodings: whole hex, whole base64 (always, here), whole base32; no token search.
         if _HEX_WHOLE.fullmatch(data):
             self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
-        self._base64(data, location, chain, layers)
+        if not _HEXISH.fullmatch(data):
+            self._base64(data, location, chain, layers)
         self._base32_whole(data, location, chain, layers)
 
     @staticmethod
@@ -723,7 +729,8 @@ class _Unwrapper:
             self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
         if _B64_WHOLE.fullmatch(data):
             whole_token = b" " not in data
-            self._base64(data, location, chain, layers)
+            if not _HEXISH.fullmatch(data):
+                self._base64(data, location, chain, layers)
         elif _LZ_URI.fullmatch(data):
             whole_token = True
             self._lzstring(data, "lzstring_uri", location, chain, layers)
