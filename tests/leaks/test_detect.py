@@ -222,6 +222,36 @@ def test_workers_give_the_same_table() -> None:
     pd.testing.assert_frame_equal(serial, forked)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_repeated_request_is_unwrapped_once_and_reported_at_each_position(
+    workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from toolkit.leaks import detect
+
+    planted = ["https://www.site.example/a/page.html", "https://www.other.example/b?q=private+words"]
+    once = _busy_requests(80, planted)
+    twice = pd.concat([once, once], ignore_index=True)
+    twice["evidence"] = [f"t#entry={n}" for n in range(len(twice))]
+    calls: list[str | None] = []
+    real = detect.unwrap_request
+
+    def counted(**parts: object) -> object:
+        calls.append(parts["url"])  # type: ignore[arg-type]
+        return real(**parts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(detect, "unwrap_request", counted)
+    leaks = find_leaks(twice, visited=planted, workers=workers)
+    assert len(leaks) >= 80 and set(leaks.needle) >= set(planted)
+    # every finding of a request is reported again for its copy, with the copy's own evidence
+    position = leaks.evidence.str.extract(r"entry=(\d+)")[0].astype(int)
+    columns = [name for name in leaks.columns if name != "evidence"]
+    originals = leaks[(position < 80).to_numpy()][columns].reset_index(drop=True)
+    copies = leaks[(position >= 80).to_numpy()][columns].reset_index(drop=True)
+    pd.testing.assert_frame_equal(originals, copies)
+    if workers == 1:  # forked workers count in their own process
+        assert len(calls) == 80
+
+
 def test_texts_searched_together_find_what_each_finds_alone() -> None:
     from toolkit.leaks.detect import NeedleIndex
     from toolkit.leaks.needles import identifier_needles, url_needles

@@ -324,3 +324,14 @@ def test_response_headers_set_cookie_and_location() -> None:
         ("response_header:location", "url_path > segment:2 > base64"),
         ("response_header:location", "query:u > urldecode"),
     }
+
+
+def test_values_of_hex_digits_and_dashes_are_ids_not_base64() -> None:
+    # issue 20: an id or digest in hex is not decoded as base64 (its decoding is noise that costs
+    # the headerless decompressors' attempts); base64 of text still is
+    hex_id = "3f2a9c01-77be-4d21-9a0e-5c1b2e3f4a5b0c"  # not a UUID's layout: the UUID rule does not apply
+    texts = list(unwrap_request(url=None, headers=[("X-Id", hex_id)], body=None))
+    assert [(t.data, t.chain) for t in texts] == [(hex_id.encode(), ())]
+    encoded = base64.b64encode(b"9774d56d682e549c").decode()
+    texts = list(unwrap_request(url=None, headers=[("X-Id", encoded)], body=None))
+    assert (b"9774d56d682e549c", ("base64",)) in [(t.data, t.chain) for t in texts]

@@ -31,6 +31,7 @@ import functools
 import gc
 import os
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -201,6 +202,33 @@ class NeedleIndex:
         return out
 
 
+_LAST_INDEX: list[tuple[tuple[Any, ...], NeedleIndex]] = []
+"""The index of the last needle set (one: an index of 10^5 patterns holds tens of megabytes)."""
+
+
+def _shared_index(needles: Sequence[Needle], expansion: Expansion | None, engine: str) -> NeedleIndex:
+    """The :class:`NeedleIndex` of ``needles``, built once for consecutive calls with the same needle
+    set (the captures of a study searched for the same visited URLs and identifiers, in one process
+    or in each worker) instead of once per call: its build is seconds for a thousand URLs.
+
+    >>> from toolkit.leaks.needles import identifier_needles
+    >>> needles = identifier_needles("ANDROID_ID", "9774d56d682e549c")
+    >>> _shared_index(needles, None, "auto") is _shared_index(list(needles), Expansion(), "auto")
+    True
+    """
+    key = (tuple(needles), expansion or Expansion(), engine)
+    try:
+        hash(key)
+    except TypeError:  # an expansion given with lists: built each time
+        return NeedleIndex(needles, expansion, engine)
+    if _LAST_INDEX and _LAST_INDEX[0][0] == key:
+        return _LAST_INDEX[0][1]
+    _LAST_INDEX.clear()  # the old index goes before the new one is built: one at a time in memory
+    index = NeedleIndex(needles, expansion, engine)
+    _LAST_INDEX.append((key, index))
+    return index
+
+
 def _stands_alone(data: bytes, start: int, end: int, lowest: int) -> bool:
     """No ASCII letter or digit right before ``start`` (not before ``lowest``) or at ``end``.
 
@@ -305,7 +333,67 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
+def _frozen(value: Any) -> Any:
+    """A hashable copy of a request part (header lists become tuples); TypeError if there is none."""
+    if value is None or isinstance(value, str | bytes | int | float):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, dict):
+        raise TypeError("a mapping")
+    return tuple(_frozen(item) for item in value)
+
+
+def _distinct(work: Sequence[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[int]]:
+    """The distinct requests of ``work`` (first occurrences, in order) and, for each request, the
+    number of its distinct one: a request sent again with the same URL, headers and body (a retry,
+    a beacon, a capture that repeats a session) has the same hits and is searched once.
+
+    >>> _distinct([("u", [("a", "1")], b"x"), ("v", None, None), ("u", [("a", "1")], b"x")])
+    ([('u', [('a', '1')], b'x'), ('v', None, None)], [0, 1, 0])
+    """
+    first: dict[Any, int] = {}
+    distinct: list[tuple[Any, ...]] = []
+    which: list[int] = []
+    for request in work:
+        try:
+            key = _frozen(request)
+            number = first.setdefault(key, len(distinct))
+        except TypeError:  # a part with no hashable form: searched on its own
+            number = len(distinct)
+        if number == len(distinct):
+            distinct.append(request)
+        which.append(number)
+    return distinct, which
+
+
 def _hits_of_requests(
+    index: NeedleIndex, limits: Limits, work: list[tuple[Any, ...]], workers: int
+) -> Iterator[tuple[list[_Hit], list[str]]]:
+    """The hits and problem messages of every request, in order: each distinct request (see
+    :func:`_distinct`) is searched once, its result given again for its repeats."""
+    distinct, which = _distinct(work)
+    produced = _hits_of_distinct(index, limits, distinct, workers)
+    uses = Counter(which)
+    kept: dict[int, tuple[list[_Hit], list[str]]] = {}  # results still to be given again
+    made = 0
+    for number in which:
+        if number == made:
+            made += 1
+            result = next(produced)
+        else:
+            result = kept[number]
+        uses[number] -= 1
+        if uses[number]:
+            kept[number] = result
+        else:
+            kept.pop(number, None)
+        yield result
+    for _ in produced:  # nothing is left: this lets a pool of workers close as it does when done
+        pass
+
+
+def _hits_of_distinct(
     index: NeedleIndex, limits: Limits, work: list[tuple[Any, ...]], workers: int
 ) -> Iterator[tuple[list[_Hit], list[str]]]:
     """The hits and problem messages of every request, in order; with ``workers`` > 1 the requests
@@ -502,7 +590,7 @@ def _find_leaks(
     needles = all_needles(urls, parse_identifiers(identifiers), inferred=inferred)
     needles, ambient = without_ambient(needles, requests)
     note = _visited_note(urls, inferred, ambient)
-    index = NeedleIndex(needles, expansion, engine)
+    index = _shared_index(needles, expansion, engine)
     if endpoints is None:
         endpoints = endpoints_in_context(requests, visited=urls)
     lookup = _endpoint_lookup(endpoints)

@@ -27,6 +27,7 @@ reported through ``on_problem`` and its branch is dropped.
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import html
 import json
@@ -104,6 +105,11 @@ _B32_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Z2-7]{16,}=*(?![A-Za-z0-9])")
 _HEX_WHOLE = re.compile(rb"(?:[0-9a-fA-F]{2}){4,}")
 _HEX_TOKEN = re.compile(rb"(?<![0-9a-zA-Z])(?:[0-9a-fA-F]{2}){8,}(?![0-9a-zA-Z])")
 _B32_WHOLE = re.compile(rb"[A-Z2-7]{16,}=*")
+#: Hex digits, with or without dashes: an id or a digest (``9774d56d682e549c``, ``3f2a-...``), not
+#: base64 (nor lz-string's base64 form), whose 64 symbols an encoded needle's bits spread over: base64 of
+#: text holds letters outside a-f (its first symbol of four is one of A-Z or a-e for ASCII). The token
+#: search has always skipped such tokens; whole values skip them too (bench/README.md, issue 20).
+_HEXISH = re.compile(rb"[0-9a-fA-F-]{4,}")
 _B58_WHOLE = re.compile(rb"[1-9A-HJ-NP-Za-km-z]{16,256}")
 #: Sizes of raw digests (MD5 ... SHA-512): the binary base58 decodings worth keeping.
 _DIGEST_SIZES = frozenset({16, 20, 28, 32, 48, 64})
@@ -123,6 +129,8 @@ _JSON_ENDS = {(b"{", b"}"), (b"[", b"]")}
 _LZ_URI_ONLY = re.compile(rb"[-$ ]")
 _ANY_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}|&|\\")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+#: The "=" that complete a base64 text of each length modulo 4 (1: not base64, rejected by the decoder).
+_PADDING = (b"", b"===", b"==", b"=")
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
@@ -358,46 +366,61 @@ def _name(raw: bytes) -> str:
 
 
 def _protobuf_fields(data: bytes) -> list[tuple[int, bytes]] | None:
-    """Length-delimited fields of a protobuf message, or ``None`` if ``data`` is not one."""
+    """Length-delimited fields of a protobuf message, or ``None`` if ``data`` is not one.
+
+    >>> _protobuf_fields(b"\\x0a\\x03abc\\x10\\x96\\x01"), _protobuf_fields(b"\\x0a\\x05abc")
+    ([(1, b'abc')], None)
+    """
     out: list[tuple[int, bytes]] = []
     pos, end = 0, len(data)
-
-    def varint() -> int:
-        nonlocal pos
-        result = shift = 0
-        while True:
-            if pos >= end or shift > 63:
-                raise ValueError
-            byte = data[pos]
+    # Most varints are one byte: read inline, the rest by _varint (the hot path of random blobs).
+    while pos < end:
+        key = data[pos]
+        if key < 0x80:
             pos += 1
-            result |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                return result
-            shift += 7
-
-    try:
-        while pos < end:
-            key = varint()
-            number, wire = key >> 3, key & 7
-            if number == 0:
+        else:
+            key, pos = _varint(data, pos, end)
+            if pos < 0:
                 return None
-            if wire == 0:
-                varint()
-            elif wire == 1:
-                pos += 8
-            elif wire == 5:
-                pos += 4
-            elif wire == 2:
-                length = varint()
-                if pos + length > end:
-                    return None
-                out.append((number, data[pos : pos + length]))
-                pos += length
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            return None
+        if wire == 0:
+            _value, pos = _varint(data, pos, end)
+            if pos < 0:
+                return None
+        elif wire == 2:
+            if pos < end and data[pos] < 0x80:
+                length = data[pos]
+                pos += 1
             else:
+                length, pos = _varint(data, pos, end)
+                if pos < 0:
+                    return None
+            if pos + length > end:
                 return None
-    except ValueError:
-        return None
+            out.append((number, data[pos : pos + length]))
+            pos += length
+        elif wire == 1:
+            pos += 8
+        elif wire == 5:
+            pos += 4
+        else:
+            return None
     return out if pos == end else None
+
+
+def _varint(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """The varint at ``pos`` and the position after it; position -1 if it runs past ``end`` or 64 bits."""
+    result = shift = 0
+    while pos < end and shift <= 63:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+    return 0, -1
 
 
 def _multipart_parts(data: bytes, content_type: str | None) -> list[tuple[str, bytes, str | None]] | None:
@@ -510,7 +533,7 @@ class _Unwrapper:
                 self.on_problem(f"more than {self.limits.max_texts} texts in one request; rest skipped")
             return
         self.texts += 1
-        if not data:
+        if len(data) < _SHORTEST:  # holds no needle, and decodes into nothing that could (see _child)
             return
         maybe_multipart = (hint is not None and "multipart" in hint.lower()) or data[:2] == b"--" or data[:1].isspace()
         if maybe_multipart and self._multipart(data, location, chain, layers, hint):
@@ -612,7 +635,8 @@ class _Unwrapper:
         # As in _decodings: whole hex, whole base64 (always, here), whole base32; no token search.
         if _HEX_WHOLE.fullmatch(data):
             self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
-        self._base64(data, location, chain, layers)
+        if not _HEXISH.fullmatch(data):
+            self._base64(data, location, chain, layers)
         self._base32_whole(data, location, chain, layers)
 
     @staticmethod
@@ -704,7 +728,8 @@ class _Unwrapper:
             self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
         if _B64_WHOLE.fullmatch(data):
             whole_token = b" " not in data
-            self._base64(data, location, chain, layers)
+            if not _HEXISH.fullmatch(data):
+                self._base64(data, location, chain, layers)
         elif _LZ_URI.fullmatch(data):
             whole_token = True
             self._lzstring(data, "lzstring_uri", location, chain, layers)
@@ -760,10 +785,16 @@ class _Unwrapper:
         self._child("base58", decoded, data, location, chain, layers, binary)
 
     def _base64(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
-        try:
-            decoded = tf.b64decode_loose(data)
-        except ValueError:
-            decoded = b""
+        if data.isalnum():  # most tokens: nothing to strip or translate (what b64decode_loose does first)
+            try:
+                decoded = binascii.a2b_base64(data + _PADDING[len(data) % 4], strict_mode=True)
+            except binascii.Error:
+                decoded = b""
+        else:
+            try:
+                decoded = tf.b64decode_loose(data)
+            except ValueError:
+                decoded = b""
         binary = bool(decoded) and _is_binary(decoded)
         if decoded:
             self._child("base64", decoded, data, location, chain, layers, binary)
@@ -831,22 +862,22 @@ class _Unwrapper:
     def _binary(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         if layers >= self.limits.max_layers:
             return
-        candidates: list[str] = []
+        first = data[0]
+        container = None
         if data.startswith(_GZIP_MAGIC):
-            candidates.append("gzip")
+            container = "gzip"
         elif data.startswith(_ZSTD_MAGIC):
-            candidates.append("zstd")
-        elif len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] * 256 + data[1]) % 31 == 0:
-            candidates.append("zlib")
-        found = False
-        for name in candidates:
-            decoded = self._decompress(name, data)
+            container = "zstd"
+        elif first & 0x0F == 8 and len(data) >= 2 and (first * 256 + data[1]) % 31 == 0:
+            container = "zlib"
+        if container is not None:
+            decoded = self._decompress(container, data)
             if decoded is not None:
-                found = True
-                self._child(name, decoded, data, location, chain, layers)
-        if found or len(data) < 8:  # too short to hold an encoded needle worth the attempts
+                self._child(container, decoded, data, location, chain, layers)
+                return
+        if len(data) < 8:  # too short to hold an encoded needle worth the attempts
             return
-        fields = _protobuf_fields(data) if data[0] & 7 in (0, 1, 2, 5) and data[0] >= 8 else None
+        fields = _protobuf_fields(data) if first & 7 in (0, 1, 2, 5) and first >= 8 else None
         if fields:
             for number, value in fields:
                 self.text(value, location, self._join(chain, f"pb:{number}"), layers)
@@ -860,24 +891,28 @@ class _Unwrapper:
                 decoded = self._decompress(name, data[start:])
                 if decoded is not None:
                     self._child(name, decoded, data, location, chain, layers)
-        if len(data) >= 8:
-            for name in ("deflate", "brotli") if _may_be_deflate(data) else ("brotli",):
-                decoded = self._headerless(name, data)
-                if decoded is not None:
-                    self._child(name, decoded, data, location, chain, layers)
+        if _may_be_deflate(data):
+            decoded = self._headerless("deflate", data)
+            if decoded is not None:
+                self._child("deflate", decoded, data, location, chain, layers)
+        decoded = self._headerless("brotli", data)
+        if decoded is not None:
+            self._child("brotli", decoded, data, location, chain, layers)
 
     def _headerless(self, name: str, data: bytes) -> bytes | None:
         """Raw deflate or brotli that fills ``data`` exactly, or ``None``: what :meth:`_decompress`
         does with :func:`toolkit.compression.inflate_raw` and ``unbrotli``, without turning every
         failure into a formatted error (most attempts fail: these formats have no header)."""
-        limit = self._remaining()
+        limit = self.limits.max_decoded_bytes - self.decoded
+        if limit < 0:
+            limit = 0
         try:
             if name == "deflate":
-                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                inflater = _inflater(-15)
                 decoded = inflater.decompress(data, limit + 1)
                 complete = inflater.eof and not inflater.unused_data
             else:
-                decompressor = brotli.Decompressor()
+                decompressor = _BrotliDecompressor()
                 decoded = decompressor.process(data, output_buffer_limit=limit + 1)
                 complete = decompressor.is_finished()
         except (zlib.error, brotli.error):
@@ -885,6 +920,10 @@ class _Unwrapper:
         if len(decoded) > limit:
             self._decompress(name, data)  # reports the bomb and gives up the request's branch
         return decoded if complete else None
+
+
+_inflater = zlib.decompressobj
+_BrotliDecompressor = brotli.Decompressor
 
 
 def _may_be_deflate(data: bytes) -> bool:
