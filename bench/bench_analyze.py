@@ -273,7 +273,9 @@ def main() -> None:
     print("  CSV files: " + ", ".join(f"{name} {size:.1f} MB" for name, size in csv.items()))
     tshark = shutil.which("tshark")
     if args.no_tshark or tshark is None:
-        print("tshark: skipped (" + ("--no-tshark" if args.no_tshark else "not installed: apt-get install tshark") + ")")
+        print(
+            "tshark: skipped (" + ("--no-tshark" if args.no_tshark else "not installed: apt-get install tshark") + ")"
+        )
     else:
         reference = run(tshark_command(tshark, pcap, keys), OUT / "analyze-tshark.tsv")
         figures["tshark"] = reference
@@ -282,9 +284,7 @@ def main() -> None:
             f"peak {reference['peak_mb']:6.0f} MB   (analyze / tshark: "
             f"{toolkit['seconds'] / reference['seconds']:.2f}x wall)"
         )
-    unmet = [
-        f"{name} {toolkit[name]:.1f} > {goal:g}" for name, goal in GOALS.items() if float(toolkit[name]) > goal
-    ]
+    unmet = [f"{name} {toolkit[name]:.1f} > {goal:g}" for name, goal in GOALS.items() if float(toolkit[name]) > goal]
     figures["not_met"] = unmet
     print("goals (<= 90 s, < 1000 MB peak, < 100 MB CSV): " + ("met" if not unmet else "NOT met: " + "; ".join(unmet)))
     (OUT / "analyze.json").write_text(json.dumps(figures, indent=2) + "\n")

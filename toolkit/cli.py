@@ -85,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--strict", action="store_true", help="fail on the first damaged record")
     analyze.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars on stderr for reading, decrypting, leak search and a study's captures "
+        "(default: when stderr is a terminal)",
+    )
+    analyze.add_argument(
         "--workers",
         type=int,
         metavar="N",
@@ -160,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scheduler=args.scheduler,
             root=args.study_root,
             allow_outside=args.allow_outside_paths,
+            progress=args.progress,
         )
     return _analyze_capture(args, fmt)
 
@@ -188,9 +196,16 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     if workers < 1:
         return _fail(f"workers must be at least 1, not {workers}")
     try:
-        capture = load(args.capture, keylog=args.keylog, strict=args.strict, context=context)
+        capture = load(args.capture, keylog=args.keylog, strict=args.strict, context=context, progress=args.progress)
         visited = str(args.visited) if args.visited else None
-        leaks = find_leaks(capture, visited=visited, identifiers=args.id or None, workers=workers, salts=args.salt)
+        leaks = find_leaks(
+            capture,
+            visited=visited,
+            identifiers=args.id or None,
+            workers=workers,
+            salts=args.salt,
+            progress=args.progress,
+        )
     except CaptureError as exc:
         return _fail(exc)
     except (OSError, ValueError) as exc:  # an unreadable browsing log or a malformed --id
@@ -198,7 +213,7 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     visited_note = str(leaks.attrs.get("visited", ""))
     leaks.attrs.clear()
     capture.tables["leaks"] = leaks
-    capture.tables["datatypes"] = find_datatypes(capture.requests)
+    capture.tables["datatypes"] = find_datatypes(capture.requests, progress=args.progress)
     if args.out is not None:
         try:
             with FreshFolder(args.out) as folder:
@@ -224,6 +239,7 @@ def _analyze_study(
     scheduler: str | None = None,
     root: Path | None = None,
     allow_outside: bool = False,
+    progress: bool | None = None,
 ) -> int:
     """`analyze study.toml`: every session's tables with a `session` column, claims.csv, identifiers.csv,
     datatypes.csv.
@@ -236,7 +252,8 @@ def _analyze_study(
         study = Study.from_manifest(manifest, strict=strict, root=root, allow_outside=allow_outside)
         if out is not None:
             refuse_linked_subfolders(out)  # before the run stores its results in out/captures
-        study.run(workers=workers, client=scheduler, out=out / "captures" if out is not None else None)
+        captures = out / "captures" if out is not None else None
+        study.run(workers=workers, client=scheduler, out=captures, progress=progress)
     except (ManifestError, CaptureError) as exc:
         return _fail(exc)
     except (ImportError, ValueError) as exc:  # no dask installed; --workers 0

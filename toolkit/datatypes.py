@@ -34,6 +34,7 @@ from urllib.parse import unquote_plus, urlsplit
 import pandas as pd
 
 from toolkit.leaks.unwrap import Limits, Located, json_path, unwrap_request
+from toolkit.progress import counted
 from toolkit.schema import TABLES
 from toolkit.sdk import Sdk, identify
 from toolkit.sdk.adapter import key_path
@@ -433,10 +434,13 @@ def _cell(row: Mapping[str, Any], name: str) -> Any:
     return value
 
 
-def find_datatypes(requests: pd.DataFrame, problems: list[str] | None = None) -> pd.DataFrame:
+def find_datatypes(
+    requests: pd.DataFrame, problems: list[str] | None = None, *, progress: bool | None = None
+) -> pd.DataFrame:
     """The ``datatypes`` table of a ``requests`` table: one row per (request, data type, value).
 
-    ``problems`` receives a message for every request whose payload cannot be read (encrypted).
+    ``problems`` receives a message for every request whose payload cannot be read (encrypted);
+    ``progress`` shows a bar of the requests read (:func:`toolkit.progress.counted`).
 
     >>> requests = TABLES["requests"].frame({"url": ["https://api.example/p?os_version=14.2&lat=52.52437&q=x"],
     ...     "host": ["api.example"], "evidence": ["a.har#entry=0"]})
@@ -447,7 +451,8 @@ def find_datatypes(requests: pd.DataFrame, problems: list[str] | None = None) ->
     """
     present = [n for n in (*_REQUEST_PARTS, *_ROW_FACTS) if n in requests.columns]
     columns: dict[str, list[Any]] = {name: [] for name in TABLES["datatypes"].names}
-    for row in requests[present].to_dict("records") if present else []:
+    rows = requests[present].to_dict("records") if present else []
+    for row in counted(rows, len(rows), "data types", "request", progress):
         url, headers, body, content_type, cookies = (_cell(row, n) for n in _REQUEST_PARTS)
         where = _cell(row, "evidence") or _cell(row, "url") or "request"
 

@@ -53,6 +53,7 @@ from toolkit.leaks.search import Matcher, build_matcher
 from toolkit.leaks.transforms import TRANSFORMS
 from toolkit.leaks.unwrap import Limits, Located, unwrap_request, unwrap_response
 from toolkit.problems import ProblemLog
+from toolkit.progress import counted
 from toolkit.schema import TABLES
 
 __all__ = ["NeedleIndex", "effective_layers", "find_leaks"]
@@ -459,6 +460,7 @@ def find_leaks(
     problems: ProblemLog | None = None,
     workers: int = 1,
     salts: Sequence[str] = (),
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """The ``leaks`` table of a capture (or a ``requests`` table).
 
@@ -473,12 +475,16 @@ def find_leaks(
             fork and this is not itself a daemonic worker); 1 does it all in this process.
         salts: salts the sender is known to hash identifiers with (added to ``expansion.salts``):
             ``sha256(salt_after(email))`` is the SHA-256 of the e-mail address followed by the salt.
+        progress: a bar of the requests searched on stderr (:mod:`toolkit.progress`; a widget in
+            Jupyter); ``None`` shows it for many requests when stderr is a terminal.
     """
     if salts:
         expansion = expansion or Expansion()
         expansion = dataclasses.replace(expansion, salts=tuple(dict.fromkeys((*expansion.salts, *salts))))
     with _cyclic_gc_paused():
-        return _find_leaks(requests_or_capture, visited, identifiers, expansion, limits, engine, problems, workers)
+        return _find_leaks(
+            requests_or_capture, visited, identifiers, expansion, limits, engine, problems, workers, progress
+        )
 
 
 def _find_leaks(
@@ -490,6 +496,7 @@ def _find_leaks(
     engine: str,
     problems: ProblemLog | None,
     workers: int,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     limits = limits or Limits()
     requests, capture = _requests_of(requests_or_capture)
@@ -512,7 +519,11 @@ def _find_leaks(
     records = requests.to_dict("records")
     work = [tuple(_value(row, name) for name in _REQUEST_PARTS) for row in records]
     for position, (row, (hits, messages)) in enumerate(
-        zip(records, _hits_of_requests(index, limits, work, workers), strict=True)
+        zip(
+            records,
+            counted(_hits_of_requests(index, limits, work, workers), len(work), "leak search", "request", progress),
+            strict=True,
+        )
     ):
         evidence = _value(row, "evidence") or f"{capture}#row={position}"
         for message in messages:
