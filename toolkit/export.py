@@ -15,6 +15,14 @@ Parquet and JSON keep the values as they are.
 
 >>> neutralise_formula("=1+2"), neutralise_formula("@SUM(A1)"), neutralise_formula("GET")
 ("'=1+2", "'@SUM(A1)", 'GET')
+
+CSV is for people: a body (a column of bytes) longer than :data:`CSV_BODY_LIMIT` as text is not
+written into it (megabytes of pages, scripts and base64 images), only its size and where it is:
+the table's Parquet file, written beside the CSV, row for row, with every body whole. Parquet is
+the lossless format.
+
+>>> csv_body(b"crc=1&v=2", "requests.parquet"), csv_body(b"x" * 5000, "requests.parquet")
+('crc=1&v=2', '(5,000 bytes: in requests.parquet)')
 """
 
 from __future__ import annotations
@@ -29,7 +37,15 @@ import pandas as pd
 
 from toolkit.output_folder import replace_file
 
-__all__ = ["FORMULA_TRIGGERS", "ExportFormat", "neutralise_formula", "portable", "write_table"]
+__all__ = [
+    "CSV_BODY_LIMIT",
+    "FORMULA_TRIGGERS",
+    "ExportFormat",
+    "csv_body",
+    "neutralise_formula",
+    "portable",
+    "write_table",
+]
 
 ExportFormat = Literal["csv", "parquet", "json"]
 
@@ -54,6 +70,48 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
             if any(isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) for v in values):
                 out[name] = pd.array([neutralise_formula(v) if isinstance(v, str) else v for v in values], dtype=object)
     return out
+
+
+#: The longest body (as text: UTF-8, or ``base64:`` and base64) a CSV cell holds; a longer one is
+#: in the Parquet file beside the CSV.
+CSV_BODY_LIMIT = 1024
+
+
+def csv_body(value: bytes | bytearray | memoryview, parquet_name: str) -> str:
+    """A body as a CSV cell: its text when short, else its size and the Parquet file holding it."""
+    data = bytes(value)
+    if len(data) <= CSV_BODY_LIMIT:
+        text = _bytes_text(data)
+        if len(text) <= CSV_BODY_LIMIT:
+            return text
+    return f"({len(data):,} bytes: in {parquet_name})"
+
+
+def _bytes_columns(frame: pd.DataFrame) -> list[str]:
+    """The object columns holding only bytes (or missing values): bodies."""
+    found = []
+    for name in frame.columns:
+        if frame[name].dtype != object:
+            continue
+        values = frame[name].tolist()
+        if any(isinstance(v, bytes | bytearray | memoryview) for v in values) and all(
+            v is None or v is pd.NA or isinstance(v, bytes | bytearray | memoryview) for v in values
+        ):
+            found.append(name)
+    return found
+
+
+def _without_long_bodies(frame: pd.DataFrame, parquet_name: str) -> tuple[pd.DataFrame, bool]:
+    """``frame`` with its bodies as CSV cells (:func:`csv_body`), and whether any was left out."""
+    columns = _bytes_columns(frame)
+    if not columns:
+        return frame, False
+    out, cut = frame.copy(deep=False), False
+    for name in columns:
+        cells = [None if v is None or v is pd.NA else csv_body(v, parquet_name) for v in frame[name].tolist()]
+        cut = cut or any(c is not None and c.endswith(f"in {parquet_name})") for c in cells)
+        out[name] = pd.array(cells, dtype="string")
+    return out, cut
 
 
 def _bytes_text(value: bytes) -> str:
@@ -99,22 +157,27 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFo
 
     The file is written whole or not at all (:func:`toolkit.output_folder.replace_file`); a
     symbolic link at ``path`` is replaced, not followed. CSV cells that a spreadsheet would run
-    as formulas are neutralised (:func:`neutralise_formula`).
+    as formulas are neutralised (:func:`neutralise_formula`). A CSV whose long bodies are left
+    out (:func:`csv_body`) gets the whole table as Parquet beside it (same name, ``.parquet``).
     """
     if fmt not in ("csv", "parquet", "json"):
         raise ValueError(f"unknown export format {fmt!r}; use csv, parquet or json")
     target = Path(path)
     if target.suffix != f".{fmt}":
         target = target.with_name(target.name + f".{fmt}")
-    data = portable(frame, keep_bytes=fmt == "parquet")
     if fmt == "csv":
-        safe = _csv_safe(data)
+        shown, cut = _without_long_bodies(frame, target.with_suffix(".parquet").name)
+        if cut:
+            write_table(frame, target.with_suffix(".parquet"), "parquet")
+        safe = _csv_safe(portable(shown))
         # CRLF ends rows (RFC 4180), so a cell holding a lone CR is quoted too: unquoted, a reader
         # would end the row there and start a new one with the rest of the cell
         replace_file(target, lambda temporary: safe.to_csv(temporary, index=False, lineterminator="\r\n"))
     elif fmt == "parquet":
+        data = portable(frame, keep_bytes=True)
         replace_file(target, lambda temporary: data.to_parquet(temporary, index=False))
     else:
+        data = portable(frame)
         replace_file(
             target,
             lambda temporary: data.to_json(
