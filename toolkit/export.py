@@ -75,6 +75,8 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 #: The longest body (as text: UTF-8, or ``base64:`` and base64) a CSV cell holds; a longer one is
 #: in the Parquet file beside the CSV.
 CSV_BODY_LIMIT = 1024
+#: Rows turned into CSV text at a time.
+CSV_ROWS_AT_ONCE = 20_000
 
 
 def csv_body(value: bytes | bytearray | memoryview, parquet_name: str) -> str:
@@ -166,13 +168,23 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFo
     if target.suffix != f".{fmt}":
         target = target.with_name(target.name + f".{fmt}")
     if fmt == "csv":
-        shown, cut = _without_long_bodies(frame, target.with_suffix(".parquet").name)
-        if cut:
-            write_table(frame, target.with_suffix(".parquet"), "parquet")
-        safe = _csv_safe(portable(shown))
-        # CRLF ends rows (RFC 4180), so a cell holding a lone CR is quoted too: unquoted, a reader
-        # would end the row there and start a new one with the rest of the cell
-        replace_file(target, lambda temporary: safe.to_csv(temporary, index=False, lineterminator="\r\n"))
+        beside = target.with_suffix(".parquet")
+        cut = [False]
+
+        def write_csv(temporary: str) -> None:
+            # in slices of rows: the text of a slice is made, written and dropped (memory follows
+            # the slice, not the table)
+            with open(temporary, "w", encoding="utf-8", newline="") as handle:
+                for start in range(0, max(len(frame), 1), CSV_ROWS_AT_ONCE):
+                    shown, slice_cut = _without_long_bodies(frame.iloc[start : start + CSV_ROWS_AT_ONCE], beside.name)
+                    cut[0] = cut[0] or slice_cut
+                    # CRLF ends rows (RFC 4180), so a cell holding a lone CR is quoted too: unquoted,
+                    # a reader would end the row there and start a new one with the rest of the cell
+                    _csv_safe(portable(shown)).to_csv(handle, index=False, header=start == 0, lineterminator="\r\n")
+
+        replace_file(target, write_csv)
+        if cut[0]:
+            write_table(frame, beside, "parquet")
     elif fmt == "parquet":
         data = portable(frame, keep_bytes=True)
         replace_file(target, lambda temporary: data.to_parquet(temporary, index=False))
