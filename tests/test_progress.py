@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import toolkit
-from tests.paths import DATA
+from tests.paths import DATA, ROOT
 from toolkit.cli import main
 from toolkit.datatypes import find_datatypes
 from toolkit.leaks import find_leaks
@@ -82,3 +82,25 @@ def test_the_command_line_shows_progress_only_when_asked(tmp_path: Path, capsys:
     for name in written:
         if name.endswith(".csv"):
             assert (tmp_path / "quiet" / name).read_bytes() == (tmp_path / "shown" / name).read_bytes(), name
+
+
+def test_progress_in_a_jupyter_kernel(tmp_path: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("nbclient")
+    from tests.test_notebooks import execute
+
+    source = (
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})  # this checkout's toolkit\n"
+        "import toolkit\nfrom toolkit.leaks import find_leaks\n"
+        f"capture = toolkit.load({str(LAB / 'normal.pcap')!r}, keylog={str(LAB / 'normal.keylog')!r}, progress=True)\n"
+        f"leaks = find_leaks(capture, identifiers=[{ANDROID_ID!r}], progress=True)\n"
+        "print(len(capture.requests), len(leaks) > 0)"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    [cell] = execute(notebook, tmp_path, "progress")
+    shown = "".join(o.get("text", "") + str(o.get("data", {})) for o in cell.outputs)
+    assert "18 True" in shown
+    # a text bar on the kernel's stderr, or a widget when ipywidgets is installed
+    assert ("leak search: 100%" in shown and "reading and decrypting normal.pcap: 100%" in shown) or (
+        "application/vnd.jupyter.widget-view+json" in shown
+    )

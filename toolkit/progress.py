@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import sys
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, TypeVar
 
@@ -58,7 +59,9 @@ def bar(
     if show and file is not sys.stderr:
         from tqdm import tqdm  # a given stream (a test's): the text bar writes to it
     elif show:
-        from tqdm.auto import tqdm
+        with warnings.catch_warnings():  # Jupyter without ipywidgets: tqdm falls back to text, and warns
+            warnings.simplefilter("ignore")
+            from tqdm.auto import tqdm
     else:
         from tqdm import tqdm  # disabled: no widget to build in a notebook
     return tqdm(
