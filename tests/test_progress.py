@@ -76,7 +76,7 @@ def test_the_command_line_shows_progress_only_when_asked(tmp_path: Path, capsys:
     assert main(["analyze", *common, "--out", str(tmp_path / "shown"), "--progress"]) == 0
     err = capsys.readouterr().err
     assert "reading and decrypting normal.pcap: 100%" in err and "leak search: 100%" in err
-    assert "data types: 100%" in err
+    assert "data types: 100%" in err and f"writing to {tmp_path / 'shown'}: 100%" in err
     written = sorted(p.name for p in (tmp_path / "quiet").iterdir())
     assert written == sorted(p.name for p in (tmp_path / "shown").iterdir()) and "leaks.csv" in written
     for name in written:

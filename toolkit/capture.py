@@ -180,9 +180,11 @@ def load(
                 tables = {"flows": packets.flows, "dns": packets.dns, "tls": packets.tls, "requests": packets.requests}
                 tool = packets.tool
                 meta = packets.meta
+            if classify:
+                if isinstance(raw, ReadProgress):
+                    raw.step("classifying the hosts")
+                _classify(tables, context)
         size, digest = digest_future.result()
-    if classify:
-        _classify(tables, context)
     tables["problems"] = problems.frame()
     provenance = Provenance(
         path=path,

@@ -217,7 +217,7 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     if args.out is not None:
         try:
             with FreshFolder(args.out) as folder:
-                _write(capture, args.out, fmt)
+                _write(capture, args.out, fmt, args.progress)
                 if args.report:
                     _report(args.out, dict(capture.tables), [capture.provenance], fmt, args.mask)
         except OSError as exc:
@@ -299,9 +299,13 @@ def _report(out: Path, tables: dict[str, Any], provenance: list[Any], fmt: Expor
     )
 
 
-def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
+def _write(capture: Capture, out: Path, fmt: ExportFormat, progress: bool | None = None) -> None:
+    from toolkit.progress import counted, wanted
+
     out.mkdir(parents=True, exist_ok=True)
-    for name, frame in capture.tables.items():
+    tables = capture.tables.items()
+    shown = wanted(progress) and (progress is not None or len(capture.requests) >= 10_000)  # large: slow to write
+    for name, frame in counted(tables, len(tables), f"writing to {out}", "table", shown):
         write_table(frame, out / name, fmt)
     if "flows" in capture.tables:
         write_table(decryption_coverage(capture.flows), out / "coverage", fmt)

@@ -131,13 +131,22 @@ class ReadProgress(io.RawIOBase):
         data = self._raw.read(len(buffer))
         size = len(data)
         buffer[:size] = data
-        self._bar.update(size)
+        self._advance(size, len(buffer))
         return size
 
     def read(self, size: int | None = -1) -> bytes:
         data = self._raw.read(-1 if size is None else size)
-        self._bar.update(len(data))
+        self._advance(len(data), size)
         return data
+
+    def _advance(self, got: int, asked: int | None) -> None:
+        self._bar.update(got)
+        if not got and asked != 0:  # the end of the file: what follows is not reading
+            self.step("building the tables")
+
+    def step(self, text: str) -> None:
+        """Name the work done after the last byte was read (shown after the bar)."""
+        self._bar.set_postfix_str(text, refresh=True)
 
     def close(self) -> None:
         if not self.closed:
