@@ -434,6 +434,12 @@ def _cell(row: Mapping[str, Any], name: str) -> Any:
     return value
 
 
+def _records(frame: pd.DataFrame, at_once: int = 5000) -> Iterator[dict[str, Any]]:
+    """The rows of ``frame`` as dicts, made a slice at a time (not all at once for a large table)."""
+    for start in range(0, len(frame), at_once):
+        yield from frame.iloc[start : start + at_once].to_dict("records")
+
+
 def find_datatypes(
     requests: pd.DataFrame, problems: list[str] | None = None, *, progress: bool | None = None
 ) -> pd.DataFrame:
@@ -451,8 +457,8 @@ def find_datatypes(
     """
     present = [n for n in (*_REQUEST_PARTS, *_ROW_FACTS) if n in requests.columns]
     columns: dict[str, list[Any]] = {name: [] for name in TABLES["datatypes"].names}
-    rows = requests[present].to_dict("records") if present else []
-    for row in counted(rows, len(rows), "data types", "request", progress):
+    rows = _records(requests[present]) if present else iter(())
+    for row in counted(rows, len(requests) if present else 0, "data types", "request", progress):
         url, headers, body, content_type, cookies = (_cell(row, n) for n in _REQUEST_PARTS)
         where = _cell(row, "evidence") or _cell(row, "url") or "request"
 

@@ -75,7 +75,7 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 #: The longest body (as text: UTF-8, or ``base64:`` and base64) a CSV cell holds; a longer one is
 #: in the Parquet file beside the CSV.
 CSV_BODY_LIMIT = 1024
-#: Rows turned into CSV text at a time.
+#: Rows turned into CSV text (or a Parquet row group) at a time.
 CSV_ROWS_AT_ONCE = 20_000
 
 
@@ -154,6 +154,27 @@ def portable(frame: pd.DataFrame, *, keep_bytes: bool = False) -> pd.DataFrame:
     return out
 
 
+def _write_parquet(frame: pd.DataFrame, path: str) -> None:
+    """``frame`` as Parquet, one row group per slice of rows (memory follows the slice)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = portable(frame.iloc[:CSV_ROWS_AT_ONCE], keep_bytes=True)
+    if len(frame) <= CSV_ROWS_AT_ONCE:
+        first.to_parquet(path, index=False)
+        return
+    table = pa.Table.from_pandas(first, preserve_index=False)
+    schema, binary = table.schema, set(_bytes_columns(frame))
+    for index, field in enumerate(schema):  # a column with no value in the first slice
+        if pa.types.is_null(field.type) and (field.name in binary or frame[field.name].notna().any()):
+            schema = schema.set(index, field.with_type(pa.binary() if field.name in binary else pa.string()))
+    with pq.ParquetWriter(path, schema) as writer:
+        writer.write_table(table.cast(schema))
+        for start in range(CSV_ROWS_AT_ONCE, len(frame), CSV_ROWS_AT_ONCE):
+            part = portable(frame.iloc[start : start + CSV_ROWS_AT_ONCE], keep_bytes=True)
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFormat = "csv") -> Path:
     """Write ``frame`` to ``path`` (suffix added from ``fmt`` if missing); return the path.
 
@@ -186,8 +207,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFo
         if cut[0]:
             write_table(frame, beside, "parquet")
     elif fmt == "parquet":
-        data = portable(frame, keep_bytes=True)
-        replace_file(target, lambda temporary: data.to_parquet(temporary, index=False))
+        replace_file(target, lambda temporary: _write_parquet(frame, temporary))
     else:
         data = portable(frame)
         replace_file(
