@@ -75,8 +75,10 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 #: The longest body (as text: UTF-8, or ``base64:`` and base64) a CSV cell holds; a longer one is
 #: in the Parquet file beside the CSV.
 CSV_BODY_LIMIT = 1024
-#: Rows turned into CSV text (or a Parquet row group) at a time.
+#: Rows turned into CSV text at a time.
 CSV_ROWS_AT_ONCE = 20_000
+#: Rows of a Parquet row group (bodies whole: fewer rows at a time).
+PARQUET_ROWS_AT_ONCE = 5_000
 
 
 def csv_body(value: bytes | bytearray | memoryview, parquet_name: str) -> str:
@@ -154,13 +156,26 @@ def portable(frame: pd.DataFrame, *, keep_bytes: bool = False) -> pd.DataFrame:
     return out
 
 
+def _times_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its timestamp columns as text, in one format per column (pandas picks the
+    shortest that shows every value; a slice of rows alone could get a shorter one)."""
+    out = frame
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.DatetimeTZDtype) or str(frame[name].dtype).startswith("datetime64"):
+            text = frame[name].astype(str).astype(object)
+            text[frame[name].isna()] = None
+            out = out.copy(deep=False) if out is frame else out
+            out[name] = text
+    return out
+
+
 def _write_parquet(frame: pd.DataFrame, path: str) -> None:
     """``frame`` as Parquet, one row group per slice of rows (memory follows the slice)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    first = portable(frame.iloc[:CSV_ROWS_AT_ONCE], keep_bytes=True)
-    if len(frame) <= CSV_ROWS_AT_ONCE:
+    first = portable(frame.iloc[:PARQUET_ROWS_AT_ONCE], keep_bytes=True)
+    if len(frame) <= PARQUET_ROWS_AT_ONCE:
         first.to_parquet(path, index=False)
         return
     table = pa.Table.from_pandas(first, preserve_index=False)
@@ -170,8 +185,8 @@ def _write_parquet(frame: pd.DataFrame, path: str) -> None:
             schema = schema.set(index, field.with_type(pa.binary() if field.name in binary else pa.string()))
     with pq.ParquetWriter(path, schema) as writer:
         writer.write_table(table.cast(schema))
-        for start in range(CSV_ROWS_AT_ONCE, len(frame), CSV_ROWS_AT_ONCE):
-            part = portable(frame.iloc[start : start + CSV_ROWS_AT_ONCE], keep_bytes=True)
+        for start in range(PARQUET_ROWS_AT_ONCE, len(frame), PARQUET_ROWS_AT_ONCE):
+            part = portable(frame.iloc[start : start + PARQUET_ROWS_AT_ONCE], keep_bytes=True)
             writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
 
 
@@ -191,6 +206,8 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFo
     if fmt == "csv":
         beside = target.with_suffix(".parquet")
         cut = [False]
+
+        frame = _times_as_text(frame)  # formatted once for the whole column, as one to_csv would
 
         def write_csv(temporary: str) -> None:
             # in slices of rows: the text of a slice is made, written and dropped (memory follows

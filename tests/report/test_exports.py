@@ -246,3 +246,20 @@ def test_a_hostile_capture_opened_in_a_spreadsheet_runs_no_formula(tmp_path: Pat
                     assert not cell.startswith(FORMULA_TRIGGERS), (path.name, cell)
                     checked += 1
     assert checked > 100
+
+
+def test_files_written_a_slice_at_a_time_equal_the_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolkit
+    import toolkit.export as export
+
+    capture = toolkit.load(ROOT / "data" / "lab" / "normal.pcap", keylog=ROOT / "data" / "lab" / "normal.keylog")
+    whole = export_tables(capture.tables, tmp_path / "whole", formats=("csv", "parquet"))
+    monkeypatch.setattr(export, "CSV_ROWS_AT_ONCE", 2)
+    monkeypatch.setattr(export, "PARQUET_ROWS_AT_ONCE", 2)
+    sliced = export_tables(capture.tables, tmp_path / "sliced", formats=("csv", "parquet"))
+    assert [p.name for p in whole] == [p.name for p in sliced] and len(whole) >= 10
+    for one, two in zip(whole, sliced, strict=True):
+        if one.suffix == ".csv":
+            assert one.read_bytes() == two.read_bytes(), one.name
+        else:
+            pd.testing.assert_frame_equal(pd.read_parquet(one), pd.read_parquet(two))
