@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -80,8 +81,9 @@ def test_an_interrupted_write_leaves_the_old_table_whole(tmp_path: Path, monkeyp
     path = write_table(frame, tmp_path / "problems", "csv")
     before = path.read_bytes()
 
-    def interrupted(self: pd.DataFrame, target: str, **_: object) -> None:
-        Path(target).write_text("capture,rec")  # half a table, then the run stops
+    def interrupted(self: pd.DataFrame, target: Any, **_: object) -> None:
+        target.write("capture,rec")  # half a table (written to the open file), then the run stops
+        target.flush()
         raise KeyboardInterrupt
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", interrupted)

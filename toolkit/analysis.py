@@ -62,6 +62,7 @@ def analyze(
     salts: Sequence[str] = (),
     strict: bool = False,
     workers: int = 1,
+    progress: bool | None = None,
 ) -> Analysis:
     """Load ``path`` and find its leaks and data types.
 
@@ -73,6 +74,8 @@ def analyze(
         salts: salts the app is known to hash identifiers with.
         strict: raise on the first damaged record.
         workers: processes that search the requests for leaks.
+        progress: bars for reading, the leak search and the data types (:mod:`toolkit.progress`);
+            ``None`` shows them for long work when stderr is a terminal.
 
     Raises:
         CaptureError: the capture cannot be read.
@@ -82,15 +85,17 @@ def analyze(
     from toolkit.leaks import find_leaks
 
     context = Context(vendors=tuple(vendors)) if vendors else None
-    capture = load(path, keylog=keylog, strict=strict, context=context)
+    capture = load(path, keylog=keylog, strict=strict, context=context, progress=progress)
     if isinstance(visited, os.PathLike):
         visited = os.fspath(visited)
-    leaks = find_leaks(capture, visited=visited, identifiers=identifiers or None, workers=workers, salts=salts)
+    leaks = find_leaks(
+        capture, visited=visited, identifiers=identifiers or None, workers=workers, salts=salts, progress=progress
+    )
     note = str(leaks.attrs.get("visited", ""))
     leaks.attrs.clear()
     capture.tables["leaks"] = leaks
     unread: list[tuple[str, str, str]] = []  # SDK payloads that are encrypted: said in problems
-    capture.tables["datatypes"] = find_datatypes(capture.requests, unread)
+    capture.tables["datatypes"] = find_datatypes(capture.requests, unread, progress=progress)
     if unread:
         from toolkit.datatypes import problem_rows
         from toolkit.study.columns import concat_tables

@@ -27,9 +27,9 @@ from toolkit.errors import CaptureError, MalformedCaptureError, UnsupportedForma
 from toolkit.io.har import read_har
 from toolkit.io.keylog import KeyLog
 from toolkit.io.pcap import read_pcap
-from toolkit.io.progress import ReadProgress
 from toolkit.io.sniff import sniff
 from toolkit.problems import ProblemLog
+from toolkit.progress import ReadProgress
 from toolkit.schema import TABLES
 from toolkit.userfiles import UserFileError
 from toolkit.version import toolkit_version
@@ -156,7 +156,8 @@ def load(
         classify: add the ``endpoints`` table and fill the endpoint columns (registrable domain,
             organisation, role) of ``requests``, ``flows`` and ``dns``.
         context: the context of the roles (sites visited, vendor under study); inferred if None.
-        progress: show reading progress on stderr; ``None`` shows it for large files on a terminal.
+        progress: show the progress of reading (and decrypting) on stderr, with ``tqdm`` (a widget
+            in Jupyter); ``None`` shows it for large files when stderr is a terminal.
 
     Raises:
         CaptureError: the file cannot be read at all (or, with ``strict``, has a damaged record);
@@ -171,7 +172,7 @@ def load(
     keys, keylogs = _key_log(path, keylog, problems) if sniffed.format != "har" else (None, ())
     with ThreadPoolExecutor(1) as hashing:  # hashlib releases the GIL: hash while reading
         digest_future = hashing.submit(_size_and_sha256, path)
-        with _open(path, sniffed.compression, progress) as raw:
+        with _open(path, sniffed.compression, progress, decrypting=keys is not None) as raw:
             if sniffed.format == "har":
                 har = read_har(path, raw, problems)
                 tables = {"requests": har.requests}
@@ -182,9 +183,11 @@ def load(
                 tables = {"flows": packets.flows, "dns": packets.dns, "tls": packets.tls, "requests": packets.requests}
                 tool = packets.tool
                 meta = packets.meta
+            if classify:
+                if isinstance(raw, ReadProgress):
+                    raw.step("classifying the hosts")
+                _classify(tables, context)
         size, digest = digest_future.result()
-    if classify:
-        _classify(tables, context)
     tables["problems"] = problems.frame()
     provenance = Provenance(
         path=path,
@@ -252,11 +255,12 @@ def _classify(tables: dict[str, pd.DataFrame], context: Context | None) -> None:
 PROGRESS_FROM_BYTES = 20_000_000
 
 
-def _open(path: str, compression: str | None, progress: bool | None) -> IO[bytes]:
+def _open(path: str, compression: str | None, progress: bool | None, *, decrypting: bool = False) -> IO[bytes]:
     raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 (closed by the caller's `with`)
     size = os.fstat(raw.fileno()).st_size
     if progress or (progress is None and size >= PROGRESS_FROM_BYTES):
-        raw = ReadProgress(raw, size, os.path.basename(path), enabled=progress)  # type: ignore[assignment]
+        label = ("and decrypting " if decrypting else "") + os.path.basename(path)
+        raw = ReadProgress(raw, size, label, enabled=progress)  # type: ignore[assignment]
     if compression == "gzip":
         return _GzipErrors(path, raw)  # type: ignore[return-value]
     return raw

@@ -86,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--strict", action="store_true", help="fail on the first damaged record")
     analyze.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars on stderr for reading, decrypting, leak search and a study's captures "
+        "(default: when stderr is a terminal)",
+    )
+    analyze.add_argument(
         "--workers",
         type=int,
         metavar="N",
@@ -181,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scheduler=args.scheduler,
             root=args.study_root,
             allow_outside=args.allow_outside_paths,
+            progress=args.progress,
         )
     return _analyze_capture(args, fmt)
 
@@ -216,7 +224,7 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     try:
         result = analyze(
             args.capture, keylog=args.keylog, visited=visited, identifiers=args.id, vendors=args.vendor,
-            salts=args.salt, strict=args.strict, workers=workers,
+            salts=args.salt, strict=args.strict, workers=workers, progress=args.progress,
         )  # fmt: skip
     except CaptureError as exc:
         return _fail(exc)
@@ -226,7 +234,7 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
     if args.out is not None:
         try:
             with FreshFolder(args.out) as folder:
-                _write(capture, args.out, fmt)
+                _write(capture, args.out, fmt, args.progress)
                 if args.report:
                     _report(args.out, dict(capture.tables), [capture.provenance], fmt, args.mask, _tables(folder, fmt))
         except OSError as exc:
@@ -248,6 +256,7 @@ def _analyze_study(
     scheduler: str | None = None,
     root: Path | None = None,
     allow_outside: bool = False,
+    progress: bool | None = None,
 ) -> int:
     """`analyze study.toml`: every session's tables with a `session` column, claims.csv, identifiers.csv,
     datatypes.csv.
@@ -262,7 +271,8 @@ def _analyze_study(
         study = Study.from_manifest(manifest, strict=strict, root=root, allow_outside=allow_outside)
         if out is not None:
             refuse_linked_subfolders(out)  # before the run stores its results in out/captures
-        study.run(workers=workers, client=scheduler, out=out / "captures" if out is not None else None)
+        captures = out / "captures" if out is not None else None
+        study.run(workers=workers, client=scheduler, out=captures, progress=progress)
     except (ManifestError, CaptureError) as exc:
         return _fail(exc)
     except (ImportError, ValueError) as exc:  # no dask installed; --workers 0
@@ -331,12 +341,15 @@ def _report(
     )
 
 
-def _write(capture: Capture, out: Path, fmt: ExportFormat) -> None:
+def _write(capture: Capture, out: Path, fmt: ExportFormat, progress: bool | None = None) -> None:
     from toolkit.coverage import decryption_coverage
     from toolkit.export import write_table
+    from toolkit.progress import counted, wanted
 
     out.mkdir(parents=True, exist_ok=True)
-    for name, frame in capture.tables.items():
+    tables = capture.tables.items()
+    shown = wanted(progress) and (progress is not None or len(capture.requests) >= 10_000)  # large: slow to write
+    for name, frame in counted(tables, len(tables), f"writing to {out}", "table", shown):
         write_table(frame, out / name, fmt)
     if "flows" in capture.tables:
         write_table(decryption_coverage(capture.flows), out / "coverage", fmt)

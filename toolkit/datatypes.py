@@ -34,6 +34,7 @@ from urllib.parse import unquote_plus, urlsplit
 import pandas as pd
 
 from toolkit.leaks.unwrap import Limits, Located, json_path, unwrap_request
+from toolkit.progress import counted
 from toolkit.schema import TABLES
 from toolkit.sdk import Sdk, identify
 from toolkit.sdk.adapter import key_path
@@ -505,12 +506,21 @@ def _cell(row: Mapping[str, Any], name: str) -> Any:
     return value
 
 
-def find_datatypes(requests: pd.DataFrame, problems: list[tuple[str, str, str]] | None = None) -> pd.DataFrame:
+def _records(frame: pd.DataFrame, at_once: int = 5000) -> Iterator[dict[str, Any]]:
+    """The rows of ``frame`` as dicts, made a slice at a time (not all at once for a large table)."""
+    for start in range(0, len(frame), at_once):
+        yield from frame.iloc[start : start + at_once].to_dict("records")
+
+
+def find_datatypes(
+    requests: pd.DataFrame, problems: list[tuple[str, str, str]] | None = None, *, progress: bool | None = None
+) -> pd.DataFrame:
     """The ``datatypes`` table of a ``requests`` table: one row per (request, data type, value).
 
     ``problems`` receives ``(capture, "encrypted", message)`` once per capture and SDK whose payloads
     could not be read (encrypted): the table cannot show what they hold, and says so in the
-    ``problems`` table instead of showing nothing.
+    ``problems`` table instead of showing nothing. ``progress`` shows a bar of the requests read
+    (:func:`toolkit.progress.counted`).
 
     >>> requests = TABLES["requests"].frame({"url": ["https://api.example/p?os_version=14.2&lat=52.52437&q=x"],
     ...     "host": ["api.example"], "evidence": ["a.har#entry=0"]})
@@ -528,7 +538,8 @@ def find_datatypes(requests: pd.DataFrame, problems: list[tuple[str, str, str]] 
     present = [n for n in (*_REQUEST_PARTS, *_ROW_FACTS) if n in requests.columns]
     columns: dict[str, list[Any]] = {name: [] for name in TABLES["datatypes"].names}
     unread: dict[tuple[str, str], list[Any]] = {}  # (capture, notice) -> [requests, first evidence]
-    for row in requests[present].to_dict("records") if present else []:
+    rows = _records(requests[present]) if present else iter(())
+    for row in counted(rows, len(requests) if present else 0, "data types", "request", progress):
         url, headers, body, content_type, cookies = (_cell(row, n) for n in _REQUEST_PARTS)
         body = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else None
         found, notice = _request_datatypes(url, headers, body, content_type, cookies, None)

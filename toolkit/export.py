@@ -15,6 +15,14 @@ Parquet and JSON keep the values as they are.
 
 >>> neutralise_formula("=1+2"), neutralise_formula("@SUM(A1)"), neutralise_formula("GET")
 ("'=1+2", "'@SUM(A1)", 'GET')
+
+CSV is for people: a body (a column of bytes) longer than :data:`CSV_BODY_LIMIT` as text is not
+written into it (megabytes of pages, scripts and base64 images), only its size and where it is:
+the table's Parquet file, written beside the CSV, row for row, with every body whole. Parquet is
+the lossless format.
+
+>>> csv_body(b"crc=1&v=2", "requests.parquet"), csv_body(b"x" * 5000, "requests.parquet")
+('crc=1&v=2', '(5,000 bytes: in requests.parquet)')
 """
 
 from __future__ import annotations
@@ -29,7 +37,15 @@ import pandas as pd
 
 from toolkit.output_folder import replace_file
 
-__all__ = ["FORMULA_TRIGGERS", "ExportFormat", "neutralise_formula", "portable", "write_table"]
+__all__ = [
+    "CSV_BODY_LIMIT",
+    "FORMULA_TRIGGERS",
+    "ExportFormat",
+    "csv_body",
+    "neutralise_formula",
+    "portable",
+    "write_table",
+]
 
 ExportFormat = Literal["csv", "parquet", "json"]
 
@@ -54,6 +70,52 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
             if any(isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) for v in values):
                 out[name] = pd.array([neutralise_formula(v) if isinstance(v, str) else v for v in values], dtype=object)
     return out
+
+
+#: The longest body (as text: UTF-8, or ``base64:`` and base64) a CSV cell holds; a longer one is
+#: in the Parquet file beside the CSV.
+CSV_BODY_LIMIT = 1024
+#: Rows turned into CSV text at a time.
+CSV_ROWS_AT_ONCE = 20_000
+#: Rows of a Parquet row group (bodies whole: fewer rows at a time).
+PARQUET_ROWS_AT_ONCE = 5_000
+
+
+def csv_body(value: bytes | bytearray | memoryview, parquet_name: str) -> str:
+    """A body as a CSV cell: its text when short, else its size and the Parquet file holding it."""
+    data = bytes(value)
+    if len(data) <= CSV_BODY_LIMIT:
+        text = _bytes_text(data)
+        if len(text) <= CSV_BODY_LIMIT:
+            return text
+    return f"({len(data):,} bytes: in {parquet_name})"
+
+
+def _bytes_columns(frame: pd.DataFrame) -> list[str]:
+    """The object columns holding only bytes (or missing values): bodies."""
+    found = []
+    for name in frame.columns:
+        if frame[name].dtype != object:
+            continue
+        values = frame[name].tolist()
+        if any(isinstance(v, bytes | bytearray | memoryview) for v in values) and all(
+            v is None or v is pd.NA or isinstance(v, bytes | bytearray | memoryview) for v in values
+        ):
+            found.append(name)
+    return found
+
+
+def _without_long_bodies(frame: pd.DataFrame, parquet_name: str) -> tuple[pd.DataFrame, bool]:
+    """``frame`` with its bodies as CSV cells (:func:`csv_body`), and whether any was left out."""
+    columns = _bytes_columns(frame)
+    if not columns:
+        return frame, False
+    out, cut = frame.copy(deep=False), False
+    for name in columns:
+        cells = [None if v is None or v is pd.NA else csv_body(v, parquet_name) for v in frame[name].tolist()]
+        cut = cut or any(c is not None and c.endswith(f"in {parquet_name})") for c in cells)
+        out[name] = pd.array(cells, dtype="string")
+    return out, cut
 
 
 def _bytes_text(value: bytes) -> str:
@@ -94,27 +156,77 @@ def portable(frame: pd.DataFrame, *, keep_bytes: bool = False) -> pd.DataFrame:
     return out
 
 
+def _times_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its timestamp columns as text, in one format per column (pandas picks the
+    shortest that shows every value; a slice of rows alone could get a shorter one)."""
+    out = frame
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.DatetimeTZDtype) or str(frame[name].dtype).startswith("datetime64"):
+            text = frame[name].astype(str).astype(object)
+            text[frame[name].isna()] = None
+            out = out.copy(deep=False) if out is frame else out
+            out[name] = text
+    return out
+
+
+def _write_parquet(frame: pd.DataFrame, path: str) -> None:
+    """``frame`` as Parquet, one row group per slice of rows (memory follows the slice)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = portable(frame.iloc[:PARQUET_ROWS_AT_ONCE], keep_bytes=True)
+    if len(frame) <= PARQUET_ROWS_AT_ONCE:
+        first.to_parquet(path, index=False)
+        return
+    table = pa.Table.from_pandas(first, preserve_index=False)
+    schema, binary = table.schema, set(_bytes_columns(frame))
+    for index, field in enumerate(schema):  # a column with no value in the first slice
+        if pa.types.is_null(field.type) and (field.name in binary or frame[field.name].notna().any()):
+            schema = schema.set(index, field.with_type(pa.binary() if field.name in binary else pa.string()))
+    with pq.ParquetWriter(path, schema) as writer:
+        writer.write_table(table.cast(schema))
+        for start in range(PARQUET_ROWS_AT_ONCE, len(frame), PARQUET_ROWS_AT_ONCE):
+            part = portable(frame.iloc[start : start + PARQUET_ROWS_AT_ONCE], keep_bytes=True)
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFormat = "csv") -> Path:
     """Write ``frame`` to ``path`` (suffix added from ``fmt`` if missing); return the path.
 
     The file is written whole or not at all (:func:`toolkit.output_folder.replace_file`); a
     symbolic link at ``path`` is replaced, not followed. CSV cells that a spreadsheet would run
-    as formulas are neutralised (:func:`neutralise_formula`).
+    as formulas are neutralised (:func:`neutralise_formula`). A CSV whose long bodies are left
+    out (:func:`csv_body`) gets the whole table as Parquet beside it (same name, ``.parquet``).
     """
     if fmt not in ("csv", "parquet", "json"):
         raise ValueError(f"unknown export format {fmt!r}; use csv, parquet or json")
     target = Path(path)
     if target.suffix != f".{fmt}":
         target = target.with_name(target.name + f".{fmt}")
-    data = portable(frame, keep_bytes=fmt == "parquet")
     if fmt == "csv":
-        safe = _csv_safe(data)
-        # CRLF ends rows (RFC 4180), so a cell holding a lone CR is quoted too: unquoted, a reader
-        # would end the row there and start a new one with the rest of the cell
-        replace_file(target, lambda temporary: safe.to_csv(temporary, index=False, lineterminator="\r\n"))
+        beside = target.with_suffix(".parquet")
+        cut = [False]
+
+        frame = _times_as_text(frame)  # formatted once for the whole column, as one to_csv would
+
+        def write_csv(temporary: str) -> None:
+            # in slices of rows: the text of a slice is made, written and dropped (memory follows
+            # the slice, not the table)
+            with open(temporary, "w", encoding="utf-8", newline="") as handle:
+                for start in range(0, max(len(frame), 1), CSV_ROWS_AT_ONCE):
+                    shown, slice_cut = _without_long_bodies(frame.iloc[start : start + CSV_ROWS_AT_ONCE], beside.name)
+                    cut[0] = cut[0] or slice_cut
+                    # CRLF ends rows (RFC 4180), so a cell holding a lone CR is quoted too: unquoted,
+                    # a reader would end the row there and start a new one with the rest of the cell
+                    _csv_safe(portable(shown)).to_csv(handle, index=False, header=start == 0, lineterminator="\r\n")
+
+        replace_file(target, write_csv)
+        if cut[0]:
+            write_table(frame, beside, "parquet")
     elif fmt == "parquet":
-        replace_file(target, lambda temporary: data.to_parquet(temporary, index=False))
+        replace_file(target, lambda temporary: _write_parquet(frame, temporary))
     else:
+        data = portable(frame)
         replace_file(
             target,
             lambda temporary: data.to_json(

@@ -285,10 +285,10 @@ def _on_dask(
 
 @dataclass
 class Progress:
-    """A one-line progress display on a terminal: ``[ 12/200] 1 failed  last: app.pcapng``.
+    """A study's captures on a progress bar (``tqdm``, see :mod:`toolkit.progress`): done, failed,
+    the last one; the failures are listed when it closes.
 
-    Quiet when the stream is not a terminal (``enabled=None``), so logs and tests stay clean;
-    failures are listed when it closes.
+    Quiet when the stream is not a terminal (``enabled=None``), so logs and tests stay clean.
 
     >>> import io
     >>> stream = io.StringIO()
@@ -296,9 +296,10 @@ class Progress:
     >>> progress.done("a.har")
     >>> progress.done("b.har", error="not JSON")
     >>> progress.close()
-    >>> print(stream.getvalue().replace("\\r", "\\n").strip())
-    [1/2] 0 failed  last: a.har
-    [2/2] 1 failed  last: b.har
+    >>> shown = stream.getvalue()
+    >>> "2/2" in shown and "1 failed, last: b.har" in shown
+    True
+    >>> print(shown[shown.index("1 of 2"):].strip())
     1 of 2 failed:
       b.har: not JSON
     """
@@ -308,31 +309,31 @@ class Progress:
     enabled: bool | None = None
     finished: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    _bar: Any = None
 
     def __post_init__(self) -> None:
+        from toolkit.progress import bar, wanted
+
         if self.stream is None:
             self.stream = sys.stderr
-        if self.enabled is None:
-            isatty = getattr(self.stream, "isatty", None)
-            self.enabled = bool(isatty and isatty())
+        self.enabled = wanted(self.enabled, self.stream)
+        self._bar = bar(self.total, "captures", unit="capture", enabled=self.enabled, file=self.stream)
 
     def done(self, name: str, error: str | None = None) -> None:
         """One job has finished (with ``error`` if it failed)."""
         self.finished += 1
         if error is not None:
             self.failures.append((name, error))
-        if self.enabled and self.stream is not None:
-            width = len(str(self.total))
-            last = for_terminal(name, one_line=True)
-            line = f"[{self.finished:>{width}}/{self.total}] {len(self.failures)} failed  last: {last}"
-            self.stream.write("\r" + line[:110])
-            self.stream.flush()
+        if self.enabled:
+            last = for_terminal(name, one_line=True)[-60:]
+            self._bar.set_postfix_str(f"{len(self.failures)} failed, last: {last}", refresh=False)
+        self._bar.update(1)
 
     def close(self) -> None:
-        """End the line and list the failures."""
+        """End the bar and list the failures."""
+        self._bar.close()
         if not (self.enabled and self.stream is not None):
             return
-        self.stream.write("\n")
         if self.failures:
             self.stream.write(f"{len(self.failures)} of {self.total} failed:\n")
             for name, error in self.failures:

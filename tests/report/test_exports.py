@@ -1,4 +1,5 @@
-"""Exported tables keep every row and every full value, in CSV, Parquet and JSON."""
+"""Exported tables keep every row and every full value, in CSV, Parquet and JSON (CSV leaves long bodies to the
+Parquet file beside it)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 from tests.paths import ROOT
 from tests.report.hostile import ANDROID_ID, PAYLOADS, hostile_provenance, hostile_tables
-from toolkit.export import FORMULA_TRIGGERS
+from toolkit.export import CSV_BODY_LIMIT, FORMULA_TRIGGERS
 from toolkit.report import export_tables, write_report
 from toolkit.schema import TABLES
 
@@ -29,6 +30,31 @@ def test_every_format_keeps_full_values(tmp_path: Path) -> None:
     assert pd.read_parquet(paths[1])["needle"].tolist() == [long_url, PAYLOADS[0]]
     records = [json.loads(line) for line in paths[2].read_text(encoding="utf-8").splitlines()]
     assert [r["needle"] for r in records] == [long_url, PAYLOADS[0]]
+
+
+def test_csv_leaves_long_bodies_to_the_parquet_beside_it(tmp_path: Path) -> None:
+    long_text, long_binary = b"x" * (CSV_BODY_LIMIT + 1), bytes(range(256)) * 4  # base64 of 1 kB: too long
+    bodies = [b"crc=1&v=2", long_text, long_binary, None, b"=1+2"]
+    requests = TABLES["requests"].frame({"url": [f"https://a.example/{i}" for i in range(5)], "body": bodies})
+    [path] = export_tables({"requests": requests}, tmp_path, formats=("csv",))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.csv", "requests.parquet"]
+    cells = [row["body"] for row in _cells(path)]
+    assert cells == [
+        "crc=1&v=2",
+        f"({CSV_BODY_LIMIT + 1:,} bytes: in requests.parquet)",
+        "(1,024 bytes: in requests.parquet)",
+        "",
+        "'=1+2",
+    ]
+    whole = pd.read_parquet(tmp_path / "requests.parquet")
+    assert whole["body"].tolist() == bodies and whole["url"].tolist() == requests["url"].tolist()
+
+
+def test_short_bodies_need_no_parquet_beside_the_csv(tmp_path: Path) -> None:
+    requests = TABLES["requests"].frame({"url": ["https://a.example/"], "body": [bytes(range(200))]})
+    [path] = export_tables({"requests": requests}, tmp_path, formats=("csv",))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.csv"]
+    assert _cells(path)[0]["body"].startswith("base64:AAECAw")
 
 
 def test_table_names_cannot_escape_the_folder(tmp_path: Path) -> None:
@@ -220,3 +246,20 @@ def test_a_hostile_capture_opened_in_a_spreadsheet_runs_no_formula(tmp_path: Pat
                     assert not cell.startswith(FORMULA_TRIGGERS), (path.name, cell)
                     checked += 1
     assert checked > 100
+
+
+def test_files_written_a_slice_at_a_time_equal_the_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolkit
+    import toolkit.export as export
+
+    capture = toolkit.load(ROOT / "data" / "lab" / "normal.pcap", keylog=ROOT / "data" / "lab" / "normal.keylog")
+    whole = export_tables(capture.tables, tmp_path / "whole", formats=("csv", "parquet"))
+    monkeypatch.setattr(export, "CSV_ROWS_AT_ONCE", 2)
+    monkeypatch.setattr(export, "PARQUET_ROWS_AT_ONCE", 2)
+    sliced = export_tables(capture.tables, tmp_path / "sliced", formats=("csv", "parquet"))
+    assert [p.name for p in whole] == [p.name for p in sliced] and len(whole) >= 10
+    for one, two in zip(whole, sliced, strict=True):
+        if one.suffix == ".csv":
+            assert one.read_bytes() == two.read_bytes(), one.name
+        else:
+            pd.testing.assert_frame_equal(pd.read_parquet(one), pd.read_parquet(two))

@@ -269,7 +269,7 @@ def test_progress_lists_failures_on_a_terminal(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr("sys.stderr", stream)
     _corrupt_study(tmp_path).run(progress=True, workers=1)
     shown = stream.getvalue()
-    assert "[5/5] 2 failed" in shown
+    assert "5/5" in shown and "2 failed, last: " in shown
     assert "2 of 5 failed:" in shown and "bad/broken.har: capture not loaded" in shown
     # quiet when stderr is not a terminal
     stream.truncate(0)

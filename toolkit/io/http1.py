@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from toolkit.io.shared_pairs import shared_pair
+
 __all__ = ["Http1Connection", "HttpMessage", "HttpParser", "looks_like_http_request", "parse_datagram"]
 
 MAX_HEAD = 64 * 1024
@@ -126,7 +128,7 @@ def _parse_head(head: bytes, is_request: bool) -> HttpMessage:
             continue
         name, sep, value = line.partition(":")
         if sep:
-            message.headers.append((name.strip(), value.strip()))
+            message.headers.append(shared_pair(name.strip(), value.strip()))
     return message
 
 

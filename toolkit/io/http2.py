@@ -30,6 +30,7 @@ from hpack.huffman_table import decode_huffman
 from hpack.table import HeaderTable
 
 from toolkit.io.budget import Budget
+from toolkit.io.shared_pairs import shared_pair
 
 __all__ = [
     "HEADER_BYTES_PER_BLOCK_BYTE",
@@ -412,7 +413,7 @@ class HeaderDecoder:
                 size = name_length + len(raw_value) + _ENTRY_OVERHEAD
                 if indexing:
                     self._add((name, value, name_length, size))
-            headers.append((name, value))
+            headers.append(shared_pair(name, value))
             total += size
             if total > self.max_header_list_size:
                 raise hpack.OversizedHeaderListError(

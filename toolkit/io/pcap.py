@@ -855,6 +855,11 @@ def _cookies(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return found
 
 
+def _once(body: bytes | None, kept: dict[bytes, bytes]) -> bytes | None:
+    """``body``, or the equal body seen before (the same object: kept once in memory)."""
+    return kept.setdefault(body, body) if body else body
+
+
 def _requests_table(reader: _Reader) -> pd.DataFrame:
     rows: dict[str, list[Any]] = defaultdict(list)  # only the columns filled here
     items: list[tuple[Flow, HttpMessage, HttpMessage | None, int | None, str]] = []
@@ -872,6 +877,7 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
         items.append((flow, message, None, ts, "httpu"))
     items.sort(key=lambda item: item[1].frames[0])
     decoding = Budget(MAX_DECODED_PER_CAPTURE)  # all bodies of the capture together
+    kept: dict[bytes, bytes] = {}  # each distinct body once: a capture fetches the same script again and again
     for flow, request, response, ts, scheme in items:
         where = f"frame {request.frames[0]}"
         request_decoding = Budget(MAX_DECODED_SIZE)  # the request's two bodies together
@@ -906,11 +912,13 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
         rows["http_version"].append(request.version.upper() if request.version.upper().startswith("HTTP/") else None)
         rows["request_headers"].append(request.headers)
         rows["cookies"].append(_cookies(request.headers))
-        rows["body"].append(_decoded(request, reader.problems, where, decoding, request_decoding))
+        rows["body"].append(_once(_decoded(request, reader.problems, where, decoding, request_decoding), kept))
         rows["content_type"].append(content_type)
         rows["status"].append(response.status if response is not None else None)
         rows["response_headers"].append(response.headers if response is not None else [])
-        rows["response_body"].append(_decoded(response, reader.problems, where, decoding, request_decoding))
+        rows["response_body"].append(
+            _once(_decoded(response, reader.problems, where, decoding, request_decoding), kept)
+        )
         rows["response_content_type"].append(response.header("content-type") if response is not None else None)
         upgrade = (request.header("upgrade") or "").lower()
         rows["websocket"].append(upgrade == "websocket" and response is not None and response.status == 101)

@@ -56,6 +56,7 @@ from toolkit.leaks.search import Matcher, build_matcher
 from toolkit.leaks.transforms import TRANSFORMS
 from toolkit.leaks.unwrap import Limits, Located, unwrap_request, unwrap_response
 from toolkit.problems import ProblemLog
+from toolkit.progress import counted
 from toolkit.schema import TABLES
 
 if TYPE_CHECKING:
@@ -538,6 +539,7 @@ def find_leaks(
     workers: int = 1,
     salts: Sequence[str] = (),
     endpoints: pd.DataFrame | None = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """The ``leaks`` table of a capture (or a ``requests`` table).
 
@@ -555,13 +557,15 @@ def find_leaks(
         endpoints: the ``endpoints`` table the rows take ``organisation`` and ``role`` from (a study's,
             with its vendors); by default :func:`toolkit.endpoints.endpoints_in_context` of the
             requests with the visited sites as first party. An empty table leaves both missing.
+        progress: a bar of the requests searched on stderr (:mod:`toolkit.progress`; a widget in
+            Jupyter); ``None`` shows it for many requests when stderr is a terminal.
     """
     if salts:
         expansion = expansion or Expansion()
         expansion = dataclasses.replace(expansion, salts=tuple(dict.fromkeys((*expansion.salts, *salts))))
     with _cyclic_gc_paused():
         return _find_leaks(
-            requests_or_capture, visited, identifiers, expansion, limits, engine, problems, workers, endpoints
+            requests_or_capture, visited, identifiers, expansion, limits, engine, problems, workers, endpoints, progress
         )
 
 
@@ -575,6 +579,7 @@ def _find_leaks(
     problems: ProblemLog | None,
     workers: int,
     endpoints: pd.DataFrame | None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     limits = limits or Limits()
     requests, capture = _requests_of(requests_or_capture)
@@ -599,7 +604,11 @@ def _find_leaks(
     records = requests.to_dict("records")
     work = [tuple(_value(row, name) for name in _REQUEST_PARTS) for row in records]
     for position, (row, (hits, messages)) in enumerate(
-        zip(records, _hits_of_requests(index, limits, work, workers), strict=True)
+        zip(
+            records,
+            counted(_hits_of_requests(index, limits, work, workers), len(work), "leak search", "request", progress),
+            strict=True,
+        )
     ):
         evidence = _value(row, "evidence") or f"{capture}#row={position}"
         for message in messages:

@@ -99,7 +99,7 @@ def analyse_capture(job: CaptureJob) -> CaptureResult:
     spec = job.spec
     name = spec.path.name
     try:
-        capture = load(spec.path, strict=job.strict, keylog=spec.keylog)
+        capture = load(spec.path, strict=job.strict, keylog=spec.keylog, progress=False)  # the study's bar
     except (CaptureError, OSError) as exc:
         if job.strict:
             raise
@@ -165,7 +165,7 @@ def _capture_leaks(
 
         leaks = find_leaks(
             requests.reset_index(drop=True), visited=list(visited) if visited is not None else None,
-            identifiers=identifiers, endpoints=endpoints,
+            identifiers=identifiers, endpoints=endpoints, progress=False,
         )  # fmt: skip
     except Exception as exc:  # the engine failing on one capture must not end the study
         return None, [(capture, "missing", f"leaks not searched ({type(exc).__name__}: {exc})")], []
