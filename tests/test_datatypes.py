@@ -132,3 +132,13 @@ def test_identifier_discovery_takes_the_ids_an_adapter_names() -> None:
     assert adjust == {(uuid, "install_id", True)}
     elsewhere = {(c.value, c.kind, c.named) for c in candidates_in_request("https://t.example/event", body=body)}
     assert elsewhere == {(uuid, "uuid", False)}  # without the adapter: only its shape
+
+
+def test_short_values_are_read_although_the_leak_search_skips_them() -> None:
+    """The leak engine drops texts shorter than its shortest needle; data types need every value."""
+    requests = TABLES["requests"].frame(
+        {"url": ["https://www.google-analytics.com/j/collect?v=1&_v=j96&t=pageview&ul=en"],
+         "host": ["www.google-analytics.com"], "evidence": ["a.har#entry=0"]}
+    )  # fmt: skip
+    table = find_datatypes(requests)
+    assert ("sdk_version", "j96") in set(zip(table["datatype"], table["value"], strict=True))

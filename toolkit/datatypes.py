@@ -54,7 +54,7 @@ __all__ = [
 #: Confidence of each way of recognising a data type.
 CONFIDENCE: dict[str, float] = {"adapter": 0.95, "field name": 0.7, "value shape": 0.5}
 
-_LIMITS = Limits(max_layers=4, max_decoded_bytes=8 * 1024 * 1024, max_texts=4000)
+_LIMITS = Limits(max_layers=4, max_decoded_bytes=8 * 1024 * 1024, max_texts=4000, shortest_text=1)  # every value
 _MAX_VALUE = 2048
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HASH = re.compile(r"[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9A-F]{32}|[0-9A-F]{40}|[0-9A-F]{64}")

@@ -59,6 +59,10 @@ class Limits:
     """Located texts per request."""
     max_tokens: int = 64
     """Embedded base64/hex tokens tried per text."""
+    shortest_text: int = MIN_NEEDLE_LENGTH
+    """Texts (and decodings) shorter than this are not kept: for the leak search, the shortest needle
+    pattern, since shorter texts hold no hit and decode into nothing longer; a reader of every value
+    (the data types) sets 1."""
 
 
 @dataclass(slots=True, weakref_slot=True)
@@ -83,11 +87,6 @@ class Located:
     def chain_text(self) -> str:
         """The chain as text: ``form:data_list > base64 > gzip > json:[0].url``."""
         return " > ".join(self.resolve(step) for step in self.chain)
-
-
-#: Decoded bytes shorter than the shortest needle pattern hold no hit and decode into nothing
-#: longer (compressed and lz-string streams are longer than this), so they are not kept.
-_SHORTEST = MIN_NEEDLE_LENGTH
 
 
 class _BudgetExceeded(Exception):
@@ -489,6 +488,7 @@ _DECOMPRESSORS: dict[str, Callable[[bytes, int], bytes]] = {
 class _Unwrapper:
     def __init__(self, limits: Limits, on_problem: Callable[[str], None]) -> None:
         self.limits = limits
+        self.shortest = max(1, limits.shortest_text)
         self.on_problem = on_problem
         self.decoded = 0
         self.texts = 0
@@ -533,7 +533,7 @@ class _Unwrapper:
                 self.on_problem(f"more than {self.limits.max_texts} texts in one request; rest skipped")
             return
         self.texts += 1
-        if len(data) < _SHORTEST:  # holds no needle, and decodes into nothing that could (see _child)
+        if len(data) < self.shortest:  # holds no needle, and decodes into nothing that could (see _child)
             return
         maybe_multipart = (hint is not None and "multipart" in hint.lower()) or data[:2] == b"--" or data[:1].isspace()
         if maybe_multipart and self._multipart(data, location, chain, layers, hint):
@@ -702,7 +702,7 @@ class _Unwrapper:
         layers: int,
         binary: bool | None = None,
     ) -> None:
-        if len(decoded) < _SHORTEST or decoded == data:
+        if len(decoded) < self.shortest or decoded == data:
             return
         self._spend(len(decoded))
         self.text(decoded, location, (*chain, step), layers + 1, binary=binary)
