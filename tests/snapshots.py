@@ -35,14 +35,24 @@ IDENTIFIERS = {"ANDROID_ID": "8e5fbce04dc91566"}
 VENDORS = ("Xiaomi",)
 
 
+#: The checkout's folder, as cells may name it (absolute capture paths): left out of the records,
+#: which must not depend on where the repository was cloned.
+_CHECKOUT = str(DATA.resolve().parent) + "/"
+
+
 def _cell(value: Any) -> str:
+    """A cell as text (paths inside the checkout relative to it).
+
+    >>> _cell(None), _cell(b"\\x01"), _cell([_CHECKOUT + "data/lab/normal.har"])
+    ('', '01', "['data/lab/normal.har']")
+    """
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float) and value != value:
         return ""
     if isinstance(value, bytes):
         return value.hex()
-    return str(value)
+    return str(value).replace(_CHECKOUT, "")
 
 
 def canonical_csv(frame: pd.DataFrame) -> str:

@@ -84,37 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ORGANISATION",
         help="maker of the app/browser under study: its hosts get the role `platform`",
     )
-    analyze.add_argument("--strict", action="store_true", help="fail on the first damaged record")
-    analyze.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bars on stderr for reading, decrypting, leak search and a study's captures "
-        "(default: when stderr is a terminal)",
-    )
-    analyze.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="a study's captures on N local processes (default: CPU count; 1: one at a time); "
-        "one capture: its requests searched for leaks by N processes (default: 1)",
-    )
-    analyze.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="run a study's captures on a Dask cluster (tcp://host:8786); needs toolkit[scale]",
-    )
-    analyze.add_argument(
-        "--study-root",
-        type=Path,
-        metavar="DIR",
-        help="a study manifest may name files under DIR (default: only in the manifest's folder)",
-    )
-    analyze.add_argument(
-        "--allow-outside-paths",
-        action="store_true",
-        help="a study manifest may name files anywhere (only for a manifest you trust)",
-    )
+    _run_options(analyze)
 
     demo = commands.add_parser("demo", help="run the whole pipeline on the bundled data and write the report")
     _output_options(demo, default_out=Path("out/demo"))
@@ -123,6 +93,41 @@ def _parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the table reference (Markdown)")
     schema.add_argument("--manifest", action="store_true", help="print the study manifest's keys instead")
     return parser
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    """How ``analyze`` runs: strictness, progress, workers, a cluster, where a manifest may reach."""
+    parser.add_argument("--strict", action="store_true", help="fail on the first damaged record")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars on stderr for reading, decrypting, leak search and a study's captures "
+        "(default: when stderr is a terminal)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="a study's captures on N local processes (default: CPU count; 1: one at a time); "
+        "one capture: its requests searched for leaks by N processes (default: 1)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run a study's captures on a Dask cluster (tcp://host:8786); needs toolkit[scale]",
+    )
+    parser.add_argument(
+        "--study-root",
+        type=Path,
+        metavar="DIR",
+        help="a study manifest may name files under DIR (default: only in the manifest's folder)",
+    )
+    parser.add_argument(
+        "--allow-outside-paths",
+        action="store_true",
+        help="a study manifest may name files anywhere (only for a manifest you trust)",
+    )
 
 
 class _VersionAction(argparse.Action):
