@@ -386,55 +386,60 @@ def leak_matrix(
         for (row, col), group in cells.groupby(["row", "col"], sort=False):
             i, j = rows.index(row), columns.index(col)
             worst = min(group["severity"], key=lambda s: rank.get(s, len(rank)))
-            colour, hatch = SEVERITY_STYLE.get(worst, (OKABE_ITO["grey"], ""))
-            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=colour, alpha=0.35, edgecolor="none"))
-            ax.add_patch(Rectangle((j, i), 1, 1, facecolor="none", edgecolor=colour, hatch=hatch, linewidth=1))
             counts = group["what"].value_counts()
             lines = [f"{plain_label(name, 24)} ×{n}" for name, n in counts.items()]
-            ax.text(
-                j + 0.5,
-                i + 0.5,
-                "\n".join(lines),
-                ha="center",
-                va="center",
-                fontsize=8,
-                clip_on=True,  # a crowded matrix must not write over the session names
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5},
-            )
-        ax.set_xlim(0, len(columns))
-        ax.set_ylim(len(rows), 0)
-        ax.set_xticks(
-            [j + 0.5 for j in range(len(columns))],
-            [plain_label(c, 28) for c in columns],
-            rotation=30,
-            ha="right",
-        )
-        ax.set_yticks([i + 0.5 for i in range(len(rows))], [plain_label(r, 28) for r in rows])
-        ax.set_xticks(range(len(columns) + 1), minor=True)
-        ax.set_yticks(range(len(rows) + 1), minor=True)
-        ax.grid(which="minor", color="#dddddd", linewidth=0.8)
-        ax.tick_params(which="minor", length=0)
-        ax.set_xlabel("destination organisation (or host)")
-        ax.set_ylabel("session")
-        ax.set_title(title)
+            _matrix_cell(ax, i, j, SEVERITY_STYLE.get(worst, (OKABE_ITO["grey"], "")), "\n".join(lines), pad=1.5)
         present = [s for s in SEVERITY_STYLE if s in set(severity)]
-        ax.legend(
-            handles=[
-                Patch(
-                    facecolor=SEVERITY_STYLE[s][0],
-                    alpha=0.6,
-                    hatch=SEVERITY_STYLE[s][1],
-                    edgecolor=SEVERITY_STYLE[s][0],
-                    label=s,
-                )
-                for s in present
-            ],
-            title="worst severity",
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1),
-        )
+        _matrix_axes(ax, rows, columns, "session", title, {s: SEVERITY_STYLE[s] for s in present}, "worst severity")
         fit_labels(ax)
     return ax
+
+
+def _matrix_cell(ax: Axes, i: int, j: int, look: tuple[str, str], text: str, pad: float = 1.0) -> None:
+    """Cell (row ``i``, column ``j``) of a matrix figure: its colour and hatch, and ``text`` on white."""
+    colour, hatch = look
+    ax.add_patch(Rectangle((j, i), 1, 1, facecolor=colour, alpha=0.35, edgecolor="none"))
+    ax.add_patch(Rectangle((j, i), 1, 1, facecolor="none", edgecolor=colour, hatch=hatch, linewidth=1))
+    ax.text(
+        j + 0.5,
+        i + 0.5,
+        text,
+        ha="center",
+        va="center",
+        fontsize=8,
+        clip_on=True,  # a crowded matrix must not write over the row names
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": pad},
+    )
+
+
+def _matrix_axes(
+    ax: Axes,
+    rows: Sequence[str],
+    columns: Sequence[str],
+    ylabel: str,
+    title: str,
+    legend: Mapping[str, tuple[str, str]],
+    legend_title: str,
+) -> None:
+    """Grid, row and column names (destinations), titles and the legend of a matrix figure."""
+    ax.set_xlim(0, len(columns))
+    ax.set_ylim(len(rows), 0)
+    ax.set_xticks(
+        [j + 0.5 for j in range(len(columns))], [plain_label(c, 28) for c in columns], rotation=30, ha="right"
+    )
+    ax.set_yticks([i + 0.5 for i in range(len(rows))], [plain_label(r, 28) for r in rows])
+    ax.set_xticks(range(len(columns) + 1), minor=True)
+    ax.set_yticks(range(len(rows) + 1), minor=True)
+    ax.grid(which="minor", color="#dddddd", linewidth=0.8)
+    ax.tick_params(which="minor", length=0)
+    ax.set_xlabel("destination organisation (or host)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    handles = [
+        Patch(facecolor=colour, alpha=0.6, hatch=hatch, edgecolor=colour, label=name)
+        for name, (colour, hatch) in legend.items()
+    ]
+    ax.legend(handles=handles, title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1))
 
 
 #: How a data type was recognised: colour and hatch (most certain first).
@@ -488,48 +493,10 @@ def datatype_matrix(
         for (row, col), group in cells.groupby(["row", "col"], sort=False):
             i, j = rows.index(row), columns.index(col)
             best = min(group["method"], key=lambda m: rank.get(m, len(rank)))
-            colour, hatch = METHOD_STYLE.get(best, (OKABE_ITO["grey"], ""))
-            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=colour, alpha=0.35, edgecolor="none"))
-            ax.add_patch(Rectangle((j, i), 1, 1, facecolor="none", edgecolor=colour, hatch=hatch, linewidth=1))
-            ax.text(
-                j + 0.5,
-                i + 0.5,
-                f"{group['value'].nunique()}",
-                ha="center",
-                va="center",
-                fontsize=8,
-                clip_on=True,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0},
-            )
-        ax.set_xlim(0, len(columns))
-        ax.set_ylim(len(rows), 0)
-        ax.set_xticks(
-            [j + 0.5 for j in range(len(columns))], [plain_label(c, 28) for c in columns], rotation=30, ha="right"
-        )
-        ax.set_yticks([i + 0.5 for i in range(len(rows))], [plain_label(r, 28) for r in rows])
-        ax.set_xticks(range(len(columns) + 1), minor=True)
-        ax.set_yticks(range(len(rows) + 1), minor=True)
-        ax.grid(which="minor", color="#dddddd", linewidth=0.8)
-        ax.tick_params(which="minor", length=0)
-        ax.set_xlabel("destination organisation (or host)")
-        ax.set_ylabel("data type")
-        ax.set_title(title)
+            _matrix_cell(ax, i, j, METHOD_STYLE.get(best, (OKABE_ITO["grey"], "")), f"{group['value'].nunique()}")
         present = [m for m in METHOD_STYLE if m in set(cells["method"])]
-        ax.legend(
-            handles=[
-                Patch(
-                    facecolor=METHOD_STYLE[m][0],
-                    alpha=0.6,
-                    hatch=METHOD_STYLE[m][1],
-                    edgecolor=METHOD_STYLE[m][0],
-                    label=m,
-                )
-                for m in present
-            ],
-            title="recognised by (count: distinct values)",
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1),
-        )
+        legend = {m: METHOD_STYLE[m] for m in present}
+        _matrix_axes(ax, rows, columns, "data type", title, legend, "recognised by (count: distinct values)")
     return ax
 
 
