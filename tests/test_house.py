@@ -19,8 +19,6 @@ LONG_FUNCTIONS = {
     "toolkit/io/pcapfile.py:_pcapng_packets",
     "toolkit/lab/truth.py:ground_truth",
     "toolkit/leaks/detect.py:_find_leaks",
-    "toolkit/plots.py:leak_matrix",
-    "toolkit/plots.py:datatype_matrix",
     "toolkit/plots.py:request_timeline",
     "toolkit/plots.py:identifier_persistence",
     "toolkit/plots.py:decryption_coverage",
