@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pylsqpack
 
 from toolkit.io.http1 import MAX_BODY, HttpMessage
-from toolkit.io.quic_decrypt import read_varint
+from toolkit.io.quic import read_varint
 
 __all__ = ["Http3Connection"]
 

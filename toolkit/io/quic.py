@@ -19,18 +19,16 @@ True
 
 from __future__ import annotations
 
-import struct
-
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hmac import HMAC
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 from toolkit.io.tls import ClientHello, ServerHello, TlsError, parse_client_hello, parse_server_hello
+from toolkit.io.tls_crypto import hkdf_expand_label
 
-__all__ = ["QUIC_VERSIONS", "QuicInitialReader", "initial_keys", "is_quic_long_header", "version_label"]
+__all__ = ["QUIC_VERSIONS", "QuicInitialReader", "initial_keys", "is_quic_long_header", "read_varint", "version_label"]
 
 QUIC_V1 = 0x00000001
 QUIC_V2 = 0x6B3343CF
@@ -72,9 +70,7 @@ def is_quic_long_header(data: bytes) -> bool:
 
 
 def _expand_label(secret: bytes, label: str, length: int) -> bytes:
-    full = b"tls13 " + label.encode()
-    info = struct.pack("!HB", length, len(full)) + full + b"\x00"
-    return HKDFExpand(hashes.SHA256(), length, info).derive(secret)
+    return hkdf_expand_label(secret, label, b"", length, "sha256")  # Initial keys: always SHA-256
 
 
 def initial_keys(version: int, dcid: bytes, client: bool) -> tuple[bytes, bytes, bytes]:
@@ -91,17 +87,25 @@ def initial_keys(version: int, dcid: bytes, client: bool) -> tuple[bytes, bytes,
     )
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    if pos >= len(data):
-        raise ValueError("varint past the end")
-    first = data[pos]
-    size = 1 << (first >> 6)
-    if pos + size > len(data):
-        raise ValueError("varint past the end")
-    value = first & 0x3F
-    for i in range(1, size):
-        value = (value << 8) | data[pos + i]
-    return value, pos + size
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """A QUIC variable-length integer at ``pos``: (value, position after it).
+
+    >>> read_varint(bytes.fromhex("c2197c5eff14e88c"), 0)   # RFC 9000 appendix A.1
+    (151288809941952652, 8)
+    """
+    try:
+        first = data[pos]
+        prefix = first >> 6
+        if prefix == 0:
+            return first, pos + 1
+        if prefix == 1:
+            return (first & 0x3F) << 8 | data[pos + 1], pos + 2
+        size = 1 << prefix
+        if pos + size > len(data):
+            raise IndexError
+        return int.from_bytes(data[pos : pos + size], "big") & ((1 << (8 * size - 2)) - 1), pos + size
+    except IndexError:
+        raise ValueError("varint past the end of the packet") from None
 
 
 class _Direction:
@@ -171,9 +175,9 @@ class QuicInitialReader:
             if packet_type == (known[2] + 3) % 4:  # Retry: no length field, runs to the end
                 return None
         else:
-            token_len, cursor = _varint(data, cursor)
+            token_len, cursor = read_varint(data, cursor)
             cursor += token_len
-        length, cursor = _varint(data, cursor)
+        length, cursor = read_varint(data, cursor)
         end = cursor + length
         if end > len(data):
             raise ValueError("QUIC packet longer than its datagram")
@@ -224,24 +228,24 @@ class QuicInitialReader:
             if kind == 0x01:
                 continue
             if kind in (0x02, 0x03):
-                _, pos = _varint(plain, pos)
-                _, pos = _varint(plain, pos)
-                count, pos = _varint(plain, pos)
-                _, pos = _varint(plain, pos)
+                _, pos = read_varint(plain, pos)
+                _, pos = read_varint(plain, pos)
+                count, pos = read_varint(plain, pos)
+                _, pos = read_varint(plain, pos)
                 for _ in range(min(count, 1024) * 2 + (3 if kind == 0x03 else 0)):
-                    _, pos = _varint(plain, pos)
+                    _, pos = read_varint(plain, pos)
             elif kind == 0x06:
-                offset, pos = _varint(plain, pos)
-                length, pos = _varint(plain, pos)
+                offset, pos = read_varint(plain, pos)
+                length, pos = read_varint(plain, pos)
                 if offset + length <= _MAX_CRYPTO:
                     side.crypto[offset] = plain[pos : pos + length]
                 pos += length
                 found = True
             elif kind in (0x1C, 0x1D):
-                _, pos = _varint(plain, pos)
+                _, pos = read_varint(plain, pos)
                 if kind == 0x1C:
-                    _, pos = _varint(plain, pos)
-                reason, pos = _varint(plain, pos)
+                    _, pos = read_varint(plain, pos)
+                reason, pos = read_varint(plain, pos)
                 pos += reason
             else:
                 break  # a frame type Initial packets do not carry

@@ -25,18 +25,16 @@ tracking, CRYPTO/STREAM reassembly and connection-id bookkeeping are written her
 from __future__ import annotations
 
 import heapq
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 from toolkit.io.keylog import KeyLog
-from toolkit.io.quic import QUIC_V2, QUIC_VERSIONS, initial_keys, version_label
+from toolkit.io.quic import QUIC_V2, QUIC_VERSIONS, initial_keys, read_varint, version_label
+from toolkit.io.tls_crypto import hkdf_expand_label
 
 __all__ = [
     "QuicDecryptor",
@@ -50,37 +48,16 @@ __all__ = [
 ]
 
 #: Cipher suite -> (AEAD, key length, hash) of TLS 1.3 (RFC 8446 appendix B.4).
-_SUITES: dict[int, tuple[type[AESGCM] | type[ChaCha20Poly1305], int, type[hashes.HashAlgorithm]]] = {
-    0x1301: (AESGCM, 16, hashes.SHA256),
-    0x1302: (AESGCM, 32, hashes.SHA384),
-    0x1303: (ChaCha20Poly1305, 32, hashes.SHA256),
+_SUITES: dict[int, tuple[type[AESGCM] | type[ChaCha20Poly1305], int, str]] = {
+    0x1301: (AESGCM, 16, "sha256"),
+    0x1302: (AESGCM, 32, "sha384"),
+    0x1303: (ChaCha20Poly1305, 32, "sha256"),
 }
 _INITIAL, _ZERO_RTT, _HANDSHAKE, _ONE_RTT = "Initial", "0-RTT", "Handshake", "1-RTT"
 _MAX_DEFERRED = 256  # packets held until the ServerHello names the cipher suite
 _MAX_CRYPTO = 256 * 1024  # handshake bytes read per direction and level
 _MAX_STREAM_BYTES = 256 * 1024 * 1024  # buffered out-of-order STREAM bytes per connection
 _MAX_FAILURES = 64  # packets that fail to decrypt before the connection is given up
-
-
-def read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    """A QUIC variable-length integer at ``pos``: (value, position after it).
-
-    >>> read_varint(bytes.fromhex("c2197c5eff14e88c"), 0)   # RFC 9000 appendix A.1
-    (151288809941952652, 8)
-    """
-    try:
-        first = data[pos]
-        prefix = first >> 6
-        if prefix == 0:
-            return first, pos + 1
-        if prefix == 1:
-            return (first & 0x3F) << 8 | data[pos + 1], pos + 2
-        size = 1 << prefix
-        if pos + size > len(data):
-            raise IndexError
-        return int.from_bytes(data[pos : pos + size], "big") & ((1 << (8 * size - 2)) - 1), pos + size
-    except IndexError:
-        raise ValueError("varint past the end of the packet") from None
 
 
 def next_packet_number(truncated: int, length: int, largest: int) -> int:
@@ -95,12 +72,6 @@ def next_packet_number(truncated: int, length: int, largest: int) -> int:
     if candidate > expected + half and candidate >= window:
         return candidate - window
     return candidate
-
-
-def _expand_label(secret: bytes, label: str, length: int, algorithm: type[hashes.HashAlgorithm]) -> bytes:
-    full = b"tls13 " + label.encode()
-    info = struct.pack("!HB", length, len(full)) + full + b"\x00"
-    return HKDFExpand(algorithm(), length, info).derive(secret)
 
 
 class _Keys:
@@ -140,8 +111,9 @@ def next_secret(secret: bytes, suite: int, version: int) -> bytes:
     ...             0x1303, 1).hex()   # RFC 9001 appendix A.5
     '1223504755036d556342ee9361d253421a826c9ecdf3c7148684b36b714881f9'
     """
-    algorithm = _SUITES[suite][2]
-    return _expand_label(secret, f"{QUIC_VERSIONS[version][1]} ku", algorithm().digest_size, algorithm)
+    hash_name = _SUITES[suite][2]
+    size = 48 if hash_name == "sha384" else 32  # the hash's output size, as in TLS 1.3's key update
+    return hkdf_expand_label(secret, f"{QUIC_VERSIONS[version][1]} ku", b"", size, hash_name)
 
 
 def packet_keys(secret: bytes, suite: int, version: int, hp: Callable[[bytes], bytes] | None = None) -> _Keys:
@@ -152,12 +124,12 @@ def packet_keys(secret: bytes, suite: int, version: int, hp: Callable[[bytes], b
     >>> keys.mask(bytes.fromhex("5e5cd55c41f69080575d7999c25a5bfb")).hex(), keys.iv.hex()
     ('aefefe7d03', 'e0459b3474bdd0e44a41c144')
     """
-    aead_type, key_length, algorithm = _SUITES[suite]
+    aead_type, key_length, hash_name = _SUITES[suite]
     prefix = QUIC_VERSIONS[version][1]
-    key = _expand_label(secret, f"{prefix} key", key_length, algorithm)
-    iv = _expand_label(secret, f"{prefix} iv", 12, algorithm)
+    key = hkdf_expand_label(secret, f"{prefix} key", b"", key_length, hash_name)
+    iv = hkdf_expand_label(secret, f"{prefix} iv", b"", 12, hash_name)
     if hp is None:
-        hp_key = _expand_label(secret, f"{prefix} hp", key_length, algorithm)
+        hp_key = hkdf_expand_label(secret, f"{prefix} hp", b"", key_length, hash_name)
         hp = _chacha_mask(hp_key) if aead_type is ChaCha20Poly1305 else _aes_mask(hp_key)
     keys = _Keys(aead_type(key), iv, hp)
     mask = hp
