@@ -48,3 +48,23 @@ def test_under_strict_the_message_does_not_say_skipped(tmp_path: Path, capsys: p
     assert main(["analyze", str(path), "--strict"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: damaged.har: entry 1: ") and not err.endswith("skipped"), err
+
+
+def test_lab_without_its_extra_says_which_package_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m toolkit lab` on an install without the `lab` extra: one line, no traceback."""
+    import importlib.abc
+    import sys
+
+    class NoH2(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+            if name == "h2" or name.startswith("h2."):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    for name in [name for name in sys.modules if name.startswith(("toolkit.lab", "h2"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [NoH2(), *sys.meta_path])
+    assert main(["lab", "--help"]) == 2
+    err = capsys.readouterr().err
+    assert "'h2'" in err and "[lab]" in err and err.count("\n") == 1

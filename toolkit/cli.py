@@ -157,13 +157,24 @@ def _output_options(parser: argparse.ArgumentParser, default_out: Path | None = 
     parser.add_argument("--mask", action="store_true", help="mask identifiers in the report (for publication)")
 
 
+def _run_lab(argv: list[str]) -> int:
+    """Run ``lab``, which needs the ``lab`` extra (h2, aioquic): a clear message when it is missing."""
+    try:
+        from toolkit.lab import main as lab_main  # the lab needs ssl, h2 and cryptography: load on demand
+    except ModuleNotFoundError as error:
+        sys.stderr.write(
+            f"error: `lab` needs the optional package {error.name!r}, which is not installed; "
+            "install the lab extra: pip install -e '.[lab]' (or `make lab`)\n"
+        )
+        return 2
+    return lab_main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["lab"]:
-        from toolkit.lab import main as lab_main  # the lab needs ssl, h2 and cryptography: load on demand
-
-        return lab_main(argv[1:])
+        return _run_lab(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "schema":
         if args.manifest:
