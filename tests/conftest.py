@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
-
-# urllib3 (under tldextract) opens a socket when imported, to probe IPv6; `import toolkit` no longer
-# imports it at collection, so import it here, before pytest-socket blocks sockets in the tests.
-import urllib3  # noqa: F401
 from hypothesis import settings
 
 from tests.paths import CORPUS, LISTS
+
+# urllib3 (under the notebooks' papermill) probes IPv6 with a socket when imported: import it before
+# pytest-socket blocks sockets in the tests. Without the lab extra it is absent; the toolkit never uses it.
+with contextlib.suppress(ImportError):
+    import urllib3  # noqa: F401
 
 # Property tests draw the same examples on every run (seeded from the test's name), so that CI on a
 # clean clone sees what the developer saw; `HYPOTHESIS_PROFILE=explore` draws new ones.

@@ -14,7 +14,7 @@ import pytest
 
 from tests.paths import ROOT
 
-HEAVY = ("pandas", "numpy", "matplotlib", "scapy", "pyarrow", "tldextract", "toolkit.capture")
+HEAVY = ("pandas", "numpy", "matplotlib", "scapy", "pyarrow", "toolkit.capture")
 
 _RUN_AND_LIST_MODULES = """
 import json, runpy, sys

@@ -1,9 +1,8 @@
 """Host names to registrable domains (eTLD+1), strictly offline, with a pinned Public Suffix List.
 
 The suffix list is the copy bundled in ``toolkit/endpoints/data/public_suffix_list.dat`` (its
-version, date and sha256 are in the data manifest). It is fed to tldextract as a local file with no
-cache directory and no fallback, so nothing is downloaded and nothing is written to the home
-directory.
+version, date and sha256 are in the data manifest). It is read from that file by
+:mod:`toolkit.endpoints.public_suffix`: nothing is downloaded, cached or written anywhere.
 
 >>> from toolkit.endpoints.domains import parse_host, registrable_domain
 >>> registrable_domain("sa.api.intl.miui.com")
@@ -41,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import tldextract
+from toolkit.endpoints.public_suffix import SuffixRules
 
 __all__ = [
     "BUNDLED_SUFFIX_LIST",
@@ -109,14 +108,7 @@ class SuffixList:
         """``// VERSION:`` line of the list header, if it has one."""
         self.commit: str | None = commit.group(1) if commit else None
         """``// COMMIT:`` line of the list header, if it has one."""
-        # A file:// URL, no cache directory and no snapshot fallback: the one list we were given,
-        # never tldextract's download, cache or its own (different) snapshot.
-        self._extract = tldextract.TLDExtract(
-            cache_dir=None,
-            suffix_list_urls=(self.path.as_uri(),),
-            fallback_to_snapshot=False,
-            include_psl_private_domains=True,
-        )
+        self._rules = SuffixRules.from_file(self.path)  # the one list we were given, never a download
         self._parse_text = functools.lru_cache(maxsize=1 << 16)(self._parse)
 
     def parse(self, text: object) -> ParsedHost:
@@ -132,25 +124,25 @@ class SuffixList:
         kind, host, port = split_host(raw)
         if kind != "name" or host is None:
             return ParsedHost(raw, kind, host, port, None, host, host, False)
-        result = self._extract.extract_str(host)
-        if result.suffix:
-            suffix = result.suffix
-            registrable = result.top_domain_under_public_suffix or None
-            icann = _one_label_above(host, result.registry_suffix) if result.is_private else registrable
+        match = self._rules.match(host)
+        labels = host.split(".")
+        if match.suffix_labels:
+            suffix = ".".join(labels[-match.suffix_labels :])
+            registrable = _one_label_above(labels, match.suffix_labels)
+            icann = _one_label_above(labels, match.icann_suffix_labels) if match.private else registrable
         else:
             # No rule matched: the list's default rule "*" makes the last label the suffix.
-            labels = host.split(".")
             suffix = labels[-1]
             registrable = ".".join(labels[-2:]) if len(labels) > 1 else host
             icann = registrable
-        return ParsedHost(raw, "name", host, port, suffix, registrable, icann, bool(result.is_private))
+        return ParsedHost(raw, "name", host, port, suffix, registrable, icann, match.private)
 
 
-def _one_label_above(host: str, suffix: str) -> str | None:
-    """``host`` cut to one label above ``suffix``; ``None`` when the host is the suffix itself."""
-    if not suffix or host == suffix:
+def _one_label_above(labels: list[str], suffix_labels: int) -> str | None:
+    """The host cut to one label above its suffix; ``None`` when the host is the suffix itself."""
+    if not suffix_labels or len(labels) <= suffix_labels:
         return None
-    return ".".join(host.split(".")[-(suffix.count(".") + 2) :])
+    return ".".join(labels[-(suffix_labels + 1) :])
 
 
 def _is_missing(value: object) -> bool:
