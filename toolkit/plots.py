@@ -45,6 +45,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from matplotlib.transforms import Bbox
 
 from toolkit.leaks.direction import sent_by_device
+from toolkit.leaks.steps import describe_step
 from toolkit.schema import SEVERITIES
 
 __all__ = [
@@ -871,41 +872,6 @@ def decryption_coverage(
     return ax
 
 
-_STEP_VERBS = {
-    "urldecode": "percent-decode",
-    "base64": "base64-decode",
-    "base32": "base32-decode",
-    "hex": "hex-decode",
-    "html": "unescape HTML entities",
-    "json_unescape": "unescape JSON string",
-    "gzip": "gunzip",
-    "zlib": "inflate (zlib)",
-    "deflate": "inflate (raw deflate)",
-    "brotli": "brotli-decompress",
-    "zstd": "zstd-decompress",
-    "lzstring": "LZ-string decompress",
-}
-_STEP_PREFIXES = {
-    "form": "form field",
-    "json": "JSON value at",
-    "query": "query parameter",
-    "header": "header",
-    "cookie": "cookie",
-    "multipart": "multipart part",
-    "protobuf": "protobuf field",
-}
-
-
-def _describe_step(step: str) -> str:
-    step = step.strip()
-    if step in _STEP_VERBS:
-        return f"{_STEP_VERBS[step]} ({step})"
-    prefix, _sep, rest = step.partition(":")
-    if rest and prefix in _STEP_PREFIXES:
-        return f"{_STEP_PREFIXES[prefix]} {rest}"
-    return step
-
-
 def chain_steps(leak: Mapping[str, Any] | pd.Series) -> list[str]:
     """The steps from the request to the needle, as drawn by :func:`encoding_chain`.
 
@@ -921,11 +887,11 @@ def chain_steps(leak: Mapping[str, Any] | pd.Series) -> list[str]:
 
     location = get("location")
     steps = [f"request to {get('host') or _UNKNOWN}"]
-    location_step = _describe_step(location) if location else None
+    location_step = describe_step(location) if location else None
     if location_step:
         steps.append(location_step)
     chain = get("chain") or ""
-    steps += [_describe_step(s) for s in chain.split(" > ") if s.strip()]
+    steps += [describe_step(s) for s in chain.split(" > ") if s.strip()]
     steps.append(f"found: {get('needle_kind') or 'needle'} (as {get('matched_form') or 'is'})")
     return steps
 
