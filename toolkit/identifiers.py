@@ -1,5 +1,8 @@
 """Identifiers found without being told the values: what links requests, sessions and modes.
 
+Why one module: finding candidates in a request and judging them across requests and sessions are two
+halves of one rule (what counts as an identifier), kept side by side so they stay consistent.
+
 Every request is unwrapped by the leak engine (:func:`toolkit.leaks.unwrap.unwrap_request`) into
 located texts: query values, JSON and form fields (also inside base64 and gzip), cookies and
 headers. A value is a candidate when it looks like an identifier (a UUID, long hex, a long

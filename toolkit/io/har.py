@@ -1,5 +1,8 @@
 """HAR 1.2 and the dialects real browsers and proxies write, into the ``requests`` table.
 
+Why one module: the dialects are quirks of one format filling one row layout; the handling of each is
+only clear with the others in view.
+
 The file is walked incrementally (:mod:`toolkit.io.jsonstream`): each entry is decoded, turned into
 one row and dropped. Rows are gathered in chunks: every :data:`CHUNK_ROWS` rows the text, number and
 time columns become compact pandas (Arrow) arrays and the Python values are freed, and the (name,

@@ -1,5 +1,8 @@
 """Find visited URLs, search terms and identifiers in outgoing requests: the ``leaks`` table.
 
+Why one module: the needle index, the pass over the requests and the rows of the ``leaks`` table are one
+search, and its helpers are private to it.
+
 >>> import toolkit
 >>> from toolkit.leaks.detect import find_leaks
 >>> capture = toolkit.load("data/sample.har")

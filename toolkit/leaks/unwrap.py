@@ -1,5 +1,8 @@
 """Unwrap one request into located texts: every place a value can hide, decoded layer by layer.
 
+Why one module: every decoder hands its output back to one recursive walker with shared limits and
+budgets; split by format, each part would call back into that walker.
+
 A :class:`Located` text says where it is (``location``: ``query:q``, ``header:referer``,
 ``cookie:uid``, ``url_path``, ``body``) and how it was reached from there (``chain``: structural
 steps such as ``form:data_list``, ``json:[0].properties.url``, ``pb:1.2``, ``segment:3`` and
