@@ -49,7 +49,7 @@ from matplotlib.transforms import Bbox
 
 from toolkit.leaks.direction import sent_by_device
 from toolkit.leaks.steps import describe_step
-from toolkit.schema import SEVERITIES
+from toolkit.schema import ROLES, SEVERITIES
 
 __all__ = [
     "OKABE_ITO",
@@ -82,14 +82,15 @@ OKABE_ITO: dict[str, str] = {
     "black": "#000000",
 }
 
-#: Colour, hatch and marker of each endpoint role (``endpoints.role``).
-ROLE_STYLE: dict[str, tuple[str, str, str]] = {
+_ROLE_LOOK = {
     "first_party": (OKABE_ITO["blue"], "", "o"),
     "platform": (OKABE_ITO["reddish_purple"], "xx", "s"),
     "third_party": (OKABE_ITO["orange"], "//", "^"),
     "infrastructure": (OKABE_ITO["bluish_green"], "..", "D"),
     "unknown": (OKABE_ITO["grey"], "\\\\", "v"),
 }
+#: Colour, hatch and marker of each endpoint role (``endpoints.role``), in the order of :data:`~toolkit.schema.ROLES`.
+ROLE_STYLE: dict[str, tuple[str, str, str]] = {role: _ROLE_LOOK[role] for role in ROLES}
 
 #: Colour and hatch of each leak severity (``leaks.severity``), worst first.
 _SEVERITY_LOOK = {
