@@ -1,5 +1,8 @@
 """Claims: a quoted statement, a named check over a Study, and a verdict with its evidence.
 
+Why one module: each check is a short reading of a Study under one registry and one verdict vocabulary,
+sharing the evidence helpers beside it, so every claim the toolkit can test is found in one place.
+
 A vendor says "incognito mode protects your browsing"; the check ``no_browsing_data`` looks for
 visited URLs and search terms reaching the vendor in incognito sessions. The verdict is
 ``contradicted`` (the captures show what the claim denies), ``not_observed`` (the check looked and

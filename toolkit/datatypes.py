@@ -1,5 +1,8 @@
 """What each request tells about the device and the person, without knowing the values first.
 
+Why one module: the recognisers (value shapes, field names, SDK adapters) and the walk that applies them
+to each leaf share one vocabulary of data types; apart, each would import the other's tables.
+
 Every request is unwrapped by the leak engine (:func:`toolkit.leaks.unwrap.unwrap_request`), so
 fields are reached inside form fields, base64, gzip, JSON inside JSON and protobuf. Each field
 (a *leaf*: a query value, a header, a JSON or form value, a protobuf string) is named by three

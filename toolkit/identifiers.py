@@ -1,5 +1,8 @@
 """Identifiers found without being told the values: what links requests, sessions and modes.
 
+Why one module: finding candidates in a request and judging them across requests and sessions are two
+halves of one rule (what counts as an identifier), kept side by side so they stay consistent.
+
 Every request is unwrapped by the leak engine (:func:`toolkit.leaks.unwrap.unwrap_request`) into
 located texts: query values, JSON and form fields (also inside base64 and gzip), cookies and
 headers. A value is a candidate when it looks like an identifier (a UUID, long hex, a long
@@ -361,6 +364,30 @@ def discover_identifiers(
     modes = dict(modes or {})
     organisations = dict(organisations or {})
     matcher = _known_matcher(dict(known or {}))
+    found, by_name = _gather(requests, candidates)
+    nonce_names = _nonce_names(by_name)
+    columns: dict[str, list[Any]] = {name: [] for name in TABLES["identifiers"].names}
+    for value, entry in found.items():
+        names = {_normal_name(k.split(":", 1)[-1]) for k in entry["keys"]}
+        if names and names <= nonce_names:
+            continue
+        match = _match_known(matcher, value)
+        kind = match[1] if match else _main_kind(entry["kinds"])
+        if len(entry["rows"]) < min_requests and not (entry["named"] or kind == "uuid" or match):
+            continue
+        _append_identifier(columns, value, entry, kind, match, modes, organisations, masked)
+    if leaks is not None and len(leaks):
+        _add_known_from_leaks(columns, leaks, modes, organisations, masked)
+    table = TABLES["identifiers"].frame(columns)
+    table = table.sort_values("requests", ascending=False, kind="stable").reset_index(drop=True)
+    return TABLES["identifiers"].validate(table)
+
+
+def _gather(
+    requests: pd.DataFrame, candidates: Sequence[Sequence[Candidate]]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, list[str]]]]:
+    """Each candidate value with where it was seen (kinds, keys, hosts, sessions, request rows,
+    times, first evidence), and the values of each normalised name, by session."""
     found: dict[str, dict[str, Any]] = {}
     by_name: dict[str, dict[str, list[str]]] = {}
     for position, (row, in_request) in enumerate(zip(_records(requests, _ROW_FACTS), candidates, strict=True)):
@@ -391,45 +418,50 @@ def discover_identifiers(
                 ts = _value(row, "ts")
                 if ts is not None:
                     entry["ts"].append(ts)
-    nonce_names = {
+    return found, by_name
+
+
+def _nonce_names(by_name: Mapping[str, Mapping[str, list[str]]]) -> set[str]:
+    """Names (not known identifier names) that carry a new value in every request of a session
+    with three or more: nonces, not identifiers."""
+    return {
         name
         for name, per_session in by_name.items()
         if name not in KNOWN_NAMES
         and any(len(values) >= 3 and len(set(values)) == len(values) for values in per_session.values())
     }
-    columns: dict[str, list[Any]] = {name: [] for name in TABLES["identifiers"].names}
-    for value, entry in found.items():
-        names = {_normal_name(k.split(":", 1)[-1]) for k in entry["keys"]}
-        if names and names <= nonce_names:
-            continue
-        match = _match_known(matcher, value)
-        kind = match[1] if match else _main_kind(entry["kinds"])
-        requests_count = len(entry["rows"])
-        if requests_count < min_requests and not (entry["named"] or kind == "uuid" or match):
-            continue
-        sessions = entry["sessions"]
-        session_modes = [modes[s] for s in sessions if modes.get(s)]
-        mode_set = set(session_modes)
-        private = {m for m in mode_set if m in PRIVATE_MODES}
-        columns["value"].append(mask(value) if masked else value)
-        columns["kind"].append(kind)
-        columns["keys"].append(entry["keys"])
-        columns["hosts"].append(entry["hosts"])
-        columns["organisations"].append(list(dict.fromkeys(o for h in entry["hosts"] if (o := organisations.get(h)))))
-        columns["sessions"].append(sessions)
-        columns["modes"].append(list(dict.fromkeys(session_modes)))
-        columns["requests"].append(requests_count)
-        columns["first_seen"].append(min(entry["ts"]) if entry["ts"] else None)
-        columns["last_seen"].append(max(entry["ts"]) if entry["ts"] else None)
-        columns["persistence"].append(_persistence(requests_count, set(sessions), mode_set))
-        columns["matches_known"].append(match[0] if match else None)
-        columns["linkable"].append(bool(private) and len(mode_set - private) > 0)
-        columns["evidence"].append(entry["evidence"])
-    if leaks is not None and len(leaks):
-        _add_known_from_leaks(columns, leaks, modes, organisations, masked)
-    table = TABLES["identifiers"].frame(columns)
-    table = table.sort_values("requests", ascending=False, kind="stable").reset_index(drop=True)
-    return TABLES["identifiers"].validate(table)
+
+
+def _append_identifier(
+    columns: dict[str, list[Any]],
+    value: str,
+    entry: Mapping[str, Any],
+    kind: str,
+    match: tuple[str, str] | None,
+    modes: Mapping[str, str],
+    organisations: Mapping[str, str],
+    masked: bool,
+) -> None:
+    """Append one row of the ``identifiers`` table for ``value``, seen as ``entry`` says."""
+    requests_count = len(entry["rows"])
+    sessions = entry["sessions"]
+    session_modes = [modes[s] for s in sessions if modes.get(s)]
+    mode_set = set(session_modes)
+    private = {m for m in mode_set if m in PRIVATE_MODES}
+    columns["value"].append(mask(value) if masked else value)
+    columns["kind"].append(kind)
+    columns["keys"].append(entry["keys"])
+    columns["hosts"].append(entry["hosts"])
+    columns["organisations"].append(list(dict.fromkeys(o for h in entry["hosts"] if (o := organisations.get(h)))))
+    columns["sessions"].append(sessions)
+    columns["modes"].append(list(dict.fromkeys(session_modes)))
+    columns["requests"].append(requests_count)
+    columns["first_seen"].append(min(entry["ts"]) if entry["ts"] else None)
+    columns["last_seen"].append(max(entry["ts"]) if entry["ts"] else None)
+    columns["persistence"].append(_persistence(requests_count, set(sessions), mode_set))
+    columns["matches_known"].append(match[0] if match else None)
+    columns["linkable"].append(bool(private) and len(mode_set - private) > 0)
+    columns["evidence"].append(entry["evidence"])
 
 
 def _add_known_from_leaks(

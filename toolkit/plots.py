@@ -1,5 +1,8 @@
 """Figures of the findings: one function per figure, each drawing on an Axes and returning it.
 
+Why one module: one function per figure over one shared style (palette, role and severity looks, label
+fitting), and ``toolkit.plots`` is the one namespace notebooks and the report draw from.
+
 Every function takes the toolkit's tables (see :mod:`toolkit.schema`), an optional matplotlib
 ``ax`` (a new figure is made when it is missing) and returns the Axes. Style is applied only
 inside :func:`style` (a ``matplotlib.rc_context``): the global ``rcParams`` are never changed.
@@ -45,7 +48,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from matplotlib.transforms import Bbox
 
 from toolkit.leaks.direction import sent_by_device
-from toolkit.schema import SEVERITIES
+from toolkit.leaks.steps import describe_step
+from toolkit.schema import ROLES, SEVERITIES
 
 __all__ = [
     "OKABE_ITO",
@@ -78,14 +82,15 @@ OKABE_ITO: dict[str, str] = {
     "black": "#000000",
 }
 
-#: Colour, hatch and marker of each endpoint role (``endpoints.role``).
-ROLE_STYLE: dict[str, tuple[str, str, str]] = {
+_ROLE_LOOK = {
     "first_party": (OKABE_ITO["blue"], "", "o"),
     "platform": (OKABE_ITO["reddish_purple"], "xx", "s"),
     "third_party": (OKABE_ITO["orange"], "//", "^"),
     "infrastructure": (OKABE_ITO["bluish_green"], "..", "D"),
     "unknown": (OKABE_ITO["grey"], "\\\\", "v"),
 }
+#: Colour, hatch and marker of each endpoint role (``endpoints.role``), in the order of :data:`~toolkit.schema.ROLES`.
+ROLE_STYLE: dict[str, tuple[str, str, str]] = {role: _ROLE_LOOK[role] for role in ROLES}
 
 #: Colour and hatch of each leak severity (``leaks.severity``), worst first.
 _SEVERITY_LOOK = {
@@ -541,23 +546,8 @@ def request_timeline(
 
             endpoints = classify(requests)
         owner_of, role_of = _organisations_by_host(endpoints)
-        hosts = requests["host"].astype("string").fillna(_UNKNOWN)
-        owners = pd.Series([owner_of.get(h, h) for h in hosts], index=requests.index, dtype=object)
-        leak_owners = pd.Series([], dtype=object)
         leaks = None if leaks is None else sent_by_device(leaks)
-        if leaks is not None and not leaks.empty:
-            fallback = _text_column(leaks, "organisation", "host")
-            leak_hosts = leaks["host"].astype("string").fillna(_UNKNOWN)
-            leak_owners = pd.Series(
-                [owner_of.get(h, f) for h, f in zip(leak_hosts, fallback, strict=True)], dtype=object
-            )
-        everyone = pd.concat([owners, leak_owners], ignore_index=True)
-        weight = pd.Series([1] * len(owners) + [1_000_000] * len(leak_owners))
-        merged, others = _keep_top(everyone, top, weight)
-        owners = pd.Series(merged.iloc[: len(owners)].to_numpy(), index=requests.index)
-        leak_owners = merged.iloc[len(owners) :]
-        lanes = _in_order(owners.loc[requests["ts"].sort_values().index])
-        lanes = _last(lanes + [o for o in dict.fromkeys(leak_owners) if o not in lanes], others)
+        owners, leak_owners, lanes = _timeline_lanes(requests, leaks, owner_of, top)
         lane = {name: i for i, name in enumerate(lanes)}
         ax = _target(ax, (8.0, _lines_for(len(lanes), 3.8)))
         times = _utc_naive(requests["ts"])
@@ -588,19 +578,46 @@ def request_timeline(
                 zorder=3,
                 label="leak",
             )
-        ax.set_yticks(range(len(lanes)), [plain_label(name, 30) for name in lanes])
-        ax.set_ylim(len(lanes) - 0.5, -0.5)
-        for i in range(len(lanes)):
-            ax.axhline(i, color="#eeeeee", linewidth=6, zorder=0)
-        locator = AutoDateLocator()
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        ax.set_xlabel("time (UTC)")
-        ax.set_ylabel("destination organisation (or host)")
-        ax.set_title(title)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
-        fit_labels(ax)
+        _timeline_axes(ax, lanes, title)
     return ax
+
+
+def _timeline_lanes(
+    requests: pd.DataFrame, leaks: pd.DataFrame | None, owner_of: Mapping[str, str], top: int
+) -> tuple[pd.Series, pd.Series, list[str]]:
+    """The lane of each request and of each leak (its organisation, or the shared ``(N others)``),
+    and the lanes top to bottom: by first request, then those with leaks only, the others last."""
+    hosts = requests["host"].astype("string").fillna(_UNKNOWN)
+    owners = pd.Series([owner_of.get(h, h) for h in hosts], index=requests.index, dtype=object)
+    leak_owners = pd.Series([], dtype=object)
+    if leaks is not None and not leaks.empty:
+        fallback = _text_column(leaks, "organisation", "host")
+        leak_hosts = leaks["host"].astype("string").fillna(_UNKNOWN)
+        leak_owners = pd.Series([owner_of.get(h, f) for h, f in zip(leak_hosts, fallback, strict=True)], dtype=object)
+    everyone = pd.concat([owners, leak_owners], ignore_index=True)
+    weight = pd.Series([1] * len(owners) + [1_000_000] * len(leak_owners))
+    merged, others = _keep_top(everyone, top, weight)
+    owners = pd.Series(merged.iloc[: len(owners)].to_numpy(), index=requests.index)
+    leak_owners = merged.iloc[len(owners) :]
+    lanes = _in_order(owners.loc[requests["ts"].sort_values().index])
+    lanes = _last(lanes + [o for o in dict.fromkeys(leak_owners) if o not in lanes], others)
+    return owners, leak_owners, lanes
+
+
+def _timeline_axes(ax: Axes, lanes: Sequence[str], title: str) -> None:
+    """Lane names and stripes, the time axis, title and legend of a request timeline."""
+    ax.set_yticks(range(len(lanes)), [plain_label(name, 30) for name in lanes])
+    ax.set_ylim(len(lanes) - 0.5, -0.5)
+    for i in range(len(lanes)):
+        ax.axhline(i, color="#eeeeee", linewidth=6, zorder=0)
+    locator = AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.set_xlabel("time (UTC)")
+    ax.set_ylabel("destination organisation (or host)")
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+    fit_labels(ax)
 
 
 def bytes_by_organisation(
@@ -713,12 +730,8 @@ def identifier_persistence(
         if identifiers.empty:
             return _empty(_target(ax, (7.0, 3.2)), title, "no identifiers")
         if len(identifiers) > top:
-            order = list(_PERSISTENCE_STYLE)[::-1]
-            rank = [order.index(p) if p in order else len(order) for p in _text_column(identifiers, "persistence")]
-            spread = [-len(_sessions_list(v)) for v in identifiers["sessions"]]
-            keys = pd.DataFrame({"rank": rank, "spread": spread}, index=identifiers.index)
             title = f"{title} (the {top} most persistent of {len(identifiers)})"
-            identifiers = identifiers.loc[keys.sort_values(["rank", "spread"], kind="stable").index[:top]]
+            identifiers = _most_persistent(identifiers, top)
         per_row = [_sessions_list(v) for v in identifiers["sessions"]]
         columns = list(sessions) if sessions is not None else list(dict.fromkeys(s for row in per_row for s in row))
         column = {name: j for j, name in enumerate(columns)}
@@ -750,26 +763,41 @@ def identifier_persistence(
         ax.set_ylim(len(labels) - 0.5, -0.5)
         ax.set_xlabel("session")
         ax.set_title(title)
-        present_classes = [p for p in _PERSISTENCE_STYLE if p in set(persistence)]
-        ax.legend(
-            handles=[
-                Line2D(
-                    [],
-                    [],
-                    marker=_PERSISTENCE_STYLE[p][1],
-                    color=_PERSISTENCE_STYLE[p][0],
-                    markeredgecolor="black",
-                    linestyle="",
-                    label=p.replace("_", " "),
-                )
-                for p in present_classes
-            ],
-            title="persistence",
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1),
-        )
+        _persistence_legend(ax, persistence)
         fit_labels(ax)
     return ax
+
+
+def _most_persistent(identifiers: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The ``top`` rows of ``identifiers`` by persistence class (most persistent first), then by
+    the number of sessions."""
+    order = list(_PERSISTENCE_STYLE)[::-1]
+    rank = [order.index(p) if p in order else len(order) for p in _text_column(identifiers, "persistence")]
+    spread = [-len(_sessions_list(v)) for v in identifiers["sessions"]]
+    keys = pd.DataFrame({"rank": rank, "spread": spread}, index=identifiers.index)
+    return identifiers.loc[keys.sort_values(["rank", "spread"], kind="stable").index[:top]]
+
+
+def _persistence_legend(ax: Axes, persistence: pd.Series) -> None:
+    """A legend entry per persistence class present, in the order of :data:`_PERSISTENCE_STYLE`."""
+    present_classes = [p for p in _PERSISTENCE_STYLE if p in set(persistence)]
+    ax.legend(
+        handles=[
+            Line2D(
+                [],
+                [],
+                marker=_PERSISTENCE_STYLE[p][1],
+                color=_PERSISTENCE_STYLE[p][0],
+                markeredgecolor="black",
+                linestyle="",
+                label=p.replace("_", " "),
+            )
+            for p in present_classes
+        ],
+        title="persistence",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+    )
 
 
 def _coverage_status(flows: pd.DataFrame) -> pd.Series:
@@ -812,48 +840,9 @@ def decryption_coverage(
         frame = flows[flows["protocol"].astype("string").isin(["tls", "quic", "http"]).fillna(False).to_numpy()]
         if frame.empty:
             return _empty(_target(ax, (7.5, 3.5)), title, "no TLS, QUIC or HTTP flows")
-        key = _text_column(frame, "app") if by == "app" else _text_column(frame, "hostname", "server_ip")
-        amount = (
-            frame["bytes_up"].astype("Float64").fillna(0) + frame["bytes_down"].astype("Float64").fillna(0)
-            if weight == "bytes"
-            else pd.Series(1.0, index=frame.index)
-        )
-        key, others = _keep_top(pd.Series(key.to_numpy()), top, pd.Series(amount.to_numpy(dtype=float)))
-        table = pd.DataFrame(
-            {
-                "key": key.to_numpy(),
-                "status": _coverage_status(frame).to_numpy(),
-                "amount": amount.to_numpy(dtype=float),
-            }
-        )
-        pivot = table.pivot_table(index="key", columns="status", values="amount", aggfunc="sum", fill_value=0.0)
-        pivot = pivot.loc[_last(pivot.sum(axis=1).sort_values(ascending=False).index.tolist(), others)]
+        pivot = _coverage_pivot(frame, by, weight, top)
         ax = _target(ax, (7.5, _lines_for(len(pivot), 3.5)))
-        statuses = [s for s in ("decrypted", "plaintext") if s in pivot.columns]
-        statuses += sorted(s for s in pivot.columns if s not in statuses)
-        left = np.zeros(len(pivot))
-        extra = 0
-        for status in statuses:
-            if status in _STATUS_STYLE:
-                colour, hatch = _STATUS_STYLE[status]
-            else:
-                colour, hatch = (
-                    _NOT_DECRYPTED_COLOURS[extra % len(_NOT_DECRYPTED_COLOURS)],
-                    _NOT_DECRYPTED_HATCHES[extra % len(_NOT_DECRYPTED_HATCHES)],
-                )
-                extra += 1
-            widths = pivot[status].to_numpy(dtype=float)
-            ax.barh(
-                np.arange(len(pivot)),
-                widths,
-                left=left,
-                color=colour,
-                hatch=hatch,
-                edgecolor="black",
-                linewidth=0.5,
-                label=plain_label(status, 40),
-            )
-            left += widths
+        left = _coverage_bars(ax, pivot)
         readable = sum(pivot[s].to_numpy(dtype=float) for s in ("decrypted", "plaintext") if s in pivot.columns)
         for k, total in enumerate(left):
             share = float(readable[k] / total) if total and not isinstance(readable, int) else 0.0
@@ -871,39 +860,58 @@ def decryption_coverage(
     return ax
 
 
-_STEP_VERBS = {
-    "urldecode": "percent-decode",
-    "base64": "base64-decode",
-    "base32": "base32-decode",
-    "hex": "hex-decode",
-    "html": "unescape HTML entities",
-    "json_unescape": "unescape JSON string",
-    "gzip": "gunzip",
-    "zlib": "inflate (zlib)",
-    "deflate": "inflate (raw deflate)",
-    "brotli": "brotli-decompress",
-    "zstd": "zstd-decompress",
-    "lzstring": "LZ-string decompress",
-}
-_STEP_PREFIXES = {
-    "form": "form field",
-    "json": "JSON value at",
-    "query": "query parameter",
-    "header": "header",
-    "cookie": "cookie",
-    "multipart": "multipart part",
-    "protobuf": "protobuf field",
-}
+def _coverage_pivot(
+    frame: pd.DataFrame, by: Literal["app", "host"], weight: Literal["flows", "bytes"], top: int
+) -> pd.DataFrame:
+    """Flows (or bytes) per app or host and decryption status, a row per bar, heaviest first and
+    the shared ``(N others)`` last."""
+    key = _text_column(frame, "app") if by == "app" else _text_column(frame, "hostname", "server_ip")
+    amount = (
+        frame["bytes_up"].astype("Float64").fillna(0) + frame["bytes_down"].astype("Float64").fillna(0)
+        if weight == "bytes"
+        else pd.Series(1.0, index=frame.index)
+    )
+    key, others = _keep_top(pd.Series(key.to_numpy()), top, pd.Series(amount.to_numpy(dtype=float)))
+    table = pd.DataFrame(
+        {
+            "key": key.to_numpy(),
+            "status": _coverage_status(frame).to_numpy(),
+            "amount": amount.to_numpy(dtype=float),
+        }
+    )
+    pivot = table.pivot_table(index="key", columns="status", values="amount", aggfunc="sum", fill_value=0.0)
+    return pivot.loc[_last(pivot.sum(axis=1).sort_values(ascending=False).index.tolist(), others)]
 
 
-def _describe_step(step: str) -> str:
-    step = step.strip()
-    if step in _STEP_VERBS:
-        return f"{_STEP_VERBS[step]} ({step})"
-    prefix, _sep, rest = step.partition(":")
-    if rest and prefix in _STEP_PREFIXES:
-        return f"{_STEP_PREFIXES[prefix]} {rest}"
-    return step
+def _coverage_bars(ax: Axes, pivot: pd.DataFrame) -> np.ndarray:
+    """Stacked bars of ``pivot``: decrypted, plaintext, then each reason not decrypted; returns
+    each bar's total."""
+    statuses = [s for s in ("decrypted", "plaintext") if s in pivot.columns]
+    statuses += sorted(s for s in pivot.columns if s not in statuses)
+    left = np.zeros(len(pivot))
+    extra = 0
+    for status in statuses:
+        if status in _STATUS_STYLE:
+            colour, hatch = _STATUS_STYLE[status]
+        else:
+            colour, hatch = (
+                _NOT_DECRYPTED_COLOURS[extra % len(_NOT_DECRYPTED_COLOURS)],
+                _NOT_DECRYPTED_HATCHES[extra % len(_NOT_DECRYPTED_HATCHES)],
+            )
+            extra += 1
+        widths = pivot[status].to_numpy(dtype=float)
+        ax.barh(
+            np.arange(len(pivot)),
+            widths,
+            left=left,
+            color=colour,
+            hatch=hatch,
+            edgecolor="black",
+            linewidth=0.5,
+            label=plain_label(status, 40),
+        )
+        left += widths
+    return left
 
 
 def chain_steps(leak: Mapping[str, Any] | pd.Series) -> list[str]:
@@ -921,11 +929,11 @@ def chain_steps(leak: Mapping[str, Any] | pd.Series) -> list[str]:
 
     location = get("location")
     steps = [f"request to {get('host') or _UNKNOWN}"]
-    location_step = _describe_step(location) if location else None
+    location_step = describe_step(location) if location else None
     if location_step:
         steps.append(location_step)
     chain = get("chain") or ""
-    steps += [_describe_step(s) for s in chain.split(" > ") if s.strip()]
+    steps += [describe_step(s) for s in chain.split(" > ") if s.strip()]
     steps.append(f"found: {get('needle_kind') or 'needle'} (as {get('matched_form') or 'is'})")
     return steps
 

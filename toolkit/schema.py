@@ -325,7 +325,7 @@ TABLES: dict[str, Table] = {
             ("host", "string", "destination host"),
             ("organisation", "string", "destination organisation"),
             ("role", "category", "destination role"),
-            ("severity", "category", "full_url > path > search_term > domain"),
+            ("severity", "category", " > ".join(SEVERITIES)),
             ("direction", "category", "request (sent by the device), or response (sent back: Set-Cookie, Location)"),
             ("needle_source", "category", "given (browsing log, --id) or inferred (from the capture itself)"),
             _EVIDENCE,

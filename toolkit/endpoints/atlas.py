@@ -1,5 +1,8 @@
 """Who owns a host and what it is for: the bundled atlas and loaders for the lists researchers use.
 
+Why one module: each loader turns one list format into the :class:`Owner`/:class:`Atlas` model defined
+here, with the same normalising helpers; the loaders are small and read best beside that model.
+
 An :class:`Atlas` is one source of owner facts: a mapping from domains (matched with all their
 subdomains) or exact hosts to an :class:`Owner`, plus, for lists that have them, regular
 expressions (Exodus network signatures), the domains each organisation owns (for first-party

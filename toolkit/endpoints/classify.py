@@ -1,5 +1,8 @@
 """Roles of endpoints relative to a context: whose site, whose platform, which third party.
 
+Why one module: the context (sites, vendors, apps), the :class:`Classifier` and the ``endpoints`` table
+it fills make one decision, the role of a host, and are read together.
+
 :func:`classify` takes hosts (a list, a Series), a table (``requests``, ``flows`` or ``dns``), a dict
 of tables or a :class:`~toolkit.capture.Capture`, and returns the ``endpoints`` table: one row per
 distinct host with its registrable domain, organisation, categories, role, the source that

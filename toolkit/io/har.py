@@ -1,5 +1,8 @@
 """HAR 1.2 and the dialects real browsers and proxies write, into the ``requests`` table.
 
+Why one module: the dialects are quirks of one format filling one row layout; the handling of each is
+only clear with the others in view.
+
 The file is walked incrementally (:mod:`toolkit.io.jsonstream`): each entry is decoded, turned into
 one row and dropped. Rows are gathered in chunks: every :data:`CHUNK_ROWS` rows the text, number and
 time columns become compact pandas (Arrow) arrays and the Python values are freed, and the (name,
@@ -309,18 +312,44 @@ class _EntryReader:
     def add(self, index: int, entry: Any) -> None:
         record = f"entry {index}"
         self.entry_decoding = Budget(MAX_DECODED_SIZE)
+        checked = self._checked(record, entry)
+        if checked is None:
+            return
+        request, response, url = checked
+        put = self._append
+        started = entry.get("startedDateTime")
+        if not isinstance(started, str):
+            self.problems.add(record, "missing", "startedDateTime is missing; ts left empty", "warning")
+            started = None
+        put["ts"](started)
+        put["capture"](self.capture)
+        request_headers = self._put_request(record, request, url)
+        status = self._put_response(record, response)
+        upgrade = (_header(request_headers, "upgrade") or "").lower() == "websocket"
+        put["websocket"](bool(upgrade or "_webSocketMessages" in entry or status == 101))
+        ip = entry.get("serverIPAddress")
+        put["server_ip"](ip.strip("[]") if isinstance(ip, str) and ip.strip("[]") else None)
+        put["page"](_text(entry.get("pageref")))
+        put["decrypted"](False)
+        put["evidence"](f"{self.capture}#entry={index}")
+        if len(self._pending) >= CHUNK_ROWS:
+            self._flush()
+
+    def _checked(self, record: str, entry: Any) -> tuple[dict[str, Any], dict[str, Any], str] | None:
+        """The request, response (``{}`` when absent) and URL of an entry, or ``None`` for an entry
+        skipped as malformed (with its problem row)."""
         problems = self.problems
         if not isinstance(entry, dict):
             problems.add(record, "malformed", f"entry is a {type(entry).__name__}, not an object; skipped")
-            return
+            return None
         request = entry.get("request")
         if not isinstance(request, dict):
             problems.add(record, "malformed", "entry has no `request` object; skipped")
-            return
+            return None
         url = request.get("url")
         if not isinstance(url, str) or not url:
             problems.add(record, "malformed", "request.url is missing or not a string; skipped")
-            return
+            return None
         if not entry.keys() >= _REQUIRED:
             absent = ", ".join(sorted(_REQUIRED - entry.keys()))
             problems.add(record, "missing", f"entry lacks HAR 1.2 field(s) {absent}; read anyway", "warning")
@@ -329,15 +358,12 @@ class _EntryReader:
             if "response" in entry:
                 problems.add(record, "malformed", "response is not an object; ignored", "warning")
             response = {}
+        return request, response, url
+
+    def _put_request(self, record: str, request: dict[str, Any], url: str) -> list[tuple[str, str]]:
+        """Append the request's columns of one row; its headers are returned."""
+        problems = self.problems
         put = self._append
-
-        started = entry.get("startedDateTime")
-        if not isinstance(started, str):
-            problems.add(record, "missing", "startedDateTime is missing; ts left empty", "warning")
-            started = None
-        put["ts"](started)
-        put["capture"](self.capture)
-
         parts = _split_url(url)
         if parts is None:
             problems.add(record, "malformed", f"request.url cannot be parsed: {url[:200]!r}", "warning")
@@ -366,7 +392,13 @@ class _EntryReader:
         body, body_type = self._request_body(request.get("postData"), request_headers, record)
         put["body"](body)
         put["content_type"](body_type or _header(request_headers, "content-type"))
+        return request_headers
 
+    def _put_response(self, record: str, response: dict[str, Any]) -> Any:
+        """Append the response's columns of one row; its status (as the HAR gives it) is returned."""
+        problems = self.problems
+        put = self._append
+        shared = self._shared_pairs
         status = response.get("status")
         if isinstance(status, str) and status.strip().isascii() and status.strip().isdigit():
             status = int(status) if len(status.strip()) <= 9 else 1000
@@ -381,16 +413,7 @@ class _EntryReader:
         response_body, response_type = self._response_body(content, response_headers, record)
         put["response_body"](response_body)
         put["response_content_type"](response_type or _header(response_headers, "content-type"))
-
-        upgrade = (_header(request_headers, "upgrade") or "").lower() == "websocket"
-        put["websocket"](bool(upgrade or "_webSocketMessages" in entry or status == 101))
-        ip = entry.get("serverIPAddress")
-        put["server_ip"](ip.strip("[]") if isinstance(ip, str) and ip.strip("[]") else None)
-        put["page"](_text(entry.get("pageref")))
-        put["decrypted"](False)
-        put["evidence"](f"{self.capture}#entry={index}")
-        if len(self._pending) >= CHUNK_ROWS:
-            self._flush()
+        return status
 
     def _request_body(self, post: Any, headers: list[tuple[str, str]], record: str) -> tuple[bytes | None, str | None]:
         if not isinstance(post, dict):

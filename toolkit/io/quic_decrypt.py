@@ -1,5 +1,8 @@
 """QUIC packet protection removed passively: one connection's packets in, its STREAM bytes out.
 
+Why one module: header protection, packet numbers, key updates and stream reassembly are the steps of
+one connection's decryption and share its key state.
+
 Keys come from the TLS 1.3 secrets a key log (or a pcapng Decryption Secrets Block) holds for the
 connection's client random, which is read from the ClientHello in the Initial packets: Handshake
 packets use ``CLIENT/SERVER_HANDSHAKE_TRAFFIC_SECRET``, 0-RTT ``CLIENT_EARLY_TRAFFIC_SECRET`` and

@@ -1,5 +1,8 @@
 """TLS record protection: cipher suites, key schedules and record decryption (SSL 3.0, TLS 1.0 to 1.3).
 
+Why one module: the cipher suite table and the key schedules of every TLS version feed one
+:class:`RecordKeys`; split by version, each part would need the suite table and the others' PRFs.
+
 Only the reading side is needed: given the secrets from a key log, derive each direction's keys
 and open its records. Primitives come from ``cryptography`` (AES, ChaCha20, Camellia, 3DES, SEED,
 RC4); written here are the parts no library offers a reader: the TLS 1.0/1.1 PRF (RFC 2246 §5), the

@@ -122,27 +122,8 @@ def ground_truth(
     generator: str,
 ) -> dict[str, Any]:
     """Everything the capture must show, independent of TLS randomness (see the module docstring)."""
-    contacted = sorted({c.host for c in session.connections}, key=list(HOSTS).index)
-    requests = []
-    for index, record in enumerate(records):
-        exchange = record.exchange
-        referer = next((v for n, v in exchange.wire_request_headers if n.lower() == "referer"), None)
-        requests.append({
-            "index": index, "ts": _utc(exchange.started_us), "method": exchange.request.method,
-            "url": exchange.request.url, "host": exchange.request.host,
-            "role": HOSTS[exchange.request.host].role, "purpose": record.purpose, "page": record.pageref,
-            "http_version": exchange.http_version, "connection": exchange.connection,
-            "stream_id": exchange.stream_id, "referer": referer, "status": exchange.response_status,
-            "request_body_size": len(exchange.request.body),
-            "response_body_size": len(exchange.response_body),
-        })  # fmt: skip
-    telemetry = [
-        {"request": index, "ts": _utc(r.exchange.started_us), "url": r.exchange.request.url,
-         "body": r.exchange.request.body.decode("ascii"), "events": r.events}
-        for index, r in enumerate(records) if r.purpose == "telemetry"
-    ]  # fmt: skip
-    by_version = {v: sum(r.exchange.http_version == v for r in records) for v in ("HTTP/1.1", "HTTP/2")}
-    events = [event for record in records for event in record.events]
+    requests = _requests_truth(records)
+    telemetry = _telemetry_truth(records)
     return {
         "scenario": scenario.name,
         "description": scenario.description,
@@ -174,19 +155,7 @@ def ground_truth(
             "never rotated; ad_tag_client_id is fixed and goes to tag.example-ads.com as `cid`",
         },
         "collector": COLLECTOR,
-        "hosts": [
-            {
-                "host": h.name,
-                "ipv4": h.ipv4,
-                "ipv6": h.ipv6,
-                "connected_to": h.address,
-                "role": h.role,
-                "owner": h.owner,
-                "tls_version": f"TLSv{h.tls_version}",
-                "alpn": h.alpn,
-            }
-            for h in (HOSTS[name] for name in contacted)
-        ],
+        "hosts": _hosts_truth(session),
         "visits": [
             {
                 "page": f"page_{n}",
@@ -202,36 +171,93 @@ def ground_truth(
         "requests": requests,
         "telemetry": telemetry,
         "expected_leaks": expected_leaks(records, visits),
-        "connections": [
-            {
-                "index": c.index,
-                "host": c.host,
-                "sni": c.host,
-                "server_ip": c.server_ip,
-                "server_port": 443,
-                "client_ip": c.client_ip,
-                "client_port": c.client_port,
-                "tls_version": c.tls_version,
-                "alpn": c.alpn,
-                "cipher": c.cipher,
-                "requests": c.requests,
-            }
-            for c in session.connections
-        ],
+        "connections": _connections_truth(session),
         "dns": [
             {"name": q.name, "qtype": q.qtype, "answers": q.answers, "ts": _utc(q.ts_us)} for q in session.dns_queries
         ],
-        "counts": {
-            "requests": len(records),
-            "http1_requests": by_version["HTTP/1.1"],
-            "http2_requests": by_version["HTTP/2"],
-            "tcp_connections": len(session.connections),
-            "tls12_connections": sum(c.tls_version == "TLSv1.2" for c in session.connections),
-            "tls13_connections": sum(c.tls_version == "TLSv1.3" for c in session.connections),
-            "dns_queries": len(session.dns_queries),
-            "telemetry_requests": len(telemetry),
-            "telemetry_events": len(events),
-            "page_events": sum(e["event"].startswith("page_load") for e in events),
-            "search_events": sum(e["event"] == "search" for e in events),
-        },
+        "counts": _counts(records, session, telemetry),
+    }
+
+
+def _requests_truth(records: list[RequestRecord]) -> list[dict[str, Any]]:
+    """Each request as the lab sent it (its wire URL, HTTP version, connection, sizes)."""
+    requests = []
+    for index, record in enumerate(records):
+        exchange = record.exchange
+        referer = next((v for n, v in exchange.wire_request_headers if n.lower() == "referer"), None)
+        requests.append({
+            "index": index, "ts": _utc(exchange.started_us), "method": exchange.request.method,
+            "url": exchange.request.url, "host": exchange.request.host,
+            "role": HOSTS[exchange.request.host].role, "purpose": record.purpose, "page": record.pageref,
+            "http_version": exchange.http_version, "connection": exchange.connection,
+            "stream_id": exchange.stream_id, "referer": referer, "status": exchange.response_status,
+            "request_body_size": len(exchange.request.body),
+            "response_body_size": len(exchange.response_body),
+        })  # fmt: skip
+    return requests
+
+
+def _telemetry_truth(records: list[RequestRecord]) -> list[dict[str, Any]]:
+    """Each telemetry request with its body and the events it carries."""
+    return [
+        {"request": index, "ts": _utc(r.exchange.started_us), "url": r.exchange.request.url,
+         "body": r.exchange.request.body.decode("ascii"), "events": r.events}
+        for index, r in enumerate(records) if r.purpose == "telemetry"
+    ]  # fmt: skip
+
+
+def _hosts_truth(session: Session) -> list[dict[str, Any]]:
+    """Each host the session contacted, in the order of :data:`HOSTS`."""
+    contacted = sorted({c.host for c in session.connections}, key=list(HOSTS).index)
+    return [
+        {
+            "host": h.name,
+            "ipv4": h.ipv4,
+            "ipv6": h.ipv6,
+            "connected_to": h.address,
+            "role": h.role,
+            "owner": h.owner,
+            "tls_version": f"TLSv{h.tls_version}",
+            "alpn": h.alpn,
+        }
+        for h in (HOSTS[name] for name in contacted)
+    ]
+
+
+def _connections_truth(session: Session) -> list[dict[str, Any]]:
+    """Each TCP/TLS connection of the session."""
+    return [
+        {
+            "index": c.index,
+            "host": c.host,
+            "sni": c.host,
+            "server_ip": c.server_ip,
+            "server_port": 443,
+            "client_ip": c.client_ip,
+            "client_port": c.client_port,
+            "tls_version": c.tls_version,
+            "alpn": c.alpn,
+            "cipher": c.cipher,
+            "requests": c.requests,
+        }
+        for c in session.connections
+    ]
+
+
+def _counts(records: list[RequestRecord], session: Session, telemetry: list[dict[str, Any]]) -> dict[str, int]:
+    """The totals a reader of the capture must find."""
+    by_version = {v: sum(r.exchange.http_version == v for r in records) for v in ("HTTP/1.1", "HTTP/2")}
+    events = [event for record in records for event in record.events]
+    return {
+        "requests": len(records),
+        "http1_requests": by_version["HTTP/1.1"],
+        "http2_requests": by_version["HTTP/2"],
+        "tcp_connections": len(session.connections),
+        "tls12_connections": sum(c.tls_version == "TLSv1.2" for c in session.connections),
+        "tls13_connections": sum(c.tls_version == "TLSv1.3" for c in session.connections),
+        "dns_queries": len(session.dns_queries),
+        "telemetry_requests": len(telemetry),
+        "telemetry_events": len(events),
+        "page_events": sum(e["event"].startswith("page_load") for e in events),
+        "search_events": sum(e["event"] == "search" for e in events),
     }

@@ -1,5 +1,8 @@
 """Find visited URLs, search terms and identifiers in outgoing requests: the ``leaks`` table.
 
+Why one module: the needle index, the pass over the requests and the rows of the ``leaks`` table are one
+search, and its helpers are private to it.
+
 >>> import toolkit
 >>> from toolkit.leaks.detect import find_leaks
 >>> capture = toolkit.load("data/sample.har")
@@ -53,6 +56,7 @@ from toolkit.leaks.needles import (
     read_visited,
 )
 from toolkit.leaks.search import Matcher, build_matcher
+from toolkit.leaks.steps import DECODING_STEPS, is_decoding
 from toolkit.leaks.transforms import TRANSFORMS
 from toolkit.leaks.unwrap import Limits, Located, unwrap_request, unwrap_response
 from toolkit.problems import ProblemLog
@@ -72,10 +76,8 @@ _COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"\x78\x9c", b"\x78\xda", b"\x7
 _REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies", "response_headers")
 
 _SEVERITY_RANK = {"full_url": 0, "identifier": 0, "path": 1, "search_term": 2, "domain": 3}
-_DECODING_STEPS = frozenset(
-    {"urldecode", "base64", "base32", "hex", "html", "json_unescape", "gzip", "zlib", "deflate",
-     "brotli", "zstd", "lzstring", "base58"}
-)  # fmt: skip
+#: Names of the chain steps that undo an encoding (the rest enter a structure), from the registry.
+_DECODING_STEPS = frozenset(DECODING_STEPS)
 
 
 class NeedleIndex:
@@ -441,21 +443,18 @@ def effective_layers(chain: str, matched_form: str) -> list[str]:
     >>> effective_layers("query:u > base64", "sha256(lower(url))")
     ['lower', 'sha256', 'base64']
     """
-    decoding = [s.strip() for s in chain.split(">") if s.strip() in _DECODING_STEPS]
+    decoding = [s.strip() for s in chain.split(">") if is_decoding(s)]
     needle_side: list[str] = []
     text = matched_form
     while "(" in text and text.endswith(")"):
         name, _, inner = text.partition("(")
         needle_side.append(name)
         text = inner[:-1]
-    families = {
-        "urldecode": "percent", "json_unescape": "json_escape",
-    }  # fmt: skip
     out: list[str] = []
     for name in reversed(needle_side):
         family = TRANSFORMS[name].family if name in TRANSFORMS else name
         out += [family, family] if name == "quote_twice" else [family]
-    out += [families.get(s, s) for s in reversed(decoding)]
+    out += [DECODING_STEPS[s].family for s in reversed(decoding)]
     return out
 
 

@@ -1,5 +1,8 @@
 """What to look for: visited URLs and their parts, search terms, identifiers, and their forms.
 
+Why one module: every kind of needle (URL and its parts, search term, identifier) is expanded into
+patterns by the same :class:`Expansion` settings defined here.
+
 A :class:`Needle` is one value worth finding (a full URL, its host, a search term, an ANDROID_ID);
 a :class:`Pattern` is one byte string to search for, made by applying needle-side transforms
 (case folds, percent-encoding, base64 at its three alignments, hex, hashes ...) to a needle.

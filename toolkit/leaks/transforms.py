@@ -14,7 +14,8 @@ b'900150983cd24fb0d6963f7d28e17f72'
 ('hash', True)
 
 Families group variants that a decoder cannot tell apart (``quote`` and ``quote_plus`` are both
-``percent``); leak chains name families on the decoding side.
+``percent``); on the decoding side a leak's chain names the step that undoes a family
+(:data:`toolkit.leaks.steps.DECODING_STEPS`: ``urldecode`` undoes ``percent``).
 
 >>> sorted({t.family for t in TRANSFORMS.values() if t.kind == "compression"})
 ['brotli', 'deflate', 'gzip', 'lzstring', 'zlib', 'zstd']

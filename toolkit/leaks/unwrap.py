@@ -1,5 +1,8 @@
 """Unwrap one request into located texts: every place a value can hide, decoded layer by layer.
 
+Why one module: every decoder hands its output back to one recursive walker with shared limits and
+budgets; split by format, each part would call back into that walker.
+
 A :class:`Located` text says where it is (``location``: ``query:q``, ``header:referer``,
 ``cookie:uid``, ``url_path``, ``body``) and how it was reached from there (``chain``: structural
 steps such as ``form:data_list``, ``json:[0].properties.url``, ``pb:1.2``, ``segment:3`` and
@@ -41,6 +44,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 import brotli
 
 from toolkit.compression import DecompressionBomb
+from toolkit.leaks import steps
 from toolkit.leaks import transforms as tf
 from toolkit.leaks.needles import MIN_NEEDLE_LENGTH
 
@@ -481,8 +485,12 @@ def _xml_leaves(data: bytes) -> list[tuple[str, bytes]]:
 
 
 _DECOMPRESSORS: dict[str, Callable[[bytes, int], bytes]] = {
-    "gzip": tf.gunzip, "zlib": tf.unzlib, "deflate": tf.inflate_raw, "brotli": tf.unbrotli, "zstd": tf.unzstd,
-}  # fmt: skip
+    steps.GZIP.name: tf.gunzip,
+    steps.ZLIB.name: tf.unzlib,
+    steps.DEFLATE.name: tf.inflate_raw,
+    steps.BROTLI.name: tf.unbrotli,
+    steps.ZSTD.name: tf.unzstd,
+}
 
 
 class _Unwrapper:
@@ -634,7 +642,7 @@ class _Unwrapper:
             return
         # As in _decodings: whole hex, whole base64 (always, here), whole base32; no token search.
         if _HEX_WHOLE.fullmatch(data):
-            self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
+            self._child(steps.HEX.name, bytes.fromhex(data.decode()), data, location, chain, layers)
         if not _HEXISH.fullmatch(data):
             self._base64(data, location, chain, layers)
         self._base32_whole(data, location, chain, layers)
@@ -716,16 +724,16 @@ class _Unwrapper:
         escaped = _ANY_ESCAPE.search(data) is not None  # one scan instead of three for most tokens
         if escaped and _PERCENT.search(data):
             decoded = unquote_to_bytes(data.replace(b"+", b" ") if plus else data)
-            self._child("urldecode", decoded, data, location, chain, layers)
+            self._child(steps.URLDECODE.name, decoded, data, location, chain, layers)
         elif plus and b"+" in data and b" " not in data:  # a form's space, or base64's '+': try both
-            self._child("urldecode", data.replace(b"+", b" "), data, location, chain, layers)
+            self._child(steps.URLDECODE.name, data.replace(b"+", b" "), data, location, chain, layers)
         if escaped and _HTML_ENTITY.search(data):
-            self._child("html", tf.TRANSFORMS["html"].decode(data), data, location, chain, layers)  # type: ignore[misc]
+            self._child(steps.HTML.name, tf.TRANSFORMS["html"].decode(data), data, location, chain, layers)  # type: ignore[misc]
         if escaped and _JSON_ESCAPE.search(data):
-            self._child("json_unescape", tf.json_unescape(data), data, location, chain, layers)
+            self._child(steps.JSON_UNESCAPE.name, tf.json_unescape(data), data, location, chain, layers)
         if _HEX_WHOLE.fullmatch(data):
             whole_token = True
-            self._child("hex", bytes.fromhex(data.decode()), data, location, chain, layers)
+            self._child(steps.HEX.name, bytes.fromhex(data.decode()), data, location, chain, layers)
         if _B64_WHOLE.fullmatch(data):
             whole_token = b" " not in data
             if not _HEXISH.fullmatch(data):
@@ -744,7 +752,7 @@ class _Unwrapper:
                 break
             tried += 1
             token = match.group()
-            self._child("hex", bytes.fromhex(token.decode()), data, location, chain, layers)
+            self._child(steps.HEX.name, bytes.fromhex(token.decode()), data, location, chain, layers)
         for match in _B32_TOKEN.finditer(data):
             if tried >= self.limits.max_tokens:
                 break
@@ -753,7 +761,7 @@ class _Unwrapper:
                 decoded = tf.TRANSFORMS["base32"].decode(match.group())  # type: ignore[misc]
             except ValueError:
                 continue
-            self._child("base32", decoded, data, location, chain, layers)
+            self._child(steps.BASE32.name, decoded, data, location, chain, layers)
         for match in _B64_TOKEN.finditer(data):
             if tried >= self.limits.max_tokens:
                 break
@@ -769,7 +777,7 @@ class _Unwrapper:
                 decoded = tf.TRANSFORMS["base32"].decode(data)  # type: ignore[misc]
             except ValueError:
                 decoded = b""
-            self._child("base32", decoded, data, location, chain, layers)
+            self._child(steps.BASE32.name, decoded, data, location, chain, layers)
 
     def _base58_whole(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         """A whole base58 value (Bitcoin alphabet, not hex) that decodes into text or a raw digest.
@@ -782,7 +790,7 @@ class _Unwrapper:
         binary = _is_binary(decoded)
         if binary and len(decoded) not in _DIGEST_SIZES:
             return
-        self._child("base58", decoded, data, location, chain, layers, binary)
+        self._child(steps.BASE58.name, decoded, data, location, chain, layers, binary)
 
     def _base64(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         if data.isalnum():  # most tokens: nothing to strip or translate (what b64decode_loose does first)
@@ -797,7 +805,7 @@ class _Unwrapper:
                 decoded = b""
         binary = bool(decoded) and _is_binary(decoded)
         if decoded:
-            self._child("base64", decoded, data, location, chain, layers, binary)
+            self._child(steps.BASE64.name, decoded, data, location, chain, layers, binary)
         if (not decoded or binary) and not decoded.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)):
             self._lzstring(data, "lzstring_base64", location, chain, layers)
             # The URI alphabet differs from base64's only in "-" and "$" (and "+" sent as a space):
@@ -817,7 +825,7 @@ class _Unwrapper:
             decoded = tf.TRANSFORMS[name].decode(data)  # type: ignore[misc]
         except ValueError:
             return
-        self._child("lzstring", decoded, data, location, chain, layers)
+        self._child(steps.LZSTRING.name, decoded, data, location, chain, layers)
 
     def _lzstring_utf16(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         """lz-string's UTF-16 form: characters U+0020 to U+801F, mostly 3 bytes each in UTF-8."""
@@ -834,7 +842,7 @@ class _Unwrapper:
             decoded = tf.TRANSFORMS["lzstring_utf16"].decode(data)  # type: ignore[misc]
         except ValueError:
             return
-        self._child("lzstring", decoded, data, location, chain, layers)
+        self._child(steps.LZSTRING.name, decoded, data, location, chain, layers)
 
     def _lzstring_uint8array(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> bool:
         """lz-string's Uint8Array form (big-endian 16-bit units); whether it decoded."""
@@ -844,7 +852,7 @@ class _Unwrapper:
             decoded = tf.TRANSFORMS["lzstring_uint8array"].decode(data)  # type: ignore[misc]
         except ValueError:
             return False
-        self._child("lzstring", decoded, data, location, chain, layers)
+        self._child(steps.LZSTRING.name, decoded, data, location, chain, layers)
         return True
 
     def _decompress(self, name: str, data: bytes) -> bytes | None:
@@ -865,11 +873,11 @@ class _Unwrapper:
         first = data[0]
         container = None
         if data.startswith(_GZIP_MAGIC):
-            container = "gzip"
+            container = steps.GZIP.name
         elif data.startswith(_ZSTD_MAGIC):
-            container = "zstd"
+            container = steps.ZSTD.name
         elif first & 0x0F == 8 and len(data) >= 2 and (first * 256 + data[1]) % 31 == 0:
-            container = "zlib"
+            container = steps.ZLIB.name
         if container is not None:
             decoded = self._decompress(container, data)
             if decoded is not None:
@@ -883,21 +891,21 @@ class _Unwrapper:
                 self.text(value, location, self._join(chain, f"pb:{number}"), layers)
             return
         # Base64 of this form is the base64 form itself (the same bits), tried on the base64 text.
-        if (not chain or chain[-1] != "base64") and self._lzstring_uint8array(data, location, chain, layers):
+        if (not chain or chain[-1] != steps.BASE64.name) and self._lzstring_uint8array(data, location, chain, layers):
             return
-        for magic, name in ((_GZIP_MAGIC, "gzip"), (_ZSTD_MAGIC, "zstd")):
+        for magic, name in ((_GZIP_MAGIC, steps.GZIP.name), (_ZSTD_MAGIC, steps.ZSTD.name)):
             start = data.find(magic, 1)
             if start > 0:
                 decoded = self._decompress(name, data[start:])
                 if decoded is not None:
                     self._child(name, decoded, data, location, chain, layers)
         if _may_be_deflate(data):
-            decoded = self._headerless("deflate", data)
+            decoded = self._headerless(steps.DEFLATE.name, data)
             if decoded is not None:
-                self._child("deflate", decoded, data, location, chain, layers)
-        decoded = self._headerless("brotli", data)
+                self._child(steps.DEFLATE.name, decoded, data, location, chain, layers)
+        decoded = self._headerless(steps.BROTLI.name, data)
         if decoded is not None:
-            self._child("brotli", decoded, data, location, chain, layers)
+            self._child(steps.BROTLI.name, decoded, data, location, chain, layers)
 
     def _headerless(self, name: str, data: bytes) -> bytes | None:
         """Raw deflate or brotli that fills ``data`` exactly, or ``None``: what :meth:`_decompress`
@@ -907,7 +915,7 @@ class _Unwrapper:
         if limit < 0:
             limit = 0
         try:
-            if name == "deflate":
+            if name == steps.DEFLATE.name:
                 inflater = _inflater(-15)
                 decoded = inflater.decompress(data, limit + 1)
                 complete = inflater.eof and not inflater.unused_data

@@ -1,5 +1,9 @@
 """The content of a report, independent of its format: sections of paragraphs, facts, tables, figures.
 
+Why one module: the sections of a report are built in one order from the same tables, masking and
+evidence helpers; the renderers (:mod:`~toolkit.report.html`, :mod:`~toolkit.report.markdown`) stay
+apart.
+
 :func:`build_report` turns the toolkit's tables into a :class:`Report`; :mod:`toolkit.report.html`
 and :mod:`toolkit.report.markdown` only render it. Every cell is kept as plain text here, exactly
 as captured (after masking, when asked); escaping is the renderer's job and is applied to every

@@ -1,5 +1,8 @@
 """The :class:`Study`: several labelled sessions analysed together, compared, and checked.
 
+Why one module: a :class:`Study` is one class whose methods (run, derived tables, comparisons) share its
+per-capture state; the few helpers it alone uses sit beside it.
+
 One capture shows traffic; a finding compares sessions: "incognito still sends URLs", "the toggle
 stops it", "the token links incognito to normal browsing". A Study runs the per-capture work
 (:mod:`toolkit.study.job`), stacks the tables with a ``session`` column, and derives endpoints,
