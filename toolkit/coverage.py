@@ -1,7 +1,11 @@
 """Decryption coverage: what share of a capture's encrypted traffic the toolkit could read, and why not.
 
 The first thing to read before trusting an absence: a leak cannot be found in a flow that was
-not decrypted.
+not decrypted. Every flow has one status (:func:`flow_status`): ``decrypted``, ``plaintext``
+(plain HTTP, read as it is) or ``not decrypted: <reason>``. The table and the sentence here count
+the encrypted flows (TLS and QUIC), what decryption is about; the figure
+(:func:`toolkit.plots.decryption_coverage`) draws the same statuses with the plain HTTP flows
+beside them, as the share of traffic that could be read.
 
 >>> from toolkit.schema import TABLES
 >>> flows = TABLES["flows"].frame({
@@ -20,16 +24,37 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["coverage_line", "decryption_coverage"]
+__all__ = ["ENCRYPTED", "READABLE", "coverage_line", "decryption_coverage", "flow_status"]
 
-_ENCRYPTED = ("tls", "quic")
+#: Protocols whose flows need keys to be read.
+ENCRYPTED = ("tls", "quic")
+#: Protocols whose flows are read: the encrypted ones, and plain HTTP.
+READABLE = (*ENCRYPTED, "http")
+
+
+def flow_status(flows: pd.DataFrame) -> pd.Series:
+    """``decrypted``, ``plaintext`` (plain HTTP) or ``not decrypted: <reason>`` for each flow.
+
+    >>> from toolkit.schema import TABLES
+    >>> flows = TABLES["flows"].frame({"protocol": ["tls", "http", "quic"], "decrypted": [True, None, False],
+    ...     "not_decrypted_reason": [None, None, "QUIC"]})
+    >>> flow_status(flows).tolist()
+    ['decrypted', 'plaintext', 'not decrypted: QUIC']
+    """
+    protocol = flows["protocol"].astype("string").fillna("")
+    decrypted = flows["decrypted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    reason = flows["not_decrypted_reason"].astype("string").fillna("reason unknown")
+    status = ("not decrypted: " + reason).astype(object)
+    status[protocol.to_numpy() == "http"] = "plaintext"
+    status[decrypted] = "decrypted"
+    return status
 
 
 def _encrypted(flows: pd.DataFrame) -> pd.DataFrame:
     protocol = flows["protocol"].astype("string")
-    frame = flows[protocol.isin(_ENCRYPTED).fillna(False).to_numpy()].copy()
+    frame = flows[protocol.isin(ENCRYPTED).fillna(False).to_numpy()].copy()
     frame["bytes"] = frame["bytes_up"].astype("Int64").fillna(0) + frame["bytes_down"].astype("Int64").fillna(0)
-    frame["ok"] = frame["decrypted"].astype("boolean").fillna(False).astype(bool)
+    frame["ok"] = flow_status(frame).to_numpy() == "decrypted"
     return frame
 
 

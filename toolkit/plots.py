@@ -47,6 +47,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from matplotlib.transforms import Bbox
 
+from toolkit.coverage import READABLE, flow_status
 from toolkit.leaks.direction import sent_by_device
 from toolkit.leaks.steps import describe_step
 from toolkit.schema import ROLES, SEVERITIES
@@ -800,16 +801,6 @@ def _persistence_legend(ax: Axes, persistence: pd.Series) -> None:
     )
 
 
-def _coverage_status(flows: pd.DataFrame) -> pd.Series:
-    protocol = flows["protocol"].astype("string").fillna("")
-    decrypted = flows["decrypted"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    reason = flows["not_decrypted_reason"].astype("string").fillna("reason unknown")
-    status = ("not decrypted: " + reason).astype(object)
-    status[protocol.to_numpy() == "http"] = "plaintext"
-    status[decrypted] = "decrypted"
-    return status
-
-
 def decryption_coverage(
     flows: pd.DataFrame,
     *,
@@ -822,7 +813,8 @@ def decryption_coverage(
     """How much of each app's (or host's) encrypted traffic the toolkit could read.
 
     Counts TLS and QUIC flows (and plain HTTP, shown as ``plaintext``) per app or per host name,
-    split into decrypted and not decrypted with the reason; ``weight="bytes"`` weighs them by
+    split by :func:`toolkit.coverage.flow_status` (the statuses the coverage table counts, with
+    plain HTTP beside them); ``weight="bytes"`` weighs them by
     bytes in both directions. The share readable (decrypted or plaintext) is written at the end
     of each bar. The ``top`` apps or hosts by weight get a bar each; the rest share one, ``(N others)``.
 
@@ -837,7 +829,7 @@ def decryption_coverage(
     """
     title = title or f"Decryption coverage per {by}"
     with style():
-        frame = flows[flows["protocol"].astype("string").isin(["tls", "quic", "http"]).fillna(False).to_numpy()]
+        frame = flows[flows["protocol"].astype("string").isin(READABLE).fillna(False).to_numpy()]
         if frame.empty:
             return _empty(_target(ax, (7.5, 3.5)), title, "no TLS, QUIC or HTTP flows")
         pivot = _coverage_pivot(frame, by, weight, top)
@@ -875,7 +867,7 @@ def _coverage_pivot(
     table = pd.DataFrame(
         {
             "key": key.to_numpy(),
-            "status": _coverage_status(frame).to_numpy(),
+            "status": flow_status(frame).to_numpy(),
             "amount": amount.to_numpy(dtype=float),
         }
     )
