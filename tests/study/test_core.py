@@ -129,7 +129,7 @@ def test_a_failing_leak_engine_is_reported_not_fatal(monkeypatch: pytest.MonkeyP
     def broken(*args: object, **kwargs: object) -> pd.DataFrame:
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr(toolkit.leaks.detect, "find_leaks", broken)
+    monkeypatch.setattr(toolkit.leaks, "find_leaks", broken)  # where toolkit.analysis.analyze takes it from
     study = Study.from_manifest(MANIFEST, root=DATA).run()
     assert study.leaks.empty
     assert len(study.requests) == 50

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.endpoints.classify import join_endpoints
+from toolkit.endpoints.classify import join_endpoints, with_endpoints
 from toolkit.identifiers import Candidate, discover_identifiers
 from toolkit.leaks.direction import sent_by_device
 from toolkit.output_folder import replace_file
@@ -355,10 +355,14 @@ class Study:
     ) -> dict[str, pd.DataFrame]:
         """Endpoints, leaks and identifiers from the capture tables (those in ``keep`` are kept;
         ``found_leaks`` are the leaks and ``candidates`` the identifier candidates of each request
-        that the per-capture work found; without them they are found here)."""
+        that the per-capture work found; without them they are found here), and the capture tables
+        with the organisation and role of the study's ``endpoints``: every table and the leaks
+        take them from this one classification (its vendors, its visited sites)."""
         keep = keep or {}
         out: dict[str, pd.DataFrame] = {}
         out["endpoints"] = keep["endpoints"] if "endpoints" in keep else self._endpoints(tables)
+        out.update(with_endpoints(tables, out["endpoints"]))
+        tables = {**tables, **out}
         if "leaks" in keep:
             out["leaks"] = keep["leaks"]
         elif found_leaks is not None:
