@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -46,3 +49,56 @@ def test_the_cli_writes_what_analyze_found(tmp_path: Path, monkeypatch: pytest.M
     assert len(calls) == 1 and calls[0]["vendors"] == ["Xiaomi"]
     written = pd.read_csv(tmp_path / "leaks.csv")
     assert len(written) == len(toolkit.analyze(CAPTURE, identifiers=IDS, vendors=["Xiaomi"]).leaks) > 0
+
+
+def test_without_classification_the_caller_classifies_and_nothing_else_changes() -> None:
+    """A study runs analyze with classify=False (it classifies all its captures at once): the hosts
+    get no organisation or role, the leaks are the same findings, and only the asked-for searches run."""
+    classified = toolkit.analyze(CAPTURE, visited=VISITED, identifiers=IDS, vendors=["Xiaomi"])
+    bare = toolkit.analyze(CAPTURE, visited=VISITED, identifiers=IDS, classify=False, find=("leaks",))
+    assert "endpoints" not in bare.tables and "datatypes" not in bare.tables
+    assert bare.tables["requests"]["organisation"].isna().all() and bare.tables["flows"]["role"].isna().all()
+    assert bare.leaks[["organisation", "role"]].isna().all().all()
+    same = ["needle_kind", "needle", "host", "location", "chain", "evidence"]
+    pd.testing.assert_frame_equal(bare.leaks[same], classified.leaks[same])
+    with pytest.raises(ValueError, match="cannot find"):
+        toolkit.analyze(CAPTURE, find=("identifiers",))
+
+
+def test_a_failing_leak_search_keeps_the_tables_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolkit.leaks
+
+    def broken(*args: object, **kwargs: object) -> pd.DataFrame:
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(toolkit.leaks, "find_leaks", broken)
+    result = toolkit.analyze(CAPTURE, identifiers=IDS)
+    assert result.leaks.empty and len(result.tables["requests"]) > 0
+    assert result.notes == ["leaks not searched (RuntimeError: engine exploded)"]
+    with pytest.raises(RuntimeError, match="engine exploded"):
+        toolkit.analyze(CAPTURE, identifiers=IDS, strict=True)
+    with pytest.raises(ValueError, match="not NAME=VALUE"):  # the caller's mistake is not the engine's
+        toolkit.analyze(CAPTURE, identifiers=["ANDROID_ID"])
+
+
+def test_the_leak_searchs_problems_join_the_problems_table(tmp_path: Path) -> None:
+    """A decompression bomb inside a form field: the leak search skips that branch and says so in
+    ``problems`` (it was dropped with the leaks' attrs before)."""
+    bomb = base64.b64encode(gzip.compress(b"\0" * 80_000_000)).decode()
+    request = {
+        "method": "POST", "url": "https://t.example/upload", "httpVersion": "HTTP/1.1", "headers": [],
+        "queryString": [], "cookies": [], "headersSize": -1, "bodySize": -1,
+        "postData": {"mimeType": "application/x-www-form-urlencoded", "text": "data=" + bomb},
+    }  # fmt: skip
+    response = {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "headers": [], "cookies": [],
+                "content": {"size": 0, "mimeType": "text/plain"}, "redirectURL": "", "headersSize": -1,
+                "bodySize": 0}  # fmt: skip
+    entry = {"startedDateTime": "2020-04-30T09:00:00.000Z", "time": 1, "request": request, "response": response,
+             "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0}}  # fmt: skip
+    path = tmp_path / "bomb.har"
+    path.write_text(
+        json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": [entry]}})
+    )
+    problems = toolkit.analyze(path, visited=["https://a.example/x"]).tables["problems"]
+    assert problems["record"].tolist() == ["bomb.har#entry=0"]
+    assert problems["kind"].tolist() == ["decode"] and "decompression bomb" in problems["message"].iloc[0]
