@@ -13,6 +13,8 @@ import pytest
 import toolkit
 from tests.paths import DATA
 from toolkit.datatypes import find_datatypes
+from toolkit.endpoints import endpoints_in_context, with_endpoints
+from toolkit.leaks.needles import read_visited
 
 CAPTURE = DATA / "lab" / "normal.pcapng"
 VISITED = DATA / "xiaomi-2020.visited.txt"
@@ -21,16 +23,36 @@ IDS = ["ANDROID_ID=8e5fbce04dc91566"]
 
 def test_analyze_gives_the_tables_of_the_steps_by_hand() -> None:
     result = toolkit.analyze(CAPTURE, visited=VISITED, identifiers=IDS, vendors=["Xiaomi"])
-    capture = toolkit.load(CAPTURE, context=toolkit.Context(vendors=("Xiaomi",)))
-    leaks = toolkit.find_leaks(capture, visited=str(VISITED), identifiers=IDS)
+    capture = toolkit.load(CAPTURE, classify=False)
+    urls = read_visited(VISITED)
+    endpoints = endpoints_in_context(capture.tables, visited=urls, vendors=["Xiaomi"])
+    leaks = toolkit.find_leaks(capture, visited=urls, identifiers=IDS, endpoints=endpoints)
     leaks.attrs.clear()
     pd.testing.assert_frame_equal(result.leaks, leaks)
-    pd.testing.assert_frame_equal(result.datatypes, find_datatypes(capture.requests))
-    pd.testing.assert_frame_equal(result.tables["requests"], capture.requests)
+    pd.testing.assert_frame_equal(result.tables["endpoints"], endpoints)
+    classified = with_endpoints(capture.tables, endpoints)
+    for name in ("requests", "flows", "dns"):
+        pd.testing.assert_frame_equal(result.tables[name], classified[name])
+    pd.testing.assert_frame_equal(result.datatypes, find_datatypes(classified["requests"]))
     assert result.provenance.sha256 == capture.provenance.sha256
-    urls = [line for line in VISITED.read_text().splitlines() if line.strip() and not line.startswith("#")]
     assert result.visited_note == f"visited URLs: {len(urls)} given"
     assert (result.leaks["role"].astype(object) == "platform").any()
+    # the leak engine's own classification (with no endpoints given) finds the same leaks
+    own = toolkit.find_leaks(capture, visited=urls, identifiers=IDS)
+    own.attrs.clear()
+    pd.testing.assert_frame_equal(result.leaks, own)
+
+
+def test_one_classification_for_every_table_of_a_capture() -> None:
+    """The visited sites are first party in requests, flows and dns as in the leaks (the tables
+    were classified without them before, the leaks with them)."""
+    result = toolkit.analyze(CAPTURE, visited=VISITED, identifiers=IDS, vendors=["Xiaomi"])
+    role = dict(zip(result.tables["endpoints"]["host"], result.tables["endpoints"]["role"].astype(object), strict=True))
+    for name, column in (("requests", "host"), ("flows", "hostname"), ("dns", "qname"), ("leaks", "host")):
+        frame = result.tables[name].dropna(subset=[column])
+        assert len(frame), name
+        assert frame["role"].astype(object).tolist() == [role[h] for h in frame[column]], name
+    assert (result.tables["flows"]["role"].astype(object) == "first_party").any()
 
 
 def test_the_cli_writes_what_analyze_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
-"""One capture, start to finish: load (decrypt, classify), leaks, data types; the CLI writes the result.
+"""One capture, start to finish: load (decrypt), classify once, leaks, data types; the CLI writes the
+result, notebooks show it, a study's job runs it on each of its captures.
 
 >>> from toolkit.analysis import analyze
 >>> result = analyze("data/lab/normal.har", identifiers=["ANDROID_ID=8e5fbce04dc91566"], vendors=["Xiaomi"])
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from toolkit.capture import Capture, Provenance, load
-from toolkit.endpoints import Context
+from toolkit.endpoints import endpoints_in_context, with_endpoints
 from toolkit.io.keylog import KeyLog
 from toolkit.schema import TABLES
 
@@ -96,16 +97,20 @@ def analyze(
         OSError, ValueError: an unreadable browsing log, a malformed identifier.
     """
     from toolkit.datatypes import find_datatypes
+    from toolkit.leaks.needles import parse_identifiers, read_visited
 
     unknown = set(find) - set(FINDINGS)
     if unknown:
         raise ValueError(f"cannot find {sorted(unknown)}; findings are {', '.join(FINDINGS)}")
-    context = Context(vendors=tuple(vendors)) if vendors else None
-    capture = load(path, keylog=keylog, strict=strict, classify=classify, context=context, progress=progress)
+    if isinstance(visited, str | os.PathLike):  # the caller's input fails as itself, before the long read
+        visited = read_visited(visited)
+    parse_identifiers(identifiers)
+    capture = load(path, keylog=keylog, strict=strict, classify=False, progress=progress)
     analysis = Analysis(capture)
+    endpoints = _classify(capture, visited, vendors) if classify else TABLES["endpoints"].empty()
     extra = []  # problems rows of the searches (a decompression bomb, an encrypted SDK payload)
     if "leaks" in find:
-        leaks = _leaks(analysis, visited, identifiers, salts, strict, workers, progress, classify)
+        leaks = _leaks(analysis, visited, identifiers, salts, strict, workers, progress, endpoints)
         extra.append(leaks.attrs.get("problems"))
         leaks.attrs.clear()
         capture.tables["leaks"] = leaks
@@ -125,6 +130,23 @@ def analyze(
     return analysis
 
 
+def _classify(capture: Capture, visited: Sequence[str] | None, vendors: Sequence[str]) -> pd.DataFrame:
+    """The capture's one classification: its ``endpoints`` table (the visited sites, given or
+    inferred as the leak search infers them, are first party; the vendors' hosts are ``platform``),
+    joined into ``requests``, ``flows`` and ``dns``; the leaks take their organisation and role from it."""
+    from toolkit.leaks.inference import infer_visited
+
+    if visited is None:
+        visited = infer_visited(capture.requests, capture.meta.get("pages") or [])
+    endpoints = endpoints_in_context(capture.tables, visited=visited, vendors=vendors)
+    tables = capture.tables
+    tables.update(with_endpoints(tables, endpoints))
+    problems = tables.pop("problems")
+    tables["endpoints"] = endpoints
+    tables["problems"] = problems  # last, as load gives them
+    return endpoints
+
+
 def _leaks(
     analysis: Analysis,
     visited: str | os.PathLike[str] | Sequence[str] | None,
@@ -133,20 +155,16 @@ def _leaks(
     strict: bool,
     workers: int,
     progress: bool | None,
-    classify: bool,
+    endpoints: pd.DataFrame,
 ) -> pd.DataFrame:
     """The capture's leaks, and the note on the visited URLs; a leak search that fails gives no
     leaks and a note (unless ``strict``): the capture's tables are kept."""
     from toolkit.leaks import find_leaks
-    from toolkit.leaks.needles import parse_identifiers, read_visited
 
-    if isinstance(visited, str | os.PathLike):  # the caller's input fails as itself, before the search
-        visited = read_visited(visited)
-    parse_identifiers(identifiers)
     try:
         leaks = find_leaks(
             analysis.capture, visited=visited, identifiers=identifiers or None, workers=workers, salts=salts,
-            endpoints=None if classify else TABLES["endpoints"].empty(), progress=progress,
+            endpoints=endpoints, progress=progress,
         )  # fmt: skip
     except Exception as exc:  # the engine failing on one capture must not lose its tables
         if strict:
