@@ -38,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import Any, Protocol, TypeAlias, cast
 
 import pandas as pd
 
@@ -46,11 +46,17 @@ from toolkit.endpoints.atlas import Atlas, Decision, Match, Owner, SourceSet, bu
 from toolkit.endpoints.domains import ParsedHost, SuffixList, bundled_suffix_list
 from toolkit.schema import ROLES, TABLES
 
-if TYPE_CHECKING:
-    from toolkit.capture import Capture
+
+class WithTables(Protocol):
+    """Anything with tables by name, as a :class:`toolkit.capture.Capture` (named by shape, not
+    imported: a capture is loaded above the classification)."""
+
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame]: ...
+
 
 #: What hosts are read from: a host, hosts, a ``requests``/``flows``/``dns`` table, tables by name, a Capture.
-HostData: TypeAlias = "str | Sequence[str] | pd.Series | pd.DataFrame | Mapping[str, pd.DataFrame] | Capture"
+HostData: TypeAlias = "str | Sequence[str] | pd.Series | pd.DataFrame | Mapping[str, pd.DataFrame] | WithTables"
 
 __all__ = [
     "CLASSIFIED_TABLES",
