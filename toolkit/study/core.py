@@ -178,9 +178,11 @@ class Study:
     ) -> Study:
         """Load and analyse everything now (otherwise done on first use, once); returns the study.
 
-        The per-capture work (load, decrypt, classify, find leaks) runs in parallel; the results
-        are the same tables in the same row order wherever it runs. A capture that fails becomes
-        ``problems`` rows and a note; the others go on.
+        The per-capture work (:func:`toolkit.analysis.analyze`: load, decrypt, find leaks) runs in
+        parallel; the hosts of every capture are then classified once, with the study's vendors and
+        visited sites, for every table and the leaks alike. The results are the same tables in the
+        same row order wherever it runs. A capture that fails becomes ``problems`` rows and a note;
+        the others go on.
 
         Args:
             workers: local worker processes (default: the CPU count); ``1`` runs here, serially.
