@@ -209,3 +209,35 @@ def test_capture_spec_and_concat() -> None:
     assert stacked["session"].tolist() == ["one", "two"]
     assert isinstance(stacked["session"].dtype, pd.CategoricalDtype)
     assert concat_tables("leaks", []).empty
+
+
+def test_one_classification_for_every_table_of_the_study(study: Study) -> None:
+    """Requests, flows, DNS and leaks take organisation and role from the study's one ``endpoints``
+    table (its vendors, its visited sites): the visited sites reached in the pcapng files are first
+    party in ``flows`` and ``dns`` too (each capture's own classification left them unknown)."""
+    endpoints = study.endpoints
+    role = dict(zip(endpoints["host"], endpoints["role"].astype(object), strict=True))
+    organisation = dict(zip(endpoints["host"], endpoints["organisation"].astype(object), strict=True))
+    for name, column in (("requests", "host"), ("flows", "hostname"), ("dns", "qname"), ("leaks", "host")):
+        frame = study.tables[name].dropna(subset=[column])
+        assert len(frame), name
+        assert frame["role"].astype(object).tolist() == [role[h] for h in frame[column]], name
+        got = [o if isinstance(o, str) else None for o in frame["organisation"].astype(object)]
+        assert got == [o if isinstance(o, str) else None for o in map(organisation.get, frame[column])], name
+    flows = study.flows[(study.flows["hostname"] == "www.example-news.com").fillna(False).to_numpy(dtype=bool)]
+    assert len(flows) == 3 and set(flows["role"].astype(object)) == {"first_party"}
+
+
+def test_the_study_layer_imports_no_claims_and_no_report() -> None:
+    """Claims and the report are readings of a study: they import it, never the other way round."""
+    import ast
+
+    import toolkit.study
+
+    above = ("toolkit.claims", "toolkit.verdicts", "toolkit.report", "toolkit.cli", "toolkit.plots")
+    for path in sorted(Path(toolkit.study.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not [n for n in names if n.startswith(above)], f"{path.name}:{node.lineno} imports {names}"
