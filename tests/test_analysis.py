@@ -124,3 +124,18 @@ def test_the_leak_searchs_problems_join_the_problems_table(tmp_path: Path) -> No
     problems = toolkit.analyze(path, visited=["https://a.example/x"]).tables["problems"]
     assert problems["record"].tolist() == ["bomb.har#entry=0"]
     assert problems["kind"].tolist() == ["decode"] and "decompression bomb" in problems["message"].iloc[0]
+
+
+def test_the_cli_says_when_the_leak_search_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import toolkit.leaks
+    from toolkit.cli import main
+
+    def broken(*args: object, **kwargs: object) -> pd.DataFrame:
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(toolkit.leaks, "find_leaks", broken)
+    assert main(["analyze", str(CAPTURE), "--out", str(tmp_path)]) == 0
+    assert "note: leaks not searched (RuntimeError: engine exploded)" in capsys.readouterr().out
+    assert (tmp_path / "requests.csv").exists()

@@ -246,6 +246,8 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
             return _fail(f"cannot write to {args.out}: {exc.strerror or exc}")
         _removed(folder)
     _say(_human_summary(capture, args.out, visited_note, report=args.report))
+    for note in result.notes:  # what could not be done (the leak search failed)
+        _say(f"note: {for_terminal(note, one_line=True)}")
     return 0
 
 
