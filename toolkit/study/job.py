@@ -110,7 +110,7 @@ def analyse_capture(job: CaptureJob) -> CaptureResult:
             progress=False,
             classify=False,
             find=("leaks",) if wants_requests else (),
-        )  # fmt: skip  (no progress bar of its own: the study has one)
+        )  # progress=False: no bar of its own, the study has one
     except (CaptureError, OSError) as exc:
         if job.strict:
             raise
