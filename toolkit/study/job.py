@@ -63,7 +63,8 @@ class CaptureResult:
     notes: list[tuple[str, str, str]] = field(default_factory=list)
     """(capture, kind, message): what could not be done; becomes a note and a ``problems`` row."""
     problems: list[tuple[str, str, str]] = field(default_factory=list)
-    """(capture, kind, message): ``problems`` rows from the leak engine (e.g. a decompression bomb)."""
+    """(capture, kind, message): more ``problems`` rows without a record (the leak search's own rows come
+    with the capture's ``problems`` table, from :func:`toolkit.analysis.analyze`)."""
     sha256: str | None = None
     provenance: dict[str, Any] | None = None
     """Where the capture came from (:class:`toolkit.capture.Provenance` as a dict: path, size, sha256,
