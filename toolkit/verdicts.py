@@ -10,7 +10,7 @@ verdicts themselves come from :func:`toolkit.claims.evaluate`.
 >>> study = Study.from_manifest("data/xiaomi-2020.toml")
 >>> claims = read_claims("data/xiaomi-2020.toml")
 >>> [c.id for c in claims][:3]
-['incognito', 'toggle', 'random-tokens']
+['aggregated', 'incognito', 'random-tokens']
 >>> verdicts = evaluate(study, claims)
 >>> verdicts.set_index("claim").loc["incognito", "verdict"]
 'contradicted'
