@@ -148,12 +148,13 @@ def lab_snapshot() -> dict[str, Any]:
 def study_snapshot() -> dict[str, Any]:
     """The Xiaomi study (``data/xiaomi-2020.toml``, which is also the demo): its tables, the written
     tables (sessions, comparison, claim evidence), every verdict and the report's figures."""
-    from toolkit.claims import evidence_table
+    from toolkit.claims import evaluate, evidence_table
     from toolkit.study import Study
+    from toolkit.verdicts import read_claims
 
     study = Study.from_manifest(DATA / "xiaomi-2020.toml")
     study.run(workers=1)
-    claims = study.evaluate()
+    claims = evaluate(study, read_claims(DATA / "xiaomi-2020.toml"))
     tables = {
         **study.tables,
         "datatypes": study.datatypes,

@@ -60,8 +60,8 @@ def test_import_toolkit_is_lazy_and_every_public_name_resolves() -> None:
     assert set(names) == {
         "TABLES", "Analysis", "analyze", "Capture", "CaptureError", "CaptureNotFoundError", "Context",
         "MalformedCaptureError", "Provenance", "Session", "Study", "TruncatedCaptureError", "UnsupportedFormatError",
-        "classify",
-        "find_leaks", "load", "registrable_domain",
+        "classify", "evaluate",
+        "find_leaks", "load", "read_claims", "registrable_domain",
     }  # fmt: skip
     assert names["load"] == "function" and names["Capture"] == "type"
     assert imported

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and editors
     from toolkit.analysis import Analysis, analyze
     from toolkit.capture import Capture, Provenance, load
+    from toolkit.claims import evaluate
     from toolkit.endpoints import Context, classify, registrable_domain
     from toolkit.errors import (
         CaptureError,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and
     from toolkit.leaks import find_leaks
     from toolkit.schema import TABLES
     from toolkit.study import Session, Study
+    from toolkit.verdicts import read_claims
 
 #: Each public name and the module it lives in.
 _HOMES = {
@@ -47,8 +49,10 @@ _HOMES = {
     "TruncatedCaptureError": "toolkit.errors",
     "UnsupportedFormatError": "toolkit.errors",
     "classify": "toolkit.endpoints",
+    "evaluate": "toolkit.claims",
     "find_leaks": "toolkit.leaks",
     "load": "toolkit.capture",
+    "read_claims": "toolkit.verdicts",
     "registrable_domain": "toolkit.endpoints",
 }
 
@@ -67,8 +71,10 @@ __all__ = [
     "UnsupportedFormatError",
     "analyze",
     "classify",
+    "evaluate",
     "find_leaks",
     "load",
+    "read_claims",
     "registrable_domain",
 ]
 

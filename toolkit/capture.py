@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from toolkit.endpoints import Context, join_endpoints
+from toolkit.endpoints import Context, with_endpoints
 from toolkit.endpoints import classify as classify_endpoints
 from toolkit.errors import CaptureError, MalformedCaptureError, UnsupportedFormatError
 from toolkit.io.har import read_har
@@ -233,21 +233,7 @@ def _key_log(
 def _classify(tables: dict[str, pd.DataFrame], context: Context | None) -> None:
     """Add ``endpoints`` and fill the endpoint columns of the other tables, in place."""
     endpoints = classify_endpoints(tables, context)
-    for name in ("requests", "flows", "dns"):
-        frame = tables.get(name)
-        if frame is None or frame.empty:
-            continue
-        joined = join_endpoints(frame, endpoints)
-        frame = frame.copy(deep=False)  # new columns only: the others are shared, not copied
-        for column in ("registrable_domain", "organisation"):
-            frame[column] = joined[column].astype("string")
-        role = joined["role"]  # categorical already: no text per row on the way
-        frame["role"] = (
-            role.cat.remove_unused_categories()
-            if isinstance(role.dtype, pd.CategoricalDtype)
-            else (role.astype("string").astype("category"))
-        )
-        tables[name] = TABLES[name].validate(frame)
+    tables.update(with_endpoints(tables, endpoints))
     tables["endpoints"] = endpoints
 
 

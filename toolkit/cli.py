@@ -257,6 +257,8 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
             return _fail(f"cannot write to {args.out}: {exc.strerror or exc}")
         _removed(folder)
     _say(_human_summary(capture, args.out, visited_note, report=args.report))
+    for note in result.notes:  # what could not be done (the leak search failed)
+        _say(f"note: {for_terminal(note, one_line=True)}")
     return 0
 
 
@@ -279,12 +281,15 @@ def _analyze_study(
 
     With ``--out``, per-capture results are kept in ``out/captures/`` so that a rerun resumes.
     """
+    from toolkit.claims import evaluate
     from toolkit.coverage import coverage_line
     from toolkit.export import write_table
     from toolkit.study import ManifestError, Study
+    from toolkit.verdicts import read_claims, write_study
 
     try:
         study = Study.from_manifest(manifest, strict=strict, root=root, allow_outside=allow_outside)
+        checks = read_claims(manifest, root=root, allow_outside=allow_outside)
         if out is not None:
             refuse_linked_subfolders(out)  # before the run stores its results in out/captures
         captures = out / "captures" if out is not None else None
@@ -295,12 +300,12 @@ def _analyze_study(
         return _fail(exc)
     except OSError as exc:  # a scheduler that does not answer; an unwritable folder
         return _fail(f"cannot run the study: {exc}")
-    claims = study.evaluate()
+    claims = evaluate(study, checks)
     if out is not None:
         try:
             with FreshFolder(out) as folder:
                 datatypes = study.datatypes  # first: its notices (encrypted payloads) join the problems table
-                study.write(out, fmt)
+                write_study(study, out, fmt, claims=claims)
                 write_table(datatypes, out / "datatypes", fmt)
                 if report:
                     tables: dict[str, Any] = {**study.tables, "datatypes": datatypes, "claims": claims}

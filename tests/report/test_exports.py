@@ -98,11 +98,13 @@ def test_write_report_unmasked_exports_the_values(tmp_path: Path) -> None:
 
 
 def test_claims_with_evidence_rows_export_as_claim_evidence(tmp_path: Path) -> None:
+    from toolkit.claims import evaluate
     from toolkit.study import Study
+    from toolkit.verdicts import read_claims
 
     study = Study.from_manifest(ROOT / "data" / "xiaomi-2020.toml")
     tables = study.tables
-    tables["claims"] = study.evaluate()
+    tables["claims"] = evaluate(study, read_claims(ROOT / "data" / "xiaomi-2020.toml"))
     written = write_report(tmp_path, tables=tables, mask_identifiers=True, formats=("csv", "parquet"))
     folder = written["tables"]
     claims = pd.read_csv(folder / "claims.csv")

@@ -10,8 +10,10 @@ import pytest
 
 import toolkit.leaks.detect
 from tests.paths import DATA
+from toolkit.claims import evaluate
 from toolkit.schema import TABLES
 from toolkit.study import CaptureSpec, ManifestError, Session, Study, concat_tables
+from toolkit.verdicts import read_claims, write_study
 
 LAB = DATA / "lab"
 MANIFEST = DATA / "xiaomi-2020.toml"
@@ -127,12 +129,13 @@ def test_a_failing_leak_engine_is_reported_not_fatal(monkeypatch: pytest.MonkeyP
     def broken(*args: object, **kwargs: object) -> pd.DataFrame:
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr(toolkit.leaks.detect, "find_leaks", broken)
+    monkeypatch.setattr(toolkit.leaks, "find_leaks", broken)  # where toolkit.analysis.analyze takes it from
     study = Study.from_manifest(MANIFEST, root=DATA).run()
     assert study.leaks.empty
     assert len(study.requests) == 50
     assert sum("leaks not searched (RuntimeError: engine exploded)" in n for n in study.notes) == 3
-    verdicts = dict(zip(study.evaluate()["claim"], study.evaluate()["verdict"], strict=True))
+    claims = evaluate(study, read_claims(MANIFEST, root=DATA))
+    verdicts = dict(zip(claims["claim"], claims["verdict"], strict=True))
     assert verdicts["incognito"] == "inconclusive"
     assert verdicts["toggle"] == "inconclusive"
 
@@ -151,7 +154,7 @@ def test_a_failing_classifier_is_reported_not_fatal(monkeypatch: pytest.MonkeyPa
 
 
 def test_write_gives_every_table_with_sessions_and_the_claims(study: Study, tmp_path: Path) -> None:
-    written = study.write(tmp_path)
+    written = write_study(study, tmp_path, claims=read_claims(MANIFEST, root=DATA))
     names = sorted(p.name for p in written)
     for name in ("requests.csv", "flows.csv", "dns.csv", "tls.csv", "leaks.csv", "identifiers.csv", "claims.csv",
                  "claim_evidence.csv", "comparison.csv", "sessions.csv", "endpoints.csv", "problems.csv",
@@ -185,8 +188,9 @@ def test_manifest_errors_name_the_file_and_entry(tmp_path: Path) -> None:
         f'[[session]]\nname = "a"\ncaptures = ["{LAB / "normal.har"}"]\n'
         '[[claim]]\nid = "x"\nquote = "q"\ncheck = "no_such_check"\n'
     )
+    Study.from_manifest(bad, allow_outside=True)  # a Study reads no claims: those are read above it
     with pytest.raises(ManifestError, match="claim 1: unknown check 'no_such_check'"):
-        Study.from_manifest(bad, allow_outside=True)
+        read_claims(bad, allow_outside=True)
     bad.write_text("")
     with pytest.raises(ManifestError, match=r"no \[\[session\]\] entry"):
         Study.from_manifest(bad)
@@ -205,3 +209,35 @@ def test_capture_spec_and_concat() -> None:
     assert stacked["session"].tolist() == ["one", "two"]
     assert isinstance(stacked["session"].dtype, pd.CategoricalDtype)
     assert concat_tables("leaks", []).empty
+
+
+def test_one_classification_for_every_table_of_the_study(study: Study) -> None:
+    """Requests, flows, DNS and leaks take organisation and role from the study's one ``endpoints``
+    table (its vendors, its visited sites): the visited sites reached in the pcapng files are first
+    party in ``flows`` and ``dns`` too (each capture's own classification left them unknown)."""
+    endpoints = study.endpoints
+    role = dict(zip(endpoints["host"], endpoints["role"].astype(object), strict=True))
+    organisation = dict(zip(endpoints["host"], endpoints["organisation"].astype(object), strict=True))
+    for name, column in (("requests", "host"), ("flows", "hostname"), ("dns", "qname"), ("leaks", "host")):
+        frame = study.tables[name].dropna(subset=[column])
+        assert len(frame), name
+        assert frame["role"].astype(object).tolist() == [role[h] for h in frame[column]], name
+        got = [o if isinstance(o, str) else None for o in frame["organisation"].astype(object)]
+        assert got == [o if isinstance(o, str) else None for o in map(organisation.get, frame[column])], name
+    flows = study.flows[(study.flows["hostname"] == "www.example-news.com").fillna(False).to_numpy(dtype=bool)]
+    assert len(flows) == 3 and set(flows["role"].astype(object)) == {"first_party"}
+
+
+def test_the_study_layer_imports_no_claims_and_no_report() -> None:
+    """Claims and the report are readings of a study: they import it, never the other way round."""
+    import ast
+
+    import toolkit.study
+
+    above = ("toolkit.claims", "toolkit.verdicts", "toolkit.report", "toolkit.cli", "toolkit.plots")
+    for path in sorted(Path(toolkit.study.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not [n for n in names if n.startswith(above)], f"{path.name}:{node.lineno} imports {names}"

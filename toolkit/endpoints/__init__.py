@@ -34,6 +34,7 @@ from toolkit.endpoints.classify import (
     classify,
     endpoints_in_context,
     join_endpoints,
+    with_endpoints,
 )
 from toolkit.endpoints.domains import ParsedHost, SuffixList, parse_host, registrable_domain
 
@@ -62,4 +63,5 @@ __all__ = [
     "manifest",
     "parse_host",
     "registrable_domain",
+    "with_endpoints",
 ]

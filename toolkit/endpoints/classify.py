@@ -41,7 +41,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import Any, Protocol, TypeAlias, cast
 
 import pandas as pd
 
@@ -49,13 +49,20 @@ from toolkit.endpoints.atlas import Atlas, Decision, Match, Owner, SourceSet, bu
 from toolkit.endpoints.domains import ParsedHost, SuffixList, bundled_suffix_list
 from toolkit.schema import ROLES, TABLES
 
-if TYPE_CHECKING:
-    from toolkit.capture import Capture
+
+class WithTables(Protocol):
+    """Anything with tables by name, as a :class:`toolkit.capture.Capture` (named by shape, not
+    imported: a capture is loaded above the classification)."""
+
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame]: ...
+
 
 #: What hosts are read from: a host, hosts, a ``requests``/``flows``/``dns`` table, tables by name, a Capture.
-HostData: TypeAlias = "str | Sequence[str] | pd.Series | pd.DataFrame | Mapping[str, pd.DataFrame] | Capture"
+HostData: TypeAlias = "str | Sequence[str] | pd.Series | pd.DataFrame | Mapping[str, pd.DataFrame] | WithTables"
 
 __all__ = [
+    "CLASSIFIED_TABLES",
     "INFRASTRUCTURE_CATEGORIES",
     "ROLES",
     "TRACKING_CATEGORIES",
@@ -65,6 +72,7 @@ __all__ = [
     "endpoints_in_context",
     "host_occurrences",
     "join_endpoints",
+    "with_endpoints",
 ]
 
 #: Categories of tracking: a third party with one of them is never mere infrastructure.
@@ -533,3 +541,35 @@ def join_endpoints(frame: pd.DataFrame, endpoints: pd.DataFrame, *, column: str 
     joined = by_host.reindex(keys)
     joined.index = frame.index
     return joined
+
+
+#: Tables whose rows carry their host's endpoint columns (registrable domain, organisation, role).
+CLASSIFIED_TABLES = ("requests", "flows", "dns")
+
+
+def with_endpoints(tables: Mapping[str, pd.DataFrame], endpoints: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The :data:`CLASSIFIED_TABLES` of ``tables`` with their endpoint columns set from ``endpoints``:
+    the one step that gives every table of a capture (or of a study) the same classification.
+
+    >>> requests = TABLES["requests"].frame({"host": ["sa.api.intl.miui.com"]})
+    >>> endpoints = classify(requests, context=Context(vendors=("Xiaomi",)))
+    >>> with_endpoints({"requests": requests}, endpoints)["requests"][["organisation", "role"]].values.tolist()
+    [['Xiaomi', 'platform']]
+    """
+    out = {}
+    for name in CLASSIFIED_TABLES:
+        frame = tables.get(name)
+        if frame is None or frame.empty:
+            continue
+        joined = join_endpoints(frame, endpoints)
+        frame = frame.copy(deep=False)  # new columns only: the others are shared, not copied
+        for column in ("registrable_domain", "organisation"):
+            frame[column] = joined[column].astype("string")
+        role = joined["role"]  # categorical already: no text per row on the way
+        frame["role"] = (
+            role.cat.remove_unused_categories()
+            if isinstance(role.dtype, pd.CategoricalDtype)
+            else (role.astype("string").astype("category"))
+        )
+        out[name] = TABLES[name].validate(frame)
+    return out

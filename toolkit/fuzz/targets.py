@@ -272,18 +272,21 @@ def main_file(folder: str | os.PathLike[str]) -> Path:
 def check_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """Read the input in ``folder`` as a user would, and judge the outcome (see the module doc)."""
     import toolkit
+    from toolkit.claims import evaluate
     from toolkit.leaks import find_leaks
     from toolkit.schema import TABLES
     from toolkit.study import ManifestError, Study
+    from toolkit.verdicts import read_claims
 
     path = main_file(folder)
     names = {p.name for p in Path(folder).iterdir()}
     try:
         if path.name == "study.toml":
             study = Study.from_manifest(path)
+            claims = read_claims(path)
             study.workers, study.progress = 1, False
             tables = dict(study.tables)
-            study.evaluate()
+            evaluate(study, claims)
         else:
             capture = toolkit.load(path, progress=False)
             tables = dict(capture.tables)

@@ -27,8 +27,8 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from toolkit.report.document import Block, Facts, Paragraph, Section, TableBlock, cell_text
-from toolkit.report.document import _text as _text  # the report's "first of these columns" helper
+from toolkit.report.blocks import Block, Facts, Paragraph, Section, TableBlock, cell_text
+from toolkit.report.blocks import first_text as _text
 
 __all__ = ["datatypes_section"]
 

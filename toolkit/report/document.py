@@ -25,14 +25,12 @@ string, ours included, so no path from a capture to the page skips it.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
-import json
 import os
 import platform
 import shlex
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -40,12 +38,22 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
 from urllib.parse import unquote
 
-import numpy as np
 import pandas as pd
 
 from toolkit import plots
 from toolkit.leaks.direction import carried_back, sent_by_device
 from toolkit.report.about import About
+from toolkit.report.blocks import (
+    Block,
+    Details,
+    Facts,
+    FigureBlock,
+    Paragraph,
+    Section,
+    TableBlock,
+    cell_text,
+)
+from toolkit.report.blocks import first_text as _text
 from toolkit.report.figures import Draw, render_png
 from toolkit.report.finding import finding_sentences
 from toolkit.report.masking import Masker
@@ -69,70 +77,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Paragraph:
-    """Prose written by the toolkit (it may name hosts or values from a capture: renderers escape it)."""
-
-    text: str
-    style: Literal["", "lead", "scope"] = ""
-    """``lead``: the finding the page opens with; ``scope``: what the results apply to."""
-
-
-@dataclass(frozen=True)
-class Facts:
-    """Name/value pairs; the values may be captured text."""
-
-    items: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class TableBlock:
-    """A table: the first rows of an exported table, each cell plain text or ``None``."""
-
-    caption: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str | None, ...], ...]
-    total_rows: int
-    """Rows in the full table (more than ``len(rows)`` when the report shows only the first)."""
-    source: str | None = None
-    """Name of the exported table holding every row and the full values."""
-    captured: frozenset[str] = frozenset()
-    """Columns holding captured values (shown as code)."""
-    max_chars: int | None = None
-    """Characters shown per cell, when this table needs more (or fewer) than the report's default."""
-    folded: bool = False
-    """Shown folded (HTML ``<details>``) under its caption: long tables do not make the page long."""
-    nowrap: frozenset[str] = frozenset()
-    """Columns whose cells never break inside a word (verdicts, short labels)."""
-    tones: tuple[tuple[str, str], ...] = ()
-    """Cell text → tone (``contradicted`` ...), coloured by the HTML renderer."""
-
-
-@dataclass(frozen=True)
-class FigureBlock:
-    """A figure rendered to PNG."""
-
-    name: str
-    caption: str
-    """Shown under the figure; may quote captured values (rendered as text)."""
-    png: bytes
-    alt: str
-    """Alternative text, written by the toolkit only: it becomes an attribute, so never captured text."""
-    half: bool = False
-    """Half the page's width, so that two such figures stand side by side."""
-
-
-@dataclass(frozen=True)
-class Details:
-    """Blocks shown folded under a one-line summary (HTML ``<details>``; Markdown: the summary in bold)."""
-
-    summary: str
-    """May quote captured values (rendered as text)."""
-    blocks: tuple[Block, ...]
-
-
-Block = Paragraph | Facts | TableBlock | FigureBlock | Details
-
 #: How each verdict status reads on the page: a mark (for black and white) and words.
 VERDICT_LABELS = {
     "contradicted": "✗ contradicted",
@@ -142,21 +86,6 @@ VERDICT_LABELS = {
 
 #: Tables longer than this are folded.
 FOLD_ROWS = 5
-
-
-@dataclass(frozen=True)
-class Section:
-    anchor: str
-    """Fixed identifier for links inside the report (never derived from captured data)."""
-    title: str
-    blocks: tuple[Block, ...]
-
-    def walk(self) -> Iterator[Block]:
-        """Every block of the section, those folded in :class:`Details` too, in page order."""
-        for block in self.blocks:
-            yield block
-            if isinstance(block, Details):
-                yield from Section("", "", block.blocks).walk()
 
 
 @dataclass(frozen=True)
@@ -228,41 +157,6 @@ def truncate(text: str, max_chars: int) -> tuple[str, int]:
     return text[:max_chars], len(text) - max_chars
 
 
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and np.isnan(value)
-
-
-def cell_text(value: Any) -> str | None:
-    """One cell as text: header pairs as ``name: value``, lists joined, bytes as UTF-8 or base64."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if _missing(value):
-        return None
-    if isinstance(value, pd.Timestamp | datetime):
-        stamp = pd.Timestamp(value)
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("UTC")
-        return stamp.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + (" UTC" if stamp.tzinfo is not None else "")
-    if isinstance(value, bytes | bytearray):
-        try:
-            return bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            return "base64:" + base64.b64encode(bytes(value)).decode()
-    if isinstance(value, list | tuple):
-        if all(isinstance(v, list | tuple) and len(v) == 2 for v in value):
-            return "; ".join(f"{cell_text(k) or ''}: {cell_text(v) or ''}" for k, v in value)
-        return ", ".join(cell_text(v) or "" for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if isinstance(value, pd.DataFrame):
-        return f"(table of {len(value)} rows)"
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    return str(value)
-
-
 def _table(
     frame: pd.DataFrame,
     columns: Mapping[str, str],
@@ -291,14 +185,6 @@ def _table(
 def _generic_table(frame: pd.DataFrame, caption: str, *, source: str, max_rows: int) -> TableBlock:
     columns = {str(name): str(name) for name in frame.columns}
     return _table(frame, columns, caption, source=source, max_rows=max_rows, captured=columns)
-
-
-def _text(frame: pd.DataFrame, *names: str) -> pd.Series:
-    out = pd.Series([pd.NA] * len(frame), index=frame.index, dtype="string")
-    for name in names:
-        if name in frame.columns:
-            out = out.fillna(frame[name].astype("string"))
-    return out
 
 
 def _sessions(frame: pd.DataFrame) -> pd.Series:

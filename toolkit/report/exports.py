@@ -32,7 +32,7 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 def flat_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The tables as files can hold them: a column of nested tables becomes its own table,
     ``<table>_<column>``, with a ``parent`` row number. The claims table's evidence ``rows`` become
-    ``claim_evidence``, as :meth:`toolkit.study.Study.write` writes it.
+    ``claim_evidence``, as :func:`toolkit.verdicts.write_study` writes it.
 
     >>> inner = pd.DataFrame({"evidence": ["a.har#entry=1"]})
     >>> flat = flat_tables({"checks": pd.DataFrame({"check": ["c"], "rows": [inner]})})

@@ -7,6 +7,9 @@ One capture shows traffic; a finding compares sessions: "incognito still sends U
 stops it", "the token links incognito to normal browsing". A Study runs the per-capture work
 (:mod:`toolkit.study.job`), stacks the tables with a ``session`` column, and derives endpoints,
 leaks and identifiers across them.
+
+A Study knows nothing of claims: a verdict is a reading of a study, made above it
+(:mod:`toolkit.claims`, :mod:`toolkit.verdicts`).
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from toolkit.endpoints.classify import join_endpoints
+from toolkit.endpoints.classify import join_endpoints, with_endpoints
 from toolkit.identifiers import Candidate, discover_identifiers
 from toolkit.leaks.direction import sent_by_device
 from toolkit.output_folder import replace_file
@@ -28,9 +31,6 @@ from toolkit.study.columns import Columns, concat_tables, stack_columns
 from toolkit.study.job import CaptureJob, CaptureResult, _capture_leaks, warm_up
 from toolkit.study.manifest import CAPTURE_TABLES, ManifestError, Session, read_manifest
 from toolkit.study.store import STORED_TABLES, ResultStore, StoredJob, analyse_and_store, write_result_files
-
-if TYPE_CHECKING:
-    from toolkit.claims import Claim
 
 __all__ = ["LEAK_KINDS", "Study"]
 
@@ -46,7 +46,6 @@ class Study:
         known_identifiers: identifiers the researcher knows (``{"ANDROID_ID": "..."}``).
         vendors: organisations that make the software under study (roles: ``platform``).
         sites: extra first-party sites (visited URLs and HAR pages are added).
-        claims: claims to check (see :mod:`toolkit.claims`).
         mask_identifiers: shorten identifier values in the ``identifiers`` table.
         strict: raise on the first unreadable capture or damaged record (:func:`toolkit.load`);
             the captures are then read in this process, one after the other.
@@ -60,7 +59,6 @@ class Study:
         known_identifiers: Mapping[str, str] | None = None,
         vendors: Sequence[str] = (),
         sites: Sequence[str] = (),
-        claims: Sequence[Claim] = (),
         name: str = "",
         description: str = "",
         scope: str = "",
@@ -82,7 +80,6 @@ class Study:
         self.known_identifiers = dict(known_identifiers or {})
         self.vendors = tuple(vendors)
         self.sites = tuple(sites)
-        self.claims = list(claims)
         self.name = name
         self.description = description
         self.scope = scope
@@ -118,7 +115,8 @@ class Study:
         allow_outside: bool = False,
     ) -> Study:
         """Read a TOML manifest (keys: :data:`toolkit.study.manifest.MANIFEST_KEYS`); paths in it are
-        relative to the manifest's folder.
+        relative to the manifest's folder. Its ``[[claim]]`` entries are read by
+        :func:`toolkit.verdicts.read_claims`, above the study.
 
         Args:
             strict: see :class:`Study`.
@@ -130,24 +128,15 @@ class Study:
             ManifestError: the file is not TOML, an entry is missing or wrong (names the entry and
                 the key), or a file it names is missing, outside ``root`` or not a regular file.
         """
-        from toolkit.claims import Claim
-
         manifest = read_manifest(path, root=root, allow_outside=allow_outside)
         path = manifest.path
         meta = manifest.study
-        claims = []
-        for i, entry in enumerate(manifest.claims):
-            try:
-                claims.append(Claim.from_mapping(entry))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ManifestError(f"{path}: claim {i + 1}: {exc}") from None
         try:
             return cls(
                 manifest.sessions,
                 known_identifiers=manifest.identifiers,
                 vendors=tuple(meta.get("vendors", ())),
                 sites=tuple(meta.get("sites", ())),
-                claims=claims,
                 name=str(meta.get("name", path.stem)),
                 description=str(meta.get("description", "")),
                 scope=str(meta.get("scope", "")),
@@ -192,9 +181,11 @@ class Study:
     ) -> Study:
         """Load and analyse everything now (otherwise done on first use, once); returns the study.
 
-        The per-capture work (load, decrypt, classify, find leaks) runs in parallel; the results
-        are the same tables in the same row order wherever it runs. A capture that fails becomes
-        ``problems`` rows and a note; the others go on.
+        The per-capture work (:func:`toolkit.analysis.analyze`: load, decrypt, find leaks) runs in
+        parallel; the hosts of every capture are then classified once, with the study's vendors and
+        visited sites, for every table and the leaks alike. The results are the same tables in the
+        same row order wherever it runs. A capture that fails becomes ``problems`` rows and a note;
+        the others go on.
 
         Args:
             workers: local worker processes (default: the CPU count); ``1`` runs here, serially.
@@ -369,10 +360,14 @@ class Study:
     ) -> dict[str, pd.DataFrame]:
         """Endpoints, leaks and identifiers from the capture tables (those in ``keep`` are kept;
         ``found_leaks`` are the leaks and ``candidates`` the identifier candidates of each request
-        that the per-capture work found; without them they are found here)."""
+        that the per-capture work found; without them they are found here), and the capture tables
+        with the organisation and role of the study's ``endpoints``: every table and the leaks
+        take them from this one classification (its vendors, its visited sites)."""
         keep = keep or {}
         out: dict[str, pd.DataFrame] = {}
         out["endpoints"] = keep["endpoints"] if "endpoints" in keep else self._endpoints(tables)
+        out.update(with_endpoints(tables, out["endpoints"]))
+        tables = {**tables, **out}
         if "leaks" in keep:
             out["leaks"] = keep["leaks"]
         elif found_leaks is not None:
@@ -538,7 +533,7 @@ class Study:
         current = dict(self._ensure())
         copy = Study(
             self.sessions, known_identifiers=self.known_identifiers, vendors=self.vendors, sites=self.sites,
-            claims=self.claims, name=self.name, description=self.description, scope=self.scope,
+            name=self.name, description=self.description, scope=self.scope,
             mask_identifiers=self.mask_identifiers, source=self.source, strict=self.strict,
             workers=self.workers, client=self.client, out=self.out, progress=self.progress,
         )  # fmt: skip
@@ -674,18 +669,23 @@ class Study:
         out = pd.DataFrame(rows, columns=["what", "item", "organisation", "before", "after", "change"])
         return out.sort_values(["change", "what", "item"], kind="stable").reset_index(drop=True)
 
-    # --- claims and output ----------------------------------------------------------------
+    # --- output ---------------------------------------------------------------------------
 
-    def evaluate(self, claims: Sequence[Claim] | None = None) -> pd.DataFrame:
-        """The claims table: one row per claim with its verdict (see :func:`toolkit.claims.evaluate`)."""
-        from toolkit.claims import evaluate
+    def write(
+        self,
+        out: str | os.PathLike[str],
+        fmt: str = "csv",
+        *,
+        also: Mapping[str, pd.DataFrame] | None = None,
+        summary: Mapping[str, Any] | None = None,
+    ) -> list[Path]:
+        """Write every table (with its ``session`` column), ``sessions``, ``comparison`` and
+        ``summary.json`` to the folder ``out``.
 
-        return evaluate(self, self.claims if claims is None else claims)
-
-    def write(self, out: str | os.PathLike[str], fmt: str = "csv") -> list[Path]:
-        """Write every table (with its ``session`` column), ``sessions``, ``comparison``,
-        ``claims``, ``claim_evidence`` and ``summary.json`` to the folder ``out``."""
-        from toolkit.claims import evidence_table
+        Args:
+            also: more tables to write beside them (the verdicts of :func:`toolkit.verdicts.write_study`).
+            summary: more entries for ``summary.json``, after its row counts.
+        """
         from toolkit.export import write_table
 
         folder = Path(out)
@@ -699,19 +699,17 @@ class Study:
         tables["problems"] = problems
         tables["sessions"] = self.sessions_table()
         tables["comparison"] = self.compare()
-        claims = self.evaluate()
-        tables["claim_evidence"] = evidence_table(claims)
-        tables["claims"] = claims.drop(columns=["rows"])
+        tables.update(also or {})
         written = [write_table(frame, folder / name, fmt) for name, frame in tables.items()]  # type: ignore[arg-type]
-        summary = {
+        record = {
             "study": self.name,
             "manifest": self.source,
             "sessions": [s.labels() for s in self.sessions],
             "rows": {name: len(frame) for name, frame in tables.items()},
-            "verdicts": dict(zip(claims["claim"], claims["verdict"], strict=True)),
+            **(summary or {}),
             "notes": self.notes,
         }
-        text = json.dumps(summary, indent=2, default=str) + "\n"
+        text = json.dumps(record, indent=2, default=str) + "\n"
         replace_file(folder / "summary.json", lambda temporary: Path(temporary).write_text(text))
         return [*written, folder / "summary.json"]
 

@@ -1,7 +1,7 @@
-"""The work on one capture of a study (:func:`analyse_capture`: load, decrypt, classify, find leaks and
-identifier candidates), as values that travel to a local worker process or a Dask cluster
-(:mod:`toolkit.parallel`) and back. A capture that fails gives a result with notes, not an exception
-(unless ``strict``).
+"""The work on one capture of a study (:func:`analyse_capture`: :func:`toolkit.analysis.analyze`, the
+one single-capture pipeline, without classification, and the identifier candidates), as values that
+travel to a local worker process or a Dask cluster (:mod:`toolkit.parallel`) and back. A capture that
+fails gives a result with notes, not an exception (unless ``strict``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.capture import load
+from toolkit.analysis import analyze
 from toolkit.errors import CaptureError
 from toolkit.identifiers import Candidate, request_candidates
 from toolkit.schema import TABLES
@@ -63,7 +63,8 @@ class CaptureResult:
     notes: list[tuple[str, str, str]] = field(default_factory=list)
     """(capture, kind, message): what could not be done; becomes a note and a ``problems`` row."""
     problems: list[tuple[str, str, str]] = field(default_factory=list)
-    """(capture, kind, message): ``problems`` rows from the leak engine (e.g. a decompression bomb)."""
+    """(capture, kind, message): more ``problems`` rows without a record (the leak search's own rows come
+    with the capture's ``problems`` table, from :func:`toolkit.analysis.analyze`)."""
     sha256: str | None = None
     provenance: dict[str, Any] | None = None
     """Where the capture came from (:class:`toolkit.capture.Provenance` as a dict: path, size, sha256,
@@ -85,8 +86,9 @@ class CaptureResult:
 
 
 def analyse_capture(job: CaptureJob) -> CaptureResult:
-    """Load one capture, classify its hosts, find its leaks and its requests' identifier candidates
-    (runs in a worker process).
+    """One capture's :func:`toolkit.analysis.analyze` (load, leaks) and its requests' identifier
+    candidates, with the ``session`` column (runs in a worker process). Hosts are not classified
+    here: the Study classifies every capture's hosts at once, with its vendors and visited sites.
 
     A capture that cannot be read gives a result with ``failed`` set and a note (unless ``strict``).
 
@@ -98,8 +100,18 @@ def analyse_capture(job: CaptureJob) -> CaptureResult:
     """
     spec = job.spec
     name = spec.path.name
+    wants_requests = spec.tables is None or "requests" in spec.tables
     try:
-        capture = load(spec.path, strict=job.strict, keylog=spec.keylog, progress=False)  # the study's bar
+        analysis = analyze(
+            spec.path,
+            keylog=spec.keylog,
+            visited=job.visited,
+            identifiers=dict(job.identifiers),
+            strict=job.strict,
+            progress=False,
+            classify=False,
+            find=("leaks",) if wants_requests else (),
+        )  # progress=False: no bar of its own, the study has one
     except (CaptureError, OSError) as exc:
         if job.strict:
             raise
@@ -109,6 +121,7 @@ def analyse_capture(job: CaptureJob) -> CaptureResult:
             raise
         message = f"capture not loaded: reader failed ({type(exc).__name__}: {exc})"
         return CaptureResult({}, [(name, "missing", message)], failed=True)
+    capture = analysis.capture
     columns: dict[str, Columns] = {}
     for table in CAPTURE_TABLES:
         if (spec.tables is None or table in spec.tables) and table in capture.tables:
@@ -116,20 +129,12 @@ def analyse_capture(job: CaptureJob) -> CaptureResult:
     if len(capture.problems):  # an empty table costs more to send back than one with rows
         columns["problems"] = table_columns("problems", capture.problems)
     result = CaptureResult(columns, sha256=capture.provenance.sha256, provenance=capture.provenance.record())
+    result.notes = [(name, "missing", note) for note in analysis.notes]
     if "requests" in columns and _rows(columns["requests"]):
-        requests = _with_session(capture.tables["requests"], job.session, job.package)
-        result.candidates = request_candidates(requests)
-        leak_parts = []
-        for capture_id, part in requests.groupby("capture", observed=True, sort=False):
-            leaks, notes, problems = _capture_leaks(part, str(capture_id), job.visited, dict(job.identifiers))
-            result.notes += notes
-            result.problems += problems
-            if leaks is not None and len(leaks):
-                leak_parts.append(table_columns("leaks", leaks))
-        if leak_parts:
-            if len(leak_parts) > 1:  # a file with several captures in it
-                leak_parts = [table_columns("leaks", stack_columns("leaks", leak_parts))]
-            columns["leaks"] = leak_parts[0]
+        result.candidates = request_candidates(_with_session(capture.requests, job.session, job.package))
+        leaks = capture.tables.get("leaks")
+        if leaks is not None and len(leaks):
+            columns["leaks"] = _label_columns(table_columns("leaks", leaks), job.session, job.package)
     return result
 
 
@@ -143,7 +148,7 @@ def warm_up() -> None:
     import toolkit.leaks.detect  # noqa: F401  (imported for its side effect: loaded before the workers fork)
     from toolkit.endpoints import classify
 
-    classify(["www.example.com"])
+    classify(["www.example.com"])  # the suffix list and the atlas, for the leak engine's own domains
 
 
 def _capture_leaks(

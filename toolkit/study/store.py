@@ -31,7 +31,7 @@ __all__ = [
 ]  # fmt: skip
 
 #: Bumped when the layout of a result folder or the meaning of its files changes.
-STORE_VERSION = 2  # 2: identifier candidates stored beside the tables
+STORE_VERSION = 3  # 2: identifier candidates stored beside the tables; 3: tables unclassified (the study classifies)
 #: Tables a :class:`ResultStore` keeps per capture.
 STORED_TABLES = (*CAPTURE_TABLES, "leaks", "problems")
 #: Columns of the stored identifier candidates, one row per candidate; ``request`` is the row of the
