@@ -13,7 +13,6 @@ True
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -31,7 +30,7 @@ from toolkit.io.sniff import sniff
 from toolkit.problems import ProblemLog
 from toolkit.progress import ReadProgress
 from toolkit.schema import TABLES
-from toolkit.userfiles import UserFileError
+from toolkit.userfiles import UserFileError, size_and_sha256
 from toolkit.version import toolkit_version
 
 __all__ = ["Capture", "Provenance", "load", "toolkit_version"]
@@ -171,7 +170,7 @@ def load(
     meta: dict[str, Any] = {}
     keys, keylogs = _key_log(path, keylog, problems) if sniffed.format != "har" else (None, ())
     with ThreadPoolExecutor(1) as hashing:  # hashlib releases the GIL: hash while reading
-        digest_future = hashing.submit(_size_and_sha256, path)
+        digest_future = hashing.submit(size_and_sha256, path)
         with _open(path, sniffed.compression, progress, decrypting=keys is not None) as raw:
             if sniffed.format == "har":
                 har = read_har(path, raw, problems)
@@ -227,7 +226,7 @@ def _key_log(
     name = os.path.basename(keylog_path)
     for number, reason in keys.bad_lines:
         problems.add(f"{name} line {number}", "malformed", f"key log line skipped: {reason}", "warning")
-    return keys, ((keylog_path, _size_and_sha256(keylog_path)[1]),)
+    return keys, ((keylog_path, size_and_sha256(keylog_path)[1]),)
 
 
 def _classify(tables: dict[str, pd.DataFrame], context: Context | None) -> None:
@@ -271,13 +270,3 @@ class _GzipErrors(gzip.GzipFile):
             if isinstance(exc, CaptureError):
                 raise
             raise MalformedCaptureError(self._path, None, f"gzip data is damaged: {exc}") from None
-
-
-def _size_and_sha256(path: str) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as raw:
-        while chunk := raw.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()

@@ -19,11 +19,12 @@ toolkit.userfiles.UserFileError: /dev/zero: not a regular file (a character devi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from typing import BinaryIO
 
-__all__ = ["UserFileError", "check_regular_file", "open_user_file", "read_user_bytes"]
+__all__ = ["UserFileError", "check_regular_file", "open_user_file", "read_user_bytes", "size_and_sha256"]
 
 
 class UserFileError(ValueError):
@@ -97,3 +98,23 @@ def read_user_bytes(path: str | os.PathLike[str], *, limit: int) -> bytes:
     if len(data) > limit:  # grew while being read
         raise UserFileError(f"{name}: more than the {limit:,} bytes allowed")
     return data
+
+
+def size_and_sha256(path: str | os.PathLike[str]) -> tuple[int, str]:
+    """Size in bytes and hex SHA-256 of a file, read in 1 MiB pieces: the provenance of a capture,
+    a key log or a bundled data file.
+
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "x")
+    ...     _ = open(path, "wb").write(b"abc")
+    ...     size_and_sha256(path)
+    (3, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    """
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()

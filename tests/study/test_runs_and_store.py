@@ -152,20 +152,21 @@ def test_local_workers_write_the_store_themselves(serial: Study, tmp_path: Path)
 
 def test_new_captures_are_hashed_once_where_they_are_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hashed: list[str] = []
-    real = toolkit.study.job._sha256
+    real = toolkit.study.job.size_and_sha256
 
-    def counting(path: Path) -> str:
+    def counting(path: Path) -> tuple[int, str]:
         hashed.append(Path(path).name)
         return real(path)
 
     # looked up in both: a job hashes its key log, the store a capture it checks
-    monkeypatch.setattr(toolkit.study.job, "_sha256", counting)
-    monkeypatch.setattr(toolkit.study.store, "_sha256", counting)
+    monkeypatch.setattr(toolkit.study.job, "size_and_sha256", counting)
+    monkeypatch.setattr(toolkit.study.store, "size_and_sha256", counting)
     sessions = [Session("one", [LAB / "normal.har", LAB / "incognito.har"])]
     first = Study(sessions, workers=1).run(out=tmp_path / "store")
     assert hashed == []  # their SHA-256 came from toolkit.load
     index = json.loads((tmp_path / "store" / "index.json").read_text())
-    assert [e["sha256"] for e in index["captures"].values()] == [real(LAB / "normal.har"), real(LAB / "incognito.har")]
+    expected = [real(LAB / name)[1] for name in ("normal.har", "incognito.har")]
+    assert [e["sha256"] for e in index["captures"].values()] == expected
     _assert_same_study(first, Study(sessions, workers=1).run(out=tmp_path / "store"))
     assert hashed == ["normal.har", "incognito.har"]  # resuming checks the stored results against the files
 

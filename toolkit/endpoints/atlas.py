@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import io
 import json
 import os
@@ -46,6 +45,7 @@ import pandas as pd
 from toolkit.endpoints.domains import normalize_host, split_host
 from toolkit.errors import MalformedCaptureError, UnsupportedFormatError
 from toolkit.problems import ProblemLog
+from toolkit.userfiles import size_and_sha256
 
 __all__ = [
     "BUNDLED_ATLAS",
@@ -317,8 +317,7 @@ def manifest() -> dict[str, Any]:
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """Hex sha256 of a file."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    return size_and_sha256(path)[1]
 
 
 @functools.cache

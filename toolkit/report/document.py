@@ -26,7 +26,6 @@ string, ours included, so no path from a capture to the page skips it.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import platform
 import shlex
@@ -58,6 +57,7 @@ from toolkit.report.figures import Draw, render_png
 from toolkit.report.finding import finding_sentences
 from toolkit.report.masking import Masker
 from toolkit.schema import SEVERITIES
+from toolkit.userfiles import size_and_sha256
 
 __all__ = [
     "VERDICT_LABELS",
@@ -221,9 +221,7 @@ def _file_record(path: str | os.PathLike[str]) -> dict[str, Any]:
     ``provenance``), which callers pass instead of paths."""
     record: dict[str, Any] = {"path": os.fspath(path)}
     try:
-        with open(path, "rb") as handle:
-            record["sha256"] = hashlib.file_digest(handle, "sha256").hexdigest()
-        record["size"] = os.path.getsize(path)
+        record["size"], record["sha256"] = size_and_sha256(path)
     except OSError as exc:
         record["sha256"] = f"unreadable: {exc.strerror or exc}"
     return record

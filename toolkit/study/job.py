@@ -6,10 +6,8 @@ fails gives a result with notes, not an exception (unless ``strict``).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -20,6 +18,7 @@ from toolkit.identifiers import Candidate, request_candidates
 from toolkit.schema import TABLES
 from toolkit.study.columns import Columns, _label_columns, _rows, _with_session, stack_columns, table_columns
 from toolkit.study.manifest import CAPTURE_TABLES, CaptureSpec
+from toolkit.userfiles import size_and_sha256
 
 __all__ = ["CaptureJob", "CaptureResult", "analyse_capture", "warm_up"]
 
@@ -47,7 +46,7 @@ class CaptureJob:
         return {
             "toolkit": toolkit_version(), "session": self.session, "package": self.package,
             "tables": list(self.spec.tables) if self.spec.tables else None,
-            "keylog": _sha256(keylog) if keylog is not None and keylog.is_file() else None,
+            "keylog": size_and_sha256(keylog)[1] if keylog is not None and keylog.is_file() else None,
             "visited": list(self.visited) if self.visited is not None else None,
             "identifiers": [list(pair) for pair in self.identifiers], "strict": self.strict,
         }  # fmt: skip
@@ -180,11 +179,3 @@ def _capture_leaks(
         for row in found.itertuples(index=False):
             problems.append((capture, str(row.kind), f"{row.record}: {row.message}"))
     return leaks, [], problems
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as raw:
-        while chunk := raw.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -22,8 +22,9 @@ import pandas as pd
 from toolkit.identifiers import Candidate
 from toolkit.schema import TABLES
 from toolkit.study.columns import Columns, _rows
-from toolkit.study.job import CaptureJob, CaptureResult, _sha256, analyse_capture
+from toolkit.study.job import CaptureJob, CaptureResult, analyse_capture
 from toolkit.study.manifest import CAPTURE_TABLES
+from toolkit.userfiles import size_and_sha256
 
 __all__ = [
     "CANDIDATE_COLUMNS", "STORED_TABLES", "STORE_VERSION", "ResultStore", "StoredJob", "analyse_and_store",
@@ -77,7 +78,7 @@ class ResultStore:
         """(SHA-256 of the capture, digest of the settings), or ``None`` if the file cannot be read;
         ``settings``: the digest, when the caller has it already."""
         try:
-            sha = _sha256(job.spec.path)
+            sha = size_and_sha256(job.spec.path)[1]
         except OSError:
             return None
         return sha, settings if settings is not None else self.settings_digest(job)
