@@ -163,9 +163,14 @@ def _leaks(
 
     try:
         leaks = find_leaks(
-            analysis.capture, visited=visited, identifiers=identifiers or None, workers=workers, salts=salts,
-            endpoints=endpoints, progress=progress,
-        )  # fmt: skip
+            analysis.capture,
+            visited=visited,
+            identifiers=identifiers or None,
+            workers=workers,
+            salts=salts,
+            endpoints=endpoints,
+            progress=progress,
+        )
     except Exception as exc:  # the engine failing on one capture must not lose its tables
         if strict:
             raise

@@ -118,9 +118,13 @@ class Claim:
         if entry.get("quote_kind", "verbatim") not in QUOTE_KINDS:
             raise ValueError(f"`quote_kind` is one of {', '.join(QUOTE_KINDS)}, not {entry['quote_kind']!r}")
         return cls(
-            entry["id"], entry["quote"], entry["check"], dict(params), entry.get("source"),
+            entry["id"],
+            entry["quote"],
+            entry["check"],
+            dict(params),
+            entry.get("source"),
             entry.get("quote_kind", "verbatim"),
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -801,9 +805,19 @@ def check(study: Study, claim: Claim) -> Verdict:
 
 #: Columns of the claims table.
 CLAIM_COLUMNS = (
-    "claim", "quote", "quote_kind", "source", "check", "params", "verdict", "reason", "scope", "evidence_rows",
-    "evidence", "rows",
-)  # fmt: skip
+    "claim",
+    "quote",
+    "quote_kind",
+    "source",
+    "check",
+    "params",
+    "verdict",
+    "reason",
+    "scope",
+    "evidence_rows",
+    "evidence",
+    "rows",
+)
 
 
 def _evidence_text(frame: pd.DataFrame, limit: int = 5) -> str | None:
@@ -825,13 +839,20 @@ def evaluate(study: Study, claims: Sequence[Claim]) -> pd.DataFrame:
         verdict = check(study, claim)
         rows.append(
             {
-                "claim": claim.id, "quote": claim.quote, "quote_kind": claim.quote_kind, "source": claim.source,
-                "check": claim.check, "params": json.dumps(dict(claim.params), sort_keys=True),
-                "verdict": verdict.verdict, "reason": verdict.reason, "scope": verdict.scope,
+                "claim": claim.id,
+                "quote": claim.quote,
+                "quote_kind": claim.quote_kind,
+                "source": claim.source,
+                "check": claim.check,
+                "params": json.dumps(dict(claim.params), sort_keys=True),
+                "verdict": verdict.verdict,
+                "reason": verdict.reason,
+                "scope": verdict.scope,
                 "evidence_rows": len(verdict.evidence),
-                "evidence": _evidence_text(verdict.evidence), "rows": verdict.evidence,
+                "evidence": _evidence_text(verdict.evidence),
+                "rows": verdict.evidence,
             }
-        )  # fmt: skip
+        )
     frame = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
     for name in ("claim", "quote", "quote_kind", "source", "check", "params", "reason", "scope", "evidence"):
         frame[name] = frame[name].astype("string")

@@ -239,9 +239,16 @@ def _analyze_capture(args: argparse.Namespace, fmt: ExportFormat) -> int:
             return _fail(f"--visited {exc}")
     try:
         result = analyze(
-            args.capture, keylog=args.keylog, visited=visited, identifiers=args.id, vendors=args.vendor,
-            salts=args.salt, strict=args.strict, workers=workers, progress=args.progress,
-        )  # fmt: skip
+            args.capture,
+            keylog=args.keylog,
+            visited=visited,
+            identifiers=args.id,
+            vendors=args.vendor,
+            salts=args.salt,
+            strict=args.strict,
+            workers=workers,
+            progress=args.progress,
+        )
     except CaptureError as exc:
         return _fail(exc)
     except (OSError, ValueError) as exc:  # a malformed --id

@@ -76,13 +76,31 @@ def decryption_coverage(flows: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (app, host), group in frame.groupby(["app", "hostname"], sort=True, dropna=False):
         total, readable = int(group["bytes"].sum()), int(group["decrypted_bytes"].sum())
-        rows.append({
-            "app": app, "hostname": host, "flows": len(group), "decrypted_flows": int(group["ok"].sum()),
-            "bytes": total, "decrypted_bytes": readable, "share_bytes": readable / total if total else None,
-            "not_decrypted": _reasons(group.loc[~group["ok"], "not_decrypted_reason"]),
-        })  # fmt: skip
-    table = pd.DataFrame(rows, columns=["app", "hostname", "flows", "decrypted_flows", "bytes", "decrypted_bytes",
-                                        "share_bytes", "not_decrypted"])  # fmt: skip
+        rows.append(
+            {
+                "app": app,
+                "hostname": host,
+                "flows": len(group),
+                "decrypted_flows": int(group["ok"].sum()),
+                "bytes": total,
+                "decrypted_bytes": readable,
+                "share_bytes": readable / total if total else None,
+                "not_decrypted": _reasons(group.loc[~group["ok"], "not_decrypted_reason"]),
+            }
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "app",
+            "hostname",
+            "flows",
+            "decrypted_flows",
+            "bytes",
+            "decrypted_bytes",
+            "share_bytes",
+            "not_decrypted",
+        ],
+    )
     order = (table["bytes"] - table["decrypted_bytes"]).sort_values(ascending=False, kind="stable").index
     return table.loc[order].reset_index(drop=True)
 

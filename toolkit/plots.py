@@ -115,8 +115,14 @@ _STATUS_STYLE: dict[str, tuple[str, str]] = {
     "plaintext": (OKABE_ITO["sky_blue"], ".."),
 }
 _NOT_DECRYPTED_HATCHES = ("//", "xx", "\\\\", "++", "--", "oo")
-_NOT_DECRYPTED_COLOURS = (OKABE_ITO["vermillion"], OKABE_ITO["orange"], OKABE_ITO["reddish_purple"],
-                          OKABE_ITO["grey"], OKABE_ITO["yellow"], OKABE_ITO["blue"])  # fmt: skip
+_NOT_DECRYPTED_COLOURS = (
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["reddish_purple"],
+    OKABE_ITO["grey"],
+    OKABE_ITO["yellow"],
+    OKABE_ITO["blue"],
+)
 
 _RC: dict[str, Any] = {
     "axes.prop_cycle": cycler(
@@ -492,9 +498,13 @@ def datatype_matrix(
         rows = sorted(set(types), key=lambda t: order.index(t) if t in order else len(order))
         columns = _last(destinations.value_counts(sort=True).index.tolist(), others)
         cells = pd.DataFrame(
-            {"row": types, "col": destinations, "value": _text_column(datatypes, "value"),
-             "method": _text_column(datatypes, "method")}
-        )  # fmt: skip
+            {
+                "row": types,
+                "col": destinations,
+                "value": _text_column(datatypes, "value"),
+                "method": _text_column(datatypes, "method"),
+            }
+        )
         rank = {name: i for i, name in enumerate(METHOD_STYLE)}
         for (row, col), group in cells.groupby(["row", "col"], sort=False):
             i, j = rows.index(row), columns.index(col)

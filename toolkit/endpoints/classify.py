@@ -78,11 +78,25 @@ __all__ = [
 #: Categories of tracking: a third party with one of them is never mere infrastructure.
 TRACKING_CATEGORIES = frozenset(
     {
-        "advertising", "analytics", "attribution", "crash-reporting", "telemetry", "session-replay",
-        "social", "tag-manager", "ab-testing", "fingerprinting", "location", "identification",
-        "profiling", "tracking", "blocklist", "cryptomining", "malware",
+        "advertising",
+        "analytics",
+        "attribution",
+        "crash-reporting",
+        "telemetry",
+        "session-replay",
+        "social",
+        "tag-manager",
+        "ab-testing",
+        "fingerprinting",
+        "location",
+        "identification",
+        "profiling",
+        "tracking",
+        "blocklist",
+        "cryptomining",
+        "malware",
     }
-)  # fmt: skip
+)
 #: Categories of plumbing that is infrastructure whoever runs it.
 INFRASTRUCTURE_CATEGORIES = frozenset({"dns", "ntp", "captive-portal", "updates", "pki", "gnss-assistance"})
 # Carriers: infrastructure unless the host has another, more telling category.

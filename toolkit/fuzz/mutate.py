@@ -50,8 +50,38 @@ TEXT_FORMATS = ("json", "toml", "keylog")
 #: Formats :func:`mutate` knows; any other name gets generic byte edits only.
 FORMATS = (*WALKERS, *TEXT_FORMATS)
 
-_INTERESTING = (0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256, 1023, 1024, 4095, 4096, 16384,
-                0x7FFF, 0x8000, 0xFFFF, 0x10000, 0xFFFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF)  # fmt: skip
+_INTERESTING = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    7,
+    8,
+    15,
+    16,
+    31,
+    32,
+    63,
+    64,
+    127,
+    128,
+    255,
+    256,
+    1023,
+    1024,
+    4095,
+    4096,
+    16384,
+    0x7FFF,
+    0x8000,
+    0xFFFF,
+    0x10000,
+    0xFFFFFF,
+    0x7FFFFFFF,
+    0x80000000,
+    0xFFFFFFFF,
+)
 _TEXT_LENGTHS = (-1, -5, 10**12, 10**20, 2**31, 2**63, 2**64)
 
 
@@ -75,8 +105,19 @@ def _interesting_byte(data: bytes, rng: random.Random, donors: Sequence[bytes]) 
 
 def _insert(data: bytes, rng: random.Random, donors: Sequence[bytes]) -> bytes:
     at = rng.randrange(len(data) + 1)
-    piece = rng.choice((bytes(rng.randrange(256) for _ in range(rng.randint(1, 32))), b"\x00", b"\xff" * 4,
-                        b"\r\n", b"\r\n\r\n", b"\\", b'"', b"%", b"\xed\xa0\x80"))  # fmt: skip
+    piece = rng.choice(
+        (
+            bytes(rng.randrange(256) for _ in range(rng.randint(1, 32))),
+            b"\x00",
+            b"\xff" * 4,
+            b"\r\n",
+            b"\r\n\r\n",
+            b"\\",
+            b'"',
+            b"%",
+            b"\xed\xa0\x80",
+        )
+    )
     return data[:at] + piece + data[at:]
 
 
@@ -141,10 +182,13 @@ def resize(data: bytes, fields: Sequence[Field], at: int, remove: int, insert: b
     delta = len(insert) - remove
     out = data[:at] + insert + data[at + remove :]
     counting = [
-        f for f in fields
-        if f.is_length and f.start <= at and at + remove <= f.end
+        f
+        for f in fields
+        if f.is_length
+        and f.start <= at
+        and at + remove <= f.end
         and (f.offset + f.size <= at or f.offset >= at + remove)
-    ]  # fmt: skip
+    ]
     for field in sorted(counting, key=lambda f: f.offset, reverse=True):
         moved = replace(field, offset=field.offset + (delta if field.offset >= at + remove else 0))
         out = write_value(out, moved, read_value(data, field) + delta)
@@ -249,27 +293,121 @@ def _deep(open_: bytes, inner: bytes, close: bytes, depth: int) -> bytes:
 
 
 _REPLACEMENTS: dict[str, tuple[bytes, ...]] = {
-    "number": (b"0", b"-1", b"1e999", b"-1e999", b"1.5e308", b"18446744073709551616", b"100000000000000000000",
-               b"0.000001", b"-0", b"2147483648", b"4294967296", b"1" * 400, b"9" * 5000, b"3.0", b"1E+2"),
-    "string": (b'""', b'"\\u0000"', b'"\\ud800"', b'"\\udfff\\ud800x"', b'"' + b"A" * 70000 + b'"', b'"%00%ff"',
-               b'"data:text/plain;base64,aGk="', b'"gzip"', b'"deflate"', b'"br"', b'"zstd"', b'"base64"',
-               b'"https://[::1"', b'"https://x.example:99999/"', b'"http://"', b'"\\t\\r\\n"', b'"\\"\\\\"',
-               b'"\xc3\xa9\xe2\x80\xae"', b'"\xff\xfe"', b'"chunked"', b'"application/json"', b'"a=1&b=%zz"'),
-    "any": (b"null", b"true", b"[]", b"{}", b"0", b'""', b'{"a": 1}', b"[null]", _deep(b"[", b"", b"]", 60),
-            _deep(b'{"a":', b"1", b"}", 60)),
-    "key": (b"name", b"path", b"captures", b"keylog", b"visited", b"tables", b"mode", b"x", b"", b'"a.b"',
-            b"session", b"check", b"params", b"vendors"),
-    "value": (b"5", b"-1", b"inf", b"nan", b"true", b"[]", b'["x"]', b"[5]", b"{}", b'{ path = 5 }', b'""',
-              b'"."', b'".."', b'"missing.pcap"', b'"' + b"a" * 5000 + b'"', _deep(b"[", b"", b"]", 100),
-              _deep(b"[", b"", b"]", 2000), b"1979-05-27T07:32:00Z", b'"\\u0000"', b'"capture.pcap"',
-              b'"capture.har"', b'"capture.keylog"', b'{ path = "capture.har", tables = ["x"] }', b"1e3",
-              b'["requests", "requests"]', b'"incognito"', b'"normal"', b"0x10"),
-    "label": (b"CLIENT_RANDOM", b"CLIENT_HANDSHAKE_TRAFFIC_SECRET", b"SERVER_HANDSHAKE_TRAFFIC_SECRET",
-              b"CLIENT_TRAFFIC_SECRET_0", b"SERVER_TRAFFIC_SECRET_0", b"EXPORTER_SECRET", b"RSA", b"#", b"",
-              b"CLIENT_EARLY_TRAFFIC_SECRET", b"client_random"),
+    "number": (
+        b"0",
+        b"-1",
+        b"1e999",
+        b"-1e999",
+        b"1.5e308",
+        b"18446744073709551616",
+        b"100000000000000000000",
+        b"0.000001",
+        b"-0",
+        b"2147483648",
+        b"4294967296",
+        b"1" * 400,
+        b"9" * 5000,
+        b"3.0",
+        b"1E+2",
+    ),
+    "string": (
+        b'""',
+        b'"\\u0000"',
+        b'"\\ud800"',
+        b'"\\udfff\\ud800x"',
+        b'"' + b"A" * 70000 + b'"',
+        b'"%00%ff"',
+        b'"data:text/plain;base64,aGk="',
+        b'"gzip"',
+        b'"deflate"',
+        b'"br"',
+        b'"zstd"',
+        b'"base64"',
+        b'"https://[::1"',
+        b'"https://x.example:99999/"',
+        b'"http://"',
+        b'"\\t\\r\\n"',
+        b'"\\"\\\\"',
+        b'"\xc3\xa9\xe2\x80\xae"',
+        b'"\xff\xfe"',
+        b'"chunked"',
+        b'"application/json"',
+        b'"a=1&b=%zz"',
+    ),
+    "any": (
+        b"null",
+        b"true",
+        b"[]",
+        b"{}",
+        b"0",
+        b'""',
+        b'{"a": 1}',
+        b"[null]",
+        _deep(b"[", b"", b"]", 60),
+        _deep(b'{"a":', b"1", b"}", 60),
+    ),
+    "key": (
+        b"name",
+        b"path",
+        b"captures",
+        b"keylog",
+        b"visited",
+        b"tables",
+        b"mode",
+        b"x",
+        b"",
+        b'"a.b"',
+        b"session",
+        b"check",
+        b"params",
+        b"vendors",
+    ),
+    "value": (
+        b"5",
+        b"-1",
+        b"inf",
+        b"nan",
+        b"true",
+        b"[]",
+        b'["x"]',
+        b"[5]",
+        b"{}",
+        b"{ path = 5 }",
+        b'""',
+        b'"."',
+        b'".."',
+        b'"missing.pcap"',
+        b'"' + b"a" * 5000 + b'"',
+        _deep(b"[", b"", b"]", 100),
+        _deep(b"[", b"", b"]", 2000),
+        b"1979-05-27T07:32:00Z",
+        b'"\\u0000"',
+        b'"capture.pcap"',
+        b'"capture.har"',
+        b'"capture.keylog"',
+        b'{ path = "capture.har", tables = ["x"] }',
+        b"1e3",
+        b'["requests", "requests"]',
+        b'"incognito"',
+        b'"normal"',
+        b"0x10",
+    ),
+    "label": (
+        b"CLIENT_RANDOM",
+        b"CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        b"SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        b"CLIENT_TRAFFIC_SECRET_0",
+        b"SERVER_TRAFFIC_SECRET_0",
+        b"EXPORTER_SECRET",
+        b"RSA",
+        b"#",
+        b"",
+        b"CLIENT_EARLY_TRAFFIC_SECRET",
+        b"client_random",
+    ),
     "hex": (b"", b"0", b"zz", b"00" * 31, b"00" * 33, b"ab" * 48, b"f" * 10000, b"0x00", b"\xff\xfe"),
     "line": (b"", b"#", b"\x00", b"\xef\xbb\xbf", b"x" * 100000),
-}  # fmt: skip
+}
 
 
 def _token_edit(data: bytes, found: list[tuple[str, int, int]], rng: random.Random) -> bytes:

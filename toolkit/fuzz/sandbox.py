@@ -83,8 +83,9 @@ def where(frames: list[tuple[str, str]]) -> str:
 _DUMP_FRAME = re.compile(r'File "([^"]+)", line \d+ in (\S+)')
 
 
-def _child(check: Callable[..., dict[str, Any]], args: tuple[Any, ...], seconds: float, memory: int,
-           write_fd: int, dump: Any) -> None:  # fmt: skip
+def _child(
+    check: Callable[..., dict[str, Any]], args: tuple[Any, ...], seconds: float, memory: int, write_fd: int, dump: Any
+) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)

@@ -92,13 +92,22 @@ def http1_conversations() -> list[Flights]:
     return [
         [(True, get), (False, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello")],
         [
-            (True, b"POST /collect HTTP/1.1\r\nHost: t.example-tracker.com\r\nContent-Type: "
-                   b"application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s" % (len(form), form)),
+            (
+                True,
+                b"POST /collect HTTP/1.1\r\nHost: t.example-tracker.com\r\nContent-Type: "
+                b"application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s" % (len(form), form),
+            ),
             (False, b"HTTP/1.1 204 No Content\r\n\r\n"),
-            (True, b"POST /batch HTTP/1.1\r\nHost: t.example-tracker.com\r\nTransfer-Encoding: chunked\r\n"
-                   b"Content-Encoding: gzip\r\nContent-Type: application/json\r\n\r\n" + chunked + b"0\r\n\r\n"),
-            (False, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n"
-                    b"Set-Cookie: uid=8e5fbce04dc91566\r\n\r\n" + chunked + b"0\r\nX-Trailer: 1\r\n\r\n"),
+            (
+                True,
+                b"POST /batch HTTP/1.1\r\nHost: t.example-tracker.com\r\nTransfer-Encoding: chunked\r\n"
+                b"Content-Encoding: gzip\r\nContent-Type: application/json\r\n\r\n" + chunked + b"0\r\n\r\n",
+            ),
+            (
+                False,
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n"
+                b"Set-Cookie: uid=8e5fbce04dc91566\r\n\r\n" + chunked + b"0\r\nX-Trailer: 1\r\n\r\n",
+            ),
         ],
         [
             (True, b"HEAD / HTTP/1.1\r\nHost: www.example-news.com\r\n\r\n"),
@@ -106,7 +115,7 @@ def http1_conversations() -> list[Flights]:
             (True, b"GET /old HTTP/1.0\r\nHost: www.example-news.com\r\n\r\n"),
             (False, b"HTTP/1.0 301 Moved\r\nLocation: " + _SECRET_URL.encode() + b"\r\n\r\nno length, until close"),
         ],
-    ]  # fmt: skip
+    ]
 
 
 class _Recorder:
@@ -135,10 +144,17 @@ def h2_conversations() -> list[Flights]:
     out = []
     for requests in (
         [Request("GET", HOST, "/article?id=42", [("accept", "*/*"), ("cookie", "uid=8e5fbce04dc91566")])],
-        [Request("POST", "t.example-tracker.com", "/collect", [("content-type", "application/json")],
-                 json.dumps({"url": _SECRET_URL, "aid": "8e5fbce04dc91566"}).encode() * 40),
-         Request("GET", "t.example-tracker.com", "/pixel.gif?u=" + _SECRET_URL, [("referer", _SECRET_URL)])],
-    ):  # fmt: skip
+        [
+            Request(
+                "POST",
+                "t.example-tracker.com",
+                "/collect",
+                [("content-type", "application/json")],
+                json.dumps({"url": _SECRET_URL, "aid": "8e5fbce04dc91566"}).encode() * 40,
+            ),
+            Request("GET", "t.example-tracker.com", "/pixel.gif?u=" + _SECRET_URL, [("referer", _SECRET_URL)]),
+        ],
+    ):
         recorder = _Recorder()
         session = Http2Session(recorder, _respond)
         session.exchange_all(requests)
@@ -170,28 +186,50 @@ def small_har() -> bytes:
     """A small HAR 1.2 with a query, a form POST, cookies, a base64 gzip body and an external file."""
     body = gzip.compress(json.dumps({"u": _SECRET_URL}).encode(), mtime=0)
     entry: dict[str, Any] = {
-        "startedDateTime": "2020-04-30T09:00:00.000Z", "time": 12.5, "pageref": "page_1",
+        "startedDateTime": "2020-04-30T09:00:00.000Z",
+        "time": 12.5,
+        "pageref": "page_1",
         "request": {
-            "method": "POST", "url": "https://t.example-tracker.com/collect?ref=" + _SECRET_URL,
-            "httpVersion": "HTTP/2", "headers": [{"name": "content-type", "value": "application/json"}],
-            "cookies": [{"name": "uid", "value": "8e5fbce04dc91566"}], "queryString": [],
+            "method": "POST",
+            "url": "https://t.example-tracker.com/collect?ref=" + _SECRET_URL,
+            "httpVersion": "HTTP/2",
+            "headers": [{"name": "content-type", "value": "application/json"}],
+            "cookies": [{"name": "uid", "value": "8e5fbce04dc91566"}],
+            "queryString": [],
             "postData": {"mimeType": "application/json", "text": json.dumps({"page": _SECRET_URL, "n": 12345})},
-            "headersSize": -1, "bodySize": 64,
+            "headersSize": -1,
+            "bodySize": 64,
         },
         "response": {
-            "status": 200, "statusText": "OK", "httpVersion": "HTTP/2",
-            "headers": [{"name": "content-encoding", "value": "gzip"}], "cookies": [],
-            "content": {"size": len(body), "mimeType": "application/json", "encoding": "base64",
-                        "text": base64.b64encode(body).decode()},
-            "redirectURL": "", "headersSize": -1, "bodySize": len(body),
+            "status": 200,
+            "statusText": "OK",
+            "httpVersion": "HTTP/2",
+            "headers": [{"name": "content-encoding", "value": "gzip"}],
+            "cookies": [],
+            "content": {
+                "size": len(body),
+                "mimeType": "application/json",
+                "encoding": "base64",
+                "text": base64.b64encode(body).decode(),
+            },
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": len(body),
         },
-        "cache": {}, "timings": {"send": 0, "wait": 10, "receive": 2.5}, "serverIPAddress": SERVER,
-    }  # fmt: skip
-    document = {"log": {"version": "1.2", "creator": {"name": "toolkit.fuzz", "version": "1"},
-                        "pages": [{"id": "page_1", "title": _SECRET_URL, "startedDateTime": "2020-04-30T09:00:00Z",
-                                   "pageTimings": {}}],
-                        "entries": [entry, {**entry, "request": {**entry["request"], "method": "GET",
-                                                                  "postData": None}}]}}  # fmt: skip
+        "cache": {},
+        "timings": {"send": 0, "wait": 10, "receive": 2.5},
+        "serverIPAddress": SERVER,
+    }
+    document = {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "toolkit.fuzz", "version": "1"},
+            "pages": [
+                {"id": "page_1", "title": _SECRET_URL, "startedDateTime": "2020-04-30T09:00:00Z", "pageTimings": {}}
+            ],
+            "entries": [entry, {**entry, "request": {**entry["request"], "method": "GET", "postData": None}}],
+        }
+    }
     return json.dumps(document, indent=1).encode()
 
 

@@ -294,8 +294,13 @@ def check_folder(folder: str | os.PathLike[str]) -> dict[str, Any]:
     except (toolkit.CaptureError, ManifestError) as exc:
         message = str(exc)
         if not any(name in message for name in names):
-            return {"status": "crash", "kind": "bad-error", "exception": type(exc).__name__,
-                    "message": message[:500], "where": "message names no input file"}  # fmt: skip
+            return {
+                "status": "crash",
+                "kind": "bad-error",
+                "exception": type(exc).__name__,
+                "message": message[:500],
+                "where": "message names no input file",
+            }
         return {"status": "rejected", "exception": type(exc).__name__, "message": message[:500]}
     for name, table in tables.items():
         if name in TABLES:

@@ -259,8 +259,7 @@ def _pairs(
     for item in value:
         if isinstance(item, dict) and "name" in item:
             name, text = item["name"], item.get("value")
-            pair = (name if type(name) is str else _text(name) or "",
-                    text if type(text) is str else _text(text) or "")  # fmt: skip
+            pair = (name if type(name) is str else _text(name) or "", text if type(text) is str else _text(text) or "")
             pairs.append(pair if shared is None else shared.setdefault(pair, pair))
         else:
             problems.add(record, "malformed", f"{what} has an item without a name; ignored", "warning")
@@ -547,8 +546,9 @@ class _EntryReader:
         if len(frames) == 1:
             return frames[0]
         # Each chunk has its own categories: joined apart, with the sorted union Table.frame gives.
-        categorical = {name: union_categoricals([f[name] for f in frames], sort_categories=True)
-                       for name in _CATEGORY_COLUMNS}  # fmt: skip
+        categorical = {
+            name: union_categoricals([f[name] for f in frames], sort_categories=True) for name in _CATEGORY_COLUMNS
+        }
         joined = pd.concat([f.drop(columns=_CATEGORY_COLUMNS) for f in frames], ignore_index=True)
         del frames
         table = TABLES["requests"]

@@ -209,8 +209,11 @@ class Http3Connection:
             self._open_decoder(sender, guess=True)
         if self._blocked:
             self._problem(f"HTTP/3: {len(self._blocked)} header blocks never decoded (encoder stream incomplete)")
-        return [_messages(self._exchanges[stream]) for stream in sorted(self._exchanges)
-                if self._exchanges[stream].request_headers]  # fmt: skip
+        return [
+            _messages(self._exchanges[stream])
+            for stream in sorted(self._exchanges)
+            if self._exchanges[stream].request_headers
+        ]
 
 
 def _pseudo(headers: list[tuple[str, str]], name: str) -> str | None:

@@ -366,9 +366,17 @@ class QuicDecryptor:
         return self.outcome.client_random is not None and self.outcome.cipher is not None
 
     def _open(
-        self, data: bytes, pos: int, pn_offset: int, end: int, keys: _Keys, side: _Side, level: str,
-        from_client: bool, frame: int,
-    ) -> None:  # fmt: skip
+        self,
+        data: bytes,
+        pos: int,
+        pn_offset: int,
+        end: int,
+        keys: _Keys,
+        side: _Side,
+        level: str,
+        from_client: bool,
+        frame: int,
+    ) -> None:
         sample = data[pn_offset + 4 : pn_offset + 20]
         if len(sample) < 16:
             raise ValueError("packet too short for its header-protection sample")

@@ -72,8 +72,14 @@ class Browser:
         self.session.idle(2_000_000)
         for number, visit in enumerate(visits, start=1):
             pageref = f"page_{number}"
-            self.pages.append({"startedDateTime": iso_time(self.session.clock.now_us), "id": pageref,
-                               "title": visit.title, "pageTimings": {"onContentLoad": -1, "onLoad": -1}})  # fmt: skip
+            self.pages.append(
+                {
+                    "startedDateTime": iso_time(self.session.clock.now_us),
+                    "id": pageref,
+                    "title": visit.title,
+                    "pageTimings": {"onContentLoad": -1, "onLoad": -1},
+                }
+            )
             self.visit(visit, pageref)
             self.session.idle(_READING_US)
         self.track("$AppEnd", {"event_duration": round((self.session.clock.now_us - start) / 1e6, 3)})
@@ -99,11 +105,18 @@ class Browser:
         body = encode_batch(events).encode("ascii")
         parts = urlsplit(COLLECTOR)
         request = Request(
-            "POST", parts.netloc, f"{parts.path}?{parts.query}",
-            [("Cookie", ""), ("User-Agent", self.device.sdk_user_agent()), ("Connection", "Keep-Alive"),
-             ("Accept-Encoding", "gzip"), ("Content-Type", "application/x-www-form-urlencoded")],
+            "POST",
+            parts.netloc,
+            f"{parts.path}?{parts.query}",
+            [
+                ("Cookie", ""),
+                ("User-Agent", self.device.sdk_user_agent()),
+                ("Connection", "Keep-Alive"),
+                ("Accept-Encoding", "gzip"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
             body,
-        )  # fmt: skip
+        )
         exchange = self.session.fetch(request)
         self.records.append(RequestRecord(exchange, "telemetry", None, decode_batch(body)))
 
@@ -118,8 +131,9 @@ class Browser:
     def visit(self, visit: Visit, pageref: str) -> None:
         """Open a page and its resources; the SDK reports it (unless the scenario stops page events)."""
         if visit.search_word is not None and self.scenario.sends_page_events:
-            self.track("search", {"search_word": visit.search_word, "search_engine": "example-search",
-                                  "source": "address_bar"})  # fmt: skip
+            self.track(
+                "search", {"search_word": visit.search_word, "search_engine": "example-search", "source": "address_bar"}
+            )
         if self.scenario.sends_page_events:
             self.track("page_load_event_start", {"url": visit.page_url})
         started = self.session.clock.now_us

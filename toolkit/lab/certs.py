@@ -32,10 +32,9 @@ _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 _CA_KEY_USAGE = dict.fromkeys(
-    ("content_commitment", "key_encipherment", "data_encipherment", "key_agreement", "encipher_only",
-     "decipher_only"),
+    ("content_commitment", "key_encipherment", "data_encipherment", "key_agreement", "encipher_only", "decipher_only"),
     False,
-) | {"digital_signature": True, "key_cert_sign": True, "crl_sign": True}  # fmt: skip
+) | {"digital_signature": True, "key_cert_sign": True, "crl_sign": True}
 
 
 def _derived_key(seed: int, label: str) -> ec.EllipticCurvePrivateKey:
@@ -69,10 +68,12 @@ class CertificateAuthority:
     def from_seed(cls, seed: int) -> CertificateAuthority:
         """A self-signed CA whose key is derived from ``seed``."""
         key = _derived_key(seed, "ca")
-        name = x509.Name([
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "toolkit.lab"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "toolkit.lab private CA (not trusted anywhere)"),
-        ])  # fmt: skip
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "toolkit.lab"),
+                x509.NameAttribute(NameOID.COMMON_NAME, "toolkit.lab private CA (not trusted anywhere)"),
+            ]
+        )
         certificate = (
             x509.CertificateBuilder()
             .subject_name(name)

@@ -206,9 +206,12 @@ async def _serve_http3(host: Http3Host, cert: Path, key: Path, log: _Log) -> Non
             status, kind, content = _respond(host.name, path)
             self._http.send_headers(
                 stream_id,
-                [(b":status", str(status).encode()), (b"content-type", kind.encode()),
-                 (b"content-length", str(len(content)).encode())],
-            )  # fmt: skip
+                [
+                    (b":status", str(status).encode()),
+                    (b"content-type", kind.encode()),
+                    (b"content-length", str(len(content)).encode()),
+                ],
+            )
             self._http.send_data(stream_id, content, end_stream=True)
             self.transmit()
 
@@ -404,15 +407,24 @@ def expected_leaks(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for position, event in enumerate(decode_batch(row["body"])):
                 properties, path = event["properties"], f"{data_list} > json:[{position}]"
                 if "url" in properties:
-                    leaks.append({**base, "kind": "visited_url", "value": properties["url"],
-                                  "chain": f"{path}.properties.url"})  # fmt: skip
+                    leaks.append(
+                        {**base, "kind": "visited_url", "value": properties["url"], "chain": f"{path}.properties.url"}
+                    )
                 if "search_word" in properties:
-                    leaks.append({**base, "kind": "search_term", "value": properties["search_word"],
-                                  "chain": f"{path}.properties.search_word"})  # fmt: skip
-                leaks.append({**base, "kind": "android_id", "value": device.android_id,
-                              "chain": f"{path}.properties.$device_id"})  # fmt: skip
-                leaks.append({**base, "kind": "distinct_id", "value": device.distinct_id,
-                              "chain": f"{path}.distinct_id"})  # fmt: skip
+                    leaks.append(
+                        {
+                            **base,
+                            "kind": "search_term",
+                            "value": properties["search_word"],
+                            "chain": f"{path}.properties.search_word",
+                        }
+                    )
+                leaks.append(
+                    {**base, "kind": "android_id", "value": device.android_id, "chain": f"{path}.properties.$device_id"}
+                )
+                leaks.append(
+                    {**base, "kind": "distinct_id", "value": device.distinct_id, "chain": f"{path}.distinct_id"}
+                )
         elif row["host"] == "tag.example-ads.com":
             for visit in HTTP3_VISITS:
                 if quote(visit.url, safe="") in row["url"]:

@@ -104,9 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in names:
             result = run_scenario(name, seed=args.seed, out=args.out)
             counts = result.truth["counts"]
-            print(f"{name}: {counts['requests']} requests ({counts['http1_requests']} HTTP/1.1, "
-                  f"{counts['http2_requests']} HTTP/2), {counts['telemetry_requests']} telemetry posts, "
-                  f"{counts['tcp_connections']} connections → {', '.join(str(f) for f in result.files)}")  # fmt: skip
+            print(
+                f"{name}: {counts['requests']} requests ({counts['http1_requests']} HTTP/1.1, "
+                f"{counts['http2_requests']} HTTP/2), {counts['telemetry_requests']} telemetry posts, "
+                f"{counts['tcp_connections']} connections → {', '.join(str(f) for f in result.files)}"
+            )
     except OSError as exc:
         print(f"error: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2

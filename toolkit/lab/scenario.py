@@ -78,16 +78,22 @@ HOSTS: dict[str, Host] = {
     for h in [
         Host("www.example-news.com", "198.51.100.10", "2001:db8:10::10", "first_party", "Example News", "1.3", "h2"),
         Host("cdn.example-cdn.com", "198.51.100.20", "2001:db8:20::20", "cdn", "Example CDN", "1.3", "h2", True),
-        Host("tag.example-ads.com", "203.0.113.30", "2001:db8:30::30", "advertising", "Example Ads", "1.3",
-             "http/1.1"),
-        Host("shop.example-store.com", "198.51.100.40", "2001:db8:40::40", "first_party", "Example Store", "1.2",
-             "h2"),
-        Host("www.example-search.com", "198.51.100.50", "2001:db8:50::50", "first_party", "Example Search", "1.3",
-             "h2"),
-        Host("sa.api.intl.miui.com", "203.0.113.80", "2001:db8:80::80", "telemetry", "Xiaomi (browser vendor)",
-             "1.2", "http/1.1"),
+        Host("tag.example-ads.com", "203.0.113.30", "2001:db8:30::30", "advertising", "Example Ads", "1.3", "http/1.1"),
+        Host("shop.example-store.com", "198.51.100.40", "2001:db8:40::40", "first_party", "Example Store", "1.2", "h2"),
+        Host(
+            "www.example-search.com", "198.51.100.50", "2001:db8:50::50", "first_party", "Example Search", "1.3", "h2"
+        ),
+        Host(
+            "sa.api.intl.miui.com",
+            "203.0.113.80",
+            "2001:db8:80::80",
+            "telemetry",
+            "Xiaomi (browser vendor)",
+            "1.2",
+            "http/1.1",
+        ),
     ]
-}  # fmt: skip
+}
 
 COUNTRY = "ES"
 #: The Sensors Analytics collector the browser posts to.
@@ -211,15 +217,33 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in [
-        Scenario("normal", "3.4.0", False, True, "2020-04-30T09:00:00+00:00",
-                 "Mint Browser 3.4.0, normal mode: every page and search is reported with the device ids."),
-        Scenario("incognito", "3.4.0", True, True, "2020-04-30T10:00:00+00:00",
-                 "Mint Browser 3.4.0, incognito mode: the same events as normal mode are still sent."),
-        Scenario("incognito_toggle_off", "3.4.3", True, False, "2020-05-04T09:00:00+00:00",
-                 "Mint Browser 3.4.3, incognito mode with the new data-collection toggle off: no page or "
-                 "search events, but app events still carry the persistent ids."),
+        Scenario(
+            "normal",
+            "3.4.0",
+            False,
+            True,
+            "2020-04-30T09:00:00+00:00",
+            "Mint Browser 3.4.0, normal mode: every page and search is reported with the device ids.",
+        ),
+        Scenario(
+            "incognito",
+            "3.4.0",
+            True,
+            True,
+            "2020-04-30T10:00:00+00:00",
+            "Mint Browser 3.4.0, incognito mode: the same events as normal mode are still sent.",
+        ),
+        Scenario(
+            "incognito_toggle_off",
+            "3.4.3",
+            True,
+            False,
+            "2020-05-04T09:00:00+00:00",
+            "Mint Browser 3.4.3, incognito mode with the new data-collection toggle off: no page or "
+            "search events, but app events still carry the persistent ids.",
+        ),
     ]
-}  # fmt: skip
+}
 
 SDK_LIB_VERSION = "3.2.10"
 

@@ -110,13 +110,21 @@ class Session:
                 ident, port = self.rng.randrange(1 << 16), self._port()
                 client, resolver = Endpoint(self.client_ip, port), Endpoint(RESOLVER_IPV4, 53)
                 query = dns_query(ident, name, qtype)  # type: ignore[arg-type]
-                self.frames.append(Frame(self.clock.now_us, udp_frame(
-                    client, resolver, query, from_client=True, ident=self.ids.take(client.ip))))  # fmt: skip
+                self.frames.append(
+                    Frame(
+                        self.clock.now_us,
+                        udp_frame(client, resolver, query, from_client=True, ident=self.ids.take(client.ip)),
+                    )
+                )
                 sent = self.clock.now_us
                 self.clock.advance(_RESOLVER_DELAY_US)
                 answer = dns_answer(query, [address], ttl=_DNS_TTL)
-                self.frames.append(Frame(self.clock.now_us, udp_frame(
-                    resolver, client, answer, from_client=False, ident=self.ids.take(resolver.ip))))  # fmt: skip
+                self.frames.append(
+                    Frame(
+                        self.clock.now_us,
+                        udp_frame(resolver, client, answer, from_client=False, ident=self.ids.take(resolver.ip)),
+                    )
+                )
                 self.clock.advance(200)
                 self.dns_queries.append(DnsQuery(name, qtype, [address], port, ident, sent))
             self._resolved.add(name)
@@ -129,20 +137,32 @@ class Session:
         server_ip = self.resolve(name)
         host = HOSTS[name]
         flow = TcpFlow(
-            self.clock, self.frames, Endpoint(CLIENT_IPV6 if host.over_ipv6 else self.client_ip, self._port()),
+            self.clock,
+            self.frames,
+            Endpoint(CLIENT_IPV6 if host.over_ipv6 else self.client_ip, self._port()),
             Endpoint(server_ip, 443),
-            self.rng.getrandbits(32), self.rng.getrandbits(32), self.ids,
-        )  # fmt: skip
+            self.rng.getrandbits(32),
+            self.rng.getrandbits(32),
+            self.ids,
+        )
         flow.open()
         alpn = ["h2", "http/1.1"] if host.alpn == "h2" else ["http/1.1"]
         tls = TlsPair.open(name, self.authority, host.tls_version, alpn, self.folder, on_wire=flow.send)
         negotiated = tls.alpn or "http/1.1"
         connection = Connection(
-            index=len(self.connections), host=name, server_ip=server_ip, client_ip=flow.client.ip,
+            index=len(self.connections),
+            host=name,
+            server_ip=server_ip,
+            client_ip=flow.client.ip,
             client_port=flow.client.port,
-            tls_version=tls.version or "", alpn=negotiated, cipher=tls.cipher or "", flow=flow, tls=tls,
-            http2=Http2Session(tls, self._serve) if negotiated == "h2" else None, keylog=list(tls.keylog),
-        )  # fmt: skip
+            tls_version=tls.version or "",
+            alpn=negotiated,
+            cipher=tls.cipher or "",
+            flow=flow,
+            tls=tls,
+            http2=Http2Session(tls, self._serve) if negotiated == "h2" else None,
+            keylog=list(tls.keylog),
+        )
         self.connections.append(connection)
         self.open_connections[name] = connection
         return connection
@@ -170,18 +190,38 @@ class Session:
             started = self.clock.now_us
             replies = connection.http2.exchange_all(requests)
             exchanges = [
-                self._record(connection, request, started, "HTTP/2", reply.status, reply.headers, reply.body,
-                             reply.wire_headers, reply.stream_id)
+                self._record(
+                    connection,
+                    request,
+                    started,
+                    "HTTP/2",
+                    reply.status,
+                    reply.headers,
+                    reply.body,
+                    reply.wire_headers,
+                    reply.stream_id,
+                )
                 for request, reply in zip(requests, replies, strict=True)
-            ]  # fmt: skip
+            ]
         else:
             for request in requests:
                 started = self.clock.now_us
                 received = connection.tls.client_send(http1.request_bytes(request))
                 response = self._serve(http1.parse_request(received))
                 status, headers, body = http1.parse_response(connection.tls.server_send(http1.response_bytes(response)))
-                exchanges.append(self._record(connection, request, started, "HTTP/1.1", status, headers, body,
-                                              http1.request_wire_headers(request), None))  # fmt: skip
+                exchanges.append(
+                    self._record(
+                        connection,
+                        request,
+                        started,
+                        "HTTP/1.1",
+                        status,
+                        headers,
+                        body,
+                        http1.request_wire_headers(request),
+                        None,
+                    )
+                )
         return exchanges
 
     def _record(
@@ -198,11 +238,18 @@ class Session:
     ) -> Exchange:
         connection.requests += 1
         exchange = Exchange(
-            request=request, response_status=status, response_headers=headers, response_body=body,
-            http_version=version, wire_request_headers=wire_headers, started_us=started,
-            ended_us=self.clock.now_us, connection=connection.index, server_ip=connection.server_ip,
+            request=request,
+            response_status=status,
+            response_headers=headers,
+            response_body=body,
+            http_version=version,
+            wire_request_headers=wire_headers,
+            started_us=started,
+            ended_us=self.clock.now_us,
+            connection=connection.index,
+            server_ip=connection.server_ip,
             stream_id=stream_id,
-        )  # fmt: skip
+        )
         self.exchanges.append(exchange)
         return exchange
 

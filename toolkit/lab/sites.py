@@ -59,11 +59,13 @@ def _page(host: str, target: str) -> bytes | None:
         wire = urlsplit(visit.wire_url)
         if wire.netloc == host and (wire.path + (f"?{wire.query}" if wire.query else "")) == target:
             tags = "\n".join(
-                f'<script src="{r.url}"></script>' if r.kind == "script"
-                else f'<link rel="stylesheet" href="{r.url}">' if r.kind == "stylesheet"
+                f'<script src="{r.url}"></script>'
+                if r.kind == "script"
+                else f'<link rel="stylesheet" href="{r.url}">'
+                if r.kind == "stylesheet"
                 else f'<img src="{html.escape(r.url)}" alt="">'
                 for r in visit.resources
-            )  # fmt: skip
+            )
             paragraphs = "\n".join(f"<p>Paragraph {i} of {html.escape(visit.title)}.</p>" for i in range(40))
             return (
                 f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">\n'
@@ -89,12 +91,15 @@ def respond(request: Request) -> Response:
             return Response(200, [*_SERVER, ("content-type", "image/png")], png_image(48, 32, "product-1234"))
     if host == "tag.example-ads.com":
         if bare == "/tag.js":
-            script = b"(function(){var i=new Image();i.src='https://tag.example-ads.com/collect?v=1&dl='" \
-                     b"+encodeURIComponent(location.href);})();\n"  # fmt: skip
+            script = (
+                b"(function(){var i=new Image();i.src='https://tag.example-ads.com/collect?v=1&dl='"
+                b"+encodeURIComponent(location.href);})();\n"
+            )
             return Response(200, [*_SERVER, ("content-type", "application/javascript")], script, gzip_body=True)
         if bare == "/collect":
-            return Response(200, [*_SERVER, ("content-type", "image/gif"), ("cache-control", "no-store")],
-                            TRANSPARENT_GIF)  # fmt: skip
+            return Response(
+                200, [*_SERVER, ("content-type", "image/gif"), ("cache-control", "no-store")], TRANSPARENT_GIF
+            )
     page = _page(host, path)
     if page is not None and request.method == "GET":
         return Response(200, [*_SERVER, ("content-type", "text/html; charset=utf-8")], page, gzip_body=True)

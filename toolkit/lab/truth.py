@@ -51,15 +51,24 @@ def expected_leaks(records: list[RequestRecord], visits: Sequence[Visit]) -> lis
                 properties = event["properties"]
                 base = f"{_field('form', 'data_list', _form_value(record.exchange.request.body, 'data_list'))}"
                 base += f" > base64 > gzip > json:[{position}]"
-                found = [("visited_url", properties.get("url"), f"{base}.properties.url"),
-                         ("search_term", properties.get("search_word"), f"{base}.properties.search_word"),
-                         ("android_id", properties.get("$device_id"), f"{base}.properties.$device_id"),
-                         ("distinct_id", event.get("distinct_id"), f"{base}.distinct_id")]  # fmt: skip
+                found = [
+                    ("visited_url", properties.get("url"), f"{base}.properties.url"),
+                    ("search_term", properties.get("search_word"), f"{base}.properties.search_word"),
+                    ("android_id", properties.get("$device_id"), f"{base}.properties.$device_id"),
+                    ("distinct_id", event.get("distinct_id"), f"{base}.distinct_id"),
+                ]
                 leaks += [
-                    {"request": index, "kind": kind, "value": value, "host": record.exchange.request.host,
-                     "role": "telemetry", "chain": chain}
-                    for kind, value, chain in found if value is not None
-                ]  # fmt: skip
+                    {
+                        "request": index,
+                        "kind": kind,
+                        "value": value,
+                        "host": record.exchange.request.host,
+                        "role": "telemetry",
+                        "chain": chain,
+                    }
+                    for kind, value, chain in found
+                    if value is not None
+                ]
             continue
         request = record.exchange.request
         host = HOSTS[request.host]
@@ -67,17 +76,39 @@ def expected_leaks(records: list[RequestRecord], visits: Sequence[Visit]) -> lis
             continue
         referer = next((v for n, v in record.exchange.wire_request_headers if n.lower() == "referer"), None)
         if referer:
-            leaks.append({"request": index, "kind": "visited_url", "value": referer, "host": request.host,
-                          "role": host.role, "chain": "header:referer"})  # fmt: skip
+            leaks.append(
+                {
+                    "request": index,
+                    "kind": "visited_url",
+                    "value": referer,
+                    "host": request.host,
+                    "role": host.role,
+                    "chain": "header:referer",
+                }
+            )
         for visit in visits:
             if "dl=" in request.path and visit.wire_url in _query_values(request.path):
-                leaks.append({"request": index, "kind": "visited_url", "value": visit.wire_url,
-                              "host": request.host, "role": host.role,
-                              "chain": _field("query", "dl", _raw_query_value(request.path, "dl"))})  # fmt: skip
+                leaks.append(
+                    {
+                        "request": index,
+                        "kind": "visited_url",
+                        "value": visit.wire_url,
+                        "host": request.host,
+                        "role": host.role,
+                        "chain": _field("query", "dl", _raw_query_value(request.path, "dl")),
+                    }
+                )
         if AD_TAG_CLIENT_ID in _query_values(request.path):
-            leaks.append({"request": index, "kind": "ad_tag_client_id", "value": AD_TAG_CLIENT_ID,
-                          "host": request.host, "role": host.role,
-                          "chain": _field("query", "cid", _raw_query_value(request.path, "cid"))})  # fmt: skip
+            leaks.append(
+                {
+                    "request": index,
+                    "kind": "ad_tag_client_id",
+                    "value": AD_TAG_CLIENT_ID,
+                    "host": request.host,
+                    "role": host.role,
+                    "chain": _field("query", "cid", _raw_query_value(request.path, "cid")),
+                }
+            )
     return leaks
 
 
@@ -185,25 +216,41 @@ def _requests_truth(records: list[RequestRecord]) -> list[dict[str, Any]]:
     for index, record in enumerate(records):
         exchange = record.exchange
         referer = next((v for n, v in exchange.wire_request_headers if n.lower() == "referer"), None)
-        requests.append({
-            "index": index, "ts": _utc(exchange.started_us), "method": exchange.request.method,
-            "url": exchange.request.url, "host": exchange.request.host,
-            "role": HOSTS[exchange.request.host].role, "purpose": record.purpose, "page": record.pageref,
-            "http_version": exchange.http_version, "connection": exchange.connection,
-            "stream_id": exchange.stream_id, "referer": referer, "status": exchange.response_status,
-            "request_body_size": len(exchange.request.body),
-            "response_body_size": len(exchange.response_body),
-        })  # fmt: skip
+        requests.append(
+            {
+                "index": index,
+                "ts": _utc(exchange.started_us),
+                "method": exchange.request.method,
+                "url": exchange.request.url,
+                "host": exchange.request.host,
+                "role": HOSTS[exchange.request.host].role,
+                "purpose": record.purpose,
+                "page": record.pageref,
+                "http_version": exchange.http_version,
+                "connection": exchange.connection,
+                "stream_id": exchange.stream_id,
+                "referer": referer,
+                "status": exchange.response_status,
+                "request_body_size": len(exchange.request.body),
+                "response_body_size": len(exchange.response_body),
+            }
+        )
     return requests
 
 
 def _telemetry_truth(records: list[RequestRecord]) -> list[dict[str, Any]]:
     """Each telemetry request with its body and the events it carries."""
     return [
-        {"request": index, "ts": _utc(r.exchange.started_us), "url": r.exchange.request.url,
-         "body": r.exchange.request.body.decode("ascii"), "events": r.events}
-        for index, r in enumerate(records) if r.purpose == "telemetry"
-    ]  # fmt: skip
+        {
+            "request": index,
+            "ts": _utc(r.exchange.started_us),
+            "url": r.exchange.request.url,
+            "body": r.exchange.request.body.decode("ascii"),
+            "events": r.events,
+        }
+        for index, r in enumerate(records)
+        if r.purpose == "telemetry"
+    ]
 
 
 def _hosts_truth(session: Session) -> list[dict[str, Any]]:

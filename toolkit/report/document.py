@@ -102,8 +102,18 @@ class Report:
     """The tables as the report shows them (masked when ``masked``), for export."""
 
 
-_BIDI_AND_INVISIBLE = {0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF,
-                       *range(0x202A, 0x202F), *range(0x2066, 0x206A)}  # fmt: skip
+_BIDI_AND_INVISIBLE = {
+    0x200B,
+    0x200C,
+    0x200D,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    0xFEFF,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+}
 
 
 def visible(text: str) -> str:
@@ -754,14 +764,16 @@ class _Builder:
                 {
                     "session": [s.name for s in about.sessions],
                     "mode": [s.mode for s in about.sessions],
-                    "app": [" ".join(p for p in (s.app, s.package and f"({s.package})") if p) or None
-                            for s in about.sessions],
+                    "app": [
+                        " ".join(p for p in (s.app, s.package and f"({s.package})") if p) or None
+                        for s in about.sessions
+                    ],
                     "version": [s.version for s in about.sessions],
                     "device": [s.device for s in about.sessions],
                     "toggles": ["; ".join(f"{k}: {v}" for k, v in s.toggles) or None for s in about.sessions],
                     "captures": [", ".join(os.path.basename(c) for c in s.captures) or None for s in about.sessions],
                 }
-            )  # fmt: skip
+            )
             blocks.append(
                 _table(
                     rows,

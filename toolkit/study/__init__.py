@@ -36,8 +36,25 @@ from toolkit.study.store import (
 )
 
 __all__ = [
-    "CANDIDATE_COLUMNS", "CAPTURE_TABLES", "LEAK_KINDS", "STORED_TABLES", "STORE_VERSION", "CaptureJob",
-    "CaptureResult", "CaptureSpec", "Columns", "ManifestError", "ResultStore", "Session", "StoredJob", "Study",
-    "analyse_and_store", "analyse_capture", "concat_tables", "stack_columns", "table_columns", "warm_up",
+    "CANDIDATE_COLUMNS",
+    "CAPTURE_TABLES",
+    "LEAK_KINDS",
+    "STORED_TABLES",
+    "STORE_VERSION",
+    "CaptureJob",
+    "CaptureResult",
+    "CaptureSpec",
+    "Columns",
+    "ManifestError",
+    "ResultStore",
+    "Session",
+    "StoredJob",
+    "Study",
+    "analyse_and_store",
+    "analyse_capture",
+    "concat_tables",
+    "stack_columns",
+    "table_columns",
+    "warm_up",
     "write_result_files",
-]  # fmt: skip
+]

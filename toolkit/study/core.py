@@ -232,10 +232,14 @@ class Study:
             for spec in session.specs:
                 out.append(
                     CaptureJob(
-                        session.name, spec, session.package, tuple(visited) if visited is not None else None,
-                        identifiers, self.strict,
+                        session.name,
+                        spec,
+                        session.package,
+                        tuple(visited) if visited is not None else None,
+                        identifiers,
+                        self.strict,
                     )
-                )  # fmt: skip
+                )
         return out
 
     def _run_jobs(self, jobs: Sequence[CaptureJob]) -> list[CaptureResult | str]:
@@ -276,9 +280,11 @@ class Study:
             if error is None and result is not None and result.failed:
                 error = result.notes[0][2]
             if (
-                store is not None and result is not None and task.partition
+                store is not None
+                and result is not None
+                and task.partition
                 and not (result.failed or result.stored or result.store_error)
-            ):  # fmt: skip
+            ):
                 try:
                     write_result_files(store.folder, task.partition, result)
                 except OSError as exc:
@@ -532,11 +538,21 @@ class Study:
             raise KeyError(f"no tables {sorted(unknown)}; tables are {', '.join(TABLES)}")
         current = dict(self._ensure())
         copy = Study(
-            self.sessions, known_identifiers=self.known_identifiers, vendors=self.vendors, sites=self.sites,
-            name=self.name, description=self.description, scope=self.scope,
-            mask_identifiers=self.mask_identifiers, source=self.source, strict=self.strict,
-            workers=self.workers, client=self.client, out=self.out, progress=self.progress,
-        )  # fmt: skip
+            self.sessions,
+            known_identifiers=self.known_identifiers,
+            vendors=self.vendors,
+            sites=self.sites,
+            name=self.name,
+            description=self.description,
+            scope=self.scope,
+            mask_identifiers=self.mask_identifiers,
+            source=self.source,
+            strict=self.strict,
+            workers=self.workers,
+            client=self.client,
+            out=self.out,
+            progress=self.progress,
+        )
         copy._extra_problems = []
         copy.notes = list(self.notes)
         copy._provenance = list(self._provenance)
@@ -738,9 +754,11 @@ def _destination_map(endpoints: pd.DataFrame) -> dict[str, str]:
     """Host → organisation, or the registrable domain when no list knows the owner."""
     out = {}
     for host, org, domain in zip(
-        endpoints["host"].astype(object), endpoints["organisation"].astype(object),
-        endpoints["registrable_domain"].astype(object), strict=True,
-    ):  # fmt: skip
+        endpoints["host"].astype(object),
+        endpoints["organisation"].astype(object),
+        endpoints["registrable_domain"].astype(object),
+        strict=True,
+    ):
         if isinstance(host, str):
             out[host] = org if isinstance(org, str) else (domain if isinstance(domain, str) else host)
     return out

@@ -44,12 +44,15 @@ class CaptureJob:
 
         keylog = self.spec.keylog
         return {
-            "toolkit": toolkit_version(), "session": self.session, "package": self.package,
+            "toolkit": toolkit_version(),
+            "session": self.session,
+            "package": self.package,
             "tables": list(self.spec.tables) if self.spec.tables else None,
             "keylog": size_and_sha256(keylog)[1] if keylog is not None and keylog.is_file() else None,
             "visited": list(self.visited) if self.visited is not None else None,
-            "identifiers": [list(pair) for pair in self.identifiers], "strict": self.strict,
-        }  # fmt: skip
+            "identifiers": [list(pair) for pair in self.identifiers],
+            "strict": self.strict,
+        }
 
 
 @dataclass
@@ -168,9 +171,12 @@ def _capture_leaks(
         from toolkit.leaks.detect import find_leaks
 
         leaks = find_leaks(
-            requests.reset_index(drop=True), visited=list(visited) if visited is not None else None,
-            identifiers=identifiers, endpoints=endpoints, progress=False,
-        )  # fmt: skip
+            requests.reset_index(drop=True),
+            visited=list(visited) if visited is not None else None,
+            identifiers=identifiers,
+            endpoints=endpoints,
+            progress=False,
+        )
     except Exception as exc:  # the engine failing on one capture must not end the study
         return None, [(capture, "missing", f"leaks not searched ({type(exc).__name__}: {exc})")], []
     problems = []

@@ -33,9 +33,17 @@ from toolkit.identifiers import PRIVATE_MODES
 from toolkit.userfiles import UserFileError, check_regular_file, read_user_bytes
 
 __all__ = [
-    "CAPTURE_TABLES", "MANIFEST_KEYS", "MAX_MANIFEST_BYTES", "CaptureSpec", "Manifest", "ManifestError",
-    "ManifestKey", "Session", "manifest_reference", "read_manifest",
-]  # fmt: skip
+    "CAPTURE_TABLES",
+    "MANIFEST_KEYS",
+    "MAX_MANIFEST_BYTES",
+    "CaptureSpec",
+    "Manifest",
+    "ManifestError",
+    "ManifestKey",
+    "Session",
+    "manifest_reference",
+    "read_manifest",
+]
 
 #: Tables a capture can give, stacked per session by a Study.
 CAPTURE_TABLES = ("requests", "flows", "dns", "tls")
@@ -104,9 +112,13 @@ class Session:
     def labels(self) -> dict[str, Any]:
         """The labels as one flat mapping (``mode``, ``app`` ..., ``toggles.<name>``)."""
         out: dict[str, Any] = {
-            "session": self.name, "mode": self.mode, "app": self.app, "package": self.package,
-            "version": self.version, "device": self.device,
-        }  # fmt: skip
+            "session": self.name,
+            "mode": self.mode,
+            "app": self.app,
+            "package": self.package,
+            "version": self.version,
+            "device": self.device,
+        }
         out.update({f"toggles.{k}": v for k, v in self.toggles.items()})
         return out
 
@@ -199,9 +211,13 @@ MANIFEST_KEYS: tuple[ManifestKey, ...] = (
 )
 
 _TABLE_TITLES = {
-    "top": "Top level", "study": "`[study]`", "identifiers": "`[identifiers]`", "session": "`[[session]]`",
-    "capture": "a capture table in `captures`", "claim": "`[[claim]]`",
-}  # fmt: skip
+    "top": "Top level",
+    "study": "`[study]`",
+    "identifiers": "`[identifiers]`",
+    "session": "`[[session]]`",
+    "capture": "a capture table in `captures`",
+    "claim": "`[[claim]]`",
+}
 
 
 def manifest_reference() -> str:
@@ -380,6 +396,13 @@ def _session_of(entry: Any, places: _Places, where: str) -> Session:
     if isinstance(visited, str):
         visited = places.file(visited, "browsing log", "visited", where)
     return Session(
-        name, specs, mode=entry.get("mode"), toggles=dict(entry.get("toggles", {})), app=entry.get("app"),
-        package=entry.get("package"), version=entry.get("version"), device=entry.get("device"), visited=visited,
-    )  # fmt: skip
+        name,
+        specs,
+        mode=entry.get("mode"),
+        toggles=dict(entry.get("toggles", {})),
+        app=entry.get("app"),
+        package=entry.get("package"),
+        version=entry.get("version"),
+        device=entry.get("device"),
+        visited=visited,
+    )

@@ -27,9 +27,14 @@ from toolkit.study.manifest import CAPTURE_TABLES
 from toolkit.userfiles import size_and_sha256
 
 __all__ = [
-    "CANDIDATE_COLUMNS", "STORED_TABLES", "STORE_VERSION", "ResultStore", "StoredJob", "analyse_and_store",
+    "CANDIDATE_COLUMNS",
+    "STORED_TABLES",
+    "STORE_VERSION",
+    "ResultStore",
+    "StoredJob",
+    "analyse_and_store",
     "write_result_files",
-]  # fmt: skip
+]
 
 #: Bumped when the layout of a result folder or the meaning of its files changes.
 STORE_VERSION = 3  # 2: identifier candidates stored beside the tables; 3: tables unclassified (the study classifies)
@@ -147,9 +152,13 @@ class ResultStore:
         problems = [(str(c), str(k), str(m)) for c, k, m in entry.get("problems", [])]
         provenance = entry.get("provenance")
         return CaptureResult(
-            tables, notes, problems, sha256=sha256, candidates=candidates,
+            tables,
+            notes,
+            problems,
+            sha256=sha256,
+            candidates=candidates,
             provenance=dict(provenance) if isinstance(provenance, dict) else None,
-        )  # fmt: skip
+        )
 
     def write(self, job: CaptureJob, result: CaptureResult, sha256: str, settings: str) -> None:
         """Store ``result`` (replacing an earlier one of the same capture); :meth:`save` writes the index."""
@@ -164,11 +173,17 @@ class ResultStore:
         partition = self._reserved[key]
         earlier = self.entries.get(key, {}).get("partition")
         self.entries[key] = {
-            "session": job.session, "capture": str(job.spec.path), "partition": partition, "sha256": sha256,
-            "settings": settings, "tables": sorted(result.columns), "candidates": sum(map(len, result.candidates)),
-            "notes": [list(t) for t in result.notes], "problems": [list(t) for t in result.problems],
+            "session": job.session,
+            "capture": str(job.spec.path),
+            "partition": partition,
+            "sha256": sha256,
+            "settings": settings,
+            "tables": sorted(result.columns),
+            "candidates": sum(map(len, result.candidates)),
+            "notes": [list(t) for t in result.notes],
+            "problems": [list(t) for t in result.problems],
             "provenance": result.provenance,
-        }  # fmt: skip
+        }
         self._release(earlier, key)
 
     def witness(self) -> str:
