@@ -21,6 +21,10 @@ import pandas as pd
 from toolkit.capture import Capture, Provenance, load
 from toolkit.endpoints import Context
 from toolkit.io.keylog import KeyLog
+from toolkit.parallel import beside
+
+#: Requests from which ``workers`` > 1 find the data types in a process of their own (fewer: not worth a fork).
+LANES_FROM = 2_000
 
 __all__ = ["Analysis", "analyze"]
 
@@ -73,7 +77,8 @@ def analyze(
         vendors: makers of the app or browser under study: their hosts get the role ``platform``.
         salts: salts the app is known to hash identifiers with.
         strict: raise on the first damaged record.
-        workers: processes that search the requests for leaks.
+        workers: processes that search the requests for leaks; more than one also finds the data
+            types in a process of its own meanwhile (from :data:`LANES_FROM` requests).
         progress: bars for reading, the leak search and the data types (:mod:`toolkit.progress`);
             ``None`` shows them for long work when stderr is a terminal.
 
@@ -88,14 +93,21 @@ def analyze(
     capture = load(path, keylog=keylog, strict=strict, context=context, progress=progress)
     if isinstance(visited, os.PathLike):
         visited = os.fspath(visited)
+    requests = capture.requests
+    unread: list[tuple[str, str, str]] = []  # SDK payloads that are encrypted: said in problems
+
+    def datatypes() -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+        return find_datatypes(requests, unread, progress=progress if workers == 1 else False), unread
+
+    # with workers, the data types are found on another core while the leak search runs here
+    found = beside(datatypes) if workers > 1 and len(requests) >= LANES_FROM else datatypes
     leaks = find_leaks(
         capture, visited=visited, identifiers=identifiers or None, workers=workers, salts=salts, progress=progress
     )
     note = str(leaks.attrs.get("visited", ""))
     leaks.attrs.clear()
     capture.tables["leaks"] = leaks
-    unread: list[tuple[str, str, str]] = []  # SDK payloads that are encrypted: said in problems
-    capture.tables["datatypes"] = find_datatypes(capture.requests, unread, progress=progress)
+    capture.tables["datatypes"], unread = found()
     if unread:
         from toolkit.datatypes import problem_rows
         from toolkit.study.columns import concat_tables
