@@ -531,9 +531,11 @@ def _hashable(value: Any) -> Any:
     if isinstance(value, dict):
         raise TypeError("a mapping")
     items = tuple(value)
-    if all(isinstance(item, tuple | str | bytes) for item in items):  # (name, value) pairs: hashable
-        return items
-    return tuple(_hashable(item) for item in items)
+    try:
+        hash(items)  # (name, value) pairs of text: hashable as they are
+    except TypeError:
+        return tuple(_hashable(item) for item in items)
+    return items
 
 
 class _Repeats:
