@@ -113,7 +113,8 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help="a study's captures on N local processes (default: CPU count; 1: one at a time); "
-        "one capture: its requests searched for leaks by N processes (default: 1)",
+        "one capture: its requests searched for leaks by N processes, and with N > 1 its data types found "
+        "and half of its tables written by a second process (default: 1)",
     )
     parser.add_argument(
         "--scheduler",
