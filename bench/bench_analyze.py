@@ -14,8 +14,9 @@ Then times, each in a fresh process and in the same run:
 * the reference, ``tshark -r F -n -o tls.keylog_file:K -T fields -e ...`` printing one line per
   packet with the HTTP/1.x and HTTP/2 request fields (skipped, with a message, when tshark is absent).
 
-Reported: wall and CPU seconds, peak RSS of the whole process tree (the sum over the process and
-its children, sampled every 50 ms, and never below the largest single process's ``ru_maxrss``),
+Reported: wall and CPU seconds, peak memory of the whole process tree (the sum of the proportional
+set sizes of the process and its children, pages shared by forked processes counted once, sampled
+every 50 ms, and never below the largest single process's ``ru_maxrss``),
 and the size of the CSV files written. Goals (issue 20): at most 90 s, peak under 1 GB, under
 100 MB of CSV. Figures go to the terminal and to ``bench/out/analyze.json``. Usage::
 
@@ -167,8 +168,23 @@ def build(megabytes: float) -> tuple[Path, Path]:
     return pcap, keylog
 
 
+def _pss(pid: int) -> int | None:
+    """Proportional set size of ``pid`` in bytes: its resident pages, a page shared with n processes
+    counted 1/n (a forked worker shares its parent's tables), or None if unknown."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def _tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and all its descendants (from /proc)."""
+    """Memory of ``root`` and all its descendants (from /proc): the sum of their proportional set
+    sizes, so that pages a forked worker shares with its parent count once (resident set sizes
+    where the kernel gives no PSS)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -185,7 +201,9 @@ def _tree_rss(root: int) -> int:
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        if pid in rss:
+            shared = _pss(pid)
+            total += rss[pid] if shared is None else shared
         todo.extend(children.get(pid, []))
     return total
 

@@ -139,3 +139,41 @@ def test_the_cli_says_when_the_leak_search_failed(
     assert main(["analyze", str(CAPTURE), "--out", str(tmp_path)]) == 0
     assert "note: leaks not searched (RuntimeError: engine exploded)" in capsys.readouterr().out
     assert (tmp_path / "requests.csv").exists()
+
+
+def test_two_workers_give_the_tables_and_files_of_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``--workers 2`` the data types are found, and half of the tables written, by forked
+    processes (from LANES_FROM requests: here from one): the same tables and the same bytes."""
+    import toolkit.analysis
+    from toolkit.cli import main
+    from toolkit.parallel import can_fork
+
+    if not can_fork():
+        pytest.skip("the lanes fork; here everything runs in this process")
+    monkeypatch.setattr(toolkit.analysis, "LANES_FROM", 1)
+    one = toolkit.analyze(CAPTURE, visited=VISITED, identifiers=IDS, workers=1)
+    two = toolkit.analyze(CAPTURE, visited=VISITED, identifiers=IDS, workers=2)
+    assert sorted(one.tables) == sorted(two.tables) and len(one.datatypes) > 0
+    for name, table in one.tables.items():
+        pd.testing.assert_frame_equal(two.tables[name], table)
+    folders = {}
+    for workers in ("1", "2"):
+        folders[workers] = tmp_path / workers
+        arguments = ["analyze", str(CAPTURE), "--id", IDS[0], "--out", str(folders[workers]), "--workers", workers]
+        assert main(arguments) == 0
+    files = sorted(p.name for p in folders["1"].iterdir() if p.name != "summary.json")
+    assert files == sorted(p.name for p in folders["2"].iterdir() if p.name != "summary.json") and len(files) >= 8
+    for name in files:
+        assert (folders["1"] / name).read_bytes() == (folders["2"] / name).read_bytes(), name
+
+
+def test_a_lane_that_fails_or_dies_is_said_here() -> None:
+    import os
+
+    from toolkit.parallel import beside, can_fork
+
+    with pytest.raises(ValueError, match="invalid literal"):
+        beside(lambda: int("x"))()
+    if can_fork():
+        with pytest.raises(RuntimeError, match="ended with code 3 and no result"):
+            beside(lambda: os._exit(3))()

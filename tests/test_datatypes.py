@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 
+import pandas as pd
 import pytest
 
 from toolkit.datatypes import FIELD_NAMES, find_datatypes, request_datatypes
@@ -142,3 +143,42 @@ def test_short_values_are_read_although_the_leak_search_skips_them() -> None:
     )  # fmt: skip
     table = find_datatypes(requests)
     assert ("sdk_version", "j96") in set(zip(table["datatype"], table["value"], strict=True))
+
+
+def test_repeated_requests_are_searched_once_and_give_the_rows_of_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request sent again (same URL, headers, body, content type, cookies) has the rows of the
+    first, with its own time and evidence, in the table's order; it is searched once."""
+    import toolkit.datatypes as datatypes
+
+    body = json.dumps({"device": {"idfa": _ADID, "os_version": "14"}}).encode()
+    first = {"url": "https://t.example/e", "body": body, "request_headers": [("X-Os", "android")]}
+    other = {"url": f"https://t.example/a?idfa={_ADID}&lang=de", "body": None, "request_headers": []}
+    order = [first, other, first, first, other]
+    requests = TABLES["requests"].frame(
+        {
+            "url": [r["url"] for r in order],
+            "body": [r["body"] for r in order],
+            "request_headers": [list(r["request_headers"]) for r in order],  # equal lists, not the same
+            "ts": [f"2026-01-01T00:00:0{n}Z" for n in range(len(order))],
+            "host": ["t.example"] * len(order),
+            "evidence": [f"c.pcap#frame={n}" for n in range(len(order))],
+        }
+    )
+    searched = []
+    original = datatypes._request_datatypes
+
+    def counting(*parts: object) -> object:
+        searched.append(parts[0])
+        return original(*parts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(datatypes, "_request_datatypes", counting)
+    table = find_datatypes(requests)
+    assert searched == [first["url"], other["url"]]
+    one_by_one = [find_datatypes(requests.iloc[[n]].reset_index(drop=True)) for n in range(len(order))]
+    assert len(searched) == 2 + len(order)
+    expected = pd.concat(one_by_one, ignore_index=True)
+    pd.testing.assert_frame_equal(table.astype(object), expected.astype(object))
+    assert table["evidence"].tolist() == [
+        f"c.pcap#frame={n}" for n in range(len(order)) for _ in range(len(one_by_one[n]))
+    ]
+    assert len(table) == 3 * len(one_by_one[0]) + 2 * len(one_by_one[1]) and len(one_by_one[1]) >= 2

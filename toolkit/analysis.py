@@ -22,7 +22,11 @@ import pandas as pd
 from toolkit.capture import Capture, Provenance, load
 from toolkit.endpoints import endpoints_in_context, with_endpoints
 from toolkit.io.keylog import KeyLog
+from toolkit.parallel import beside
 from toolkit.schema import TABLES
+
+#: Requests from which ``workers`` > 1 find the data types in a process of their own (fewer: not worth a fork).
+LANES_FROM = 2_000
 
 __all__ = ["FINDINGS", "Analysis", "analyze"]
 
@@ -83,7 +87,8 @@ def analyze(
         vendors: makers of the app or browser under study: their hosts get the role ``platform``.
         salts: salts the app is known to hash identifiers with.
         strict: raise on the first damaged record (and when the leak search fails).
-        workers: processes that search the requests for leaks.
+        workers: processes that search the requests for leaks; more than one also finds the data
+            types in a process of its own meanwhile (from :data:`LANES_FROM` requests).
         progress: bars for reading, the leak search and the data types (:mod:`toolkit.progress`);
             ``None`` shows them for long work when stderr is a terminal.
         classify: give every host its organisation and role; ``False`` leaves them (and the
@@ -109,14 +114,22 @@ def analyze(
     analysis = Analysis(capture)
     endpoints = _classify(capture, visited, vendors) if classify else TABLES["endpoints"].empty()
     extra = []  # problems rows of the searches (a decompression bomb, an encrypted SDK payload)
+    requests = capture.requests
+
+    def datatypes() -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+        unread: list[tuple[str, str, str]] = []  # SDK payloads that are encrypted: said in problems
+        return find_datatypes(requests, unread, progress=progress if workers == 1 else False), unread
+
+    found = None
+    if "datatypes" in find:  # with workers, found on another core while the leak search runs here
+        found = beside(datatypes) if workers > 1 and len(requests) >= LANES_FROM else datatypes
     if "leaks" in find:
         leaks = _leaks(analysis, visited, identifiers, salts, strict, workers, progress, endpoints)
         extra.append(leaks.attrs.get("problems"))
         leaks.attrs.clear()
         capture.tables["leaks"] = leaks
-    if "datatypes" in find:
-        unread: list[tuple[str, str, str]] = []  # SDK payloads that are encrypted: said in problems
-        capture.tables["datatypes"] = find_datatypes(capture.requests, unread, progress=progress)
+    if found is not None:
+        capture.tables["datatypes"], unread = found()
         if unread:
             from toolkit.datatypes import problem_rows
 

@@ -31,6 +31,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
@@ -500,6 +501,7 @@ def _request_datatypes(
 
 _REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies")
 _ROW_FACTS = ("ts", "capture", "session", "host", "organisation", "role", "evidence")
+_FOUND_FACTS = ("sdk", "field", "value", "datatype", "method", "confidence")
 
 
 def _cell(row: Mapping[str, Any], name: str) -> Any:
@@ -513,6 +515,68 @@ def _records(frame: pd.DataFrame, at_once: int = 5000) -> Iterator[dict[str, Any
     """The rows of ``frame`` as dicts, made a slice at a time (not all at once for a large table)."""
     for start in range(0, len(frame), at_once):
         yield from frame.iloc[start : start + at_once].to_dict("records")
+
+
+#: Distinct requests whose data types are kept for their repeats (the oldest forgotten beyond it).
+_REPEATS_KEPT = 50_000
+
+
+def _hashable(value: Any) -> Any:
+    """A hashable copy of a request part (header and cookie lists become tuples); TypeError if none.
+
+    >>> _hashable([("a", "1")]), _hashable(None), _hashable(bytearray(b"x"))
+    ((('a', '1'),), None, b'x')
+    """
+    if value is None or isinstance(value, str | bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, dict):
+        raise TypeError("a mapping")
+    items = tuple(value)
+    try:
+        hash(items)  # (name, value) pairs of text: hashable as they are
+    except TypeError:
+        return tuple(_hashable(item) for item in items)
+    return items
+
+
+class _Repeats:
+    """The data types of the requests read so far, by what the search reads of them (URL, headers,
+    body, content type, cookies): a request sent again (a retry, a beacon, a capture that repeats a
+    session) is searched once and its rows given again. At most :data:`_REPEATS_KEPT` are kept.
+
+    >>> repeats = _Repeats()
+    >>> first = repeats.datatypes("https://a.example/?os_version=14.2", [("X", "1")], None, None, None)
+    >>> first is repeats.datatypes("https://a.example/?os_version=14.2", [("X", "1")], None, None, None)
+    True
+    """
+
+    def __init__(self, kept: int = _REPEATS_KEPT) -> None:
+        self.kept = kept
+        self.known: dict[Any, tuple[list[Found], str | None]] = {}
+
+    def datatypes(
+        self,
+        url: str | None,
+        headers: Sequence[tuple[str, str]] | None,
+        body: bytes | None,
+        content_type: str | None,
+        cookies: Sequence[tuple[str, str]] | None,
+    ) -> tuple[list[Found], str | None]:
+        """:func:`_request_datatypes` of the request (without problems), searched once."""
+        try:
+            key: Any = _hashable((url, headers, body, content_type, cookies))
+            result = self.known.get(key)
+        except TypeError:  # a part with no hashable form: searched on its own
+            key, result = None, None
+        if result is None:
+            result = _request_datatypes(url, headers, body, content_type, cookies, None)
+            if key is not None:
+                if len(self.known) >= self.kept:
+                    del self.known[next(iter(self.known))]
+                self.known[key] = result
+        return result
 
 
 def find_datatypes(
@@ -542,23 +606,20 @@ def find_datatypes(
     columns: dict[str, list[Any]] = {name: [] for name in TABLES["datatypes"].names}
     unread: dict[tuple[str, str], list[Any]] = {}  # (capture, notice) -> [requests, first evidence]
     rows = _records(requests[present]) if present else iter(())
+    repeats = _Repeats()
     for row in counted(rows, len(requests) if present else 0, "data types", "request", progress):
         url, headers, body, content_type, cookies = (_cell(row, n) for n in _REQUEST_PARTS)
         body = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else None
-        found, notice = _request_datatypes(url, headers, body, content_type, cookies, None)
+        found, notice = repeats.datatypes(url, headers, body, content_type, cookies)
         if notice is not None:
             where = _cell(row, "evidence") or _cell(row, "url") or "request"
             seen = unread.setdefault((str(_cell(row, "capture") or ""), notice), [0, where])
             seen[0] += 1
-        for item in found:
-            for name in _ROW_FACTS:
-                columns[name].append(_cell(row, name))
-            columns["sdk"].append(item.sdk)
-            columns["field"].append(item.field)
-            columns["value"].append(item.value)
-            columns["datatype"].append(item.datatype)
-            columns["method"].append(item.method)
-            columns["confidence"].append(item.confidence)
+        if found:
+            for name in _ROW_FACTS:  # the request's facts, on each of its rows
+                columns[name].extend(repeat(_cell(row, name), len(found)))
+            for name in _FOUND_FACTS:
+                columns[name].extend(getattr(item, name) for item in found)
     if problems is not None:
         for (capture, notice), (count, first) in unread.items():
             plural = "request" if count == 1 else "requests"

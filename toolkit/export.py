@@ -60,15 +60,26 @@ def neutralise_formula(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
+def _may_hold_formula(column: pd.Series) -> bool:
+    """Whether a cell of ``column`` may begin with a formula trigger: a text column is tested in one
+    vectorised call, a category column by its categories, other object columns cell by cell."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return bool(column.str.startswith(FORMULA_TRIGGERS).fillna(False).any())
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        column = pd.Series(column.cat.categories, dtype=object)
+    elif column.dtype != object:
+        return False
+    return any(isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) for v in column.tolist())
+
+
 def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """The text cells of ``frame`` (text and category columns) with formulas neutralised."""
     out = frame.copy()
     for name in out.columns:
         column = out[name]
-        if column.dtype == object or isinstance(column.dtype, pd.StringDtype | pd.CategoricalDtype):
+        if _may_hold_formula(column):
             values = column.astype(object).tolist()
-            if any(isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) for v in values):
-                out[name] = pd.array([neutralise_formula(v) if isinstance(v, str) else v for v in values], dtype=object)
+            out[name] = pd.array([neutralise_formula(v) if isinstance(v, str) else v for v in values], dtype=object)
     return out
 
 
@@ -152,8 +163,59 @@ def portable(frame: pd.DataFrame, *, keep_bytes: bool = False) -> pd.DataFrame:
         values = out[name].tolist()
         if keep_bytes and all(v is None or isinstance(v, bytes) for v in values):
             continue
-        out[name] = pd.array([_portable_value(v) for v in values], dtype="string")
+        out[name] = pd.array(_portable_values(values), dtype="string")
     return out
+
+
+def _portable_values(values: list[Any]) -> list[Any]:
+    """:func:`_portable_value` of each of ``values``; a list made of the same objects as an earlier
+    one (the header pairs a capture reader shares between requests) is turned into JSON once.
+
+    >>> pair = ("Accept", "*/*")
+    >>> _portable_values([[pair], [pair], None, b"x"])
+    ['[["Accept", "*/*"]]', '[["Accept", "*/*"]]', <NA>, 'x']
+    """
+    made: dict[tuple[int, ...], Any] = {}  # ids of the items: ``values`` keeps them alive meanwhile
+    out = []
+    for value in values:
+        if type(value) is list:
+            key = tuple(map(id, value))
+            text = made.get(key)
+            if text is None:
+                text = made[key] = _portable_value(value)
+            out.append(text)
+        else:
+            out.append(_portable_value(value))
+    return out
+
+
+#: Units of a time stamp and their length in the unit below seconds they are counted in.
+_UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _time_text(column: pd.Series) -> pd.Series:
+    """``column.astype(str)`` (missing values None), made in one Arrow call for a UTC column (the
+    tables' time zone): pandas shows the shortest of seconds, ms, µs and ns that shows every value.
+
+    >>> stamps = pd.Series(pd.to_datetime([0, 1_500, None], unit="ms", utc=True))
+    >>> _time_text(stamps).tolist()
+    ['1970-01-01 00:00:00.000+00:00', '1970-01-01 00:00:01.500+00:00', None]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tz, unit = column.dt.tz, column.dt.unit
+    missing = column.isna().to_numpy()
+    if str(tz) != "UTC" or unit not in _UNITS or missing.all():
+        text = column.astype(str).astype(object)
+        text[missing] = None
+        return text
+    counts = column.array.asi8
+    present = counts[~missing]
+    shown = next(u for u in _UNITS if _UNITS[u] <= _UNITS[unit] and not (present % (_UNITS[unit] // _UNITS[u])).any())
+    stamps = pa.array(counts // (_UNITS[unit] // _UNITS[shown]), type=pa.timestamp(shown), mask=missing)
+    text = pc.strftime(stamps, format="%Y-%m-%d %H:%M:%S+00:00")
+    return pd.Series(text.to_pylist(), index=column.index, dtype=object)
 
 
 def _times_as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -162,10 +224,8 @@ def _times_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.DatetimeTZDtype) or str(frame[name].dtype).startswith("datetime64"):
-            text = frame[name].astype(str).astype(object)
-            text[frame[name].isna()] = None
             out = out.copy(deep=False) if out is frame else out
-            out[name] = text
+            out[name] = _time_text(frame[name])
     return out
 
 

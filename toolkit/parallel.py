@@ -40,7 +40,7 @@ from typing import IO, Any, Generic, TypeVar
 
 from toolkit.terminal import for_terminal
 
-__all__ = ["Outcome", "Progress", "batches", "default_workers", "frozen_heap", "run_each"]
+__all__ = ["Outcome", "Progress", "batches", "beside", "can_fork", "default_workers", "frozen_heap", "run_each"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -339,3 +339,76 @@ class Progress:
             for name, error in self.failures:
                 self.stream.write(f"  {for_terminal(name, one_line=True)}: {for_terminal(error, one_line=True)}\n")
         self.stream.flush()
+
+
+def can_fork() -> bool:
+    """Whether this process can fork a worker that shares its memory: a platform with ``fork``, and
+    not itself a daemonic worker (a study's pool), which may not have children.
+
+    >>> isinstance(can_fork(), bool)
+    True
+    """
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def _lane(function: Callable[[], R], sender: Any) -> None:
+    """In the forked process: run ``function`` and send back ``(True, value)`` or ``(False, error)``."""
+    with frozen_heap():  # the inherited tables are not walked by the collector, nor their pages copied
+        try:
+            result: tuple[bool, Any] = (True, function())
+        except Exception as exc:
+            result = (False, exc)
+    try:
+        sender.send(result)
+    except Exception as exc:  # a value or error that does not pickle
+        sender.send((False, RuntimeError(_describe(exc))))
+    sender.close()
+
+
+def beside(function: Callable[[], R]) -> Callable[[], R]:
+    """Start ``function`` in a process forked from this one, to run on another core while this one
+    works on; return the call that waits for its value (or raises its error).
+
+    The forked process starts with this process's memory as it is (tables are not copied or pickled
+    on the way in); the value comes back pickled. Where this process cannot fork (:func:`can_fork`),
+    ``function`` runs here, at once.
+
+    >>> wait = beside(lambda: sum(range(10)))
+    >>> wait()
+    45
+    >>> beside(lambda: int("x"))()
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid literal for int() with base 10: 'x'
+    """
+    if not can_fork():
+        try:
+            value = function()
+        except Exception as exc:
+            error = exc
+
+            def raised() -> R:
+                raise error
+
+            return raised
+        return lambda: value
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_lane, args=(function, sender), daemon=True)
+    process.start()
+    sender.close()
+
+    def wait() -> R:
+        try:
+            ok, value = receiver.recv()
+        except EOFError:  # it died without a word (killed, out of memory)
+            process.join()
+            raise RuntimeError(f"a worker process ended with code {process.exitcode} and no result") from None
+        finally:
+            receiver.close()
+        process.join()
+        if not ok:
+            raise value
+        return value
+
+    return wait

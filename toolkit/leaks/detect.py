@@ -344,7 +344,12 @@ def _frozen(value: Any) -> Any:
         return bytes(value)
     if isinstance(value, dict):
         raise TypeError("a mapping")
-    return tuple(_frozen(item) for item in value)
+    items = tuple(value)
+    try:
+        hash(items)  # (name, value) pairs of text: hashable as they are
+    except TypeError:
+        return tuple(_frozen(item) for item in items)
+    return items
 
 
 def _distinct(work: Sequence[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[int]]:

@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ _PATH_TOKEN = re.compile(r'\.?([^.\[\]"]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
 _STRUCTURE = ("json:", "form:", "multipart:", "xml:")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_path(path: str) -> tuple[str, ...]:
     """``events[0].device.model`` -> ``('events', '[0]', 'device', 'model')``.
 
@@ -56,6 +58,7 @@ def parse_path(path: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=8192)
 def key_path(location: str, chain: tuple[str, ...]) -> tuple[str, ...]:
     """The names from a request part (``query:NAME``, ``header:NAME``, ``body``) to a value.
 
@@ -148,6 +151,8 @@ class Sdk:
     payload: Payload | None = field(default=None, compare=False)
     """Recognises the SDK's payload on any host (a self-hosted receiver), for :meth:`carries`."""
     _specs: tuple[tuple[tuple[str, ...], str], ...] = field(init=False, repr=False, compare=False)
+    _by_last: Mapping[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    """Last name of a field path -> the positions in ``_specs`` of the fields ending in it."""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.fields.values()) - set(DATATYPES))
@@ -155,6 +160,10 @@ class Sdk:
             raise ValueError(f"{self.name}: data types not in the vocabulary: {unknown}")
         specs = sorted(((parse_path(p), t) for p, t in self.fields.items()), key=lambda s: -len(s[0]))
         object.__setattr__(self, "_specs", tuple(specs))
+        by_last: dict[str, list[int]] = {}
+        for position, (spec, _datatype) in enumerate(specs):
+            by_last.setdefault(spec[-1] if spec else "", []).append(position)
+        object.__setattr__(self, "_by_last", {name: tuple(positions) for name, positions in by_last.items()})
 
     def matches(self, host: str, path: str, query: str) -> bool:
         """Whether a request to ``host`` with ``path`` and ``query`` is this SDK's."""
@@ -200,8 +209,20 @@ class Sdk:
         return self.labeller(host, path, body, location, chain) if self.labeller is not None else None
 
     def datatype_of(self, keys: tuple[str, ...]) -> str | None:
-        """The data type the SDK's field at ``keys`` holds (the longest matching field wins)."""
-        for spec, datatype in self._specs:
+        """The data type the SDK's field at ``keys`` holds (the longest matching field wins).
+
+        Only the fields that can match are tried: a field's last name is the last key, or one of the
+        array positions at the end of ``keys``, or the name before them (see :func:`_ends_with`).
+        """
+        candidates: list[int] = list(self._by_last.get("", ()))  # an empty path: every key path
+        for key in reversed(keys):
+            candidates.extend(self._by_last.get(key, ()))
+            if not key.startswith("["):
+                break
+        if len(candidates) > 1:
+            candidates.sort()  # the order of ``_specs``: the longest field first
+        for position in candidates:
+            spec, datatype = self._specs[position]
             if _ends_with(keys, spec):
                 return datatype
         return None

@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
@@ -89,10 +90,27 @@ def identify(host: str | None, path: str | None, query: str | None) -> Sdk | Non
     return None
 
 
+#: Bodies up to this size are kept with the labels of :func:`sdk_label` (at most 1,024 of them).
+_LABELLED_BODY = 16 * 1024
+
+
 def sdk_label(host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
-    """What an SDK calls the place of a leak finding: the first SDK whose label knows the request."""
+    """What an SDK calls the place of a leak finding: the first SDK whose label knows the request.
+
+    The same finding in a request sent again (a beacon, a repeated session) is labelled once.
+    """
+    body = body if isinstance(body, bytes) else None
+    if body is not None and len(body) > _LABELLED_BODY:
+        return _label(host, path, body, location, chain)
+    return _remembered_label(host, path, body, location, chain)
+
+
+def _label(host: str | None, path: str | None, body: bytes | None, location: str, chain: str) -> str | None:
     for sdk in LABELLERS:
-        label = sdk.label(host, path, body if isinstance(body, bytes) else None, location, chain)
+        label = sdk.label(host, path, body, location, chain)
         if label:
             return label
     return None
+
+
+_remembered_label = functools.lru_cache(maxsize=1024)(_label)
