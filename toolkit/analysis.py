@@ -120,16 +120,16 @@ def analyze(
         unread: list[tuple[str, str, str]] = []  # SDK payloads that are encrypted: said in problems
         return find_datatypes(requests, unread, progress=progress if workers == 1 else False), unread
 
-    found = None
+    lane = None
     if "datatypes" in find:  # with workers, found on another core while the leak search runs here
-        found = beside(datatypes) if workers > 1 and len(requests) >= LANES_FROM else datatypes
+        lane = beside(datatypes) if workers > 1 and len(requests) >= LANES_FROM else datatypes
     if "leaks" in find:
         leaks = _leaks(analysis, visited, identifiers, salts, strict, workers, progress, endpoints)
         extra.append(leaks.attrs.get("problems"))
         leaks.attrs.clear()
         capture.tables["leaks"] = leaks
-    if found is not None:
-        capture.tables["datatypes"], unread = found()
+    if lane is not None:
+        capture.tables["datatypes"], unread = lane()
         if unread:
             from toolkit.datatypes import problem_rows
 
