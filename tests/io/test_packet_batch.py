@@ -20,9 +20,8 @@ from toolkit.errors import CaptureError
 from toolkit.io import pcap as pcap_module
 from toolkit.io import pcapfile as pcapfile_module
 from toolkit.io.pcap import read_pcap
-from toolkit.io.pcapdroid import trailer_for_tests
 from toolkit.io.pcapfile import MIN_RUN
-from toolkit.lab.pcap_builder import PcapBuilder
+from toolkit.lab.pcap_builder import PcapBuilder, trailer_for_tests
 from toolkit.problems import ProblemLog
 
 _PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
