@@ -440,13 +440,13 @@ def _as_pcapng(builder: PcapBuilder, layout: str, seed: int = 0) -> bytes:
 def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many frames each call of the batched reader was given."""
     sizes: list[int] = []
-    real = pcap_module.read_ethernet_batch
+    real = pcap_module._Reader.ethernet_batch
 
     def counting(reader: Any, buf: bytes, starts: Any, *rest: Any) -> bool:
         sizes.append(len(starts))
         return real(reader, buf, starts, *rest)
 
-    monkeypatch.setattr(pcap_module, "read_ethernet_batch", counting)
+    monkeypatch.setattr(pcap_module._Reader, "ethernet_batch", counting)
     return sizes
 
 

@@ -1,11 +1,12 @@
 """pcap and pcapng captures into the ``flows``, ``dns``, ``tls`` and ``requests`` tables.
 
 One pass over the packets (:mod:`toolkit.io.pcapfile`), dissecting only what the tables need:
-link layer (:mod:`~toolkit.io.linktypes`), IP (:mod:`~toolkit.io.ip`), TCP and UDP headers with
-struct-free byte arithmetic, then per flow: TCP reassembly (:mod:`~toolkit.io.tcp`) only while a
-flow still has something to tell (a TLS handshake, plaintext HTTP, DNS over TCP), DNS over UDP,
-QUIC Initials (:mod:`~toolkit.io.quic`) and PCAPdroid's app attribution. Everything else is
-counted and skipped, so the cost per packet of bulk encrypted traffic is a few dictionary lookups.
+link layer (:mod:`~toolkit.io.linktypes`), IP (:mod:`~toolkit.io.ip`), TCP and UDP headers
+(:mod:`~toolkit.io.headers`, which also reads a plain frame's fields at once for the fast path),
+then per flow: TCP reassembly (:mod:`~toolkit.io.tcp`) only while a flow still has something to
+tell (a TLS handshake, plaintext HTTP, DNS over TCP), DNS over UDP, QUIC Initials
+(:mod:`~toolkit.io.quic`) and PCAPdroid's app attribution. Everything else is counted and skipped,
+so the cost per packet of bulk encrypted traffic is a few dictionary lookups.
 
 >>> import io
 >>> from toolkit.problems import ProblemLog
@@ -24,9 +25,8 @@ from __future__ import annotations
 
 import gc
 import os
-import struct
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -43,13 +43,14 @@ from toolkit.io.content_encoding import (
 )
 from toolkit.io.dns import DnsError, cname_chain, parse_dns
 from toolkit.io.flows import PROCESS_UID_BASE, Flow, evidence, flows_table, server_is_source, timestamps
+from toolkit.io.headers import PLAIN_HEADER, plain_frame, plain_transport, tcp_header, udp_header
 from toolkit.io.http1 import Http1Connection, HttpMessage, looks_like_http_request, parse_datagram
 from toolkit.io.http2 import MAX_DECODED_HEADERS, PREFACE, Http2Connection
 from toolkit.io.https import HttpsFlow, HttpsResult, QuicFlow, http2_exchanges
 from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
 from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
-from toolkit.io.packet_batch import pcap_frames, read_ethernet_batch
+from toolkit.io.packet_batch import BatchTriage, Epoch, pcap_frames
 from toolkit.io.pcapdroid import read_trailer, uid_from_comment
 from toolkit.io.pcapfile import PROCESS_COMMENT_PREFIX, CaptureFile, EthernetRun, reader_comment
 from toolkit.io.quic import QuicInitialReader, is_quic_long_header
@@ -66,9 +67,6 @@ _UNDECIDED_CHUNKS = 6
 _HELD_SEGMENTS = 8  # segments of a flow without SYN held to find where its streams start
 _SEQ_MASK = 0xFFFFFFFF
 _HALF_SEQ = 0x80000000
-# Ethernet type; IPv4 version+IHL, total length, fragment field, protocol, addresses; TCP/UDP ports;
-# TCP flags (for UDP, a payload byte that is not used).
-_FAST_UNPACK = struct.Struct("!12xHB1xH2xH1xB2x4s4sHH9xB").unpack_from
 _TRAILER_MAGIC = b"\x01\x07\x20\x21"
 _TLS_KEY_LOG_SECRETS = 0x544C534B  # pcapng DSB secrets type "TLSK": an NSS key log
 
@@ -128,7 +126,7 @@ class _Reader:
                 if linktype == 1 and self.batched:
                     big_endian = capture.record_struct.format.startswith(">")
                     frames = pcap_frames(buf, offsets, big_endian, capture.ns_per_fraction)
-                    if read_ethernet_batch(self, buf, *frames, frame, link):
+                    if self.ethernet_batch(buf, *frames, frame, link):
                         continue
                 unpack_record = capture.record_struct.unpack_from
                 frac_ns = capture.ns_per_fraction
@@ -170,7 +168,7 @@ class _Reader:
     def ethernet_run(self, run: EthernetRun, link: Any) -> None:
         """A pcapng run of plain Ethernet packets: batched, or one by one when that saves nothing."""
         buf, starts, lengths, stamps, frame, comments = run
-        if read_ethernet_batch(self, buf, starts, lengths, stamps, frame, link, comments):
+        if self.ethernet_batch(buf, starts, lengths, stamps, frame, link, comments):
             return
         fast = self.fast_path
         for index, (start, length, ts) in enumerate(
@@ -182,6 +180,99 @@ class _Reader:
                 self.packet(frame, ts, 1, link, buf[start:stop], comment)
             frame += 1
 
+    def ethernet_batch(
+        self,
+        buf: bytes,
+        starts: Any,
+        lengths: Any,
+        times: Any,
+        first_frame: int,
+        link: Any,
+        comments: Mapping[int, str] | None = None,
+    ) -> bool:
+        """Read one run of Ethernet frames (see :class:`~toolkit.io.packet_batch.BatchTriage`), seeing
+        only the packets that may tell something and counting the others; False (nothing read) when
+        the run is mostly packets to see anyway, which the caller then reads one by one."""
+        triage = BatchTriage(buf, starts, lengths, times, comments)
+        flow_of: list[Flow | None] = []
+        epochs: list[Epoch] = []  # the flows of the batch's keys, in the order they are known
+        epoch_flows: list[Flow] = []
+        for key, forward in enumerate(triage.keys):
+            entry = self.table.get(forward)
+            flow_of.append(None if entry is None else entry[0])
+            if entry is not None:
+                epochs.append((key, -1, entry[1] == triage.first_is_lower[key]))
+                epoch_flows.append(entry[0])
+        if triage.tags:
+            has_uid = [flow is not None and flow.uid is not None for flow in flow_of]
+            triage.see_tags(has_uid, set(self.apps), set(self.process_uids))
+        if triage.mostly_seen():
+            return False
+        known = [flow is not None for flow in flow_of]
+        schedule = triage.schedule(known, [flow is None or not _quiet(flow) for flow in flow_of])
+
+        def still_live(key: int) -> bool:
+            flow = flow_of[key]
+            return flow is not None and not _quiet(flow)
+
+        made = len(self.flows)
+        for i, _key in schedule.packets(still_live):
+            self.batch_packet(triage, i, buf, first_frame, link, comments)
+            if len(self.flows) == made:
+                continue
+            for flow in self.flows[made:]:  # a new flow (perhaps a key's second connection): a new epoch
+                number = 6 if flow.transport == "tcp" else 17
+                new_key = triage.key_of_tuple.get(
+                    (flow.client, flow.client_port, flow.server, flow.server_port, number)
+                )
+                if new_key is None:
+                    continue
+                flow_of[new_key] = flow
+                epochs.append((new_key, i, (flow.client, flow.client_port) == triage.lower_sides[new_key]))
+                epoch_flows.append(flow)
+                if not _quiet(flow):
+                    schedule.wake(new_key, i)
+            made = len(self.flows)
+        self.count_unseen(triage, schedule.seen, epochs, epoch_flows, first_frame)
+        return True
+
+    def batch_packet(
+        self, triage: BatchTriage, i: int, buf: bytes, first_frame: int, link: Any, comments: Mapping[int, str] | None
+    ) -> None:
+        """Read packet ``i`` of a batch the way :meth:`run` would, skipping what the triage already read."""
+        start, ts, frame = triage.starts[i], triage.ts[i], first_frame + i
+        stop = start + triage.lengths[i]
+        route = triage.route[i]
+        if route == 0:
+            comment = comments.get(i) if comments else None
+            if comment is not None:  # as run() does: no fast path for a packet with a comment
+                self.packet(frame, ts, 1, link, buf[start:stop], comment)
+            elif not (stop - start >= PLAIN_HEADER and self.fast_path(buf, start, stop, ts, frame)):
+                self.packet(frame, ts, 1, link, buf[start:stop], None)
+        elif route == 1 or not self.fast_path(buf, start, stop, ts, frame):
+            sender, receiver, segment = plain_transport(buf, start, triage.totals[i])
+            if route == 17:
+                self.udp(sender, receiver, segment, frame, ts, None, None)
+            else:
+                self.tcp(sender, receiver, segment, frame, ts, None)
+
+    def count_unseen(
+        self, triage: BatchTriage, seen: Any, epochs: list[Epoch], epoch_flows: list[Flow], first_frame: int
+    ) -> None:
+        """Add the packets of a batch the reader did not see to their flows, per direction."""
+        for epoch, up, count, volume, index in triage.unseen_counts(seen, epochs):
+            flow = epoch_flows[epoch]
+            if up:
+                flow.packets_up += count
+                flow.bytes_up += volume
+            else:
+                flow.packets_down += count
+                flow.bytes_down += volume
+            frame = first_frame + index
+            if frame > flow.last_frame:
+                flow.last_frame = frame
+                flow.ts_end = triage.ts[index]
+
     def fast_path(self, buf: bytes, start: int, stop: int, ts: int | None, frame: int) -> bool:
         """Count a packet of an established flow with nothing left to dissect; False if it is not one.
 
@@ -189,7 +280,7 @@ class _Reader:
         either no payload or a flow whose payload no longer matters, and UDP of flows that are only
         counted. ``buf[start:stop]`` is the frame.
         """
-        (ethertype, version_ihl, total, fragment, protocol, src, dst, sport, dport, flags) = _FAST_UNPACK(buf, start)
+        (ethertype, version_ihl, total, fragment, protocol, src, dst, sport, dport, flags) = plain_frame(buf, start)
         end = start + 14 + total
         if (
             ethertype != 0x0800
@@ -306,16 +397,14 @@ class _Reader:
 
     # -- TCP -------------------------------------------------------------------------------------
     def tcp(self, src: bytes, dst: bytes, l4: bytes, frame: int, ts: int | None, uid: int | None) -> None:
-        sport = (l4[0] << 8) | l4[1]
-        dport = (l4[2] << 8) | l4[3]
-        flags = l4[13]
+        sport, dport, seq, data_offset, flags = tcp_header(l4)
         entry = self.table.get((src, sport, dst, dport, 6))
         syn_only = flags & 0x12 == 0x02
         if entry is None or (syn_only and entry[0].closed is not None and entry[1]):
             client = True if syn_only else (False if flags & 0x12 == 0x12 else None)
             entry = self.flow_for(src, sport, dst, dport, 6, ts, frame, client)
         flow, up = entry
-        header_len = (l4[12] >> 4) * 4
+        header_len = (data_offset >> 4) * 4
         payload = l4[header_len:] if header_len >= 20 else b""
         flow.count(up, len(payload), ts, frame, uid)
         if flags & 0x04:
@@ -331,10 +420,9 @@ class _Reader:
                 if flow.held_segments is not None:
                     self.release_held(flow)
                 streams = flow.streams or self.open_streams(flow)
-                streams[0 if up else 1].syn(int.from_bytes(l4[4:8], "big"))
+                streams[0 if up else 1].syn(seq)
         if not payload or flow.mode is None:
             return
-        seq = int.from_bytes(l4[4:8], "big")
         if flow.streams is None:  # no SYN seen: the first segment in the file may not be the first sent
             held = flow.held_segments
             if held is None:
@@ -575,13 +663,11 @@ class _Reader:
         uid: int | None,
         fragment_frames: tuple[int, ...] | None,
     ) -> None:
-        sport = (l4[0] << 8) | l4[1]
-        dport = (l4[2] << 8) | l4[3]
+        sport, dport, length = udp_header(l4)
         entry = self.table.get((src, sport, dst, dport, 17))
         if entry is None:
             entry = self.flow_for(src, sport, dst, dport, 17, ts, frame, None)
         flow, up = entry
-        length = (l4[4] << 8) | l4[5]
         payload = l4[8:length] if 8 <= length <= len(l4) else l4[8:]
         flow.count(up, len(payload), ts, frame, uid)
         protocol = flow.protocol
@@ -805,6 +891,13 @@ class _Reader:
                 "unsupported",
                 f"link type {linktype} is not read: {len(frames)} frames skipped (frames {shown})",
             )
+
+
+def _quiet(flow: Flow) -> bool:
+    """Whether the reader would only count this flow's payload packets (its fast path)."""
+    if flow.transport == "tcp":
+        return flow.mode is None
+    return flow.protocol == "other" or flow.quic_done
 
 
 def _pack_address(text: str) -> bytes:
