@@ -15,8 +15,6 @@ PACKAGE = ROOT / "toolkit"
 LONG_FUNCTIONS = {
     "toolkit/identifiers.py:discover_identifiers",
     "toolkit/io/har.py:add",
-    "toolkit/io/packet_batch.py:read_ethernet_batch",
-    "toolkit/io/pcapfile.py:_pcapng_packets",
     "toolkit/lab/truth.py:ground_truth",
     "toolkit/leaks/detect.py:_find_leaks",
     "toolkit/plots.py:request_timeline",

@@ -31,7 +31,10 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "ETHERNET_HEADER",
     "ETHERTYPE_IPV4",
+    "FRAGMENTED",
+    "IPV4_NO_OPTIONS",
     "PLAIN_HEADER",
     "PlainColumns",
     "plain_frame",
@@ -40,11 +43,12 @@ __all__ = [
     "udp_header",
 ]
 
+ETHERNET_HEADER = 14
 #: Bytes of a plain frame read for its fields: Ethernet (14), IPv4 (20), TCP up to its flags (14).
 PLAIN_HEADER = 48
 ETHERTYPE_IPV4 = 0x0800
-_IPV4_NO_OPTIONS = 0x45  # version 4, header of 5 words
-_FRAGMENTED = 0x3FFF  # more-fragments flag and fragment offset
+IPV4_NO_OPTIONS = 0x45  # version 4, header of 5 words
+FRAGMENTED = 0x3FFF  # more-fragments flag and fragment offset
 _TCP, _UDP = 6, 17
 
 # Offsets in a plain frame.
@@ -57,10 +61,11 @@ _SRC, _DST = 26, 30
 _SPORT, _DPORT = 34, 36
 _TCP_DATA_OFFSET, _TCP_FLAGS = 46, 47
 
-plain_frame = struct.Struct("!12xHB1xH2xH1xB2x4s4sHH9xB").unpack_from
+plain_frame = struct.Struct("!12xHB1xH2xH1xB2x4s4sHH8xBB").unpack_from
 """``plain_frame(buf, start)``: (Ethernet type, IPv4 version and header length, total length,
-fragment field, protocol, source, destination, source port, destination port, TCP flags) of the
-frame at ``buf[start:]`` (at least :data:`PLAIN_HEADER` bytes); for UDP the last is a payload byte."""
+fragment field, protocol, source, destination, source port, destination port, TCP data offset
+byte, TCP flags) of the frame at ``buf[start:]`` (at least :data:`PLAIN_HEADER` bytes); for UDP the
+last two are payload bytes. Its IP packet ends at ``start + ETHERNET_HEADER + total length``."""
 
 tcp_header = struct.Struct("!HHI4xBB").unpack_from
 """``tcp_header(segment)``: (source port, destination port, sequence number, data offset byte,
@@ -80,7 +85,7 @@ def plain_transport(buf: bytes, start: int, total: int) -> tuple[bytes, bytes, b
     return (
         buf[start + _SRC : start + _SRC + 4],
         buf[start + _DST : start + _DST + 4],
-        buf[start + _SPORT : start + 14 + total],
+        buf[start + _SPORT : start + ETHERNET_HEADER + total],
     )
 
 
@@ -135,9 +140,9 @@ class PlainColumns:
         plain = (
             (incl >= PLAIN_HEADER)
             & (be16(_ETHERTYPE) == ETHERTYPE_IPV4)
-            & (head[:, _VERSION_IHL] == _IPV4_NO_OPTIONS)
-            & ((be16(_FRAGMENT) & _FRAGMENTED) == 0)
-            & (14 + total <= incl)
+            & (head[:, _VERSION_IHL] == IPV4_NO_OPTIONS)
+            & ((be16(_FRAGMENT) & FRAGMENTED) == 0)
+            & (ETHERNET_HEADER + total <= incl)
             & ((tcp & (total >= 40)) | ((protocol == _UDP) & (total >= 28)))
         )
         tcp_payload = total - 20 - ((head[:, _TCP_DATA_OFFSET].astype(np.int64) >> 4) << 2)

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from toolkit.io.headers import PlainColumns, plain_frame
+from toolkit.io.headers import ETHERNET_HEADER, PlainColumns, plain_frame
 from toolkit.io.pcapdroid import uid_from_comment
 from toolkit.io.pcapfile import PROCESS_COMMENT_PREFIX
 
@@ -147,7 +147,7 @@ class BatchTriage:
         """Both directions' tuples of each key -> the key."""
         lower_l, start_l = lower.tolist(), off.tolist()
         for key, at in enumerate(self.first_of_key):
-            _ethertype, _ihl, _total, _fragment, p, a, b, pa, pb, _flags = plain_frame(buf, start_l[at])
+            _ethertype, _ihl, _total, _fragment, p, a, b, pa, pb, _offset, _flags = plain_frame(buf, start_l[at])
             forward = (a, pa, b, pb, p)
             self.key_of_tuple[forward] = self.key_of_tuple[(b, pb, a, pa, p)] = key
             self.keys.append(forward)
@@ -331,7 +331,7 @@ def _read_tags(
             elif kind == 2:
                 tags.process_at.append(i)
                 tags.process_name.append(text[len(PROCESS_COMMENT_PREFIX) :])
-    tags.trailer_at = np.flatnonzero(ends_magic & (incl - 14 - total >= 32))
+    tags.trailer_at = np.flatnonzero(ends_magic & (incl - ETHERNET_HEADER - total >= 32))
     if len(tags.trailer_at):
         at = off[tags.trailer_at] + incl[tags.trailer_at] - 28
         tags.trailer_uid = data[at[:, None] + np.arange(4)].copy().view(">i4")[:, 0].astype(np.int64).tolist()

@@ -15,6 +15,11 @@ Damage stops the reading where it is: the packets before it are returned and the
 row of ``problems`` (or, with ``strict``, a :class:`~toolkit.errors.CaptureError`). A header that is
 not pcap at all raises at once.
 
+Why this module is long (about 700 lines): both formats share one :class:`CaptureFile`, its
+buffered reading and its handling of damage; pcapng's walk is a few short methods (the next block,
+the packet blocks, the runs of plain packets, options, interfaces, sections, processes, custom
+blocks) over one cursor, each a part of the same format.
+
 >>> import io, struct
 >>> header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101)
 >>> record = struct.pack("<IIII", 1, 500000, 3, 3) + b"abc"
