@@ -211,8 +211,59 @@ class _Reader:
     ) -> bool:
         """Read one run of Ethernet frames (see :class:`~toolkit.io.packet_batch.BatchTriage`), seeing
         only the packets that may tell something and counting the others; False (nothing read) when
-        the run is mostly packets to see anyway, which the caller then reads one by one."""
+        the run is mostly packets to see anyway, which the caller then reads one by one.
+
+        Each packet given out is read the way :meth:`run` would, skipping what the triage already
+        read: a plain packet without trailer or comment goes straight to the fast path or the TCP
+        or UDP step (a SYN straight to the TCP step, as the fast path never takes one).
+        """
         triage = BatchTriage(buf, starts, lengths, times, comments)
+        flow_of, epochs, epoch_flows = self.batch_flows(triage)
+        if triage.mostly_seen():
+            return False
+        schedule = triage.schedule([f is not None for f in flow_of], [f is None or not _quiet(f) for f in flow_of])
+
+        def still_live(key: int) -> bool:
+            flow = flow_of[key]
+            return flow is not None and not _quiet(flow)
+
+        start_l, length_l, ts_l, route_l, total_l = (
+            triage.starts,
+            triage.lengths,
+            triage.ts,
+            triage.route,
+            triage.totals,
+        )
+        fast, packet, tcp_step, udp_step, flows = self.fast_path, self.packet, self.tcp, self.udp, self.flows
+        made = len(flows)
+        for i, _key in schedule.packets(still_live):
+            start, ts, frame = start_l[i], ts_l[i], first_frame + i
+            stop = start + length_l[i]
+            route = route_l[i]
+            if route == 0:
+                comment = comments.get(i) if comments else None
+                if comment is not None:  # as run() does: no fast path for a packet with a comment
+                    packet(frame, ts, 1, link, buf[start:stop], comment)
+                elif not (stop - start >= PLAIN_HEADER and fast(buf, start, stop, ts, frame)):
+                    packet(frame, ts, 1, link, buf[start:stop], None)
+            elif route == 1 or not fast(buf, start, stop, ts, frame):
+                sender, receiver, segment = plain_transport(buf, start, total_l[i])
+                if route == 17:
+                    udp_step(sender, receiver, segment, frame, ts, None, None)
+                else:
+                    tcp_step(sender, receiver, segment, frame, ts, None)
+            if len(flows) != made:  # a new flow (perhaps a key's second connection): a new epoch
+                for flow in flows[made:]:
+                    new_key = self.batch_epoch(triage, flow, i, flow_of, epochs, epoch_flows)
+                    if new_key is not None and not _quiet(flow):
+                        schedule.wake(new_key, i)
+                made = len(flows)
+        self.count_unseen(triage, schedule.seen, epochs, epoch_flows, first_frame)
+        return True
+
+    def batch_flows(self, triage: BatchTriage) -> tuple[list[Flow | None], list[Epoch], list[Flow]]:
+        """The flow the reader knows of each key of a batch (or None), the epochs of those flows and
+        the flows of the epochs; the batch's app tags the reader must see are marked in the triage."""
         flow_of: list[Flow | None] = []
         epochs: list[Epoch] = []  # the flows of the batch's keys, in the order they are known
         epoch_flows: list[Flow] = []
@@ -225,55 +276,26 @@ class _Reader:
         if triage.tags:
             has_uid = [flow is not None and flow.uid is not None for flow in flow_of]
             triage.see_tags(has_uid, set(self.apps), set(self.process_uids))
-        if triage.mostly_seen():
-            return False
-        known = [flow is not None for flow in flow_of]
-        schedule = triage.schedule(known, [flow is None or not _quiet(flow) for flow in flow_of])
+        return flow_of, epochs, epoch_flows
 
-        def still_live(key: int) -> bool:
-            flow = flow_of[key]
-            return flow is not None and not _quiet(flow)
-
-        made = len(self.flows)
-        for i, _key in schedule.packets(still_live):
-            self.batch_packet(triage, i, buf, first_frame, link, comments)
-            if len(self.flows) == made:
-                continue
-            for flow in self.flows[made:]:  # a new flow (perhaps a key's second connection): a new epoch
-                number = 6 if flow.transport == "tcp" else 17
-                new_key = triage.key_of_tuple.get(
-                    (flow.client, flow.client_port, flow.server, flow.server_port, number)
-                )
-                if new_key is None:
-                    continue
-                flow_of[new_key] = flow
-                epochs.append((new_key, i, (flow.client, flow.client_port) == triage.lower_sides[new_key]))
-                epoch_flows.append(flow)
-                if not _quiet(flow):
-                    schedule.wake(new_key, i)
-            made = len(self.flows)
-        self.count_unseen(triage, schedule.seen, epochs, epoch_flows, first_frame)
-        return True
-
-    def batch_packet(
-        self, triage: BatchTriage, i: int, buf: bytes, first_frame: int, link: Any, comments: Mapping[int, str] | None
-    ) -> None:
-        """Read packet ``i`` of a batch the way :meth:`run` would, skipping what the triage already read."""
-        start, ts, frame = triage.starts[i], triage.ts[i], first_frame + i
-        stop = start + triage.lengths[i]
-        route = triage.route[i]
-        if route == 0:
-            comment = comments.get(i) if comments else None
-            if comment is not None:  # as run() does: no fast path for a packet with a comment
-                self.packet(frame, ts, 1, link, buf[start:stop], comment)
-            elif not (stop - start >= PLAIN_HEADER and self.fast_path(buf, start, stop, ts, frame)):
-                self.packet(frame, ts, 1, link, buf[start:stop], None)
-        elif route == 1 or not self.fast_path(buf, start, stop, ts, frame):
-            sender, receiver, segment = plain_transport(buf, start, triage.totals[i])
-            if route == 17:
-                self.udp(sender, receiver, segment, frame, ts, None, None)
-            else:
-                self.tcp(sender, receiver, segment, frame, ts, None)
+    @staticmethod
+    def batch_epoch(
+        triage: BatchTriage,
+        flow: Flow,
+        at: int,
+        flow_of: list[Flow | None],
+        epochs: list[Epoch],
+        epoch_flows: list[Flow],
+    ) -> int | None:
+        """A flow made at packet ``at`` of a batch starts an epoch of its key; the key, or None when the
+        flow is of no key of the batch."""
+        number = 6 if flow.transport == "tcp" else 17
+        key = triage.key_of_tuple.get((flow.client, flow.client_port, flow.server, flow.server_port, number))
+        if key is not None:
+            flow_of[key] = flow
+            epochs.append((key, at, (flow.client, flow.client_port) == triage.lower_sides[key]))
+            epoch_flows.append(flow)
+        return key
 
     def count_unseen(
         self, triage: BatchTriage, seen: Any, epochs: list[Epoch], epoch_flows: list[Flow], first_frame: int
