@@ -1,9 +1,10 @@
 """Synthetic pcap and pcapng files for tests and benchmarks (no network, no scapy).
 
-A :class:`PcapBuilder` collects packets (Ethernet + IPv4/IPv6 + TCP/UDP) with a steadily advancing
-clock and writes them as pcap (micro- or nanosecond, either byte order) or pcapng. Helpers build
-whole conversations: a DNS exchange, a TLS connection with a ClientHello and a ServerHello, a
-plaintext HTTP/1.1 exchange. Checksums are left at zero, which readers of captures ignore.
+A :class:`PcapBuilder` collects packets (Ethernet + IPv4/IPv6 + TCP/UDP, written by the lab's
+:mod:`toolkit.lab.framing`) with a steadily advancing clock and writes them as pcap (micro- or
+nanosecond, either byte order; :mod:`toolkit.lab.pcap_writer`) or pcapng
+(:mod:`toolkit.lab.pcapng_writer`). Helpers build whole conversations: a DNS exchange, a TLS
+connection with a ClientHello and a ServerHello, a plaintext HTTP/1.1 exchange.
 
 >>> builder = PcapBuilder()
 >>> builder.http_exchange("10.0.0.2", "192.0.2.7", "example.org", "/a?b=1")
@@ -20,6 +21,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from toolkit.io.pcapdroid import TRAILER_MAGIC
+from toolkit.lab.framing import Endpoint, tcp_frame, udp_frame
 from toolkit.lab.pcap_writer import pcap_bytes
 from toolkit.lab.pcapng_writer import pcapng_parts
 from toolkit.lab.tls_hellos import client_hello_for_tests, server_hello_for_tests
@@ -91,33 +93,18 @@ class PcapBuilder:
         self.packets.append((self.start_ns + self._clock, frame))
         self._clock += self.step_ns
 
-    def ip_packet(self, src: str, dst: str, protocol: int, payload: bytes) -> bytes:
-        a, b = ipaddress.ip_address(src), ipaddress.ip_address(dst)
-        if a.version == 4:
-            return (
-                struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(payload), 1, 0x4000, 64, protocol, 0)
-                + a.packed
-                + b.packed
-                + payload
-            )
-        return struct.pack("!IHBB", 0x60000000, len(payload), protocol, 64) + a.packed + b.packed + payload
-
-    def ethernet(self, ip: bytes) -> bytes:
-        ethertype = 0x0800 if ip[0] >> 4 == 4 else 0x86DD
-        return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01" + struct.pack("!H", ethertype) + ip
-
     def udp(self, src: str, sport: int, dst: str, dport: int, payload: bytes) -> None:
-        segment = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-        self.add_frame(self.ethernet(self.ip_packet(src, dst, 17, segment)))
+        """A UDP datagram (:func:`toolkit.lab.framing.udp_frame`)."""
+        self.add_frame(udp_frame(Endpoint(src, sport), Endpoint(dst, dport), payload, from_client=True, ident=1))
 
     def tcp(
         self, src: str, sport: int, dst: str, dport: int, seq: int, ack: int, flags: int, payload: bytes = b""
     ) -> None:
-        segment = (
-            struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0)
-            + payload
+        """A TCP segment with the header's ``flags`` bits (:func:`toolkit.lab.framing.tcp_frame`)."""
+        frame = tcp_frame(
+            Endpoint(src, sport), Endpoint(dst, dport), seq, ack, flags, payload, from_client=True, ident=1
         )
-        self.add_frame(self.ethernet(self.ip_packet(src, dst, 6, segment)))
+        self.add_frame(frame)
 
     # -- conversations ---------------------------------------------------------------------------
     def tcp_open(self, client: str, cport: int, server: str, sport: int) -> _Tcp:
