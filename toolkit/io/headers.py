@@ -2,14 +2,16 @@
 
 Both ways the pcap reader goes through packets read headers here. The per-packet reader
 (:mod:`toolkit.io.pcap`) reads a *plain* frame's fields with one :func:`plain_frame` call on its
-fast path and a TCP or UDP header with :func:`tcp_header` / :func:`udp_header`; the batch triage
+fast path, and otherwise an IP header with :func:`ipv4_header` / :func:`ipv6_header` (through
+:mod:`toolkit.io.ip`) and a TCP or UDP header with :func:`tcp_header` / :func:`udp_header`; the batch triage
 (:mod:`toolkit.io.packet_batch`) reads the same fields of a whole run of frames as numpy columns
 (:class:`PlainColumns`). A plain frame is Ethernet II carrying IPv4 without options or fragments
 and TCP (at least 20 bytes) or UDP: the layout below is fixed, so the offsets are constants. Any
 other frame goes the general way: :mod:`toolkit.io.linktypes` (link layers, VLAN tags ...), then
-:mod:`toolkit.io.ip` (IPv4 options, IPv6 and its extension headers, fragments).
+:mod:`toolkit.io.ip` (IPv4 options, IPv6 extension headers, fragments, on the fields read here).
 
-Layouts: Ethernet II (IEEE 802.3), IPv4 (RFC 791 section 3.1), TCP (RFC 9293 section 3.1), UDP (RFC 768).
+Layouts: Ethernet II (IEEE 802.3), IPv4 (RFC 791 section 3.1), IPv6 (RFC 8200 section 3), TCP
+(RFC 9293 section 3.1), UDP (RFC 768).
 
 >>> import struct
 >>> frame = bytes(12) + b"\\x08\\x00" + struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 64, 17, 0,
@@ -37,6 +39,8 @@ __all__ = [
     "IPV4_NO_OPTIONS",
     "PLAIN_HEADER",
     "PlainColumns",
+    "ipv4_header",
+    "ipv6_header",
     "plain_frame",
     "plain_transport",
     "tcp_header",
@@ -66,6 +70,15 @@ plain_frame = struct.Struct("!12xHB1xH2xH1xB2x4s4sHH8xBB").unpack_from
 fragment field, protocol, source, destination, source port, destination port, TCP data offset
 byte, TCP flags) of the frame at ``buf[start:]`` (at least :data:`PLAIN_HEADER` bytes); for UDP the
 last two are payload bytes. Its IP packet ends at ``start + ETHERNET_HEADER + total length``."""
+
+ipv4_header = struct.Struct("!BxHHHxB2x4s4s").unpack_from
+"""``ipv4_header(data, offset)``: (version and header length, total length, identification,
+flags and fragment offset, protocol, source, destination) of the IPv4 header at ``data[offset:]``
+(at least 20 bytes)."""
+
+ipv6_header = struct.Struct("!B3xHBx16s16s").unpack_from
+"""``ipv6_header(data, offset)``: (first byte: version and traffic class, payload length, next
+header, source, destination) of the IPv6 header at ``data[offset:]`` (at least 40 bytes)."""
 
 tcp_header = struct.Struct("!HHI4xBB").unpack_from
 """``tcp_header(segment)``: (source port, destination port, sequence number, data offset byte,
