@@ -40,8 +40,7 @@ def build_capture(packets: int, seed: int = 4, pcapng: bool = False, pcapdroid: 
     ``pcapdroid``: every packet names one of 7 apps (by its ports), as PCAPdroid writes: a 32-byte
     trailer in pcap, a ``u-<uid>`` comment in pcapng.
     """
-    from toolkit.io.pcapdroid import trailer_for_tests
-    from toolkit.lab.pcap_builder import PcapBuilder
+    from toolkit.lab.pcap_builder import PcapBuilder, trailer_for_tests
 
     rng = random.Random(seed)
     conversations: list[list[tuple[int, bytes]]] = []

@@ -1,7 +1,7 @@
 """Benchmark (issue 21): decrypting QUIC and reading HTTP/3, against tshark on the same capture.
 
 Builds, once, a capture of QUIC v1 connections carrying HTTP/3 with
-:class:`toolkit.io.quic_builder.QuicConnectionBuilder` (both endpoints sealed with random TLS
+:class:`toolkit.lab.quic_builder.QuicConnectionBuilder` (both endpoints sealed with random TLS
 secrets, AES-128-GCM, QPACK by ``pylsqpack``'s encoder with the dynamic table, one key update of
 each side per connection), written to ``bench/out/`` as a classic pcap plus its NSS key log; then
 times, each in a fresh process and in the same run:
@@ -46,14 +46,14 @@ _PATHS = ["/static/app.{n:x}.js", "/img/{n}.webp", "/api/v2/feed?id={n}", "/coll
 
 
 def _settings() -> bytes:
-    from toolkit.io.quic_builder import varint
+    from toolkit.lab.quic_builder import varint
 
     payload = varint(0x01) + varint(4096) + varint(0x07) + varint(16)  # QPACK table capacity, blocked streams
     return b"\x00" + b"\x04" + varint(len(payload)) + payload
 
 
 def _frame(kind: int, payload: bytes) -> bytes:
-    from toolkit.io.quic_builder import varint
+    from toolkit.lab.quic_builder import varint
 
     return varint(kind) + varint(len(payload)) + payload
 
@@ -62,9 +62,9 @@ def build(stem: Path) -> dict[str, object]:
     """Write ``stem``.pcap, ``stem``.keylog and ``stem``.truth.json; return the facts."""
     import pylsqpack
 
-    from toolkit.io.quic_builder import QuicConnectionBuilder
     from toolkit.lab.framing import Endpoint, Frame, udp_frame
     from toolkit.lab.pcap_writer import write_pcap
+    from toolkit.lab.quic_builder import QuicConnectionBuilder
 
     rng = random.Random(SEED)
     noise = rng.randbytes(1 << 20)

@@ -98,9 +98,9 @@ def test_settings_after_the_headers_and_damage() -> None:
 def test_http3_telemetry_reaches_the_leak_search(tmp_path: Path) -> None:
     """A QUIC connection carrying an HTTP/3 POST whose body holds the visited URL base64-encoded in
     JSON: the request lands in `requests` as HTTP/3 and the leak search finds the URL with its chain."""
-    from toolkit.io.quic_builder import QuicConnectionBuilder
     from toolkit.lab.framing import Endpoint, Frame, udp_frame
     from toolkit.lab.pcap_writer import write_pcap
+    from toolkit.lab.quic_builder import QuicConnectionBuilder
     from toolkit.leaks import find_leaks
 
     page = "https://news.example/world/2026/story.html"

@@ -19,10 +19,10 @@ from tests.paths import DATA
 from toolkit.errors import CaptureError
 from toolkit.io import pcap as pcap_module
 from toolkit.io import pcapfile as pcapfile_module
+from toolkit.io.packet_batch import BatchTriage, pcap_frames
 from toolkit.io.pcap import read_pcap
-from toolkit.io.pcapdroid import trailer_for_tests
 from toolkit.io.pcapfile import MIN_RUN
-from toolkit.lab.pcap_builder import PcapBuilder
+from toolkit.lab.pcap_builder import PcapBuilder, trailer_for_tests
 from toolkit.problems import ProblemLog
 
 _PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
@@ -441,13 +441,13 @@ def _as_pcapng(builder: PcapBuilder, layout: str, seed: int = 0) -> bytes:
 def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many frames each call of the batched reader was given."""
     sizes: list[int] = []
-    real = pcap_module.read_ethernet_batch
+    real = pcap_module._Reader.ethernet_batch
 
     def counting(reader: Any, buf: bytes, starts: Any, *rest: Any) -> bool:
         sizes.append(len(starts))
         return real(reader, buf, starts, *rest)
 
-    monkeypatch.setattr(pcap_module, "read_ethernet_batch", counting)
+    monkeypatch.setattr(pcap_module._Reader, "ethernet_batch", counting)
     return sizes
 
 
@@ -626,3 +626,28 @@ def test_pcapng_runs_found_again_after_packets_read_one_by_one(batches: list[int
 def test_pcapng_of_the_built_cases(built: Any, layout: str, batches: list[int]) -> None:
     flows = _assert_same(_as_pcapng(built(), layout, 9), "x.pcapng")[0]
     assert batches and len(flows) >= 2
+
+
+def test_triage_alone_gives_indices_and_counts_without_a_reader() -> None:
+    """The triage needs no reader: told that the reader knows a quiet flow of each key, it gives
+    out only the packets with SYN, FIN or RST and sums the others per direction."""
+    builder = PcapBuilder()
+    builder.tls_connection("10.0.0.2", "192.0.2.9", "example.org", records=40)
+    raw = builder.pcap()
+    offsets, position = [], 24
+    while position < len(raw):
+        offsets.append(position)
+        position += 16 + struct.unpack_from("<I", raw, position + 8)[0]
+    triage = BatchTriage(raw, *pcap_frames(raw, offsets, False, 1000)[:2], [0] * len(offsets))
+    assert len(triage.keys) == 1 and not triage.mostly_seen()
+    schedule = triage.schedule(known=[True], live=[False])
+    given = [index for index, _key in schedule.packets(lambda key: False)]
+    flags = [frame[47] for _ts, frame in builder.packets]
+    assert given == [i for i, flag in enumerate(flags) if flag & 0x07]  # SYN, SYN-ACK, the two FINs
+    client_is_lower = triage.lower_sides[0] == (bytes([10, 0, 0, 2]), triage.keys[0][1])
+    counts = triage.unseen_counts(schedule.seen, [(0, -1, client_is_lower)])
+    sent = {up: (packets, volume) for _epoch, up, packets, volume, _last in counts}
+    unseen = [frame for i, (_ts, frame) in enumerate(builder.packets) if i not in given]
+    up = [f for f in unseen if f[26:30] == bytes([10, 0, 0, 2])]
+    assert sent[True] == (len(up), sum(struct.unpack_from("!H", f, 16)[0] - 40 for f in up))
+    assert sent[True][0] + sent[False][0] == len(builder.packets) - len(given)

@@ -7,8 +7,8 @@ import struct
 
 from toolkit.io.pcap import read_pcap, tcp_streams
 from toolkit.io.tcp import Chunk
-from toolkit.io.tls import client_hello_for_tests
 from toolkit.lab.pcap_builder import PcapBuilder, dns_message
+from toolkit.lab.tls_hellos import client_hello_for_tests
 from toolkit.problems import ProblemLog
 
 

@@ -6,9 +6,9 @@ import io
 import struct
 
 from toolkit.io.pcap import read_pcap
-from toolkit.io.pcapdroid import read_trailer, trailer_for_tests, uid_from_comment
+from toolkit.io.pcapdroid import read_trailer, uid_from_comment
 from toolkit.io.pcapfile import PCAPDROID_PEN
-from toolkit.lab.pcap_builder import PcapBuilder
+from toolkit.lab.pcap_builder import PcapBuilder, trailer_for_tests
 from toolkit.problems import ProblemLog
 
 

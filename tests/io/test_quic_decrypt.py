@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 import toolkit
 from toolkit.io.keylog import KeyLog
 from toolkit.io.quic import QUIC_V1, QUIC_V2
-from toolkit.io.quic_builder import SECRET_LABELS, QuicConnectionBuilder, crypto_frame, stream_frame
 from toolkit.io.quic_decrypt import QuicDecryptor, StreamAssembler, next_packet_number, next_secret, packet_keys
+from toolkit.lab.quic_builder import SECRET_LABELS, QuicConnectionBuilder, crypto_frame, stream_frame
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

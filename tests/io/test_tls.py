@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 from toolkit.io.tls import (
     HandshakeReader,
     TlsError,
-    client_hello_for_tests,
     parse_client_hello,
     parse_server_hello,
 )
-from toolkit.lab.pcap_builder import server_hello_for_tests
+from toolkit.lab.tls_hellos import client_hello_for_tests, server_hello_for_tests
 
 
 def test_client_hello_fields_and_grease() -> None:

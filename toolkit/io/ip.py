@@ -1,8 +1,9 @@
-"""IPv4 and IPv6 headers, IPv6 extension headers and fragment reassembly.
+"""IP packets: IPv4 and IPv6 headers checked, IPv6 extension headers walked, fragments reassembled.
 
 :func:`parse_ip` turns the bytes of an IP packet into an :class:`IpPacket` (addresses as raw
-bytes, which are cheap dictionary keys; :func:`address_text` makes them readable). Fragments are
-held by a bounded :class:`FragmentReassembler` until the datagram is whole.
+bytes, which are cheap dictionary keys; :func:`address_text` makes them readable); the fixed
+headers' fields are read with :mod:`toolkit.io.headers`. Fragments are held by a bounded
+:class:`FragmentReassembler` until the datagram is whole.
 
 >>> import struct
 >>> header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 64, 17, 0, bytes([10, 0, 0, 1]), bytes([8, 8, 8, 8]))
@@ -16,6 +17,8 @@ from __future__ import annotations
 import socket
 from collections import OrderedDict
 from typing import NamedTuple
+
+from toolkit.io.headers import FRAGMENTED, ipv4_header, ipv6_header
 
 __all__ = ["FragmentReassembler", "IpError", "IpPacket", "address_text", "parse_ip"]
 
@@ -128,11 +131,10 @@ def parse_ip(version: int, data: bytes, offset: int, fragments: FragmentReassemb
 def _ipv4(data: bytes, offset: int, fragments: FragmentReassembler, frame: int) -> IpPacket | None:
     if len(data) < offset + 20:
         raise IpError(f"IPv4 header cut short ({len(data) - offset} bytes)")
-    first = data[offset]
+    first, total, ident, flags, protocol, src, dst = ipv4_header(data, offset)
     if first >> 4 != 4:
         raise IpError(f"IP version {first >> 4} where IPv4 was announced")
     header_len = (first & 0x0F) * 4
-    total = (data[offset + 2] << 8) | data[offset + 3]
     if header_len < 20:
         raise IpError(f"IPv4 header length {header_len} is below 20")
     if total == 0:  # segmentation offload: the length is left to the hardware
@@ -142,13 +144,8 @@ def _ipv4(data: bytes, offset: int, fragments: FragmentReassembler, frame: int) 
     end = min(offset + total, len(data))
     if offset + header_len > end:
         raise IpError("IPv4 header options cut short")
-    protocol = data[offset + 9]
-    src = data[offset + 12 : offset + 16]
-    dst = data[offset + 16 : offset + 20]
-    flags = (data[offset + 6] << 8) | data[offset + 7]
     payload = data[offset + header_len : end]
-    if flags & 0x3FFF:  # more-fragments set or a non-zero offset
-        ident = (data[offset + 4] << 8) | data[offset + 5]
+    if flags & FRAGMENTED:  # more-fragments set or a non-zero offset
         done = fragments.add((src, dst, protocol, ident), (flags & 0x1FFF) * 8, bool(flags & 0x2000), payload, frame)
         if done is None:
             return None
@@ -159,12 +156,9 @@ def _ipv4(data: bytes, offset: int, fragments: FragmentReassembler, frame: int) 
 def _ipv6(data: bytes, offset: int, fragments: FragmentReassembler, frame: int) -> IpPacket | None:
     if len(data) < offset + 40:
         raise IpError(f"IPv6 header cut short ({len(data) - offset} bytes)")
-    if data[offset] >> 4 != 6:
-        raise IpError(f"IP version {data[offset] >> 4} where IPv6 was announced")
-    payload_len = (data[offset + 4] << 8) | data[offset + 5]
-    protocol = data[offset + 6]
-    src = data[offset + 8 : offset + 24]
-    dst = data[offset + 24 : offset + 40]
+    first, payload_len, protocol, src, dst = ipv6_header(data, offset)
+    if first >> 4 != 6:
+        raise IpError(f"IP version {first >> 4} where IPv6 was announced")
     end = len(data) if payload_len == 0 else min(offset + 40 + payload_len, len(data))
     position = offset + 40
     fragment: tuple[int, bool, int] | None = None

@@ -1,11 +1,21 @@
 """pcap and pcapng captures into the ``flows``, ``dns``, ``tls`` and ``requests`` tables.
 
 One pass over the packets (:mod:`toolkit.io.pcapfile`), dissecting only what the tables need:
-link layer (:mod:`~toolkit.io.linktypes`), IP (:mod:`~toolkit.io.ip`), TCP and UDP headers with
-struct-free byte arithmetic, then per flow: TCP reassembly (:mod:`~toolkit.io.tcp`) only while a
-flow still has something to tell (a TLS handshake, plaintext HTTP, DNS over TCP), DNS over UDP,
-QUIC Initials (:mod:`~toolkit.io.quic`) and PCAPdroid's app attribution. Everything else is
-counted and skipped, so the cost per packet of bulk encrypted traffic is a few dictionary lookups.
+link layer (:mod:`~toolkit.io.linktypes`), IP (:mod:`~toolkit.io.ip`), TCP and UDP headers
+(:mod:`~toolkit.io.headers`, which also reads a plain frame's fields at once for the fast path),
+then per flow: TCP reassembly (:mod:`~toolkit.io.tcp`) only while a flow still has something to
+tell (a TLS handshake, plaintext HTTP, DNS over TCP), DNS over UDP, QUIC Initials
+(:mod:`~toolkit.io.quic`) and PCAPdroid's app attribution. Everything else is counted and skipped,
+so the cost per packet of bulk encrypted traffic is a few dictionary lookups. Runs of Ethernet
+frames go through :mod:`~toolkit.io.packet_batch` first, whose triage says which packets the
+reader must see and how many it only counts (:meth:`_Reader.ethernet_batch` applies that).
+
+Why one module: it is one state machine (about 1,200 lines), the ``_Reader``, whose steps
+(link, IP, TCP, UDP, TLS, HTTP, DNS, QUIC, the batch) share the flow table and hand each packet on
+to one another; the formats themselves live in their own modules (headers, IP, TCP reassembly,
+TLS, HTTP/1 and /2, DNS, QUIC), and what is left here is the routing between them and the four
+tables built from its state at the end. Splitting the steps over modules would spread that one
+state over files and add calls on the per-packet path that the benchmarks time.
 
 >>> import io
 >>> from toolkit.problems import ProblemLog
@@ -24,9 +34,8 @@ from __future__ import annotations
 
 import gc
 import os
-import struct
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -43,13 +52,24 @@ from toolkit.io.content_encoding import (
 )
 from toolkit.io.dns import DnsError, cname_chain, parse_dns
 from toolkit.io.flows import PROCESS_UID_BASE, Flow, evidence, flows_table, server_is_source, timestamps
+from toolkit.io.headers import (
+    ETHERNET_HEADER,
+    ETHERTYPE_IPV4,
+    FRAGMENTED,
+    IPV4_NO_OPTIONS,
+    PLAIN_HEADER,
+    plain_frame,
+    plain_transport,
+    tcp_header,
+    udp_header,
+)
 from toolkit.io.http1 import Http1Connection, HttpMessage, looks_like_http_request, parse_datagram
 from toolkit.io.http2 import MAX_DECODED_HEADERS, PREFACE, Http2Connection
 from toolkit.io.https import HttpsFlow, HttpsResult, QuicFlow, http2_exchanges
 from toolkit.io.ip import FragmentReassembler, IpError, address_text, parse_ip
 from toolkit.io.keylog import KeyLog
 from toolkit.io.linktypes import LINKTYPE_NAMES, SUPPORTED
-from toolkit.io.packet_batch import pcap_frames, read_ethernet_batch
+from toolkit.io.packet_batch import BatchTriage, Epoch, pcap_frames
 from toolkit.io.pcapdroid import read_trailer, uid_from_comment
 from toolkit.io.pcapfile import PROCESS_COMMENT_PREFIX, CaptureFile, EthernetRun, reader_comment
 from toolkit.io.quic import QuicInitialReader, is_quic_long_header
@@ -66,9 +86,6 @@ _UNDECIDED_CHUNKS = 6
 _HELD_SEGMENTS = 8  # segments of a flow without SYN held to find where its streams start
 _SEQ_MASK = 0xFFFFFFFF
 _HALF_SEQ = 0x80000000
-# Ethernet type; IPv4 version+IHL, total length, fragment field, protocol, addresses; TCP/UDP ports;
-# TCP flags (for UDP, a payload byte that is not used).
-_FAST_UNPACK = struct.Struct("!12xHB1xH2xH1xB2x4s4sHH9xB").unpack_from
 _TRAILER_MAGIC = b"\x01\x07\x20\x21"
 _TLS_KEY_LOG_SECRETS = 0x544C534B  # pcapng DSB secrets type "TLSK": an NSS key log
 
@@ -128,7 +145,7 @@ class _Reader:
                 if linktype == 1 and self.batched:
                     big_endian = capture.record_struct.format.startswith(">")
                     frames = pcap_frames(buf, offsets, big_endian, capture.ns_per_fraction)
-                    if read_ethernet_batch(self, buf, *frames, frame, link):
+                    if self.ethernet_batch(buf, *frames, frame, link):
                         continue
                 unpack_record = capture.record_struct.unpack_from
                 frac_ns = capture.ns_per_fraction
@@ -170,7 +187,7 @@ class _Reader:
     def ethernet_run(self, run: EthernetRun, link: Any) -> None:
         """A pcapng run of plain Ethernet packets: batched, or one by one when that saves nothing."""
         buf, starts, lengths, stamps, frame, comments = run
-        if read_ethernet_batch(self, buf, starts, lengths, stamps, frame, link, comments):
+        if self.ethernet_batch(buf, starts, lengths, stamps, frame, link, comments):
             return
         fast = self.fast_path
         for index, (start, length, ts) in enumerate(
@@ -182,6 +199,121 @@ class _Reader:
                 self.packet(frame, ts, 1, link, buf[start:stop], comment)
             frame += 1
 
+    def ethernet_batch(
+        self,
+        buf: bytes,
+        starts: Any,
+        lengths: Any,
+        times: Any,
+        first_frame: int,
+        link: Any,
+        comments: Mapping[int, str] | None = None,
+    ) -> bool:
+        """Read one run of Ethernet frames (see :class:`~toolkit.io.packet_batch.BatchTriage`), seeing
+        only the packets that may tell something and counting the others; False (nothing read) when
+        the run is mostly packets to see anyway, which the caller then reads one by one.
+
+        Each packet given out is read the way :meth:`run` would, skipping what the triage already
+        read: a plain packet without trailer or comment goes straight to the fast path or the TCP
+        or UDP step (a SYN straight to the TCP step, as the fast path never takes one).
+        """
+        triage = BatchTriage(buf, starts, lengths, times, comments)
+        flow_of, epochs, epoch_flows = self.batch_flows(triage)
+        if triage.mostly_seen():
+            return False
+        schedule = triage.schedule([f is not None for f in flow_of], [f is None or not _quiet(f) for f in flow_of])
+
+        def still_live(key: int) -> bool:
+            flow = flow_of[key]
+            return flow is not None and not _quiet(flow)
+
+        start_l, length_l, ts_l, route_l, total_l = (
+            triage.starts,
+            triage.lengths,
+            triage.ts,
+            triage.route,
+            triage.totals,
+        )
+        fast, packet, tcp_step, udp_step, flows = self.fast_path, self.packet, self.tcp, self.udp, self.flows
+        made = len(flows)
+        for i, _key in schedule.packets(still_live):
+            start, ts, frame = start_l[i], ts_l[i], first_frame + i
+            stop = start + length_l[i]
+            route = route_l[i]
+            if route == 0:
+                comment = comments.get(i) if comments else None
+                if comment is not None:  # as run() does: no fast path for a packet with a comment
+                    packet(frame, ts, 1, link, buf[start:stop], comment)
+                elif not (stop - start >= PLAIN_HEADER and fast(buf, start, stop, ts, frame)):
+                    packet(frame, ts, 1, link, buf[start:stop], None)
+            elif route == 1 or not fast(buf, start, stop, ts, frame):
+                sender, receiver, segment = plain_transport(buf, start, total_l[i])
+                if route == 17:
+                    udp_step(sender, receiver, segment, frame, ts, None, None)
+                else:
+                    tcp_step(sender, receiver, segment, frame, ts, None)
+            if len(flows) != made:  # a new flow (perhaps a key's second connection): a new epoch
+                for flow in flows[made:]:
+                    new_key = self.batch_epoch(triage, flow, i, flow_of, epochs, epoch_flows)
+                    if new_key is not None and not _quiet(flow):
+                        schedule.wake(new_key, i)
+                made = len(flows)
+        self.count_unseen(triage, schedule.seen, epochs, epoch_flows, first_frame)
+        return True
+
+    def batch_flows(self, triage: BatchTriage) -> tuple[list[Flow | None], list[Epoch], list[Flow]]:
+        """The flow the reader knows of each key of a batch (or None), the epochs of those flows and
+        the flows of the epochs; the batch's app tags the reader must see are marked in the triage."""
+        flow_of: list[Flow | None] = []
+        epochs: list[Epoch] = []  # the flows of the batch's keys, in the order they are known
+        epoch_flows: list[Flow] = []
+        for key, forward in enumerate(triage.keys):
+            entry = self.table.get(forward)
+            flow_of.append(None if entry is None else entry[0])
+            if entry is not None:
+                epochs.append((key, -1, entry[1] == triage.first_is_lower[key]))
+                epoch_flows.append(entry[0])
+        if triage.tags:
+            has_uid = [flow is not None and flow.uid is not None for flow in flow_of]
+            triage.see_tags(has_uid, set(self.apps), set(self.process_uids))
+        return flow_of, epochs, epoch_flows
+
+    @staticmethod
+    def batch_epoch(
+        triage: BatchTriage,
+        flow: Flow,
+        at: int,
+        flow_of: list[Flow | None],
+        epochs: list[Epoch],
+        epoch_flows: list[Flow],
+    ) -> int | None:
+        """A flow made at packet ``at`` of a batch starts an epoch of its key; the key, or None when the
+        flow is of no key of the batch."""
+        number = 6 if flow.transport == "tcp" else 17
+        key = triage.key_of_tuple.get((flow.client, flow.client_port, flow.server, flow.server_port, number))
+        if key is not None:
+            flow_of[key] = flow
+            epochs.append((key, at, (flow.client, flow.client_port) == triage.lower_sides[key]))
+            epoch_flows.append(flow)
+        return key
+
+    def count_unseen(
+        self, triage: BatchTriage, seen: Any, epochs: list[Epoch], epoch_flows: list[Flow], first_frame: int
+    ) -> None:
+        """Add the packets of a batch the reader did not see to their flows, per direction."""
+        for epoch, up, count, volume, index in triage.unseen_counts(seen, epochs):
+            flow = epoch_flows[epoch]
+            if up:
+                flow.packets_up += count
+                flow.bytes_up += volume
+            else:
+                flow.packets_down += count
+                flow.bytes_down += volume
+            frame = first_frame + index
+            if frame > flow.last_frame:
+                flow.last_frame = frame
+                flow.ts_end = triage.ts[index]
+
     def fast_path(self, buf: bytes, start: int, stop: int, ts: int | None, frame: int) -> bool:
         """Count a packet of an established flow with nothing left to dissect; False if it is not one.
 
@@ -189,12 +321,14 @@ class _Reader:
         either no payload or a flow whose payload no longer matters, and UDP of flows that are only
         counted. ``buf[start:stop]`` is the frame.
         """
-        (ethertype, version_ihl, total, fragment, protocol, src, dst, sport, dport, flags) = _FAST_UNPACK(buf, start)
-        end = start + 14 + total
+        (ethertype, version_ihl, total, fragment, protocol, src, dst, sport, dport, offset, flags) = plain_frame(
+            buf, start
+        )
+        end = start + ETHERNET_HEADER + total
         if (
-            ethertype != 0x0800
-            or version_ihl != 0x45
-            or fragment & 0x3FFF
+            ethertype != ETHERTYPE_IPV4
+            or version_ihl != IPV4_NO_OPTIONS
+            or fragment & FRAGMENTED
             or total < 28
             or end > stop
             or (stop - end >= 32 and buf[stop - 32 : stop - 28] == _TRAILER_MAGIC)
@@ -205,7 +339,7 @@ class _Reader:
             return False
         flow = entry[0]
         if protocol == 6:
-            payload = total - 20 - ((buf[start + 46] >> 4) << 2)
+            payload = total - 20 - ((offset >> 4) << 2)
             if flags & 0x02 or (payload > 0 and flow.mode is not None):
                 return False
             if payload < 0:
@@ -306,16 +440,14 @@ class _Reader:
 
     # -- TCP -------------------------------------------------------------------------------------
     def tcp(self, src: bytes, dst: bytes, l4: bytes, frame: int, ts: int | None, uid: int | None) -> None:
-        sport = (l4[0] << 8) | l4[1]
-        dport = (l4[2] << 8) | l4[3]
-        flags = l4[13]
+        sport, dport, seq, data_offset, flags = tcp_header(l4)
         entry = self.table.get((src, sport, dst, dport, 6))
         syn_only = flags & 0x12 == 0x02
         if entry is None or (syn_only and entry[0].closed is not None and entry[1]):
             client = True if syn_only else (False if flags & 0x12 == 0x12 else None)
             entry = self.flow_for(src, sport, dst, dport, 6, ts, frame, client)
         flow, up = entry
-        header_len = (l4[12] >> 4) * 4
+        header_len = (data_offset >> 4) * 4
         payload = l4[header_len:] if header_len >= 20 else b""
         flow.count(up, len(payload), ts, frame, uid)
         if flags & 0x04:
@@ -331,10 +463,9 @@ class _Reader:
                 if flow.held_segments is not None:
                     self.release_held(flow)
                 streams = flow.streams or self.open_streams(flow)
-                streams[0 if up else 1].syn(int.from_bytes(l4[4:8], "big"))
+                streams[0 if up else 1].syn(seq)
         if not payload or flow.mode is None:
             return
-        seq = int.from_bytes(l4[4:8], "big")
         if flow.streams is None:  # no SYN seen: the first segment in the file may not be the first sent
             held = flow.held_segments
             if held is None:
@@ -575,13 +706,11 @@ class _Reader:
         uid: int | None,
         fragment_frames: tuple[int, ...] | None,
     ) -> None:
-        sport = (l4[0] << 8) | l4[1]
-        dport = (l4[2] << 8) | l4[3]
+        sport, dport, length = udp_header(l4)
         entry = self.table.get((src, sport, dst, dport, 17))
         if entry is None:
             entry = self.flow_for(src, sport, dst, dport, 17, ts, frame, None)
         flow, up = entry
-        length = (l4[4] << 8) | l4[5]
         payload = l4[8:length] if 8 <= length <= len(l4) else l4[8:]
         flow.count(up, len(payload), ts, frame, uid)
         protocol = flow.protocol
@@ -805,6 +934,13 @@ class _Reader:
                 "unsupported",
                 f"link type {linktype} is not read: {len(frames)} frames skipped (frames {shown})",
             )
+
+
+def _quiet(flow: Flow) -> bool:
+    """Whether the reader would only count this flow's payload packets (its fast path)."""
+    if flow.transport == "tcp":
+        return flow.mode is None
+    return flow.protocol == "other" or flow.quic_done
 
 
 def _pack_address(text: str) -> bytes:

@@ -8,6 +8,7 @@ PCAPdroid (https://github.com/emanuele-f/PCAPdroid) marks packets in two ways:
 * pcapng: a custom block (type ``0x00000BAD``, PEN 62652) mapping each UID to its package and
   app name (read by :mod:`toolkit.io.pcapfile`) and a ``u-<uid>`` comment on every packet.
 
+>>> from toolkit.lab.pcap_builder import trailer_for_tests
 >>> frame = bytes(14) + bytes(20) + trailer_for_tests(10123, "com.example")
 >>> read_trailer(frame)
 (10123, 'com.example')
@@ -17,10 +18,7 @@ PCAPdroid (https://github.com/emanuele-f/PCAPdroid) marks packets in two ways:
 
 from __future__ import annotations
 
-import struct
-import zlib
-
-__all__ = ["TRAILER_MAGIC", "TRAILER_SIZE", "read_trailer", "trailer_for_tests", "uid_from_comment"]
+__all__ = ["TRAILER_MAGIC", "TRAILER_SIZE", "read_trailer", "uid_from_comment"]
 
 TRAILER_MAGIC = 0x01072021
 TRAILER_SIZE = 32
@@ -44,9 +42,3 @@ def uid_from_comment(comment: str | None) -> int | None:
     if not digits.lstrip("-").isdigit():
         return None
     return int(digits)
-
-
-def trailer_for_tests(uid: int, name: str) -> bytes:
-    """A trailer as PCAPdroid writes it (the CRC covers ``name`` only here, which readers ignore)."""
-    head = _MAGIC_BYTES + struct.pack("!i", uid) + name.encode()[:20].ljust(20, b"\0")
-    return head + struct.pack("!I", zlib.crc32(head))

@@ -15,6 +15,11 @@ Damage stops the reading where it is: the packets before it are returned and the
 row of ``problems`` (or, with ``strict``, a :class:`~toolkit.errors.CaptureError`). A header that is
 not pcap at all raises at once.
 
+Why one module: both formats (about 700 lines) share one :class:`CaptureFile`, its
+buffered reading and its handling of damage; pcapng's walk is a few short methods (the next block,
+the packet blocks, the runs of plain packets, options, interfaces, sections, processes, custom
+blocks) over one cursor, each a part of the same format.
+
 >>> import io, struct
 >>> header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101)
 >>> record = struct.pack("<IIII", 1, 500000, 3, 3) + b"abc"
@@ -66,6 +71,7 @@ _PCAP_MAGICS: dict[bytes, tuple[str, int]] = {
     b"\xa1\xb2\x3c\x4d": (">", 1),
 }
 _SHB = 0x0A0D0D0A
+_BYTE_ORDERS = {b"\x4d\x3c\x2b\x1a": "<", b"\x1a\x2b\x3c\x4d": ">"}  # a section's magic, as read
 _IDB, _OPB, _SPB, _NRB, _ISB, _EPB, _DSB = 1, 2, 3, 4, 5, 6, 0x0A
 _CUSTOM = (0x00000BAD, 0x40000BAD)
 # Apple's pcapng extension (macOS/iOS tcpdump -k): a process information block per process and
@@ -140,6 +146,37 @@ class Interface:
             "name": self.name,
             "description": self.description,
         }
+
+
+@dataclass
+class _PcapngWalk:
+    """Where a walk over the blocks of a pcapng file is."""
+
+    order: str = "<"
+    """Byte order of the current section."""
+    frame: int = 0
+    """Packets read so far."""
+    block_index: int = 0
+    """Blocks read so far (a run's packets count one each)."""
+    section_base: int = 0
+    """Index of the current section's first interface in :attr:`CaptureFile.interfaces`."""
+    process_base: int = 0
+    """Index of the current section's first Apple process information block."""
+    ended: bool = False
+    """Damage was found: the rest of the file is not read."""
+
+
+@dataclass
+class _RunSearch:
+    """When to look for the next run of plain Ethernet packets (:meth:`CaptureFile._next_run`), and
+    the time scales of the section's interfaces (:meth:`CaptureFile._run_scales`), made again when
+    there are more interfaces than ``scaled``."""
+
+    wait: int = 0
+    backoff: int = 1
+    scales: list[int] = field(default_factory=list)
+    below: list[int] = field(default_factory=list)
+    scaled: int = -1
 
 
 @dataclass
@@ -319,140 +356,157 @@ class CaptureFile:
 
     # -- pcapng ------------------------------------------------------------------------------
     def _pcapng_packets(self, runs: bool) -> Iterator[Record | EthernetRun]:
-        order = "<"
-        frame = 0
-        section_base = 0  # index of this section's first interface in self.interfaces
-        process_base = 0  # index of this section's first process information block
-        block_index = 0
-        scales: list[int] = []  # of this section's interfaces (see _run_scales), made when there
-        below: list[int] = []  # were `scaled` interfaces in all
-        scaled = -1
-        # After too few plain blocks for a run, those and the next `backoff` blocks are read one by
-        # one (`wait` blocks), and `backoff` doubles: files where most packets have options
-        # (PCAPdroid, Apple) look for runs seldom.
-        wait, backoff = 0, 1
+        walk = _PcapngWalk()
+        search = _RunSearch()
         while True:
-            if runs and wait <= 0 and section_base < len(self.interfaces):
-                if scaled != len(self.interfaces):
-                    (scales, below), scaled = self._run_scales(section_base), len(self.interfaces)
-                run = self._ethernet_run(order, scales, below, frame + 1, process_base)
-                if isinstance(run, int):
-                    wait, backoff = run + backoff, min(2 * backoff, _MAX_BACKOFF)
-                else:
-                    backoff = 1
-                    count = len(run.starts)
-                    frame += count
-                    block_index += count
+            if runs:
+                run = self._next_run(walk, search)
+                if run is not None:
                     yield run
                     continue
-            wait -= 1
-            if not self._fill(12):
-                if self._remaining():
-                    self.problems.add(
-                        f"block {block_index + 1}",
-                        "truncated",
-                        f"the file ends inside a block header; {frame} packets read",
-                    )
+            block = self._next_block(walk)
+            if block is None:
                 return
-            buf, pos = self._buf, self._pos
-            block_index += 1
-            where = f"block {block_index} (after frame {frame})"
-            btype = struct.unpack_from(order + "I", buf, pos)[0]
-            if btype == _SHB:
-                bom = buf[pos + 8 : pos + 12]
-                if bom == b"\x4d\x3c\x2b\x1a":
-                    order = "<"
-                elif bom == b"\x1a\x2b\x3c\x4d":
-                    order = ">"
-                else:
-                    self._stop(where, "malformed", f"section header has a bad byte-order magic {bom.hex()}", frame)
-                    return
-                section_base = len(self.interfaces)
-                process_base = len(self.processes)
-            btype, blen = struct.unpack_from(order + "II", buf, pos)
-            if blen < 12 or blen % 4:
-                self._stop(where, "malformed", f"block length {blen} is not a multiple of 4 of at least 12", frame)
+            record = self._block(walk, *block)
+            if record is not None:
+                yield record
+            elif walk.ended:
                 return
-            if blen > MAX_BLOCK_SIZE + MAX_PACKET_SIZE:
-                self._stop(where, "malformed", f"block claims {blen} bytes, more than any real block", frame)
-                return
-            if not self._fill(blen):
-                self._stop(
-                    where,
+
+    def _next_run(self, walk: _PcapngWalk, search: _RunSearch) -> EthernetRun | None:
+        """The run of plain Ethernet packets at ``_pos``, if it is time to look for one and there is one.
+
+        After too few plain blocks for a run, those and the next ``backoff`` blocks are read one by
+        one (``wait`` blocks), and ``backoff`` doubles: files where most packets have options
+        (PCAPdroid, Apple) look for runs seldom.
+        """
+        if search.wait > 0 or walk.section_base >= len(self.interfaces):
+            search.wait -= 1
+            return None
+        if search.scaled != len(self.interfaces):
+            search.scales, search.below = self._run_scales(walk.section_base)
+            search.scaled = len(self.interfaces)
+        run = self._ethernet_run(walk.order, search.scales, search.below, walk.frame + 1, walk.process_base)
+        if isinstance(run, int):
+            search.wait, search.backoff = run + search.backoff - 1, min(2 * search.backoff, _MAX_BACKOFF)
+            return None
+        search.backoff = 1
+        walk.frame += len(run.starts)
+        walk.block_index += len(run.starts)
+        return run
+
+    def _next_block(self, walk: _PcapngWalk) -> tuple[int, bytes, int, int] | None:
+        """The next block, whole and checked: (type, buffer, body start, body end); None at the end of
+        the file or at damage (after a problem row). A Section Header Block sets the byte order and
+        starts the section's numbering of interfaces and processes."""
+        if not self._fill(12):
+            if self._remaining():
+                self.problems.add(
+                    f"block {walk.block_index + 1}",
                     "truncated",
-                    f"the file ends inside a {blen}-byte block ({self._remaining()} bytes left)",
-                    frame,
+                    f"the file ends inside a block header; {walk.frame} packets read",
                 )
-                return
-            buf, pos = self._buf, self._pos
-            trailer = struct.unpack_from(order + "I", buf, pos + blen - 4)[0]
-            if trailer != blen:
-                self._stop(where, "malformed", f"block length {blen} and trailing length {trailer} differ", frame)
-                return
-            self._pos = pos + blen
-            body_start, body_end = pos + 8, pos + blen - 4
-            if btype == _EPB:
-                if blen < 32:
-                    self._stop(where, "malformed", "enhanced packet block too short", frame)
-                    return
-                iface, ts_hi, ts_lo, caplen, orig = struct.unpack_from(order + "IIIII", buf, body_start)
-                data_start = body_start + 20
-                if caplen > body_end - data_start:
-                    self._stop(where, "malformed", f"captured length {caplen} exceeds the block", frame)
-                    return
-                frame += 1
-                data = buf[data_start : data_start + caplen]
-                opt_start = data_start + ((caplen + 3) & ~3)
-                comment = process = None
-                if opt_start < body_end:
-                    comment, process = self._packet_options(buf, opt_start, body_end, order, process_base)
-                index = section_base + iface
-                ts = self._timestamp(index, (ts_hi << 32) | ts_lo)
-                if index >= len(self.interfaces):
-                    self.problems.add(
-                        f"frame {frame}",
-                        "malformed",
-                        f"packet names interface {iface} that was not described; packet skipped",
-                    )
-                    continue
-                yield (frame, ts, index, data, orig, comment, process)
-            elif btype == _SPB:
-                if section_base >= len(self.interfaces):
-                    self._stop(where, "malformed", "simple packet block without an interface", frame)
-                    return
-                orig = struct.unpack_from(order + "I", buf, body_start)[0]
-                frame += 1
-                caplen = min(orig, body_end - body_start - 4, self.interfaces[section_base].snaplen or orig)
-                yield (frame, None, section_base, buf[body_start + 4 : body_start + 4 + caplen], orig, None, None)
-            elif btype == _OPB:
-                iface, _drops, ts_hi, ts_lo, caplen, orig = struct.unpack_from(order + "HHIIII", buf, body_start)
-                data_start = body_start + 20
-                if caplen > body_end - data_start or section_base + iface >= len(self.interfaces):
-                    self._stop(where, "malformed", "packet block with a bad length or interface", frame)
-                    return
-                frame += 1
-                index = section_base + iface
-                yield (
-                    frame,
-                    self._timestamp(index, (ts_hi << 32) | ts_lo),
-                    index,
-                    buf[data_start : data_start + caplen],
-                    orig,
-                    None,
-                    None,
-                )
-            elif btype == _IDB:
-                self._interface(buf, body_start, body_end, order)
-            elif btype == _SHB:
-                self._section(buf, body_start, body_end, order)
-            elif btype == _DSB and body_end - body_start >= 8:
-                stype, slen = struct.unpack_from(order + "II", buf, body_start)
-                self.decryption_secrets.append((stype, buf[body_start + 8 : body_start + 8 + slen]))
-            elif btype == _APPLE_PROCESS and body_end - body_start >= 4:
-                self._process(buf, body_start, body_end, order)
-            elif btype in _CUSTOM:
-                self._custom(buf, body_start, body_end, order)
-            # name resolution, interface statistics and unknown blocks are skipped by design
+            return None
+        buf, pos = self._buf, self._pos
+        walk.block_index += 1
+        if struct.unpack_from(walk.order + "I", buf, pos)[0] == _SHB:
+            bom = buf[pos + 8 : pos + 12]
+            if bom not in _BYTE_ORDERS:
+                self._stop_walk(walk, "malformed", f"section header has a bad byte-order magic {bom.hex()}")
+                return None
+            walk.order = _BYTE_ORDERS[bom]
+            walk.section_base = len(self.interfaces)
+            walk.process_base = len(self.processes)
+        btype, blen = struct.unpack_from(walk.order + "II", buf, pos)
+        if blen < 12 or blen % 4:
+            self._stop_walk(walk, "malformed", f"block length {blen} is not a multiple of 4 of at least 12")
+            return None
+        if blen > MAX_BLOCK_SIZE + MAX_PACKET_SIZE:
+            self._stop_walk(walk, "malformed", f"block claims {blen} bytes, more than any real block")
+            return None
+        if not self._fill(blen):
+            message = f"the file ends inside a {blen}-byte block ({self._remaining()} bytes left)"
+            self._stop_walk(walk, "truncated", message)
+            return None
+        buf, pos = self._buf, self._pos
+        trailer = struct.unpack_from(walk.order + "I", buf, pos + blen - 4)[0]
+        if trailer != blen:
+            self._stop_walk(walk, "malformed", f"block length {blen} and trailing length {trailer} differ")
+            return None
+        self._pos = pos + blen
+        return btype, buf, pos + 8, pos + blen - 4
+
+    def _block(self, walk: _PcapngWalk, btype: int, buf: bytes, body_start: int, body_end: int) -> Record | None:
+        """The packet of a packet block (None if it is skipped, or damaged: then ``walk.ended``); the
+        facts of any other block kept on the capture."""
+        order = walk.order
+        if btype == _EPB:
+            return self._enhanced_packet(walk, buf, body_start, body_end)
+        if btype == _SPB:
+            if walk.section_base >= len(self.interfaces):
+                self._stop_walk(walk, "malformed", "simple packet block without an interface")
+                return None
+            orig = struct.unpack_from(order + "I", buf, body_start)[0]
+            walk.frame += 1
+            caplen = min(orig, body_end - body_start - 4, self.interfaces[walk.section_base].snaplen or orig)
+            data = buf[body_start + 4 : body_start + 4 + caplen]
+            return (walk.frame, None, walk.section_base, data, orig, None, None)
+        if btype == _OPB:
+            iface, _drops, ts_hi, ts_lo, caplen, orig = struct.unpack_from(order + "HHIIII", buf, body_start)
+            data_start = body_start + 20
+            if caplen > body_end - data_start or walk.section_base + iface >= len(self.interfaces):
+                self._stop_walk(walk, "malformed", "packet block with a bad length or interface")
+                return None
+            walk.frame += 1
+            index = walk.section_base + iface
+            data = buf[data_start : data_start + caplen]
+            return (walk.frame, self._timestamp(index, (ts_hi << 32) | ts_lo), index, data, orig, None, None)
+        if btype == _IDB:
+            self._interface(buf, body_start, body_end, order)
+        elif btype == _SHB:
+            self._section(buf, body_start, body_end, order)
+        elif btype == _DSB and body_end - body_start >= 8:
+            stype, slen = struct.unpack_from(order + "II", buf, body_start)
+            self.decryption_secrets.append((stype, buf[body_start + 8 : body_start + 8 + slen]))
+        elif btype == _APPLE_PROCESS and body_end - body_start >= 4:
+            self._process(buf, body_start, body_end, order)
+        elif btype in _CUSTOM:
+            self._custom(buf, body_start, body_end, order)
+        # name resolution, interface statistics and unknown blocks are skipped by design
+        return None
+
+    def _enhanced_packet(self, walk: _PcapngWalk, buf: bytes, body_start: int, body_end: int) -> Record | None:
+        """The packet of an Enhanced Packet Block, with its comment and Apple process name."""
+        if body_end - body_start < 20:
+            self._stop_walk(walk, "malformed", "enhanced packet block too short")
+            return None
+        order = walk.order
+        iface, ts_hi, ts_lo, caplen, orig = struct.unpack_from(order + "IIIII", buf, body_start)
+        data_start = body_start + 20
+        if caplen > body_end - data_start:
+            self._stop_walk(walk, "malformed", f"captured length {caplen} exceeds the block")
+            return None
+        walk.frame += 1
+        data = buf[data_start : data_start + caplen]
+        opt_start = data_start + ((caplen + 3) & ~3)
+        comment = process = None
+        if opt_start < body_end:
+            comment, process = self._packet_options(buf, opt_start, body_end, order, walk.process_base)
+        index = walk.section_base + iface
+        ts = self._timestamp(index, (ts_hi << 32) | ts_lo)
+        if index >= len(self.interfaces):
+            self.problems.add(
+                f"frame {walk.frame}",
+                "malformed",
+                f"packet names interface {iface} that was not described; packet skipped",
+            )
+            return None
+        return (walk.frame, ts, index, data, orig, comment, process)
+
+    def _stop_walk(self, walk: _PcapngWalk, kind: str, message: str) -> None:
+        """Damage at the current block: a problem row, and the walk ends."""
+        self._stop(f"block {walk.block_index} (after frame {walk.frame})", kind, message, walk.frame)
+        walk.ended = True
 
     def _run_scales(self, section_base: int) -> tuple[list[int], list[int]]:
         """Per interface of the section: the nanoseconds per time unit of an Ethernet interface whose

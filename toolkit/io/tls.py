@@ -6,6 +6,7 @@ returns whole handshake messages until the first encrypted or non-handshake reco
 :func:`parse_client_hello` and :func:`parse_server_hello` read the two messages (RFC 8446
 section 4.1; extensions from the IANA registry). The same ClientHello parser serves QUIC.
 
+>>> from toolkit.lab.tls_hellos import client_hello_for_tests
 >>> hello = client_hello_for_tests("example.org", alpn=["h2", "http/1.1"])
 >>> reader = HandshakeReader()
 >>> reader.feed(hello[:7]), len(reader.feed(hello[7:]))
@@ -17,7 +18,6 @@ section 4.1; extensions from the IANA registry). The same ClientHello parser ser
 
 from __future__ import annotations
 
-import struct
 from typing import NamedTuple
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "ServerHello",
     "TlsError",
     "cipher_name",
-    "client_hello_for_tests",
     "looks_like_tls",
     "parse_client_hello",
     "parse_server_hello",
@@ -312,37 +311,3 @@ def parse_server_hello(body: bytes) -> ServerHello:
             chosen = _alpn_list(data)
             alpn = chosen[0] if chosen else None
     return ServerHello(version_name(version), cipher_name(cipher), alpn, random == _HRR_RANDOM)
-
-
-def client_hello_for_tests(
-    sni: str | None,
-    *,
-    alpn: list[str] | None = None,
-    versions: tuple[int, ...] = (0x0304, 0x0303),
-    ech: bool = False,
-    record: bool = True,
-) -> bytes:
-    """A minimal, well-formed ClientHello (as a TLS record unless ``record`` is False)."""
-    extensions = b""
-    if sni is not None:
-        name = sni.encode()
-        entry = b"\x00" + struct.pack("!H", len(name)) + name
-        extensions += struct.pack("!HHH", _SERVER_NAME, len(entry) + 2, len(entry)) + entry
-    if alpn:
-        names = b"".join(bytes([len(p)]) + p.encode() for p in alpn)
-        extensions += struct.pack("!HHH", _ALPN, len(names) + 2, len(names)) + names
-    listed = b"".join(struct.pack("!H", v) for v in versions)
-    extensions += struct.pack("!HHB", _SUPPORTED_VERSIONS, len(listed) + 1, len(listed)) + listed
-    if ech:
-        extensions += struct.pack("!HH", _ECH, 4) + b"\x00\x00\x01\x00"
-    body = (
-        b"\x03\x03"
-        + bytes(32)
-        + b"\x00"
-        + b"\x00\x04\x13\x01\xc0\x2f"
-        + b"\x01\x00"
-        + struct.pack("!H", len(extensions))
-        + extensions
-    )
-    message = b"\x01" + len(body).to_bytes(3, "big") + body
-    return b"\x16\x03\x01" + struct.pack("!H", len(message)) + message if record else message

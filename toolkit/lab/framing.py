@@ -32,6 +32,7 @@ __all__ = [
     "internet_checksum",
     "ipv4_header_of",
     "tcp_flags",
+    "tcp_frame",
     "udp_frame",
 ]
 
@@ -137,10 +138,28 @@ def udp_frame(src: Endpoint, dst: Endpoint, payload: bytes, *, from_client: bool
     return _ethernet(from_client, _ip_packet(src.ip, dst.ip, _PROTO_UDP, header + payload, ident))
 
 
-def _tcp_segment(
-    src: Endpoint, dst: Endpoint, seq: int, ack: int, flags: str, payload: bytes, options: bytes = b""
+def tcp_frame(
+    src: Endpoint,
+    dst: Endpoint,
+    seq: int,
+    ack: int,
+    flags: str | int,
+    payload: bytes = b"",
+    *,
+    from_client: bool,
+    ident: int,
+    options: bytes = b"",
 ) -> bytes:
-    bits = sum(_FLAG_BITS[f] for f in flags)
+    """An Ethernet frame carrying one TCP segment with its checksum (over IPv4 or IPv6); ``flags``
+    as letters (``"PA"``) or as the header's bits."""
+    segment = _tcp_segment(src, dst, seq, ack, flags, payload, options)
+    return _ethernet(from_client, _ip_packet(src.ip, dst.ip, _PROTO_TCP, segment, ident))
+
+
+def _tcp_segment(
+    src: Endpoint, dst: Endpoint, seq: int, ack: int, flags: str | int, payload: bytes, options: bytes = b""
+) -> bytes:
+    bits = flags if isinstance(flags, int) else sum(_FLAG_BITS[f] for f in flags)
     offset = (20 + len(options)) // 4
     header = struct.pack(
         "!HHIIBBHHH", src.port, dst.port, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, offset << 4, bits, _WINDOW, 0, 0
@@ -212,9 +231,8 @@ class TcpFlow:
         src, dst = (self.client, self.server) if from_client else (self.server, self.client)
         seq = self._next_seq[from_client]
         ack = self._next_seq[not from_client] if "A" in flags else 0
-        segment = _tcp_segment(src, dst, seq, ack, flags, payload, options)
         ident = self._ids.take(src.ip) if self._ip_version == 4 else 0  # IPv6 has no identification field
-        frame = _ethernet(from_client, _ip_packet(src.ip, dst.ip, _PROTO_TCP, segment, ident))
+        frame = tcp_frame(src, dst, seq, ack, flags, payload, from_client=from_client, ident=ident, options=options)
         self.frames.append(Frame(self.clock.now_us + offset_us, frame))
         self.frame_numbers.append(len(self.frames))
         self._next_seq[from_client] += len(payload) + (1 if "S" in flags or "F" in flags else 0)

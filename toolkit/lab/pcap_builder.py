@@ -1,9 +1,10 @@
 """Synthetic pcap and pcapng files for tests and benchmarks (no network, no scapy).
 
-A :class:`PcapBuilder` collects packets (Ethernet + IPv4/IPv6 + TCP/UDP) with a steadily advancing
-clock and writes them as pcap (micro- or nanosecond, either byte order) or pcapng. Helpers build
-whole conversations: a DNS exchange, a TLS connection with a ClientHello and a ServerHello, a
-plaintext HTTP/1.1 exchange. Checksums are left at zero, which readers of captures ignore.
+A :class:`PcapBuilder` collects packets (Ethernet + IPv4/IPv6 + TCP/UDP, written by the lab's
+:mod:`toolkit.lab.framing`) with a steadily advancing clock and writes them as pcap (micro- or
+nanosecond, either byte order; :mod:`toolkit.lab.pcap_writer`) or pcapng
+(:mod:`toolkit.lab.pcapng_writer`). Helpers build whole conversations: a DNS exchange, a TLS
+connection with a ClientHello and a ServerHello, a plaintext HTTP/1.1 exchange.
 
 >>> builder = PcapBuilder()
 >>> builder.http_exchange("10.0.0.2", "192.0.2.7", "example.org", "/a?b=1")
@@ -16,11 +17,16 @@ from __future__ import annotations
 
 import ipaddress
 import struct
+import zlib
 from dataclasses import dataclass, field
 
-from toolkit.io.tls import client_hello_for_tests
+from toolkit.io.pcapdroid import TRAILER_MAGIC
+from toolkit.lab.framing import Endpoint, tcp_frame, udp_frame
+from toolkit.lab.pcap_writer import pcap_bytes
+from toolkit.lab.pcapng_writer import pcapng_parts
+from toolkit.lab.tls_hellos import client_hello_for_tests, server_hello_for_tests
 
-__all__ = ["PcapBuilder", "dns_message", "server_hello_for_tests"]
+__all__ = ["PcapBuilder", "dns_message", "trailer_for_tests"]
 
 
 def dns_message(
@@ -54,18 +60,11 @@ def dns_message(
     return header + encode(name) + struct.pack("!HH", qtype, 1) + records
 
 
-def server_hello_for_tests(*, version: int = 0x0304, cipher: int = 0x1301, alpn: str | None = None) -> bytes:
-    """A ServerHello TLS record choosing ``version`` (via supported_versions) and ``cipher``."""
-    extensions = b""
-    if version >= 0x0304:
-        extensions += struct.pack("!HHH", 43, 2, version)
-    if alpn:
-        name = alpn.encode()
-        extensions += struct.pack("!HHHB", 16, len(name) + 3, len(name) + 1, len(name)) + name
-    body = b"\x03\x03" + bytes(range(32)) + b"\x00" + struct.pack("!HB", cipher, 0)
-    body += struct.pack("!H", len(extensions)) + extensions
-    message = b"\x02" + len(body).to_bytes(3, "big") + body
-    return b"\x16\x03\x03" + struct.pack("!H", len(message)) + message
+def trailer_for_tests(uid: int, name: str) -> bytes:
+    """A 32-byte trailer as PCAPdroid writes it (:mod:`toolkit.io.pcapdroid`); the CRC covers the
+    trailer's own fields here, which readers ignore."""
+    head = TRAILER_MAGIC.to_bytes(4, "big") + struct.pack("!i", uid) + name.encode()[:20].ljust(20, b"\0")
+    return head + struct.pack("!I", zlib.crc32(head))
 
 
 @dataclass
@@ -94,33 +93,18 @@ class PcapBuilder:
         self.packets.append((self.start_ns + self._clock, frame))
         self._clock += self.step_ns
 
-    def ip_packet(self, src: str, dst: str, protocol: int, payload: bytes) -> bytes:
-        a, b = ipaddress.ip_address(src), ipaddress.ip_address(dst)
-        if a.version == 4:
-            return (
-                struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(payload), 1, 0x4000, 64, protocol, 0)
-                + a.packed
-                + b.packed
-                + payload
-            )
-        return struct.pack("!IHBB", 0x60000000, len(payload), protocol, 64) + a.packed + b.packed + payload
-
-    def ethernet(self, ip: bytes) -> bytes:
-        ethertype = 0x0800 if ip[0] >> 4 == 4 else 0x86DD
-        return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01" + struct.pack("!H", ethertype) + ip
-
     def udp(self, src: str, sport: int, dst: str, dport: int, payload: bytes) -> None:
-        segment = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-        self.add_frame(self.ethernet(self.ip_packet(src, dst, 17, segment)))
+        """A UDP datagram (:func:`toolkit.lab.framing.udp_frame`)."""
+        self.add_frame(udp_frame(Endpoint(src, sport), Endpoint(dst, dport), payload, from_client=True, ident=1))
 
     def tcp(
         self, src: str, sport: int, dst: str, dport: int, seq: int, ack: int, flags: int, payload: bytes = b""
     ) -> None:
-        segment = (
-            struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0)
-            + payload
+        """A TCP segment with the header's ``flags`` bits (:func:`toolkit.lab.framing.tcp_frame`)."""
+        frame = tcp_frame(
+            Endpoint(src, sport), Endpoint(dst, dport), seq, ack, flags, payload, from_client=True, ident=1
         )
-        self.add_frame(self.ethernet(self.ip_packet(src, dst, 6, segment)))
+        self.add_frame(frame)
 
     # -- conversations ---------------------------------------------------------------------------
     def tcp_open(self, client: str, cport: int, server: str, sport: int) -> _Tcp:
@@ -217,16 +201,8 @@ class PcapBuilder:
 
     # -- output ----------------------------------------------------------------------------------
     def pcap(self, *, nanoseconds: bool = False, big_endian: bool = False, linktype: int = 1) -> bytes:
-        """The packets as a classic pcap file."""
-        order = ">" if big_endian else "<"
-        magic = 0xA1B23C4D if nanoseconds else 0xA1B2C3D4
-        parts = [struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, 262144, linktype)]
-        divisor = 1 if nanoseconds else 1000
-        for ts, frame in self.packets:
-            seconds, rest = divmod(ts, 1_000_000_000)
-            parts.append(struct.pack(order + "IIII", seconds, rest // divisor, len(frame), len(frame)))
-            parts.append(frame)
-        return b"".join(parts)
+        """The packets as a classic pcap file (:mod:`toolkit.lab.pcap_writer`)."""
+        return pcap_bytes(self.packets, nanoseconds=nanoseconds, big_endian=big_endian, linktype=linktype)
 
     def pcapng(
         self,
@@ -235,22 +211,15 @@ class PcapBuilder:
         comments: dict[int, str] | None = None,
         extra_blocks: list[bytes] | None = None,
     ) -> bytes:
-        """The packets as pcapng: one section, one Ethernet interface, EPBs (with optional comments)."""
-
-        def option(code: int, value: bytes) -> bytes:
-            return struct.pack("<HH", code, len(value)) + value + bytes(-len(value) % 4)
-
-        def block(kind: int, body: bytes) -> bytes:
-            return struct.pack("<II", kind, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
-
-        comments = comments or {}
-        shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + option(4, tool.encode()) + option(0, b"")
-        idb = struct.pack("<HHI", 1, 0, 262144) + option(2, b"eth0") + option(9, b"\x09") + option(0, b"")
-        parts = [block(0x0A0D0D0A, shb), block(1, idb), *(extra_blocks or [])]
-        for index, (ts, frame) in enumerate(self.packets, start=1):
-            body = struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(frame), len(frame))
-            body += frame + bytes(-len(frame) % 4)
-            if index in comments:
-                body += option(1, comments[index].encode()) + option(0, b"")
-            parts.append(block(6, body))
-        return b"".join(parts)
+        """The packets as pcapng (:mod:`toolkit.lab.pcapng_writer`): one section, one Ethernet
+        interface named eth0 with nanosecond times, ``extra_blocks``, EPBs (with comments by packet
+        number, from 1)."""
+        blocks = pcapng_parts(
+            self.packets,
+            application=tool,
+            interface="eth0",
+            nanoseconds=True,
+            packet_comments=comments,
+            extra_blocks=extra_blocks or (),
+        )
+        return b"".join(blocks)

@@ -1,10 +1,11 @@
-"""pcapng files with the TLS keys inside: SHB, IDB, a Decryption Secrets Block, then packets.
+"""pcapng files, with the TLS keys inside: SHB, IDB, a Decryption Secrets Block, then packets.
 
 Blocks (draft-ietf-opsawg-pcapng): the Section Header Block names the writing application
-(``shb_userappl``); one Interface Description Block (Ethernet, microsecond resolution); a
-Decryption Secrets Block (type ``0x0000000A``) of secrets type ``0x544c534b`` ("TLSK") carrying the
-NSS key log, placed before the packets it decrypts so that Wireshark needs no separate key file;
-then one Enhanced Packet Block per frame.
+(``shb_userappl``); one Interface Description Block (Ethernet, micro- or nanosecond resolution);
+a Decryption Secrets Block (type ``0x0000000A``) of secrets type ``0x544c534b`` ("TLSK") carrying
+the NSS key log, placed before the packets it decrypts so that Wireshark needs no separate key
+file; any other blocks the caller adds; then one Enhanced Packet Block per frame, with an
+``opt_comment`` where asked (PCAPdroid writes ``u-<uid>`` there).
 
 >>> import io
 >>> from toolkit.lab.framing import Frame
@@ -19,13 +20,13 @@ then one Enhanced Packet Block per frame.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import BinaryIO
 
 from toolkit.lab.framing import Frame
 from toolkit.lab.pcap_writer import LINKTYPE_ETHERNET, SNAPLEN
 
-__all__ = ["DSB_TYPE", "SECRETS_TLS_KEYLOG", "write_pcapng"]
+__all__ = ["DSB_TYPE", "SECRETS_TLS_KEYLOG", "pcapng_parts", "write_pcapng"]
 
 SHB_TYPE = 0x0A0D0D0A
 IDB_TYPE = 0x00000001
@@ -57,6 +58,41 @@ def _block(block_type: int, body: bytes) -> bytes:
     return struct.pack("<II", block_type, length) + body + struct.pack("<I", length)
 
 
+def pcapng_parts(
+    packets: Iterable[tuple[int, bytes]],
+    *,
+    application: str,
+    comment: str | None = None,
+    interface: str = "lab0",
+    nanoseconds: bool = False,
+    keylog: Sequence[str] = (),
+    packet_comments: Mapping[int, str] | None = None,
+    extra_blocks: Sequence[bytes] = (),
+) -> Iterator[bytes]:
+    """The blocks of one section with one Ethernet interface for ``packets`` (time in ns since the
+    epoch, frame), in file order; ``packet_comments`` by packet number (from 1)."""
+    shb_options = [_option(_SHB_USERAPPL, application.encode())]
+    if comment:
+        shb_options.insert(0, _option(_OPT_COMMENT, comment.encode()))
+    yield _block(SHB_TYPE, struct.pack("<IHHq", _BYTE_ORDER_MAGIC, 1, 0, -1) + _options(*shb_options))
+    resolution = b"\x09" if nanoseconds else b"\x06"
+    idb_options = _options(_option(_IF_NAME, interface.encode()), _option(_IF_TSRESOL, resolution))
+    yield _block(IDB_TYPE, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, SNAPLEN) + idb_options)
+    if keylog:
+        secrets = "".join(line + "\n" for line in keylog).encode("ascii")
+        yield _block(DSB_TYPE, struct.pack("<II", SECRETS_TLS_KEYLOG, len(secrets)) + _padded(secrets))
+    yield from extra_blocks
+    divisor = 1 if nanoseconds else 1000
+    comments = packet_comments or {}
+    for number, (ts_ns, data) in enumerate(packets, start=1):
+        units = ts_ns // divisor
+        body = struct.pack("<IIIII", 0, units >> 32, units & 0xFFFFFFFF, len(data), len(data)) + _padded(data)
+        text = comments.get(number)
+        if text is not None:
+            body += _options(_option(_OPT_COMMENT, text.encode()))
+        yield _block(EPB_TYPE, body)
+
+
 def write_pcapng(
     out: BinaryIO,
     frames: Iterable[Frame],
@@ -66,16 +102,6 @@ def write_pcapng(
     comment: str | None = None,
 ) -> None:
     """Write one section with one Ethernet interface, the key log in a DSB, and ``frames``."""
-    shb_options = [_option(_SHB_USERAPPL, application.encode())]
-    if comment:
-        shb_options.insert(0, _option(_OPT_COMMENT, comment.encode()))
-    out.write(_block(SHB_TYPE, struct.pack("<IHHq", _BYTE_ORDER_MAGIC, 1, 0, -1) + _options(*shb_options)))
-    idb_options = _options(_option(_IF_NAME, b"lab0"), _option(_IF_TSRESOL, b"\x06"))
-    out.write(_block(IDB_TYPE, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, SNAPLEN) + idb_options))
-    if keylog:
-        secrets = "".join(line + "\n" for line in keylog).encode("ascii")
-        out.write(_block(DSB_TYPE, struct.pack("<II", SECRETS_TLS_KEYLOG, len(secrets)) + _padded(secrets)))
-    for frame in frames:
-        high, low = frame.ts_us >> 32, frame.ts_us & 0xFFFFFFFF
-        header = struct.pack("<IIIII", 0, high, low, len(frame.data), len(frame.data))
-        out.write(_block(EPB_TYPE, header + _padded(frame.data)))
+    packets = ((frame.ts_us * 1000, frame.data) for frame in frames)
+    for block in pcapng_parts(packets, application=application, comment=comment, keylog=keylog):
+        out.write(block)

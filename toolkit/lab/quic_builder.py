@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from toolkit.io.quic import QUIC_V1, initial_keys
 from toolkit.io.quic_decrypt import packet_keys
-from toolkit.io.tls import client_hello_for_tests
+from toolkit.lab.tls_hellos import client_hello_for_tests
 
 __all__ = ["SECRET_LABELS", "QuicConnectionBuilder", "crypto_frame", "stream_frame", "varint"]
 
