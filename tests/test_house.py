@@ -18,7 +18,6 @@ LONG_FUNCTIONS = {
     "toolkit/io/packet_batch.py:read_ethernet_batch",
     "toolkit/io/pcapfile.py:_pcapng_packets",
     "toolkit/lab/truth.py:ground_truth",
-    "toolkit/leaks/detect.py:_find_leaks",
     "toolkit/plots.py:request_timeline",
     "toolkit/plots.py:identifier_persistence",
     "toolkit/plots.py:decryption_coverage",
