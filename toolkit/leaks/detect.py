@@ -30,6 +30,7 @@ import dataclasses
 import functools
 import gc
 import os
+import zlib
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -105,6 +106,10 @@ class NeedleIndex:
                 by_key.setdefault(pattern.data[-self.KEY_BYTES :], []).append(pattern)
                 count += 1
         self.count = count
+        self.shortest = min((len(pattern.data) for group in by_key.values() for pattern in group), default=0)
+        """Length of the shortest pattern: a shorter text holds no hit."""
+        self.shortest_deflate = _shortest_deflate(by_key.values())
+        """Length of the shortest raw deflate stream of a needle or pattern (see :func:`_shortest_deflate`)."""
         # Keys with a byte above 0x7F (raw digests, non-ASCII needles) can only occur in a text that
         # has one: they get an automaton of their own, run on such texts only. Random bytes in the
         # keys would otherwise keep the main automaton off its root state and slow every search.
@@ -122,6 +127,15 @@ class NeedleIndex:
 
     def __len__(self) -> int:
         return self.count
+
+    def limits(self, limits: Limits) -> Limits:
+        """``limits`` for unwrapping texts to search with this index: no text shorter than its
+        shortest pattern is kept, nor raw deflate tried on blobs shorter than its needles compress to.
+        A blob too short to be a compressed needle is still searched (and read as protobuf ...)."""
+        shortest = max(limits.shortest_text, min(self.shortest, self.shortest_deflate or self.shortest))
+        return dataclasses.replace(
+            limits, shortest_text=shortest, shortest_deflate=max(limits.shortest_deflate, self.shortest_deflate)
+        )
 
     @functools.cached_property
     def every(self) -> list[Pattern]:
@@ -201,6 +215,21 @@ class NeedleIndex:
                     seen.add(id(pattern))
                     out.append(pattern)
         return out
+
+
+def _shortest_deflate(groups: Iterable[list[Pattern]]) -> int:
+    """One byte less than the shortest raw deflate stream (zlib, level 9) of a needle's value. Its
+    patterns are made from the value by case folds, escapes, encodings and digests, which make it no
+    more compressible; short checksums (8 to 15 characters, matched where nothing touches them) are
+    left aside: no sender compresses one alone. A raw deflate blob shorter than this holds no needle
+    and is not tried (bench/README.md, issue 20).
+
+    >>> from toolkit.leaks.needles import identifier_needles
+    >>> _shortest_deflate([expand(identifier_needles("ANDROID_ID", "9774d56d682e549c")[0])])
+    17
+    """
+    values = {pattern.needle.value for group in groups for pattern in group}
+    return max(0, min((len(zlib.compress(value.encode("utf-8"), 9, -15)) for value in values), default=1) - 1)
 
 
 _LAST_INDEX: list[tuple[tuple[Any, ...], NeedleIndex]] = []
@@ -581,7 +610,6 @@ def _find_leaks(
     endpoints: pd.DataFrame | None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    limits = limits or Limits()
     requests, capture = _requests_of(requests_or_capture)
     log = problems if problems is not None else ProblemLog(capture)
     inferred = visited is None
@@ -595,6 +623,7 @@ def _find_leaks(
     needles = all_needles(urls, parse_identifiers(identifiers), inferred=inferred)
     needles, ambient = without_ambient(needles, requests)
     index = _shared_index(needles, expansion, engine)
+    limits = index.limits(limits or Limits())
     if endpoints is None:
         endpoints = endpoints_in_context(requests, visited=urls)
     records = requests.to_dict("records")
