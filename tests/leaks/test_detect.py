@@ -17,6 +17,7 @@ import toolkit
 from tests.paths import DATA
 from toolkit.errors import CaptureError
 from toolkit.leaks.detect import effective_layers, find_leaks
+from toolkit.leaks.transforms import TRANSFORMS
 from toolkit.schema import TABLES
 
 SAMPLE = DATA / "sample.har"
@@ -320,3 +321,24 @@ def test_a_failing_sdk_adapter_writes_a_problem_row_and_keeps_the_finding(monkey
     assert len(leaks) > 0 and len(problems) >= len(leaks), problems  # one row per finding the adapter looked at
     assert problems["message"].str.contains("SDK adapter failed on this request: RuntimeError: adapter bug").all()
     assert set(problems["record"]) == set(leaks["evidence"].str.split(";").str[0])
+
+
+def test_unwrapping_bounds_follow_the_needles() -> None:
+    # Texts shorter than the shortest pattern are not kept, and raw deflate is not tried on blobs
+    # shorter than any needle's raw deflate stream (issue 20); a needle deflated alone is still found.
+    from toolkit.leaks.detect import NeedleIndex
+    from toolkit.leaks.needles import identifier_needles
+    from toolkit.leaks.unwrap import Limits
+
+    index = NeedleIndex(identifier_needles("ANDROID_ID", "9774d56d682e549c"))
+    limits = index.limits(Limits())
+    assert limits.shortest_text == min(len(p.data) for group in index.patterns for p in group)
+    deflated = TRANSFORMS["deflate"].encode(b"9774d56d682e549c")
+    assert limits.shortest_deflate == len(deflated) - 1
+    body = json.dumps({"e": base64.b64encode(deflated).decode()}).encode()
+    requests = TABLES["requests"].frame(
+        {"url": ["https://t.example/c"], "host": ["t.example"], "method": ["POST"], "body": [body],
+         "request_headers": [[]], "evidence": ["t#0"]}
+    )  # fmt: skip
+    leaks = find_leaks(requests, visited=[], identifiers=["ANDROID_ID=9774d56d682e549c"])
+    assert list(leaks.chain) == ["json:e > base64 > deflate"]

@@ -171,3 +171,16 @@ def test_lzstring_utf16_and_uint8array_forms() -> None:
         assert TRANSFORMS["lzstring_utf16"].decode(data) == text.encode("utf-8", "surrogatepass")  # type: ignore[misc]
     assert lzstring.decompress_from_uint8array(b"\x00") is None
     assert lzstring.decompress_from_utf16("") is None
+
+
+def test_lzstring_stream_must_end_in_its_last_characters() -> None:
+    # The compressor pads only to the end of the last character (issue 20): a stream followed by more
+    # characters of the alphabet, as random tokens read as streams often are, is not one.
+    packed = lzstring.compress_to_base64("https://a.example/x?q=1")
+    assert lzstring.decompress_from_base64(packed) == "https://a.example/x?q=1"
+    assert lzstring.decompress_from_base64(packed.rstrip("=") + "AAAAAAAA") is None
+    as_uri = lzstring.compress_to_uri_component("https://a.example/x?q=1")
+    assert lzstring.decompress_from_uri_component(as_uri + "AA") is None
+    # the base64 text of the Uint8Array form (up to 16 bits of padding) still reads
+    packed_bytes = lzstring.compress_to_uint8array("https://a.example/x?q=1")
+    assert lzstring.decompress_from_base64(base64.b64encode(packed_bytes).decode()) == "https://a.example/x?q=1"

@@ -33,6 +33,7 @@ import dataclasses
 import functools
 import gc
 import os
+import zlib
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -107,6 +108,10 @@ class NeedleIndex:
                 by_key.setdefault(pattern.data[-self.KEY_BYTES :], []).append(pattern)
                 count += 1
         self.count = count
+        self.shortest = min((len(pattern.data) for group in by_key.values() for pattern in group), default=0)
+        """Length of the shortest pattern: a shorter text holds no hit."""
+        self.shortest_deflate = _shortest_deflate(by_key.values())
+        """Length of the shortest raw deflate stream of a needle or pattern (see :func:`_shortest_deflate`)."""
         # Keys with a byte above 0x7F (raw digests, non-ASCII needles) can only occur in a text that
         # has one: they get an automaton of their own, run on such texts only. Random bytes in the
         # keys would otherwise keep the main automaton off its root state and slow every search.
@@ -124,6 +129,15 @@ class NeedleIndex:
 
     def __len__(self) -> int:
         return self.count
+
+    def limits(self, limits: Limits) -> Limits:
+        """``limits`` for unwrapping texts to search with this index: no text shorter than its
+        shortest pattern is kept, nor raw deflate tried on blobs shorter than its needles compress to.
+        A blob too short to be a compressed needle is still searched (and read as protobuf ...)."""
+        shortest = max(limits.shortest_text, min(self.shortest, self.shortest_deflate or self.shortest))
+        return dataclasses.replace(
+            limits, shortest_text=shortest, shortest_deflate=max(limits.shortest_deflate, self.shortest_deflate)
+        )
 
     @functools.cached_property
     def every(self) -> list[Pattern]:
@@ -203,6 +217,21 @@ class NeedleIndex:
                     seen.add(id(pattern))
                     out.append(pattern)
         return out
+
+
+def _shortest_deflate(groups: Iterable[list[Pattern]]) -> int:
+    """One byte less than the shortest raw deflate stream (zlib, level 9) of a needle's value. Its
+    patterns are made from the value by case folds, escapes, encodings and digests, which make it no
+    more compressible; short checksums (8 to 15 characters, matched where nothing touches them) are
+    left aside: no sender compresses one alone. A raw deflate blob shorter than this holds no needle
+    and is not tried (bench/README.md, issue 20).
+
+    >>> from toolkit.leaks.needles import identifier_needles
+    >>> _shortest_deflate([expand(identifier_needles("ANDROID_ID", "9774d56d682e549c")[0])])
+    17
+    """
+    values = {pattern.needle.value for group in groups for pattern in group}
+    return max(0, min((len(zlib.compress(value.encode("utf-8"), 9, -15)) for value in values), default=1) - 1)
 
 
 _LAST_INDEX: list[tuple[tuple[Any, ...], NeedleIndex]] = []
@@ -585,7 +614,6 @@ def _find_leaks(
     endpoints: pd.DataFrame | None,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    limits = limits or Limits()
     requests, capture = _requests_of(requests_or_capture)
     log = problems if problems is not None else ProblemLog(capture)
     inferred = visited is None
@@ -598,22 +626,39 @@ def _find_leaks(
         urls = list(visited)
     needles = all_needles(urls, parse_identifiers(identifiers), inferred=inferred)
     needles, ambient = without_ambient(needles, requests)
-    note = _visited_note(urls, inferred, ambient)
     index = _shared_index(needles, expansion, engine)
+    limits = index.limits(limits or Limits())
     if endpoints is None:
         endpoints = endpoints_in_context(requests, visited=urls)
-    lookup = _endpoint_lookup(endpoints)
-    source_domain: dict[str, str | None] = {}
-    rows: dict[tuple[Any, ...], tuple[tuple[int, ...], dict[str, Any]]] = {}
     records = requests.to_dict("records")
     work = [tuple(_value(row, name) for name in _REQUEST_PARTS) for row in records]
-    for position, (row, (hits, messages)) in enumerate(
-        zip(
-            records,
-            counted(_hits_of_requests(index, limits, work, workers), len(work), "leak search", "request", progress),
-            strict=True,
-        )
-    ):
+    found = counted(_hits_of_requests(index, limits, work, workers), len(work), "leak search", "request", progress)
+    rows = _leak_rows(records, found, capture, log, _endpoint_lookup(endpoints))
+    columns = {name: [r[name] for r in _kept_rows(rows)] for name in TABLES["leaks"].names}
+    table = TABLES["leaks"].validate(TABLES["leaks"].frame(columns))
+    table.attrs["problems"] = log.frame()
+    table.attrs["needle_patterns"] = len(index)
+    table.attrs["visited"] = _visited_note(urls, inferred, ambient)
+    return table
+
+
+_Rows = dict[tuple[Any, ...], tuple[tuple[int, ...], dict[str, Any]]]
+"""Leak rows by (request position, needle source, location, structural chain, direction), each with
+the rank that chose it among the hits of that key (the lowest wins)."""
+
+
+def _leak_rows(
+    records: list[dict[str, Any]],
+    found: Iterable[tuple[list[_Hit], list[str]]],
+    capture: str,
+    log: ProblemLog,
+    lookup: Callable[[str], tuple[Any, Any]],
+) -> _Rows:
+    """One row per request, needle source, location and structural chain: the best-ranked hit
+    (severity, fewest needle-side transforms, hex before raw, longest value, most decodings)."""
+    source_domain: dict[str, str | None] = {}
+    rows: _Rows = {}
+    for position, (row, (hits, messages)) in enumerate(zip(records, found, strict=True)):
         evidence = _value(row, "evidence") or f"{capture}#row={position}"
         for message in messages:
             log.add(evidence, "decode", message, "warning")
@@ -628,7 +673,6 @@ def _find_leaks(
                     source_domain[needle.source] = _registrable(_host_of(needle.source))
                 if destination is not None and source_domain[needle.source] == destination:
                     continue
-            kind = "referer" if hit.location == "header:referer" and needle.kind != "identifier" else "leak"
             structural = tuple(s for s in hit.chain if s not in _DECODING_STEPS)
             key = (position, needle.source, hit.location, structural, hit.direction)
             rank = (
@@ -638,57 +682,65 @@ def _find_leaks(
                 -len(needle.value),
                 -(len(hit.chain) - len(structural)),
             )
-            if key in rows and rows[key][0] <= rank:
-                continue
-            organisation, role = lookup(host)
-            rows[key] = (
-                rank,
-                {
-                    "ts": _value(row, "ts"),
-                    "capture": _value(row, "capture") or capture,
-                    "session": _value(row, "session"),
-                    "kind": kind,
-                    "needle_kind": needle.kind,
-                    "needle": needle.value,
-                    "matched_form": hit.pattern.matched_form,
-                    "location": hit.location,
-                    "chain": " > ".join(hit.chain),
-                    "host": host or None,
-                    "organisation": organisation,
-                    "role": role,
-                    "severity": needle.severity,
-                    "direction": hit.direction,
-                    "needle_source": "inferred" if needle.inferred else "given",
-                    "evidence": evidence
-                    + _sdk_label(row, host, hit, log, evidence)
-                    + ("; inferred needle" if needle.inferred else ""),
-                },
-            )
-    # A domain-level finding adds nothing where a URL of that domain was found at the same place.
+            if key not in rows or rows[key][0] > rank:
+                rows[key] = (rank, _leak_record(row, capture, host, hit, log, evidence, lookup))
+    return rows
+
+
+def _leak_record(
+    row: Mapping[str, Any],
+    capture: str,
+    host: str,
+    hit: _Hit,
+    log: ProblemLog,
+    evidence: str,
+    lookup: Callable[[str], tuple[Any, Any]],
+) -> dict[str, Any]:
+    """The ``leaks`` row of one hit in the request ``row``."""
+    needle = hit.pattern.needle
+    organisation, role = lookup(host)
+    return {
+        "ts": _value(row, "ts"),
+        "capture": _value(row, "capture") or capture,
+        "session": _value(row, "session"),
+        "kind": "referer" if hit.location == "header:referer" and needle.kind != "identifier" else "leak",
+        "needle_kind": needle.kind,
+        "needle": needle.value,
+        "matched_form": hit.pattern.matched_form,
+        "location": hit.location,
+        "chain": " > ".join(hit.chain),
+        "host": host or None,
+        "organisation": organisation,
+        "role": role,
+        "severity": needle.severity,
+        "direction": hit.direction,
+        "needle_source": "inferred" if needle.inferred else "given",
+        "evidence": evidence
+        + _sdk_label(row, host, hit, log, evidence)
+        + ("; inferred needle" if needle.inferred else ""),
+    }
+
+
+def _kept_rows(rows: _Rows) -> list[dict[str, Any]]:
+    """The rows left once redundant findings are dropped: a domain-level finding where a URL of that
+    domain was found at the same place, and a finding at a structured leaf (a form field holding
+    JSON, searched on its own) where the same needle was placed deeper inside it."""
     covered = {
         (key[0], key[2], key[3], _host_of(key[1]))
         for key, (_rank, record) in rows.items()
         if record["severity"] != "domain" and record["needle_kind"] != "identifier"
     }
-    # A structured leaf (a form field holding JSON) is searched on its own: a finding at the leaf
-    # adds nothing where the same needle was placed deeper inside it.
     placed_deeper = {
         (*key[:3], key[3][:depth], key[4], record["needle"])
         for key, (_rank, record) in rows.items()
         for depth in range(len(key[3]))
     }
-    records = [
+    return [
         record
         for key, (_rank, record) in rows.items()
         if not (record["severity"] == "domain" and (key[0], key[2], key[3], record["needle"]) in covered)
         and (*key, record["needle"]) not in placed_deeper
     ]
-    columns = {name: [r[name] for r in records] for name in TABLES["leaks"].names}
-    table = TABLES["leaks"].validate(TABLES["leaks"].frame(columns))
-    table.attrs["problems"] = log.frame()
-    table.attrs["needle_patterns"] = len(index)
-    table.attrs["visited"] = note
-    return table
 
 
 def _visited_note(urls: Sequence[str], inferred: bool, ambient: Sequence[Needle]) -> str:

@@ -127,7 +127,7 @@ def _bit_table(values: dict[str, int]) -> dict[int, str]:
     return {ord(c): format(v & 0b111111, "06b") for c, v in values.items()}
 
 
-def _decompress(text: str, bits_of: dict[int, str]) -> str | None:
+def _decompress(text: str, bits_of: dict[int, str], slack: int) -> str | None:
     if not text:
         return None
     # The stream as a string of "0"/"1" in reading order (one C call); a code of ``width`` bits is
@@ -135,7 +135,16 @@ def _decompress(text: str, bits_of: dict[int, str]) -> str | None:
     bits = text.translate(bits_of)
     if len(bits) != 6 * len(text):  # a character outside the alphabet
         return None
-    return _decompress_bits(bits)
+    return _decompress_bits(bits, slack)
+
+
+#: Where the end code may come in a stream of 6-bit characters: the compressor pads the stream only
+#: to the end of its last character (1 to 6 bits). Noise that reads as a stream ending earlier, as
+#: one random token in five or six does, is not one (bench/README.md, issue 20).
+_SLACK_URI = 6 + 1
+#: The same in the base64 form, which is also the base64 text of the Uint8Array form (16-bit
+#: characters, 1 to 16 bits of padding, and up to 4 bits that fill base64's last character).
+_SLACK_BASE64 = 16 + 4 + 1
 
 
 def _decompress_bits(bits: str, slack: int | None = None) -> str | None:
@@ -219,7 +228,7 @@ def compress_to_base64(text: str) -> str:
 
 def decompress_from_base64(text: str) -> str | None:
     """lz-string ``decompressFromBase64``; ``None`` when ``text`` is not such a stream."""
-    return _from_utf16_units(_decompress(text.rstrip("="), _BASE64_BITS))
+    return _from_utf16_units(_decompress(text.rstrip("="), _BASE64_BITS, _SLACK_BASE64))
 
 
 def compress_to_uri_component(text: str) -> str:
@@ -229,7 +238,7 @@ def compress_to_uri_component(text: str) -> str:
 
 def decompress_from_uri_component(text: str) -> str | None:
     """lz-string ``decompressFromEncodedURIComponent``; ``None`` when not such a stream."""
-    return _from_utf16_units(_decompress(text.replace(" ", "+"), _URI_BITS))
+    return _from_utf16_units(_decompress(text.replace(" ", "+"), _URI_BITS, _SLACK_URI))
 
 
 def compress_to_utf16(text: str) -> str:

@@ -67,6 +67,10 @@ class Limits:
     """Texts (and decodings) shorter than this are not kept: for the leak search, the shortest needle
     pattern, since shorter texts hold no hit and decode into nothing longer; a reader of every value
     (the data types) sets 1."""
+    shortest_deflate: int = 0
+    """Raw deflate, which has no header and is tried on every binary blob, is tried only on blobs at
+    least this long: the leak search sets the shortest raw deflate stream of its needles
+    (:attr:`toolkit.leaks.detect.NeedleIndex.shortest_deflate`); 0 tries every blob."""
 
 
 @dataclass(slots=True, weakref_slot=True)
@@ -885,7 +889,13 @@ class _Unwrapper:
                 return
         if len(data) < 8:  # too short to hold an encoded needle worth the attempts
             return
-        fields = _protobuf_fields(data) if first & 7 in (0, 1, 2, 5) and first >= 8 else None
+        # A field's value is two bytes (tag, length) shorter than the message at least: none is kept
+        # (see text) where the message is shorter than the shortest text plus two.
+        fields = (
+            _protobuf_fields(data)
+            if first & 7 in (0, 1, 2, 5) and first >= 8 and len(data) >= self.shortest + 2
+            else None
+        )
         if fields:
             for number, value in fields:
                 self.text(value, location, self._join(chain, f"pb:{number}"), layers)
@@ -893,13 +903,14 @@ class _Unwrapper:
         # Base64 of this form is the base64 form itself (the same bits), tried on the base64 text.
         if (not chain or chain[-1] != steps.BASE64.name) and self._lzstring_uint8array(data, location, chain, layers):
             return
-        for magic, name in ((_GZIP_MAGIC, steps.GZIP.name), (_ZSTD_MAGIC, steps.ZSTD.name)):
-            start = data.find(magic, 1)
+        for magic, name, smallest in ((_GZIP_MAGIC, steps.GZIP.name, 18), (_ZSTD_MAGIC, steps.ZSTD.name, 9)):
+            # (the smallest stream that holds anything: gzip's header and trailer, zstd's frame and block headers)
+            start = data.find(magic, 1) if len(data) > smallest else -1
             if start > 0:
                 decoded = self._decompress(name, data[start:])
                 if decoded is not None:
                     self._child(name, decoded, data, location, chain, layers)
-        if _may_be_deflate(data):
+        if len(data) >= self.limits.shortest_deflate and _may_be_deflate(data):
             decoded = self._headerless(steps.DEFLATE.name, data)
             if decoded is not None:
                 self._child(steps.DEFLATE.name, decoded, data, location, chain, layers)
