@@ -79,9 +79,17 @@ _WORDS = [
 
 def _plan(rng: random.Random) -> list[dict[str, object]]:
     """Connections: host, HTTP version, and their requests with body sizes (before scaling)."""
-    hosts = [f"{prefix}{i}.example-{site}.{tld}" for i, (prefix, site, tld) in enumerate(
-        (rng.choice(["www", "cdn", "api", "static", "img", "t"]), rng.choice(["news", "shop", "ads", "video", "maps"]),
-         rng.choice(["com", "net", "org", "io"])) for _ in range(60))]  # fmt: skip
+    hosts = [
+        f"{prefix}{i}.example-{site}.{tld}"
+        for i, (prefix, site, tld) in enumerate(
+            (
+                rng.choice(["www", "cdn", "api", "static", "img", "t"]),
+                rng.choice(["news", "shop", "ads", "video", "maps"]),
+                rng.choice(["com", "net", "org", "io"]),
+            )
+            for _ in range(60)
+        )
+    ]
     connections = []
     for index in range(CONNECTIONS):
         host = rng.choice(hosts)
@@ -158,8 +166,15 @@ def build(stem: Path) -> dict[str, object]:
             server_ip = server_ips.setdefault(host, f"203.0.113.{len(server_ips) + 1}")
             own: list[Frame] = []
             clock = Clock(_START_US + index * 60_000 + rng.randrange(50_000))  # overlapping connections
-            flow = TcpFlow(clock, own, Endpoint("192.0.2.15", 32768 + index), Endpoint(server_ip, 443),
-                           rng.getrandbits(32), rng.getrandbits(32), ids)  # fmt: skip
+            flow = TcpFlow(
+                clock,
+                own,
+                Endpoint("192.0.2.15", 32768 + index),
+                Endpoint(server_ip, 443),
+                rng.getrandbits(32),
+                rng.getrandbits(32),
+                ids,
+            )
             flow.open()
             alpn = ["h2", "http/1.1"] if connection["http2"] else ["http/1.1"]
 
@@ -170,17 +185,23 @@ def build(stem: Path) -> dict[str, object]:
             keylog += tls.keylog
             requests = []
             for spec in connection["requests"]:  # type: ignore[attr-defined]
-                headers = [("user-agent", "Mozilla/5.0 (Linux; Android 10) Chrome/120 Mobile"),
-                           ("accept", "*/*"), ("accept-language", "en-GB,en;q=0.9"),
-                           ("cookie", f"sid={rng.getrandbits(64):016x}; consent=1")]  # fmt: skip
+                headers = [
+                    ("user-agent", "Mozilla/5.0 (Linux; Android 10) Chrome/120 Mobile"),
+                    ("accept", "*/*"),
+                    ("accept-language", "en-GB,en;q=0.9"),
+                    ("cookie", f"sid={rng.getrandbits(64):016x}; consent=1"),
+                ]
                 upload = body_of(spec["upload"], False, rng.getrandbits(20))
                 if upload:
                     headers.append(("content-type", "application/json" if spec["kind"] == "upload" else "text/plain"))
                 request = Request(spec["method"], host, spec["path"], headers, upload)
                 binary = spec["kind"] == "image"
                 status = 204 if spec["kind"] == "beacon" else 200
-                response_headers = [("content-type", spec["ctype"]), ("cache-control", "max-age=3600"),
-                                    ("server", "lab")]  # fmt: skip
+                response_headers = [
+                    ("content-type", spec["ctype"]),
+                    ("cache-control", "max-age=3600"),
+                    ("server", "lab"),
+                ]
                 responses[(host, spec["path"])] = Response(
                     status, response_headers, body_of(spec["size"], binary, rng.getrandbits(20))
                 )
@@ -341,8 +362,9 @@ def main() -> None:
             jobs["tshark"].append((wall, cpu, rss))
         jobs["imports only"].append(run([sys.executable, "-c", "import toolkit, pandas, toolkit.io.pcap"])[:3])
 
-    medians = {name: tuple(statistics.median(run[i] for run in runs) for i in range(3))
-               for name, runs in jobs.items() if runs}  # fmt: skip
+    medians = {
+        name: tuple(statistics.median(run[i] for run in runs) for i in range(3)) for name, runs in jobs.items() if runs
+    }
     load_wall, load_cpu = (statistics.median(r[i] for r in inner) for i in range(2))
     print(
         f"toolkit.load read all {expected} requests (method and URL as sent) from {truth['connections']} "
@@ -351,8 +373,13 @@ def main() -> None:
     for name, (wall, cpu, rss) in medians.items():
         print(f"  {name:14s} {wall:6.2f} s wall  {cpu:6.2f} s CPU  peak RSS {rss / 1e6:5.0f} MB")
     print(f"  inside the toolkit process, load() alone: {load_wall:.2f} s wall, {load_cpu:.2f} s CPU")
-    figures: dict[str, object] = {"medians": medians, "load_only": [load_wall, load_cpu], "runs": jobs,
-                                  "python": sys.version.split()[0], "file_mb": os.path.getsize(pcap) / 1e6}  # fmt: skip
+    figures: dict[str, object] = {
+        "medians": medians,
+        "load_only": [load_wall, load_cpu],
+        "runs": jobs,
+        "python": sys.version.split()[0],
+        "file_mb": os.path.getsize(pcap) / 1e6,
+    }
     if "tshark" in medians:
         t_wall, t_cpu, t_rss = medians["tshark"]
         k_wall, k_cpu, k_rss = medians["toolkit.load"]

@@ -60,21 +60,49 @@ JOBS = ("json.load", "json.load, gc off", "json.load + DataFrame", "toolkit.load
 
 _UA = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"
 _SITES = [
-    "www.example-news.com", "www.example-shop.de", "search.example.org", "video.example.net",
-    "blog.example.io", "mail.example.com", "www.example-bank.fr", "maps.example.org",
-]  # fmt: skip
+    "www.example-news.com",
+    "www.example-shop.de",
+    "search.example.org",
+    "video.example.net",
+    "blog.example.io",
+    "mail.example.com",
+    "www.example-bank.fr",
+    "maps.example.org",
+]
 _THIRD_PARTIES = [
-    ("www.google-analytics.com", "/g/collect"), ("stats.g.doubleclick.net", "/j/collect"),
-    ("connect.facebook.net", "/signals/config/123456789"), ("sa.api.intl.miui.com", "/sa"),
-    ("bat.bing.com", "/action/0"), ("px.ads.linkedin.com", "/collect"),
-    ("securepubads.g.doubleclick.net", "/gampad/ads"), ("tracking.example-cdp.com", "/v1/track"),
-]  # fmt: skip
+    ("www.google-analytics.com", "/g/collect"),
+    ("stats.g.doubleclick.net", "/j/collect"),
+    ("connect.facebook.net", "/signals/config/123456789"),
+    ("sa.api.intl.miui.com", "/sa"),
+    ("bat.bing.com", "/action/0"),
+    ("px.ads.linkedin.com", "/collect"),
+    ("securepubads.g.doubleclick.net", "/gampad/ads"),
+    ("tracking.example-cdp.com", "/v1/track"),
+]
 _CDNS = ["cdn.jsdelivr.net", "fonts.gstatic.com", "static.example-cdn.net", "img.example-cdn.net"]
 _WORDS = [
-    "privacy", "browser", "incognito", "mode", "url", "telemetry", "analytics", "collector",
-    "identifier", "session", "device", "android", "vendor", "report", "cookie", "consent",
-    "tracker", "pixel", "beacon", "request", "response",
-]  # fmt: skip
+    "privacy",
+    "browser",
+    "incognito",
+    "mode",
+    "url",
+    "telemetry",
+    "analytics",
+    "collector",
+    "identifier",
+    "session",
+    "device",
+    "android",
+    "vendor",
+    "report",
+    "cookie",
+    "consent",
+    "tracker",
+    "pixel",
+    "beacon",
+    "request",
+    "response",
+]
 
 
 def _token(rng: random.Random, n: int) -> str:
@@ -140,9 +168,18 @@ class _Session:
                 ("_p", str(rng.randrange(10**12))),
                 ("en", rng.choice(["page_view", "scroll", "click"])),
             ]
-            event = {"distinct_id": self.device_id, "event": "$pageview", "time": index,
-                     "properties": {"$url": f"https://{site}{path}", "$title": _text(rng, 6),
-                                    "$screen_width": 393, "$os": "Android", "$model": "M2004J19G"}}  # fmt: skip
+            event = {
+                "distinct_id": self.device_id,
+                "event": "$pageview",
+                "time": index,
+                "properties": {
+                    "$url": f"https://{site}{path}",
+                    "$title": _text(rng, 6),
+                    "$screen_width": 393,
+                    "$os": "Android",
+                    "$model": "M2004J19G",
+                },
+            }
             data = json.dumps(event).encode()
             if rng.random() < 0.5:
                 text = "data_list=" + base64.b64encode(zlib.compress(data)).decode() + "&gzip=1"
@@ -183,9 +220,11 @@ class _Session:
         if rng.random() < 0.6:
             headers.append(("referer", f"https://{site}/"))
         if kind in ("document", "fetch"):
-            headers += [("sec-fetch-dest", "document" if kind == "document" else "empty"),
-                        ("sec-fetch-mode", "navigate" if kind == "document" else "cors"),
-                        ("sec-fetch-site", "same-origin" if host == site else "cross-site")]  # fmt: skip
+            headers += [
+                ("sec-fetch-dest", "document" if kind == "document" else "empty"),
+                ("sec-fetch-mode", "navigate" if kind == "document" else "cors"),
+                ("sec-fetch-site", "same-origin" if host == site else "cross-site"),
+            ]
         if kind == "document":
             headers += [
                 ("accept-encoding", "gzip, deflate, br, zstd"),
@@ -238,9 +277,16 @@ class _Session:
         if rng.random() < 0.1:
             response_headers.append(("set-cookie", f"sid={_token(rng, 40)}; Path=/; Secure; HttpOnly; SameSite=Lax"))
         started = self.start + timedelta(milliseconds=index * 150 + rng.randrange(100))
-        timings = {"blocked": round(rng.random() * 5, 2), "dns": -1, "ssl": -1, "connect": -1,
-                   "send": round(rng.random(), 2), "wait": round(rng.random() * 300, 2),
-                   "receive": round(rng.random() * 30, 2), "_blocked_queueing": round(rng.random() * 3, 2)}  # fmt: skip
+        timings = {
+            "blocked": round(rng.random() * 5, 2),
+            "dns": -1,
+            "ssl": -1,
+            "connect": -1,
+            "send": round(rng.random(), 2),
+            "wait": round(rng.random() * 300, 2),
+            "receive": round(rng.random() * 30, 2),
+            "_blocked_queueing": round(rng.random() * 3, 2),
+        }
         initiator: dict[str, Any] = {"type": "other"}
         if kind in ("xhr", "fetch", "ping") and rng.random() < 0.5:
             initiator = {
@@ -290,9 +336,17 @@ class _Session:
     def _content(self, kind: str, status: int) -> tuple[str, dict[str, Any]]:
         """Response content; bodies are saved for a share of entries, as in a real export."""
         rng = self.rng
-        mime = {"document": "text/html", "script": "application/javascript", "stylesheet": "text/css",
-                "image": "image/png", "font": "font/woff2", "ping": "text/plain", "xhr": "application/json",
-                "fetch": "application/json", "other": "application/octet-stream"}[kind]  # fmt: skip
+        mime = {
+            "document": "text/html",
+            "script": "application/javascript",
+            "stylesheet": "text/css",
+            "image": "image/png",
+            "font": "font/woff2",
+            "ping": "text/plain",
+            "xhr": "application/json",
+            "fetch": "application/json",
+            "other": "application/octet-stream",
+        }[kind]
         size = rng.randrange(20, 60_000)
         content: dict[str, Any] = {"size": size, "mimeType": mime}
         if status not in (200, 404) or rng.random() > 0.16:
@@ -307,8 +361,10 @@ class _Session:
             )
             content.update(size=len(text), text=text)
         elif kind in ("script", "stylesheet", "document"):
-            text = "\n".join(f"/* {_text(rng, 8)} */ var {_token(rng, 6)} = {rng.randrange(10**6)};"
-                             for _ in range(rng.randint(5, 50)))  # fmt: skip
+            text = "\n".join(
+                f"/* {_text(rng, 8)} */ var {_token(rng, 6)} = {rng.randrange(10**6)};"
+                for _ in range(rng.randint(5, 50))
+            )
             content.update(size=len(text), text=text)
         return mime, content
 
@@ -323,12 +379,23 @@ def generate(path: Path, entries: int = ENTRIES) -> None:
         if index % 100 == 0:
             page += 1
             site = rng.choice(_SITES)
-            pages.append({"startedDateTime": (session.start + timedelta(milliseconds=index * 150)).isoformat(),
-                          "id": f"page_{page}", "title": f"https://{site}/ – {_text(rng, 3)}",
-                          "pageTimings": {"onContentLoad": 812.5, "onLoad": 1650.25}})  # fmt: skip
+            pages.append(
+                {
+                    "startedDateTime": (session.start + timedelta(milliseconds=index * 150)).isoformat(),
+                    "id": f"page_{page}",
+                    "title": f"https://{site}/ – {_text(rng, 3)}",
+                    "pageTimings": {"onContentLoad": 812.5, "onLoad": 1650.25},
+                }
+            )
         items.append(session.entry(index, page, site))
-    har = {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"},
-                   "pages": pages, "entries": items}}  # fmt: skip
+    har = {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "WebInspector", "version": "537.36"},
+            "pages": pages,
+            "entries": items,
+        }
+    }
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8") as out:
         json.dump(har, out, indent=2, ensure_ascii=False)  # Chrome's "Save all as HAR" indents by 2
@@ -365,19 +432,44 @@ def _job_json_dataframe(path: str) -> int:
         request, response = e["request"], e.get("response") or {}
         content = response.get("content") or {}
         post = request.get("postData") or {}
-        rows.append((
-            e.get("startedDateTime"), request.get("method"), request.get("url"), request.get("httpVersion"),
-            [(h["name"], h["value"]) for h in request.get("headers", [])],
-            [(c["name"], c["value"]) for c in request.get("cookies", [])],
-            post.get("text"), post.get("mimeType"), response.get("status"),
-            [(h["name"], h["value"]) for h in response.get("headers", [])],
-            content.get("text"), content.get("mimeType"), e.get("serverIPAddress"), e.get("pageref"),
-        ))  # fmt: skip
+        rows.append(
+            (
+                e.get("startedDateTime"),
+                request.get("method"),
+                request.get("url"),
+                request.get("httpVersion"),
+                [(h["name"], h["value"]) for h in request.get("headers", [])],
+                [(c["name"], c["value"]) for c in request.get("cookies", [])],
+                post.get("text"),
+                post.get("mimeType"),
+                response.get("status"),
+                [(h["name"], h["value"]) for h in response.get("headers", [])],
+                content.get("text"),
+                content.get("mimeType"),
+                e.get("serverIPAddress"),
+                e.get("pageref"),
+            )
+        )
     del har
-    frame = pd.DataFrame(rows, columns=[
-        "ts", "method", "url", "http_version", "request_headers", "cookies", "body", "content_type",
-        "status", "response_headers", "response_body", "response_content_type", "server_ip", "page",
-    ])  # fmt: skip
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "ts",
+            "method",
+            "url",
+            "http_version",
+            "request_headers",
+            "cookies",
+            "body",
+            "content_type",
+            "status",
+            "response_headers",
+            "response_body",
+            "response_content_type",
+            "server_ip",
+            "page",
+        ],
+    )
     return len(frame)
 
 
@@ -442,8 +534,9 @@ def tile(base: Path, target: Path, size: int) -> int:
     page_templates = [(_template(p, "id"), p["startedDateTime"], p["id"]) for p in pages]
     entry_templates = [(_template(e, "pageref"), e["startedDateTime"], e.get("pageref")) for e in entries]
     del har, pages, entries
-    skeleton = json.dumps({"log": dict(log, pages=["@@PAGES@@"], entries=["@@ENTRIES@@"])}, indent=2,
-                          ensure_ascii=False)  # fmt: skip
+    skeleton = json.dumps(
+        {"log": dict(log, pages=["@@PAGES@@"], entries=["@@ENTRIES@@"])}, indent=2, ensure_ascii=False
+    )
     head, rest = skeleton.split(_INDENT + '"@@PAGES@@"')
     middle, tail = rest.split(_INDENT + '"@@ENTRIES@@"')
     separator = ",\n"
@@ -481,8 +574,13 @@ def _table_bytes(frame: Any) -> tuple[int, int]:
         extra += sys.getsizeof(value)
         items = value.values() if isinstance(value, dict) else value
         stack.extend(items)
-    counted = sum(sys.getsizeof(v) for column in frame.columns if frame[column].dtype == object
-                  for v in frame[column].tolist() if isinstance(v, list | tuple | dict))  # fmt: skip
+    counted = sum(
+        sys.getsizeof(v)
+        for column in frame.columns
+        if frame[column].dtype == object
+        for v in frame[column].tolist()
+        if isinstance(v, list | tuple | dict)
+    )
     return shallow, shallow - counted + extra
 
 
@@ -500,12 +598,17 @@ def _run_memory_job(path: str, classify: bool = True) -> dict[str, Any]:
     after = _current_rss()
     tables = {name: _table_bytes(frame) for name, frame in capture.tables.items()}
     return {
-        "seconds": seconds, "cpu_seconds": cpu_seconds, "peak_bytes": peak - before, "raw_peak_bytes": peak,
-        "baseline_bytes": before, "rss_after_bytes": after, "problems": len(capture.problems),
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "peak_bytes": peak - before,
+        "raw_peak_bytes": peak,
+        "baseline_bytes": before,
+        "rss_after_bytes": after,
+        "problems": len(capture.problems),
         "rows": {name: len(frame) for name, frame in capture.tables.items()},
         "table_bytes": {name: size[0] for name, size in tables.items()},
         "table_bytes_with_contents": {name: size[1] for name, size in tables.items()},
-    }  # fmt: skip
+    }
 
 
 def _current_rss() -> int:
@@ -525,11 +628,16 @@ def memory(base: Path, gigabytes: float) -> None:
         command = [sys.executable, __file__, "--tile", str(base), str(big), str(int(gigabytes * 1e9))]
         copies = int(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
         size = big.stat().st_size
-        print(f"built {big.name}: {size / 1e9:.2f} GB ({copies} shifted copies of {base.name}) "
-              f"in {time.perf_counter() - start:.0f} s")  # fmt: skip
+        print(
+            f"built {big.name}: {size / 1e9:.2f} GB ({copies} shifted copies of {base.name}) "
+            f"in {time.perf_counter() - start:.0f} s"
+        )
         figures: dict[str, Any] = {}
-        runs = [(f"{name}{suffix}", path, flag) for suffix, flag in (("", "classify"), (" read", "read"))
-                for name, path in (("base", base), ("big", big))]  # fmt: skip
+        runs = [
+            (f"{name}{suffix}", path, flag)
+            for suffix, flag in (("", "classify"), (" read", "read"))
+            for name, path in (("base", base), ("big", big))
+        ]
         for name, path, flag in runs:
             command = [sys.executable, __file__, "--memory-job", str(path), flag]
             result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
@@ -539,8 +647,10 @@ def memory(base: Path, gigabytes: float) -> None:
     finally:
         big.unlink(missing_ok=True)
         big.with_suffix(".tmp").unlink(missing_ok=True)
-    print(f"\n{'file':<11}{'file MB':>9}{'requests':>10}{'load s':>8}{'cpu s':>7}{'peak MB':>9}"
-          f"{'after MB':>9}{'tables MB':>10}{'+contents':>10}{'peak - tables':>14}")  # fmt: skip
+    print(
+        f"\n{'file':<11}{'file MB':>9}{'requests':>10}{'load s':>8}{'cpu s':>7}{'peak MB':>9}"
+        f"{'after MB':>9}{'tables MB':>10}{'+contents':>10}{'peak - tables':>14}"
+    )
     for name, f in figures.items():
         tables, contents = sum(f["table_bytes"].values()), sum(f["table_bytes_with_contents"].values())
         f["tables_bytes"], f["tables_bytes_with_contents"] = tables, contents
@@ -552,19 +662,26 @@ def memory(base: Path, gigabytes: float) -> None:
         )
         if f["problems"]:
             raise SystemExit(f"toolkit.load reported {f['problems']} problems on {name}: a reader bug")
-    print(f"(peak: above the process's baseline of {figures['big']['baseline_bytes'] / 1e6:.0f} MB after imports; "
-          "tables: pandas memory_usage(deep=True); +contents: with the tuples and strings in list cells;\n"
-          " read: toolkit.load(classify=False), the HAR reader without the endpoint classification)")  # fmt: skip
+    print(
+        f"(peak: above the process's baseline of {figures['big']['baseline_bytes'] / 1e6:.0f} MB after imports; "
+        "tables: pandas memory_usage(deep=True); +contents: with the tuples and strings in list cells;\n"
+        " read: toolkit.load(classify=False), the HAR reader without the endpoint classification)"
+    )
     for suffix, what in (("", "toolkit.load"), (" read", "the reader alone")):
-        base_over, big_over = (f["peak_bytes"] - f["tables_bytes_with_contents"]
-                               for f in (figures["base" + suffix], figures["big" + suffix]))  # fmt: skip
-        print(f"peak - tables, {what}: {base_over / 1e6:.0f} MB for the base file, {big_over / 1e6:.0f} MB for "
-              f"{copies} copies (grows by {(big_over - base_over) / 1e6:.0f} MB)")  # fmt: skip
+        base_over, big_over = (
+            f["peak_bytes"] - f["tables_bytes_with_contents"]
+            for f in (figures["base" + suffix], figures["big" + suffix])
+        )
+        print(
+            f"peak - tables, {what}: {base_over / 1e6:.0f} MB for the base file, {big_over / 1e6:.0f} MB for "
+            f"{copies} copies (grows by {(big_over - base_over) / 1e6:.0f} MB)"
+        )
     report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"), "copies": copies,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "copies": copies,
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "files": figures,
-    }  # fmt: skip
+    }
     (OUT / "har_memory.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"figures written to {(OUT / 'har_memory.json').relative_to(HERE.parent)}")
 
@@ -671,8 +788,10 @@ def main() -> None:
     parent_rss = _max_rss()
     lowest_baseline = min(r["baseline_bytes"] for results in runs.values() for r in results)
     if parent_rss >= lowest_baseline:
-        print(f"warning: this process ({parent_rss / 1e6:.0f} MB) is larger than a job's baseline "
-              f"({lowest_baseline / 1e6:.0f} MB); the peak figures are understated")  # fmt: skip
+        print(
+            f"warning: this process ({parent_rss / 1e6:.0f} MB) is larger than a job's baseline "
+            f"({lowest_baseline / 1e6:.0f} MB); the peak figures are understated"
+        )
     reference = figures["json.load"]
     for entry in figures.values():
         entry["time_ratio"] = entry["seconds"] / reference["seconds"]
@@ -697,7 +816,7 @@ def main() -> None:
         "reference": "json.load",
         "jobs": figures,
         "goal_met": met,
-    }  # fmt: skip
+    }
     (OUT / "har.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"figures written to {(OUT / 'har.json').relative_to(HERE.parent)}")
 

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (the traffic generator keeps each request kind on one line)
 """Benchmark of leak detection: 1,000 visited URLs and 20 identifiers against ~100 MB of requests.
 
 Writes a deterministic HAR of realistic outgoing traffic to ``bench/out/bench_leaks.har`` (analytics
@@ -51,9 +50,37 @@ from toolkit.leaks.search import available_engines, build_matcher  # noqa: E402
 from toolkit.leaks.unwrap import unwrap_request  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
-WORDS = ["the", "of", "and", "news", "shop", "cart", "search", "item", "price", "story", "world", "local", "sport",
-         "video", "weather", "health", "travel", "recipe", "review", "login", "account", "settings", "home",
-         "page", "article", "comment", "share", "like", "follow"]  # fmt: skip
+WORDS = [
+    "the",
+    "of",
+    "and",
+    "news",
+    "shop",
+    "cart",
+    "search",
+    "item",
+    "price",
+    "story",
+    "world",
+    "local",
+    "sport",
+    "video",
+    "weather",
+    "health",
+    "travel",
+    "recipe",
+    "review",
+    "login",
+    "account",
+    "settings",
+    "home",
+    "page",
+    "article",
+    "comment",
+    "share",
+    "like",
+    "follow",
+]
 
 
 def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
@@ -105,16 +132,20 @@ class Generator:
                 "title": " ".join(self.word() for _ in range(self.rng.randint(3, 9))),
                 "$device_id": self.rng.choice(list(self.ids.values())) if self.rng.random() < 0.05 else self.token(16),
                 "screen": [1080, 2340],
-                "items": [{"sku": self.token(10), "price": self.rng.random() * 100} for _ in range(self.rng.randint(0, 5))],
+                "items": [
+                    {"sku": self.token(10), "price": self.rng.random() * 100} for _ in range(self.rng.randint(0, 5))
+                ],
             },
-        }  # fmt: skip
+        }
 
     def entry(self, index: int) -> dict[str, Any]:
         kind = self.rng.choices(["sensors", "json", "gzip_json", "pixel", "protobuf", "multipart"], [3, 4, 2, 3, 1, 1])[
             0
         ]
-        headers = [{"name": "user-agent", "value": "Mozilla/5.0 (Linux; Android 10) Bench/1.0"},
-                   {"name": "cookie", "value": f"sid={self.token(24)}; uid={self.token(16)}; pref=lang%3Den"}]  # fmt: skip
+        headers = [
+            {"name": "user-agent", "value": "Mozilla/5.0 (Linux; Android 10) Bench/1.0"},
+            {"name": "cookie", "value": f"sid={self.token(24)}; uid={self.token(16)}; pref=lang%3Den"},
+        ]
         if self.rng.random() < 0.5:
             headers.append({"name": "referer", "value": self.page()})
         url = f"https://collector{self.rng.randrange(5)}.tracker-bench.net/v1/{kind}"
@@ -122,8 +153,10 @@ class Generator:
         if kind == "sensors":
             events = [self.event() for _ in range(self.rng.randint(5, 40))]
             data = base64.b64encode(gzip.compress(json.dumps(events).encode(), mtime=0)).decode()
-            post = {"mimeType": "application/x-www-form-urlencoded",
-                    "text": urlencode({"crc": self.rng.randrange(10**9), "gzip": 1, "data_list": data}, quote_via=quote)}  # fmt: skip
+            post = {
+                "mimeType": "application/x-www-form-urlencoded",
+                "text": urlencode({"crc": self.rng.randrange(10**9), "gzip": 1, "data_list": data}, quote_via=quote),
+            }
         elif kind == "json":
             post = {
                 "mimeType": "application/json",
@@ -137,8 +170,15 @@ class Generator:
                 "encoding": "base64",
             }
         elif kind == "pixel":
-            url += "?" + urlencode({"dl": self.page(), "cid": f"{self.rng.randrange(10**3)}.{self.rng.randrange(10**10)}",
-                                    "ev": "pageview", "ts": self.rng.randrange(10**12), "sr": "1080x2340"})  # fmt: skip
+            url += "?" + urlencode(
+                {
+                    "dl": self.page(),
+                    "cid": f"{self.rng.randrange(10**3)}.{self.rng.randrange(10**10)}",
+                    "ev": "pageview",
+                    "ts": self.rng.randrange(10**12),
+                    "sr": "1080x2340",
+                }
+            )
         elif kind == "protobuf":
             fields = b""
             for _ in range(self.rng.randint(20, 200)):
@@ -152,23 +192,43 @@ class Generator:
         else:
             boundary = self.token(16)
             part = json.dumps(self.event())
-            text = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n{part}\r\n"
-                    f"--{boundary}\r\nContent-Disposition: form-data; name=\"log\"\r\n\r\n"
-                    + " ".join(self.word() for _ in range(self.rng.randint(50, 2000))) + f"\r\n--{boundary}--\r\n")  # fmt: skip
+            text = (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="meta"\r\n\r\n{part}\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="log"\r\n\r\n'
+                + " ".join(self.word() for _ in range(self.rng.randint(50, 2000)))
+                + f"\r\n--{boundary}--\r\n"
+            )
             post = {"mimeType": f"multipart/form-data; boundary={boundary}", "text": text}
-        request: dict[str, Any] = {"method": "POST" if post else "GET", "url": url, "httpVersion": "HTTP/1.1",
-                                   "headers": headers, "cookies": [], "queryString": [], "headersSize": -1,
-                                   "bodySize": -1}  # fmt: skip
+        request: dict[str, Any] = {
+            "method": "POST" if post else "GET",
+            "url": url,
+            "httpVersion": "HTTP/1.1",
+            "headers": headers,
+            "cookies": [],
+            "queryString": [],
+            "headersSize": -1,
+            "bodySize": -1,
+        }
         if post:
             request["postData"] = post
         return {
             "startedDateTime": f"2020-04-30T09:{index // 6000 % 60:02d}:{index // 100 % 60:02d}.{index % 100:02d}0Z",
-            "time": 1, "request": request,
-            "response": {"status": 204, "statusText": "", "httpVersion": "HTTP/1.1", "headers": [], "cookies": [],
-                         "content": {"size": 0, "mimeType": "text/plain"}, "redirectURL": "", "headersSize": -1,
-                         "bodySize": 0},
-            "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0},
-        }  # fmt: skip
+            "time": 1,
+            "request": request,
+            "response": {
+                "status": 204,
+                "statusText": "",
+                "httpVersion": "HTTP/1.1",
+                "headers": [],
+                "cookies": [],
+                "content": {"size": 0, "mimeType": "text/plain"},
+                "redirectURL": "",
+                "headersSize": -1,
+                "bodySize": 0,
+            },
+            "cache": {},
+            "timings": {"send": 0, "wait": 1, "receive": 0},
+        }
 
 
 def _varint(n: int) -> bytes:
@@ -211,7 +271,10 @@ def _digest(table: pd.DataFrame) -> int:
 
 def _profile(requests: Any, generator: Generator, identifiers: list[str], megabytes: float) -> Path:
     """cProfile of a serial ``find_leaks`` over the first requests holding ``megabytes`` of payload."""
-    sizes = [len(str(url)) + (len(body) if isinstance(body, bytes) else 0) for url, body in zip(requests.url, requests.body, strict=True)]  # fmt: skip
+    sizes = [
+        len(str(url)) + (len(body) if isinstance(body, bytes) else 0)
+        for url, body in zip(requests.url, requests.body, strict=True)
+    ]
     total, count = 0, 0
     while count < len(sizes) and total < megabytes * 1e6:
         total += sizes[count]
@@ -249,8 +312,18 @@ def _find_leaks_only(har: Path, workers: int) -> None:
     leaks = find_leaks(requests, visited=generator.visited, identifiers=identifiers, workers=workers)
     wall = time.perf_counter() - started
     cpu = _cpu_s() - cpu + _cpu_s(resource.RUSAGE_CHILDREN) - cpu_children
-    print(json.dumps({"wall_s": wall, "cpu_s": cpu, "rss_mb": _rss_mb(), "worker_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN),
-                      "leak_rows": len(leaks), "digest": _digest(leaks)}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "rss_mb": _rss_mb(),
+                "worker_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN),
+                "leak_rows": len(leaks),
+                "digest": _digest(leaks),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -294,8 +367,9 @@ def main() -> None:
     texts: list[bytes] = []  # the texts find_leaks searches (a covered text is a slice of one placed before it)
     covered_bytes = 0
     for row in requests.itertuples(index=False):
-        for text in unwrap_request(url=row.url, headers=row.request_headers, body=row.body,
-                                   content_type=row.content_type, cookies=row.cookies):  # fmt: skip
+        for text in unwrap_request(
+            url=row.url, headers=row.request_headers, body=row.body, content_type=row.content_type, cookies=row.cookies
+        ):
             if text.covered:
                 covered_bytes += len(text.data)
             else:

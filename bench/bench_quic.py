@@ -98,10 +98,14 @@ def build(stem: Path) -> dict[str, object]:
             stream = 4 * number
             path = rng.choice(_PATHS).format(n=rng.getrandbits(24))
             post = path.startswith("/collect")
-            headers = [(b":method", b"POST" if post else b"GET"), (b":scheme", b"https"),
-                       (b":authority", host.encode()), (b":path", path.encode()),
-                       (b"user-agent", b"Mozilla/5.0 (Linux; Android 10) Chrome/120 Mobile"),
-                       (b"cookie", f"sid={rng.getrandbits(64):016x}".encode())]  # fmt: skip
+            headers = [
+                (b":method", b"POST" if post else b"GET"),
+                (b":scheme", b"https"),
+                (b":authority", host.encode()),
+                (b":path", path.encode()),
+                (b"user-agent", b"Mozilla/5.0 (Linux; Android 10) Chrome/120 Mobile"),
+                (b"cookie", f"sid={rng.getrandbits(64):016x}".encode()),
+            ]
             inserts, block = encoder.encode(stream, headers)
             if inserts:
                 datagrams += [(True, d) for d in builder.send(True, 6, inserts)]
@@ -109,8 +113,9 @@ def build(stem: Path) -> dict[str, object]:
             request = _frame(0x01, block) + (_frame(0x00, body) if body else b"")
             datagrams += [(True, d) for d in builder.send(True, stream, request, fin=True)]
             size = int(12_000 * rng.lognormvariate(0, 1.0)) if not post else 0
-            response_inserts, response_block = decoder.encode(stream, [(b":status", b"204" if post else b"200"),
-                                                                       (b"content-type", b"text/plain")])  # fmt: skip
+            response_inserts, response_block = decoder.encode(
+                stream, [(b":status", b"204" if post else b"200"), (b"content-type", b"text/plain")]
+            )
             if response_inserts:
                 datagrams += [(False, d) for d in builder.send(False, 7, response_inserts)]
             start = rng.randrange(len(noise) - size) if size < len(noise) else 0
@@ -128,8 +133,13 @@ def build(stem: Path) -> dict[str, object]:
     with open(f"{stem}.pcap", "wb") as out:
         write_pcap(out, frames)
     Path(f"{stem}.keylog").write_text("\n".join(keylog) + "\n")
-    facts = {"generator": GENERATOR_VERSION, "connections": CONNECTIONS, "requests": truth,
-             "stream_frames": stream_frames, "frames": len(frames)}  # fmt: skip
+    facts = {
+        "generator": GENERATOR_VERSION,
+        "connections": CONNECTIONS,
+        "requests": truth,
+        "stream_frames": stream_frames,
+        "frames": len(frames),
+    }
     Path(f"{stem}.truth.json").write_text(json.dumps(facts))
     return facts
 
@@ -207,8 +217,20 @@ def main() -> None:
         jobs["toolkit.load"].append((wall, cpu, rss))
         inner.append((facts["seconds"], facts["cpu"]))
         if tshark is not None:
-            command = [tshark, "-r", pcap, "-n", "-o", f"tls.keylog_file:{keys}", "-Y", "quic", "-T", "fields",
-                       "-e", "quic.frame_type"]  # fmt: skip
+            command = [
+                tshark,
+                "-r",
+                pcap,
+                "-n",
+                "-o",
+                f"tls.keylog_file:{keys}",
+                "-Y",
+                "quic",
+                "-T",
+                "fields",
+                "-e",
+                "quic.frame_type",
+            ]
             wall, cpu, rss, text = run(command)
             counted = tshark_stream_frames(text)
             if counted != truth["stream_frames"]:
@@ -229,8 +251,10 @@ def main() -> None:
             reference = statistics.median(run[index] for run in jobs["tshark"])
             whole = statistics.median(run[index] for run in jobs["toolkit.load"])
             alone = load_wall if index == 0 else load_cpu
-            print(f"{kind}: tshark / toolkit.load (whole process) {reference / whole:.2f}x;  "
-                  f"tshark / load() {reference / alone:.2f}x")  # fmt: skip
+            print(
+                f"{kind}: tshark / toolkit.load (whole process) {reference / whole:.2f}x;  "
+                f"tshark / load() {reference / alone:.2f}x"
+            )
     (OUT / "quic.json").write_text(json.dumps(results, indent=2))
 
 

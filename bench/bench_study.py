@@ -103,8 +103,11 @@ def build_study(folder: Path, count: int) -> Any:
             for p in part
         ]
         mode = "normal" if kind == "normal" else "incognito"
-        sessions.append(Session(f"s{start // CAPTURES_PER_SESSION:03d}-{kind}", specs, mode=mode,
-                                package="com.mi.globalbrowser.mini"))  # fmt: skip
+        sessions.append(
+            Session(
+                f"s{start // CAPTURES_PER_SESSION:03d}-{kind}", specs, mode=mode, package="com.mi.globalbrowser.mini"
+            )
+        )
     return Study(sessions, vendors=["Xiaomi"], known_identifiers={"ANDROID_ID": "8e5fbce04dc91566"}, progress=False)
 
 
@@ -199,23 +202,38 @@ def pcap_memory(gigabytes: float) -> int:
         # in a child: a large parent would raise every later child's ru_maxrss (inherited at fork)
         tile = [sys.executable, __file__, "--tile", str(base), str(big), str(int(gigabytes * 1e9))]
         copies = int(subprocess.run(tile, check=True, cwd=ROOT, capture_output=True, text=True).stdout)
-        print(f"built {big.name}: {big.stat().st_size / 1e9:.2f} GB ({copies} shifted copies of "
-              f"{base.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.0f} s")  # fmt: skip
+        print(
+            f"built {big.name}: {big.stat().st_size / 1e9:.2f} GB ({copies} shifted copies of "
+            f"{base.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.0f} s"
+        )
         figures: dict[str, Any] = {"parent": {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3}}
         imports_rss, _ = _child("import toolkit, pandas, pyarrow")
         figures["imports only"] = {"peak_rss_mb": imports_rss / 1e6}
         for name, path in (("base", base), ("big", big)):
             rss, text = _child(_LOAD, str(path))
             wall, cpu = (float(x) for x in text.splitlines()[0].split())
-            figures[name] = {"file_mb": path.stat().st_size / 1e6, "peak_rss_mb": rss / 1e6, "wall_s": wall,
-                             "cpu_s": cpu, "rows": text.splitlines()[1]}  # fmt: skip
+            figures[name] = {
+                "file_mb": path.stat().st_size / 1e6,
+                "peak_rss_mb": rss / 1e6,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "rows": text.splitlines()[1],
+            }
         for name, row in figures.items():
-            print(f"{name:>13}: peak RSS {row['peak_rss_mb']:7.0f} MB" + (
-                f", file {row['file_mb']:7.0f} MB, load {row['wall_s']:6.1f} s wall {row['cpu_s']:6.1f} s CPU, "
-                f"rows {row['rows']}" if "rows" in row else ""))  # fmt: skip
+            print(
+                f"{name:>13}: peak RSS {row['peak_rss_mb']:7.0f} MB"
+                + (
+                    f", file {row['file_mb']:7.0f} MB, load {row['wall_s']:6.1f} s wall {row['cpu_s']:6.1f} s CPU, "
+                    f"rows {row['rows']}"
+                    if "rows" in row
+                    else ""
+                )
+            )
         ratio = figures["big"]["peak_rss_mb"] / figures["base"]["peak_rss_mb"]
-        print(f"peak RSS, big / base: {ratio:.2f} for {figures['big']['file_mb'] / figures['base']['file_mb']:.1f}x "
-              f"the bytes; goal (issue 10): under 1,000 MB for 2 GB")  # fmt: skip
+        print(
+            f"peak RSS, big / base: {ratio:.2f} for {figures['big']['file_mb'] / figures['base']['file_mb']:.1f}x "
+            f"the bytes; goal (issue 10): under 1,000 MB for 2 GB"
+        )
         (OUT / "pcap_memory.json").write_text(json.dumps(figures, indent=2) + "\n")
     finally:
         base.unlink(missing_ok=True)
@@ -331,11 +349,15 @@ def main() -> int:
     load_after = os.getloadavg()
     print(f"load average (1 min) before the timings {load_before[0]:.2f}, after {load_after[0]:.2f}")
     ceiling_ratio = statistics.median(ceiling[1]) / statistics.median(ceiling[2])
-    print(f"ceiling (pure-Python jobs, 2 processes against 1, same rounds): {ceiling_ratio:.2f}x "
-          f"(runs: {', '.join(f'{a / b:.2f}' for a, b in zip(ceiling[1], ceiling[2], strict=True))})")  # fmt: skip
+    print(
+        f"ceiling (pure-Python jobs, 2 processes against 1, same rounds): {ceiling_ratio:.2f}x "
+        f"(runs: {', '.join(f'{a / b:.2f}' for a, b in zip(ceiling[1], ceiling[2], strict=True))})"
+    )
     store_head = " | with out= s | speed-up" if args.store else ""
-    print(f"\n{'mode':>14} | captures s | speed-up | CPU s | CPU × serial | whole study s | speed-up | parent CPU s"
-          + store_head)  # fmt: skip
+    print(
+        f"\n{'mode':>14} | captures s | speed-up | CPU s | CPU × serial | whole study s | speed-up | parent CPU s"
+        + store_head
+    )
     figures = {}
     base_cpu = statistics.median(phase_cpu["serial"])
     base_store = statistics.median(with_store["serial"]) if args.store else 0.0
@@ -343,16 +365,24 @@ def main() -> int:
         p, w, c = statistics.median(phase[mode]), statistics.median(whole[mode]), statistics.median(phase_cpu[mode])
         own = statistics.median(parent_cpu[mode])
         figures[mode] = {
-            "captures_s": p, "captures_speedup": base_phase / p, "captures_cpu_s": c, "cpu_ratio": c / base_cpu,
-            "whole_s": w, "whole_speedup": base_whole / w, "whole_parent_cpu_s": own,
-            "captures_runs": phase[mode], "captures_cpu_runs": phase_cpu[mode], "whole_runs": whole[mode],
+            "captures_s": p,
+            "captures_speedup": base_phase / p,
+            "captures_cpu_s": c,
+            "cpu_ratio": c / base_cpu,
+            "whole_s": w,
+            "whole_speedup": base_whole / w,
+            "whole_parent_cpu_s": own,
+            "captures_runs": phase[mode],
+            "captures_cpu_runs": phase_cpu[mode],
+            "whole_runs": whole[mode],
             "whole_parent_cpu_runs": parent_cpu[mode],
-        }  # fmt: skip
+        }
         stored = ""
         if args.store:
             s = statistics.median(with_store[mode])
-            figures[mode].update({"with_store_s": s, "with_store_speedup": base_store / s,
-                                  "with_store_runs": with_store[mode]})  # fmt: skip
+            figures[mode].update(
+                {"with_store_s": s, "with_store_speedup": base_store / s, "with_store_runs": with_store[mode]}
+            )
             stored = f" | {s:11.2f} | {base_store / s:7.2f}x"
         print(
             f"{mode:>14} | {p:10.2f} | {base_phase / p:7.2f}x | {c:5.1f} | {c / base_cpu:12.2f} "
@@ -372,12 +402,24 @@ def main() -> int:
             line += f"; with out= {s:5.2f} s, {best['serial'][2] / s:4.2f}x"
         print(line)
     print(f"{'ceiling':>14}: {min(ceiling[1]) / min(ceiling[2]):4.2f}x")
-    (OUT / "study.json").write_text(json.dumps({
-        "captures": len(jobs), "sessions": len(study.sessions), "repeat": args.repeat, "cpus": os.cpu_count(),
-        "load_average": [load_before[0], load_after[0]],
-        "ceiling": {"speedup": ceiling_ratio, "one_process_runs": ceiling[1], "two_processes_runs": ceiling[2]},
-        "python": platform.python_version(), "platform": platform.platform(), "rows": rows, "modes": figures,
-    }, indent=2) + "\n")  # fmt: skip
+    (OUT / "study.json").write_text(
+        json.dumps(
+            {
+                "captures": len(jobs),
+                "sessions": len(study.sessions),
+                "repeat": args.repeat,
+                "cpus": os.cpu_count(),
+                "load_average": [load_before[0], load_after[0]],
+                "ceiling": {"speedup": ceiling_ratio, "one_process_runs": ceiling[1], "two_processes_runs": ceiling[2]},
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "rows": rows,
+                "modes": figures,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"figures in {OUT / 'study.json'}")
     return 0
 

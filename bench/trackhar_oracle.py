@@ -32,23 +32,47 @@ from toolkit.datatypes import find_datatypes  # noqa: E402
 
 _ADID = "38400000-8cf0-11bd-b23e-10b96e40000d"
 _EXAMPLES: list[tuple[str, str, bytes | None]] = [
-    ("POST", "https://app.adjust.com/session",
-     f"gps_adid={_ADID}&android_uuid=7d1c2f0e-5b7e-4f4b-9f0a-1c2d3e4f5a6b&package_name=com.example.app"
-     "&os_version=10&device_name=Redmi%20Note%208&language=de&app_version=1.2.3".encode()),
-    ("POST", "https://api2.amplitude.com/2/httpapi",
-     b'{"api_key":"k","events":[{"user_id":"user-8812","device_id":"C8F9E604-F01A-4BD9-95C6-8E5357DF265D",'
-     b'"event_type":"open","os_name":"android","device_model":"Redmi Note 8"}]}'),
-    ("GET", "https://logs.ironsrc.mobi/logs?data=" + base64.b64encode(
-        b'{"data":{"deviceoem":"Xiaomi","devicemodel":"Redmi Note 8","deviceosversion":"10",'
-        b'"deviceid":"' + _ADID.encode() + b'","bundleid":"com.example.app"}}').decode(), None),
-    ("GET", "https://publisher-config.unityads.unity3d.com/games/3268074/configuration?bundleId=com.example.app"
-     f"&deviceMake=Xiaomi&deviceModel=Redmi%20Note%208&advertisingTrackingId={_ADID}&rooted=false&osVersion=10", None),
-    ("GET", f"https://startup.mobile.yandex.net/analytics/startup?adv_id={_ADID}&android_id=8e5fbce04dc91566"
-     "&model=Redmi%20Note%208&manufacturer=Xiaomi&is_rooted=0&app_id=com.example.app", None),
-    ("POST", "https://graph.facebook.com/v17.0/1234/activities",
-     b'format=json&event=MOBILE_APP_INSTALL&advertiser_id=' + _ADID.encode()
-     + b'&extinfo=%5B%22a2%22%2C%22com.example.app%22%2C%2242%22%2C%221.2.3%22%2C%2210%22%2C%22Redmi+Note+8%22%5D'),
-]  # fmt: skip
+    (
+        "POST",
+        "https://app.adjust.com/session",
+        f"gps_adid={_ADID}&android_uuid=7d1c2f0e-5b7e-4f4b-9f0a-1c2d3e4f5a6b&package_name=com.example.app"
+        "&os_version=10&device_name=Redmi%20Note%208&language=de&app_version=1.2.3".encode(),
+    ),
+    (
+        "POST",
+        "https://api2.amplitude.com/2/httpapi",
+        b'{"api_key":"k","events":[{"user_id":"user-8812","device_id":"C8F9E604-F01A-4BD9-95C6-8E5357DF265D",'
+        b'"event_type":"open","os_name":"android","device_model":"Redmi Note 8"}]}',
+    ),
+    (
+        "GET",
+        "https://logs.ironsrc.mobi/logs?data="
+        + base64.b64encode(
+            b'{"data":{"deviceoem":"Xiaomi","devicemodel":"Redmi Note 8","deviceosversion":"10",'
+            b'"deviceid":"' + _ADID.encode() + b'","bundleid":"com.example.app"}}'
+        ).decode(),
+        None,
+    ),
+    (
+        "GET",
+        "https://publisher-config.unityads.unity3d.com/games/3268074/configuration?bundleId=com.example.app"
+        f"&deviceMake=Xiaomi&deviceModel=Redmi%20Note%208&advertisingTrackingId={_ADID}&rooted=false&osVersion=10",
+        None,
+    ),
+    (
+        "GET",
+        f"https://startup.mobile.yandex.net/analytics/startup?adv_id={_ADID}&android_id=8e5fbce04dc91566"
+        "&model=Redmi%20Note%208&manufacturer=Xiaomi&is_rooted=0&app_id=com.example.app",
+        None,
+    ),
+    (
+        "POST",
+        "https://graph.facebook.com/v17.0/1234/activities",
+        b"format=json&event=MOBILE_APP_INSTALL&advertiser_id="
+        + _ADID.encode()
+        + b"&extinfo=%5B%22a2%22%2C%22com.example.app%22%2C%2242%22%2C%221.2.3%22%2C%2210%22%2C%22Redmi+Note+8%22%5D",
+    ),
+]
 
 _NODE = """
 import { readFile } from 'fs/promises';
@@ -65,19 +89,38 @@ def _har(examples: Iterable[tuple[str, str, bytes | None]]) -> dict[str, Any]:
     entries = []
     for method, url, body in examples:
         request: dict[str, Any] = {
-            "method": method, "url": url, "httpVersion": "HTTP/1.1", "headers": [], "cookies": [],
-            "queryString": [], "headersSize": -1, "bodySize": len(body or b""),
-        }  # fmt: skip
+            "method": method,
+            "url": url,
+            "httpVersion": "HTTP/1.1",
+            "headers": [],
+            "cookies": [],
+            "queryString": [],
+            "headersSize": -1,
+            "bodySize": len(body or b""),
+        }
         if body is not None:
             mime = "application/json" if body[:1] in b"{[" else "application/x-www-form-urlencoded"
             request["postData"] = {"mimeType": mime, "text": body.decode()}
-        entries.append({
-            "startedDateTime": "2020-04-30T09:00:00.000Z", "time": 1, "request": request,
-            "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "headers": [], "cookies": [],
-                         "content": {"size": 0, "mimeType": "text/plain"}, "redirectURL": "", "headersSize": -1,
-                         "bodySize": 0},
-            "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0},
-        })  # fmt: skip
+        entries.append(
+            {
+                "startedDateTime": "2020-04-30T09:00:00.000Z",
+                "time": 1,
+                "request": request,
+                "response": {
+                    "status": 200,
+                    "statusText": "OK",
+                    "httpVersion": "HTTP/1.1",
+                    "headers": [],
+                    "cookies": [],
+                    "content": {"size": 0, "mimeType": "text/plain"},
+                    "redirectURL": "",
+                    "headersSize": -1,
+                    "bodySize": 0,
+                },
+                "cache": {},
+                "timings": {"send": 0, "wait": 0, "receive": 0},
+            }
+        )
     return {"log": {"version": "1.2", "creator": {"name": "trackhar_oracle", "version": "1"}, "entries": entries}}
 
 
@@ -98,10 +141,14 @@ def compare(har_path: Path, trackhar: Path) -> dict[str, Any]:
 
     def rows(keys: Iterable[tuple[int, str]]) -> list[dict[str, Any]]:
         return [
-            {"host": urlsplit(urls[i]).hostname, "value": v, "toolkit": ours_by.get((i, v)),
-             "trackhar": theirs_by.get((i, v))}
+            {
+                "host": urlsplit(urls[i]).hostname,
+                "value": v,
+                "toolkit": ours_by.get((i, v)),
+                "trackhar": theirs_by.get((i, v)),
+            }
             for i, v in sorted(keys)
-        ]  # fmt: skip
+        ]
 
     return {
         "requests": len(requests),
@@ -124,8 +171,10 @@ def main() -> None:
     for path in paths:
         result = compare(path, args.trackhar.resolve())
         counts = {k: len(v) for k, v in result.items() if isinstance(v, list)}
-        print(f"{path.name}: {result['requests']} requests; values found by both {counts['both']}, "
-              f"TrackHAR only {counts['trackhar_only']}, toolkit only {counts['toolkit_only']}")  # fmt: skip
+        print(
+            f"{path.name}: {result['requests']} requests; values found by both {counts['both']}, "
+            f"TrackHAR only {counts['trackhar_only']}, toolkit only {counts['toolkit_only']}"
+        )
         for kind in ("trackhar_only", "toolkit_only"):
             for row in result[kind]:
                 names = f"toolkit {row['toolkit']}, TrackHAR {row['trackhar']}"

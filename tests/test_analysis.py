@@ -108,15 +108,35 @@ def test_the_leak_searchs_problems_join_the_problems_table(tmp_path: Path) -> No
     ``problems`` (it was dropped with the leaks' attrs before)."""
     bomb = base64.b64encode(gzip.compress(b"\0" * 80_000_000)).decode()
     request = {
-        "method": "POST", "url": "https://t.example/upload", "httpVersion": "HTTP/1.1", "headers": [],
-        "queryString": [], "cookies": [], "headersSize": -1, "bodySize": -1,
+        "method": "POST",
+        "url": "https://t.example/upload",
+        "httpVersion": "HTTP/1.1",
+        "headers": [],
+        "queryString": [],
+        "cookies": [],
+        "headersSize": -1,
+        "bodySize": -1,
         "postData": {"mimeType": "application/x-www-form-urlencoded", "text": "data=" + bomb},
-    }  # fmt: skip
-    response = {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "headers": [], "cookies": [],
-                "content": {"size": 0, "mimeType": "text/plain"}, "redirectURL": "", "headersSize": -1,
-                "bodySize": 0}  # fmt: skip
-    entry = {"startedDateTime": "2020-04-30T09:00:00.000Z", "time": 1, "request": request, "response": response,
-             "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0}}  # fmt: skip
+    }
+    response = {
+        "status": 200,
+        "statusText": "OK",
+        "httpVersion": "HTTP/1.1",
+        "headers": [],
+        "cookies": [],
+        "content": {"size": 0, "mimeType": "text/plain"},
+        "redirectURL": "",
+        "headersSize": -1,
+        "bodySize": 0,
+    }
+    entry = {
+        "startedDateTime": "2020-04-30T09:00:00.000Z",
+        "time": 1,
+        "request": request,
+        "response": response,
+        "cache": {},
+        "timings": {"send": 0, "wait": 0, "receive": 0},
+    }
     path = tmp_path / "bomb.har"
     path.write_text(
         json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": [entry]}})

@@ -51,8 +51,11 @@ def test_unreadable_input_is_one_line_and_exit_2(tmp_path: Path, content: bytes)
     bad.write_bytes(content)
     done = subprocess.run(
         [sys.executable, "-m", "toolkit", "analyze", str(bad), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, cwd=ROOT, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: bad.har: ")
     assert "Traceback" not in done.stderr

@@ -30,8 +30,12 @@ print(json.dumps(sorted(sys.modules)))
 def _modules_after(*argv: str) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", _RUN_AND_LIST_MODULES, *argv],
-        capture_output=True, text=True, cwd=ROOT, check=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
     return set(json.loads(done.stdout.splitlines()[-1]))
 
 
@@ -58,11 +62,26 @@ def test_import_toolkit_is_lazy_and_every_public_name_resolves() -> None:
     before, names, imported = json.loads(done.stdout)
     assert "pandas" not in before
     assert set(names) == {
-        "TABLES", "Analysis", "analyze", "Capture", "CaptureError", "CaptureNotFoundError", "Context",
-        "MalformedCaptureError", "Provenance", "Session", "Study", "TruncatedCaptureError", "UnsupportedFormatError",
-        "classify", "evaluate",
-        "find_leaks", "load", "read_claims", "registrable_domain",
-    }  # fmt: skip
+        "TABLES",
+        "Analysis",
+        "analyze",
+        "Capture",
+        "CaptureError",
+        "CaptureNotFoundError",
+        "Context",
+        "MalformedCaptureError",
+        "Provenance",
+        "Session",
+        "Study",
+        "TruncatedCaptureError",
+        "UnsupportedFormatError",
+        "classify",
+        "evaluate",
+        "find_leaks",
+        "load",
+        "read_claims",
+        "registrable_domain",
+    }
     assert names["load"] == "function" and names["Capture"] == "type"
     assert imported
 

@@ -14,8 +14,13 @@ def test_lab_capture_is_fully_covered() -> None:
     capture = toolkit.load(DATA / "lab" / "incognito.pcapng")
     table = decryption_coverage(capture.flows)
     assert set(table["hostname"]) == {
-        "sa.api.intl.miui.com", "www.example-news.com", "cdn.example-cdn.com", "tag.example-ads.com",
-        "shop.example-store.com", "www.example-search.com"}  # fmt: skip
+        "sa.api.intl.miui.com",
+        "www.example-news.com",
+        "cdn.example-cdn.com",
+        "tag.example-ads.com",
+        "shop.example-store.com",
+        "www.example-search.com",
+    }
     assert (table["flows"] == table["decrypted_flows"]).all() and (table["share_bytes"] == 1.0).all()
     assert coverage_line(capture.flows).startswith("encrypted flows: 6 of 6 decrypted (100% of ")
 

@@ -21,19 +21,29 @@ def _types(url: str, **parts: object) -> set[tuple[str, str, str]]:
 
 
 def test_field_names_on_an_unknown_host() -> None:
-    body = json.dumps({
-        "ids": {"idfa": _ADID, "android_id": "8e5fbce04dc91566", "imei": "490154203237518"},
-        "device": {"model": "Pixel 7", "brand": "Google", "os_version": "14", "timezone": "Europe/Berlin"},
-        "geo": {"latitude": 52.52437, "longitude": 13.41053, "city": "Berlin"},
-        "user": {"email": "peter@example.com", "phone": "+49 30 1234567"},
-    }).encode()  # fmt: skip
+    body = json.dumps(
+        {
+            "ids": {"idfa": _ADID, "android_id": "8e5fbce04dc91566", "imei": "490154203237518"},
+            "device": {"model": "Pixel 7", "brand": "Google", "os_version": "14", "timezone": "Europe/Berlin"},
+            "geo": {"latitude": 52.52437, "longitude": 13.41053, "city": "Berlin"},
+            "user": {"email": "peter@example.com", "phone": "+49 30 1234567"},
+        }
+    ).encode()
     found = _types("https://new-tracker.example/v1/collect", body=body)
     assert {(t, v) for t, v, m in found if m == "field name"} == {
-        ("advertising_id", _ADID), ("android_id", "8e5fbce04dc91566"), ("imei", "490154203237518"),
-        ("device_model", "Pixel 7"), ("device_manufacturer", "Google"), ("os_version", "14"),
-        ("timezone", "Europe/Berlin"), ("precise_location", "52.52437"), ("precise_location", "13.41053"),
-        ("coarse_location", "Berlin"), ("email", "peter@example.com"), ("phone_number", "+49 30 1234567"),
-    }  # fmt: skip
+        ("advertising_id", _ADID),
+        ("android_id", "8e5fbce04dc91566"),
+        ("imei", "490154203237518"),
+        ("device_model", "Pixel 7"),
+        ("device_manufacturer", "Google"),
+        ("os_version", "14"),
+        ("timezone", "Europe/Berlin"),
+        ("precise_location", "52.52437"),
+        ("precise_location", "13.41053"),
+        ("coarse_location", "Berlin"),
+        ("email", "peter@example.com"),
+        ("phone_number", "+49 30 1234567"),
+    }
     assert all(f.confidence == 0.7 for f in request_datatypes("https://new-tracker.example/v1/collect", body=body))
 
 
@@ -138,9 +148,12 @@ def test_identifier_discovery_takes_the_ids_an_adapter_names() -> None:
 def test_short_values_are_read_although_the_leak_search_skips_them() -> None:
     """The leak engine drops texts shorter than its shortest needle; data types need every value."""
     requests = TABLES["requests"].frame(
-        {"url": ["https://www.google-analytics.com/j/collect?v=1&_v=j96&t=pageview&ul=en"],
-         "host": ["www.google-analytics.com"], "evidence": ["a.har#entry=0"]}
-    )  # fmt: skip
+        {
+            "url": ["https://www.google-analytics.com/j/collect?v=1&_v=j96&t=pageview&ul=en"],
+            "host": ["www.google-analytics.com"],
+            "evidence": ["a.har#entry=0"],
+        }
+    )
     table = find_datatypes(requests)
     assert ("sdk_version", "j96") in set(zip(table["datatype"], table["value"], strict=True))
 

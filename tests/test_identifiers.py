@@ -120,11 +120,14 @@ def test_candidates_from_json_cookies_and_headers() -> None:
     body = json.dumps({"events": [{"props": {"idfa": "6D92078A-8246-4BA4-AE5B-76104861E7DC", "n": 3}}]}).encode()
     found = candidates_in_request(
         "https://t.example/e",
-        headers=[("User-Agent", "Mozilla/5.0 0123456789abcdef0123"), ("X-Device-Id", "f00dfeed12345678"),
-                 ("Cookie", "uid=u-7731999a; lang=en")],
+        headers=[
+            ("User-Agent", "Mozilla/5.0 0123456789abcdef0123"),
+            ("X-Device-Id", "f00dfeed12345678"),
+            ("Cookie", "uid=u-7731999a; lang=en"),
+        ],
         body=body,
         content_type="application/json",
-    )  # fmt: skip
+    )
     found_keys = {(c.key, c.value, c.kind) for c in found}
     assert ("idfa", "6D92078A-8246-4BA4-AE5B-76104861E7DC", "advertising_id") in found_keys
     assert ("x-device-id", "f00dfeed12345678", "device_id") in found_keys

@@ -31,8 +31,16 @@ def test_a_har_run_after_a_pcapng_run_leaves_only_its_own_tables(
     capsys.readouterr()
     assert main(["analyze", str(HAR), "--out", str(out)]) == 0
     second = {p.name for p in out.iterdir()}
-    assert second == {"datatypes.csv", "endpoints.csv", "leaks.csv", "problems.csv", "requests.csv", "summary.json",
-                      "notes.txt", "my-flows.csv"}  # fmt: skip
+    assert second == {
+        "datatypes.csv",
+        "endpoints.csv",
+        "leaks.csv",
+        "problems.csv",
+        "requests.csv",
+        "summary.json",
+        "notes.txt",
+        "my-flows.csv",
+    }
     said = capsys.readouterr().out
     stale = sorted(first - second)
     assert stale and all(name in said for name in stale) and "earlier run" in said
@@ -110,10 +118,28 @@ def test_a_run_that_fails_before_writing_leaves_the_folder_as_it_was(tmp_path: P
 
 
 def test_only_the_toolkit_s_file_names_are_its_own() -> None:
-    ours = ["requests.csv", "flows.parquet", "leaks.json", "summary.json", "report.html", "claim_evidence.csv",
-            "tables/claims_rows.csv", "report_figures/timeline-2.png", "coverage.csv"]  # fmt: skip
-    theirs = ["notes.txt", "requests.xlsx", "my-flows.csv", "tables/notes.csv", "data/requests.csv",
-              "report_figures/Photo 1.PNG", "requests.csv.bak", "../requests.csv", "captures/index.json"]  # fmt: skip
+    ours = [
+        "requests.csv",
+        "flows.parquet",
+        "leaks.json",
+        "summary.json",
+        "report.html",
+        "claim_evidence.csv",
+        "tables/claims_rows.csv",
+        "report_figures/timeline-2.png",
+        "coverage.csv",
+    ]
+    theirs = [
+        "notes.txt",
+        "requests.xlsx",
+        "my-flows.csv",
+        "tables/notes.csv",
+        "data/requests.csv",
+        "report_figures/Photo 1.PNG",
+        "requests.csv.bak",
+        "../requests.csv",
+        "captures/index.json",
+    ]
     assert [is_toolkit_file(n) for n in ours] == [True] * len(ours)
     assert [is_toolkit_file(n) for n in theirs] == [False] * len(theirs)
 

@@ -79,32 +79,56 @@ def _many(organisations: int, requests: int) -> dict[str, pd.DataFrame]:
     pick = rng.integers(0, organisations, requests)
     ts = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(np.sort(rng.integers(0, 3_600_000, requests)), "ms")
     roles = ["first_party", "platform", "third_party", "infrastructure", "unknown"]
-    endpoints = TABLES["endpoints"].frame({
-        "host": hosts, "organisation": owners, "role": [roles[i % 5] for i in range(organisations)],
-        "bytes_up": rng.integers(100, 10_000_000, organisations), "bytes_down": rng.integers(100, 10**9, organisations),
-    })  # fmt: skip
+    endpoints = TABLES["endpoints"].frame(
+        {
+            "host": hosts,
+            "organisation": owners,
+            "role": [roles[i % 5] for i in range(organisations)],
+            "bytes_up": rng.integers(100, 10_000_000, organisations),
+            "bytes_down": rng.integers(100, 10**9, organisations),
+        }
+    )
     request_table = TABLES["requests"].frame({"ts": ts, "host": [hosts[i] for i in pick]})
     leak_rows = pick[: min(requests, 5_000)]
-    leaks = TABLES["leaks"].frame({
-        "ts": ts[: len(leak_rows)], "session": [f"session-{i % 6}-incognito_toggle_off" for i in range(len(leak_rows))],
-        "host": [hosts[i] for i in leak_rows], "organisation": [owners[i] for i in leak_rows],
-        "needle_kind": ["url"] * len(leak_rows), "kind": ["leak"] * len(leak_rows),
-        "severity": ["full_url"] * len(leak_rows),
-        "chain": ["form:data > base64 > gzip > json:[0].url"] * len(leak_rows),
-        "location": ["body"] * len(leak_rows), "needle": ["https://a.example/"] * len(leak_rows),
-    })  # fmt: skip
-    identifiers = TABLES["identifiers"].frame({
-        "value": [f"{i:016x}" for i in range(organisations)], "kind": ["hex"] * organisations,
-        "sessions": [[f"session-{j}-incognito_toggle_off" for j in range(i % 7)] for i in range(organisations)],
-        "persistence": ["across_modes"] * organisations,
-    })  # fmt: skip
-    flows = TABLES["flows"].frame({
-        "protocol": ["tls"] * organisations, "hostname": hosts, "decrypted": [i % 3 == 0 for i in range(organisations)],
-        "not_decrypted_reason": [None if i % 3 == 0 else "no key" for i in range(organisations)],
-        "bytes_up": rng.integers(100, 10_000_000, organisations), "bytes_down": rng.integers(100, 10**9, organisations),
-    })  # fmt: skip
-    return {"requests": request_table, "endpoints": endpoints, "leaks": leaks, "identifiers": identifiers,
-            "flows": flows}  # fmt: skip
+    leaks = TABLES["leaks"].frame(
+        {
+            "ts": ts[: len(leak_rows)],
+            "session": [f"session-{i % 6}-incognito_toggle_off" for i in range(len(leak_rows))],
+            "host": [hosts[i] for i in leak_rows],
+            "organisation": [owners[i] for i in leak_rows],
+            "needle_kind": ["url"] * len(leak_rows),
+            "kind": ["leak"] * len(leak_rows),
+            "severity": ["full_url"] * len(leak_rows),
+            "chain": ["form:data > base64 > gzip > json:[0].url"] * len(leak_rows),
+            "location": ["body"] * len(leak_rows),
+            "needle": ["https://a.example/"] * len(leak_rows),
+        }
+    )
+    identifiers = TABLES["identifiers"].frame(
+        {
+            "value": [f"{i:016x}" for i in range(organisations)],
+            "kind": ["hex"] * organisations,
+            "sessions": [[f"session-{j}-incognito_toggle_off" for j in range(i % 7)] for i in range(organisations)],
+            "persistence": ["across_modes"] * organisations,
+        }
+    )
+    flows = TABLES["flows"].frame(
+        {
+            "protocol": ["tls"] * organisations,
+            "hostname": hosts,
+            "decrypted": [i % 3 == 0 for i in range(organisations)],
+            "not_decrypted_reason": [None if i % 3 == 0 else "no key" for i in range(organisations)],
+            "bytes_up": rng.integers(100, 10_000_000, organisations),
+            "bytes_down": rng.integers(100, 10**9, organisations),
+        }
+    )
+    return {
+        "requests": request_table,
+        "endpoints": endpoints,
+        "leaks": leaks,
+        "identifiers": identifiers,
+        "flows": flows,
+    }
 
 
 @pytest.mark.parametrize("figure", [f for f in FIGURES if f != "encoding_chain"])

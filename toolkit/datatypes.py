@@ -213,15 +213,20 @@ def _names(*pairs: tuple[str, str]) -> dict[str, str]:
 #: Field names (lower case, without ``$``, ``_``, ``-``) that say which data type they hold.
 #: Names that say too little (``id``, ``uid``, ``q``, ``name``, ``title``, ``lat`` for consent) are absent.
 FIELD_NAMES: dict[str, str] = _names(
-    ("advertising_id", "idfa gaid aaid adid advertisingid advertisingidentifier advertiserid gpsadid googleadid "
-     "googleadvertisingid oaid iosifa androidadid advid fireadid amazonaid"),
+    (
+        "advertising_id",
+        "idfa gaid aaid adid advertisingid advertisingidentifier advertiserid gpsadid googleadid "
+        "googleadvertisingid oaid iosifa androidadid advid fireadid amazonaid",
+    ),
     ("vendor_id", "idfv vendorid identifierforvendor appsetid googleappsetid"),
     ("android_id", "androidid ssaid"),
     ("imei", "imei meid"),
     ("mac_address", "mac macaddress macaddr wifimac bluetoothmac"),
     ("serial_number", "serial serialno serialnumber buildserial"),
-    ("install_id", "installid installationid installuuid installationuuid appinstanceid anonymousid "
-     "firebaseinstallationid"),
+    (
+        "install_id",
+        "installid installationid installuuid installationuuid appinstanceid anonymousid firebaseinstallationid",
+    ),
     ("device_id", "deviceid deviceuuid udid"),
     ("user_id", "userid distinctid customeruserid externaluserid"),
     ("session_id", "sessionid sessionuuid"),
@@ -243,16 +248,21 @@ FIELD_NAMES: dict[str, str] = _names(
     ("timezone", "timezone tz timezoneid timezoneoffset tzoffset timezonename"),
     ("carrier", "carrier carriername networkoperator operatorname simoperator"),
     ("network_type", "networktype connectiontype connectivitytype nettype conntype"),
-    ("screen", "screensize screenresolution resolution screenwidth screenheight displaywidth displayheight "
-     "screendensity dpi"),
+    (
+        "screen",
+        "screensize screenresolution resolution screenwidth screenheight displaywidth displayheight screendensity dpi",
+    ),
     ("battery", "battery batterylevel batterystate charging ischarging"),
     ("storage", "freestorage diskspace freediskspace totaldiskspace storagesize freespace"),
     ("memory", "totalmemory freememory memorysize availablememory ramsize totalram"),
     ("uptime", "uptime boottime elapsedrealtime"),
     ("rooted", "rooted isrooted jailbroken isjailbroken jailbreak"),
     ("emulator", "emulator isemulator simulator issimulator isemu"),
-    ("tracking_consent", "limitadtracking islimitadtrackingenabled adtrackingenabled trackingenabled attstatus "
-     "trackingauthorizationstatus limitedadtracking"),
+    (
+        "tracking_consent",
+        "limitadtracking islimitadtrackingenabled adtrackingenabled trackingenabled attstatus "
+        "trackingauthorizationstatus limitedadtracking",
+    ),
     ("installed_apps", "installedapps installedpackages applist"),
     ("url", "url pageurl currenturl"),
     ("page_title", "pagetitle documenttitle"),
@@ -260,7 +270,7 @@ FIELD_NAMES: dict[str, str] = _names(
     ("event", "eventname eventtype"),
     ("purchase", "revenue price currency transactionid orderid"),
     ("referrer", "referrer referer installreferrer"),
-)  # fmt: skip
+)
 
 #: Names that say what they hold only inside a device object (``device.model``, ``deviceInfo.brand``):
 #: elsewhere ``model`` may be a product's and ``brand`` a shop's.
@@ -479,9 +489,14 @@ def _request_datatypes(
     sdk = identify(parts.hostname, parts.path, parts.query)
     found: dict[tuple[str, str], Found] = {}
     texts = unwrap_request(
-        url=url, headers=headers, body=body, content_type=content_type, cookies=cookies, limits=_LIMITS,
+        url=url,
+        headers=headers,
+        body=body,
+        content_type=content_type,
+        cookies=cookies,
+        limits=_LIMITS,
         on_problem=on_problem or (lambda message: None),
-    )  # fmt: skip
+    )
     body_leaves = 0
     for location, chain, value in _leaves(texts):
         body_leaves += location == "body"

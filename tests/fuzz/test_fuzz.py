@@ -25,8 +25,9 @@ SAVED = sorted(folder for folder in (HERE / "crashes").glob("*/*") if folder.is_
 
 @pytest.mark.slow
 def test_short_fixed_seed_run_finds_no_new_crash(tmp_path: Path) -> None:
-    report = run(tuple(TARGETS), inputs=2, seed=16, crashes=tmp_path / "crashes", known=KNOWN,
-                 bound_seconds=4, minimise=False)  # fmt: skip
+    report = run(
+        tuple(TARGETS), inputs=2, seed=16, crashes=tmp_path / "crashes", known=KNOWN, bound_seconds=4, minimise=False
+    )
     assert report.tried == dict.fromkeys(TARGETS, 2)
     assert not report.new, "\n".join(report.lines())
 
@@ -48,14 +49,16 @@ def test_every_seed_reads_without_problems(name: str) -> None:
         assert outcome["tables"]["requests"] > 0 and outcome["tables"]["problems"] == 0, outcome["tables"]
 
 
-@pytest.mark.parametrize(("fmt", "walker", "seed_target"), [
-    ("pcap", pcap_fields, "pcap"), ("pcapng", pcapng_fields, "pcapng")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("fmt", "walker", "seed_target"), [("pcap", pcap_fields, "pcap"), ("pcapng", pcapng_fields, "pcapng")]
+)
 def test_length_true_edits_keep_every_length_true(fmt: str, walker: object, seed_target: str) -> None:
     """Growing or shrinking what a length counts corrects that length and every enclosing one."""
     data = TARGETS[seed_target].seeds()[0][0].data
     fields = walker(data)  # type: ignore[operator]
-    leaves = [f for f in fields if f.is_length and f.end > f.start and not any(
-        f.start <= g.offset < f.end for g in fields)]  # fmt: skip
+    leaves = [
+        f for f in fields if f.is_length and f.end > f.start and not any(f.start <= g.offset < f.end for g in fields)
+    ]
     for field in random.Random(1).sample(leaves, min(30, len(leaves))):
         at = field.end - 1  # inside what the innermost length counts, after every header
         edited = resize(data, fields, at, 0, b"WXYZ")  # 4 bytes: pcapng pads to 4

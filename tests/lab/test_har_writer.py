@@ -9,10 +9,25 @@ from toolkit.lab.har_writer import har_document, har_entry
 
 
 def _exchange(body: bytes, mime: str, request_body: bytes = b"") -> Exchange:
-    request = Request("POST" if request_body else "GET", "a.example", "/p?x=1&y=",
-                      [("Content-Type", "application/x-www-form-urlencoded")], request_body)  # fmt: skip
-    return Exchange(request, 200, [("content-type", mime)], body, "HTTP/1.1", [("Host", "a.example")],
-                    1_000_000, 1_250_000, 2, "192.0.2.1")  # fmt: skip
+    request = Request(
+        "POST" if request_body else "GET",
+        "a.example",
+        "/p?x=1&y=",
+        [("Content-Type", "application/x-www-form-urlencoded")],
+        request_body,
+    )
+    return Exchange(
+        request,
+        200,
+        [("content-type", mime)],
+        body,
+        "HTTP/1.1",
+        [("Host", "a.example")],
+        1_000_000,
+        1_250_000,
+        2,
+        "192.0.2.1",
+    )
 
 
 def test_binary_bodies_are_base64_and_text_is_text() -> None:

@@ -11,8 +11,13 @@ from toolkit.lab.http1 import parse_request, parse_response, request_bytes, resp
 
 
 def test_request_wire_format() -> None:
-    request = Request("POST", "sa.api.intl.miui.com", "/sa?project=global_browser_mini&r=ES",
-                      [("User-Agent", "Dalvik/2.1.0")], b"crc=1&gzip=1&data_list=x")  # fmt: skip
+    request = Request(
+        "POST",
+        "sa.api.intl.miui.com",
+        "/sa?project=global_browser_mini&r=ES",
+        [("User-Agent", "Dalvik/2.1.0")],
+        b"crc=1&gzip=1&data_list=x",
+    )
     wire = request_bytes(request)
     assert wire == (
         b"POST /sa?project=global_browser_mini&r=ES HTTP/1.1\r\nHost: sa.api.intl.miui.com\r\n"

@@ -17,11 +17,19 @@ def test_requests_on_one_connection(tmp_path: Path) -> None:
         seen.append(request)
         return Response(200, [("content-type", "text/plain")], request.path.encode() * 2000, gzip_body=True)
 
-    pair = TlsPair.open("cdn.example-cdn.com", CertificateAuthority.from_seed(3), "1.3", ["h2", "http/1.1"],
-                        tmp_path, on_wire=lambda c, d: None)  # fmt: skip
+    pair = TlsPair.open(
+        "cdn.example-cdn.com",
+        CertificateAuthority.from_seed(3),
+        "1.3",
+        ["h2", "http/1.1"],
+        tmp_path,
+        on_wire=lambda c, d: None,
+    )
     session = Http2Session(pair, handler)
-    results = [session.exchange(Request("GET", "cdn.example-cdn.com", f"/{n}", [("referer", "https://x.example/")]))
-               for n in range(3)]  # fmt: skip
+    results = [
+        session.exchange(Request("GET", "cdn.example-cdn.com", f"/{n}", [("referer", "https://x.example/")]))
+        for n in range(3)
+    ]
     post = session.exchange(Request("POST", "cdn.example-cdn.com", "/up", [], b"x" * 70_000))
     session.close()
     assert [reply.status for reply in results] == [200, 200, 200]
@@ -30,16 +38,21 @@ def test_requests_on_one_connection(tmp_path: Path) -> None:
     assert [r.path for r in seen] == ["/0", "/1", "/2", "/up"]
     assert seen[0].headers == [("referer", "https://x.example/")]
     assert seen[3].body == b"x" * 70_000  # more than the initial flow-control window
-    assert post.wire_headers[:4] == [(":method", "POST"), (":authority", "cdn.example-cdn.com"), (":scheme", "https"),
-                           (":path", "/up")]  # fmt: skip
+    assert post.wire_headers[:4] == [
+        (":method", "POST"),
+        (":authority", "cdn.example-cdn.com"),
+        (":scheme", "https"),
+        (":path", "/up"),
+    ]
     assert session.last_stream_id == 7
 
 
 def test_response_larger_than_window_and_frame(tmp_path: Path) -> None:
     big = bytes(range(256)) * 800  # 204,800 bytes: > 65,535 window, > 16,384 frame
 
-    pair = TlsPair.open("cdn.example-cdn.com", CertificateAuthority.from_seed(3), "1.2", ["h2"], tmp_path,
-                        on_wire=lambda c, d: None)  # fmt: skip
+    pair = TlsPair.open(
+        "cdn.example-cdn.com", CertificateAuthority.from_seed(3), "1.2", ["h2"], tmp_path, on_wire=lambda c, d: None
+    )
     session = Http2Session(pair, lambda request: Response(200, [("content-type", "application/octet-stream")], big))
     reply = session.exchange(Request("GET", "cdn.example-cdn.com", "/big"))
     assert (reply.status, reply.body) == (200, big)

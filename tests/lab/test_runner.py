@@ -213,8 +213,11 @@ def _keylog_labels(path: Path) -> list[str]:
 def _stable_frames(path: Path) -> list[tuple[Any, ...]]:
     frames = [(p.time, Ether(bytes(p))) for p in rdpcap(str(path))]
     dns = [(t, _ip(f).src, _ip(f).dst, f[UDP].sport, bytes(f[UDP].payload)) for t, f in frames if UDP in f]
-    syns = [(t, _ip(f).src, _ip(f).dst, f[TCP].sport, f[TCP].dport, f[TCP].seq, f[TCP].ack, str(f[TCP].flags))
-            for t, f in frames if TCP in f and "S" in str(f[TCP].flags)]  # fmt: skip
+    syns = [
+        (t, _ip(f).src, _ip(f).dst, f[TCP].sport, f[TCP].dport, f[TCP].seq, f[TCP].ack, str(f[TCP].flags))
+        for t, f in frames
+        if TCP in f and "S" in str(f[TCP].flags)
+    ]
     return dns + syns
 
 

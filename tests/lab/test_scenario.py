@@ -18,8 +18,11 @@ def test_every_address_is_a_documentation_address() -> None:
 
 def test_hosts_cover_both_tls_versions_with_both_http_versions() -> None:
     assert {(h.tls_version, h.alpn) for h in HOSTS.values()} == {
-        ("1.2", "h2"), ("1.2", "http/1.1"), ("1.3", "h2"), ("1.3", "http/1.1")
-    }  # fmt: skip
+        ("1.2", "h2"),
+        ("1.2", "http/1.1"),
+        ("1.3", "h2"),
+        ("1.3", "http/1.1"),
+    }
     assert COLLECTOR == "https://sa.api.intl.miui.com/sa?project=global_browser_mini&r=ES"
     assert HOSTS["sa.api.intl.miui.com"].role == "telemetry"
 

@@ -21,9 +21,11 @@ def test_keep_alive_and_dns_cache(tmp_path: Path) -> None:
         ("tag.example-ads.com", 1, "http/1.1", "TLSv1.3"),
     ]
     assert [(q.name, q.qtype) for q in session.dns_queries] == [
-        ("cdn.example-cdn.com", "A"), ("cdn.example-cdn.com", "AAAA"),
-        ("tag.example-ads.com", "A"), ("tag.example-ads.com", "AAAA"),
-    ]  # fmt: skip
+        ("cdn.example-cdn.com", "A"),
+        ("cdn.example-cdn.com", "AAAA"),
+        ("tag.example-ads.com", "A"),
+        ("tag.example-ads.com", "AAAA"),
+    ]
     assert [e.stream_id for e in session.exchanges] == [1, 3, None]
     assert all(e.started_us <= e.ended_us for e in session.exchanges)
     assert session.exchanges[2].response_body.startswith(b"(function(){")  # gzip removed

@@ -12,16 +12,25 @@ from toolkit.lab.tls_pair import TlsPair
 
 # NSS key log labels (https://udn.realityripple.com/docs/Mozilla/Projects/NSS/Key_Log_Format)
 TLS13_LABELS = {
-    "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0",
-    "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET",
-}  # fmt: skip
+    "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+    "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+    "CLIENT_TRAFFIC_SECRET_0",
+    "SERVER_TRAFFIC_SECRET_0",
+    "EXPORTER_SECRET",
+}
 
 
 @pytest.mark.parametrize(("version", "alpn"), [("1.2", "h2"), ("1.3", "h2"), ("1.2", "http/1.1"), ("1.3", "http/1.1")])
 def test_connection_negotiates_and_logs_keys(tmp_path: Path, version: str, alpn: str) -> None:
     wire: list[tuple[bool, bytes]] = []
-    pair = TlsPair.open("shop.example-store.com", CertificateAuthority.from_seed(1), version, [alpn],  # type: ignore[arg-type]
-                        tmp_path, on_wire=lambda c, d: wire.append((c, d)))  # fmt: skip
+    pair = TlsPair.open(
+        "shop.example-store.com",
+        CertificateAuthority.from_seed(1),
+        version,
+        [alpn],  # type: ignore[arg-type]
+        tmp_path,
+        on_wire=lambda c, d: wire.append((c, d)),
+    )
     assert pair.version == f"TLSv{version}" and pair.alpn == alpn
     assert pair.client_send(b"GET") == b"GET" and pair.server_send(b"200") == b"200"
     pair.close()

@@ -84,16 +84,21 @@ def test_measurement_protocol_parameters() -> None:
 
 def test_find_leaks_labels_an_adjust_session_and_a_measurement_protocol_hit() -> None:
     gaid = "38400000-8cf0-11bd-b23e-10b96e40000d"
-    requests = TABLES["requests"].frame({
-        "method": ["POST", "GET"],
-        "url": ["https://app.adjust.com/session", "https://www.google-analytics.com/collect?v=1&dl=https%3A%2F%2Fnews.example%2Fa"],
-        "host": ["app.adjust.com", "www.google-analytics.com"],
-        "path": ["/session", "/collect"],
-        "query": ["", "v=1&dl=https%3A%2F%2Fnews.example%2Fa"],
-        "content_type": ["application/x-www-form-urlencoded", None],
-        "body": [f"app_token=abc&gps_adid={gaid}&os_name=android".encode(), None],
-        "evidence": ["t#entry=1", "t#entry=2"],
-    })  # fmt: skip
+    requests = TABLES["requests"].frame(
+        {
+            "method": ["POST", "GET"],
+            "url": [
+                "https://app.adjust.com/session",
+                "https://www.google-analytics.com/collect?v=1&dl=https%3A%2F%2Fnews.example%2Fa",
+            ],
+            "host": ["app.adjust.com", "www.google-analytics.com"],
+            "path": ["/session", "/collect"],
+            "query": ["", "v=1&dl=https%3A%2F%2Fnews.example%2Fa"],
+            "content_type": ["application/x-www-form-urlencoded", None],
+            "body": [f"app_token=abc&gps_adid={gaid}&os_name=android".encode(), None],
+            "evidence": ["t#entry=1", "t#entry=2"],
+        }
+    )
     leaks = find_leaks(requests, visited=["https://news.example/a"], identifiers=[f"GAID={gaid}"])
     evidence = dict(zip(leaks["host"], leaks["evidence"], strict=True))
     assert "Adjust session package, parameter gps_adid (Google advertising id)" in evidence["app.adjust.com"]
@@ -141,11 +146,18 @@ def test_labels_need_the_sdks_endpoints() -> None:
 def test_find_leaks_names_an_appsflyer_json_field() -> None:
     gaid = "38400000-8cf0-11bd-b23e-10b96e40000d"
     body = json.dumps({"eventName": "af_purchase", "advertising_id": gaid}).encode()
-    requests = TABLES["requests"].frame({
-        "method": ["POST"], "url": ["https://inapps.appsflyersdk.com/api/v6.9/androidevent?app_id=com.x"],
-        "host": ["inapps.appsflyersdk.com"], "path": ["/api/v6.9/androidevent"], "query": ["app_id=com.x"],
-        "content_type": ["application/json"], "body": [body], "evidence": ["t#entry=1"],
-    })  # fmt: skip
+    requests = TABLES["requests"].frame(
+        {
+            "method": ["POST"],
+            "url": ["https://inapps.appsflyersdk.com/api/v6.9/androidevent?app_id=com.x"],
+            "host": ["inapps.appsflyersdk.com"],
+            "path": ["/api/v6.9/androidevent"],
+            "query": ["app_id=com.x"],
+            "content_type": ["application/json"],
+            "body": [body],
+            "evidence": ["t#entry=1"],
+        }
+    )
     leaks = find_leaks(requests, visited=[], identifiers=[f"GAID={gaid}"])
     assert leaks.chain.tolist() == ["json:advertising_id"]
     label = "; AppsFlyer event af_purchase, field advertising_id (Google advertising id)"

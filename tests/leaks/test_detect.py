@@ -28,8 +28,14 @@ SCENARIOS = ["normal", "incognito", "incognito_toggle_off"]
 def _request(url: str, headers: list[tuple[str, str]] | None = None, body: bytes | None = None) -> dict[str, object]:
     from urllib.parse import urlsplit
 
-    return {"url": url, "host": urlsplit(url).hostname, "method": "POST" if body else "GET",
-            "request_headers": headers or [], "body": body, "evidence": f"t#entry={url}"}  # fmt: skip
+    return {
+        "url": url,
+        "host": urlsplit(url).hostname,
+        "method": "POST" if body else "GET",
+        "request_headers": headers or [],
+        "body": body,
+        "evidence": f"t#entry={url}",
+    }
 
 
 def _frame(*rows: dict[str, object]) -> pd.DataFrame:
@@ -206,11 +212,20 @@ def _busy_requests(count: int, planted: list[str]) -> pd.DataFrame:
     rng = random.Random(11)
     rows = []
     for number in range(count):
-        events = [{"url": planted[number % len(planted)] if number % 3 == 0 else f"https://n.example/{number}",
-                   "id": "".join(rng.choices(string.ascii_letters + string.digits, k=16))}]  # fmt: skip
+        events = [
+            {
+                "url": planted[number % len(planted)] if number % 3 == 0 else f"https://n.example/{number}",
+                "id": "".join(rng.choices(string.ascii_letters + string.digits, k=16)),
+            }
+        ]
         blob = base64.b64encode(gzip.compress(json.dumps(events).encode(), mtime=0)).decode()
-        rows.append(_request(f"https://t{number % 4}.example/c?d={blob[:40]}", [("Referer", planted[0])],
-                             f"crc=1&data_list={blob}".encode()))  # fmt: skip
+        rows.append(
+            _request(
+                f"https://t{number % 4}.example/c?d={blob[:40]}",
+                [("Referer", planted[0])],
+                f"crc=1&data_list={blob}".encode(),
+            )
+        )
     return _frame(*rows)
 
 
@@ -257,8 +272,9 @@ def test_texts_searched_together_find_what_each_finds_alone() -> None:
     from toolkit.leaks.detect import NeedleIndex
     from toolkit.leaks.needles import identifier_needles, url_needles
 
-    index = NeedleIndex([*url_needles("https://www.site.example/a/page.html"),
-                         *identifier_needles("ID", "9774d56d682e549c")])  # fmt: skip
+    index = NeedleIndex(
+        [*url_needles("https://www.site.example/a/page.html"), *identifier_needles("ID", "9774d56d682e549c")]
+    )
     rng = random.Random(3)
     pieces = [b"https://www.site.example/a/page.html", b"9774d56d682e549c", b"www.site.example", b"", b"x"]
     for _ in range(200):
@@ -274,8 +290,10 @@ def test_sensors_single_event_post_is_found_in_its_field() -> None:
     # sa-sdk-javascript posts one event as data=<base64>; the form: data=<base64(gzip(JSON))>
     event = {"event": "search", "type": "track", "distinct_id": "d1", "properties": {"url": "https://a.example/x"}}
     packed = base64.b64encode(gzip.compress(json.dumps(event).encode(), mtime=0)).decode()
-    requests = _frame(_request("https://sa.t.example/sa?project=default", body=f"data={packed}".encode()),
-                      _request("https://t.example/collect", body=f"data={packed}".encode()))  # fmt: skip
+    requests = _frame(
+        _request("https://sa.t.example/sa?project=default", body=f"data={packed}".encode()),
+        _request("https://t.example/collect", body=f"data={packed}".encode()),
+    )
     leaks = find_leaks(requests, visited=["https://a.example/x"])
     # ("urldecode" when the base64 holds a "+", which a form decodes as a space)
     chains = leaks.chain.str.replace("urldecode > ", "").tolist()
@@ -295,8 +313,9 @@ def test_values_a_server_sends_back_are_response_rows() -> None:
     own["response_headers"] = [("Location", "https://a.example/x")]  # a site redirecting to itself
     sent = _request("https://t.example/pix?uid=c3f1b0de6a474b3e")
     sent["response_headers"] = [("Content-Type", "image/gif")]
-    leaks = find_leaks(_frame(redirect, own, sent), visited=["https://a.example/x"],
-                       identifiers=["UID=c3f1b0de6a474b3e"])  # fmt: skip
+    leaks = find_leaks(
+        _frame(redirect, own, sent), visited=["https://a.example/x"], identifiers=["UID=c3f1b0de6a474b3e"]
+    )
     rows = {(r.host, r.location, r.chain, r.direction) for r in leaks.itertuples()}
     assert rows == {
         ("t.example", "response_header:location", "query:u > urldecode", "response"),
@@ -337,8 +356,14 @@ def test_unwrapping_bounds_follow_the_needles() -> None:
     assert limits.shortest_deflate == len(deflated) - 1
     body = json.dumps({"e": base64.b64encode(deflated).decode()}).encode()
     requests = TABLES["requests"].frame(
-        {"url": ["https://t.example/c"], "host": ["t.example"], "method": ["POST"], "body": [body],
-         "request_headers": [[]], "evidence": ["t#0"]}
-    )  # fmt: skip
+        {
+            "url": ["https://t.example/c"],
+            "host": ["t.example"],
+            "method": ["POST"],
+            "body": [body],
+            "request_headers": [[]],
+            "evidence": ["t#0"],
+        }
+    )
     leaks = find_leaks(requests, visited=[], identifiers=["ANDROID_ID=9774d56d682e549c"])
     assert list(leaks.chain) == ["json:e > base64 > deflate"]

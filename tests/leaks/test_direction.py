@@ -24,13 +24,22 @@ UID = "c3f1b0de6a474b3e"
 
 def _leaks(*directions: str) -> pd.DataFrame:
     count = len(directions)
-    return TABLES["leaks"].frame({
-        "session": ["s"] * count, "kind": ["leak"] * count, "needle_kind": ["identifier"] * count,
-        "needle": [f"{UID}{i}" for i in range(count)], "matched_form": ["UID"] * count,
-        "location": ["query:uid" if d == "request" else "set-cookie:uid" for d in directions],
-        "chain": [""] * count, "host": ["t.example"] * count, "organisation": ["T Inc"] * count,
-        "severity": ["identifier"] * count, "direction": list(directions), "evidence": ["t#entry=1"] * count,
-    })  # fmt: skip
+    return TABLES["leaks"].frame(
+        {
+            "session": ["s"] * count,
+            "kind": ["leak"] * count,
+            "needle_kind": ["identifier"] * count,
+            "needle": [f"{UID}{i}" for i in range(count)],
+            "matched_form": ["UID"] * count,
+            "location": ["query:uid" if d == "request" else "set-cookie:uid" for d in directions],
+            "chain": [""] * count,
+            "host": ["t.example"] * count,
+            "organisation": ["T Inc"] * count,
+            "severity": ["identifier"] * count,
+            "direction": list(directions),
+            "evidence": ["t#entry=1"] * count,
+        }
+    )
 
 
 def test_sent_by_device_and_carried_back_split_the_table() -> None:
@@ -65,19 +74,38 @@ def test_the_leak_matrix_leaves_out_response_rows() -> None:
 
 def _har(path: Path, cookie_value: str) -> Path:
     entry = {
-        "startedDateTime": "2024-01-01T00:00:00.000Z", "time": 1,
-        "request": {"method": "GET", "url": "https://t.example/init", "httpVersion": "HTTP/1.1",
-                    "headers": [{"name": "Host", "value": "t.example"}], "queryString": [], "cookies": [],
-                    "headersSize": -1, "bodySize": 0},
-        "response": {"status": 302, "statusText": "Found", "httpVersion": "HTTP/1.1",
-                     "headers": [{"name": "Set-Cookie", "value": f"uid={cookie_value}; Path=/"},
-                                 {"name": "Location", "value": f"https://t.example/next?uid={cookie_value}"}],
-                     "cookies": [], "content": {"size": 0, "mimeType": "text/html"}, "redirectURL": "",
-                     "headersSize": -1, "bodySize": 0},
-        "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0},
-    }  # fmt: skip
-    path.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"},
-                                        "entries": [entry]}}))  # fmt: skip
+        "startedDateTime": "2024-01-01T00:00:00.000Z",
+        "time": 1,
+        "request": {
+            "method": "GET",
+            "url": "https://t.example/init",
+            "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "Host", "value": "t.example"}],
+            "queryString": [],
+            "cookies": [],
+            "headersSize": -1,
+            "bodySize": 0,
+        },
+        "response": {
+            "status": 302,
+            "statusText": "Found",
+            "httpVersion": "HTTP/1.1",
+            "headers": [
+                {"name": "Set-Cookie", "value": f"uid={cookie_value}; Path=/"},
+                {"name": "Location", "value": f"https://t.example/next?uid={cookie_value}"},
+            ],
+            "cookies": [],
+            "content": {"size": 0, "mimeType": "text/html"},
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": 0,
+        },
+        "cache": {},
+        "timings": {"send": 0, "wait": 1, "receive": 0},
+    }
+    path.write_text(
+        json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": [entry]}})
+    )
     return path
 
 
@@ -89,8 +117,9 @@ def test_cli_summary_does_not_count_what_a_server_set(tmp_path: Path, capsys: py
     assert "carried back by servers (Set-Cookie/Location, not counted as leaks): 2 findings" in printed
     leaks = pd.read_csv(tmp_path / "out" / "leaks.csv")
     assert sorted(zip(leaks.location, leaks.direction, strict=True)) == [
-        ("response_header:location", "response"), ("set-cookie:uid", "response"),
-    ]  # fmt: skip
+        ("response_header:location", "response"),
+        ("set-cookie:uid", "response"),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +133,9 @@ def test_a_claim_never_rests_on_values_a_server_sent_back(study: Study) -> None:
     requests = study.requests.copy()
     telemetry = (requests["host"] == "sa.api.intl.miui.com").to_numpy()
     visited = "https://www.example-search.com/search?q=hiv+test+clinic+near+me"  # in the browsing log
-    requests["body"] = pd.Series([None if t else b for t, b in zip(telemetry, requests["body"], strict=True)],
-                                 index=requests.index, dtype=object)  # fmt: skip
+    requests["body"] = pd.Series(
+        [None if t else b for t, b in zip(telemetry, requests["body"], strict=True)], index=requests.index, dtype=object
+    )
     requests["response_headers"] = pd.Series(
         [[("Location", visited)] if t else h for t, h in zip(telemetry, requests["response_headers"], strict=True)],
         index=requests.index,

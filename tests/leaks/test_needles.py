@@ -23,13 +23,28 @@ URLS = ["https://www.example-news.com/a/b.html", "https://shop.example-store.com
 @pytest.mark.parametrize(
     ("name", "text"),
     [
-        ("log.txt", "# my session\nhttps://www.example-news.com/a/b.html\n\nhttps://shop.example-store.com/cart?item=1234#reviews\n"),
-        ("log.json", '["https://www.example-news.com/a/b.html", {"url": "https://shop.example-store.com/cart?item=1234#reviews"}]'),
-        ("log2.json", '{"visits": [{"time": 1, "URL": "https://www.example-news.com/a/b.html"}, {"url": "https://shop.example-store.com/cart?item=1234#reviews"}]}'),
-        ("log.csv", "time,url\n1,https://www.example-news.com/a/b.html\n2,https://shop.example-store.com/cart?item=1234#reviews\n"),
-        ("log.tsv", "url\ttitle\nhttps://www.example-news.com/a/b.html\tA\nhttps://shop.example-store.com/cart?item=1234#reviews\tB\n"),
+        (
+            "log.txt",
+            "# my session\nhttps://www.example-news.com/a/b.html\n\nhttps://shop.example-store.com/cart?item=1234#reviews\n",
+        ),
+        (
+            "log.json",
+            '["https://www.example-news.com/a/b.html", {"url": "https://shop.example-store.com/cart?item=1234#reviews"}]',
+        ),
+        (
+            "log2.json",
+            '{"visits": [{"time": 1, "URL": "https://www.example-news.com/a/b.html"}, {"url": "https://shop.example-store.com/cart?item=1234#reviews"}]}',
+        ),
+        (
+            "log.csv",
+            "time,url\n1,https://www.example-news.com/a/b.html\n2,https://shop.example-store.com/cart?item=1234#reviews\n",
+        ),
+        (
+            "log.tsv",
+            "url\ttitle\nhttps://www.example-news.com/a/b.html\tA\nhttps://shop.example-store.com/cart?item=1234#reviews\tB\n",
+        ),
     ],
-)  # fmt: skip
+)
 def test_browsing_logs_in_every_format(tmp_path: Path, name: str, text: str) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

@@ -45,11 +45,18 @@ from toolkit.schema import TABLES
 EMAIL = "randomtestuser.1234@gmail.com"
 
 
-def _requests(url: str, body: bytes | None = None, headers: list[tuple[str, str]] | None = None,
-              content_type: str | None = None) -> pd.DataFrame:  # fmt: skip
-    row = {"url": url, "host": urlsplit(url).hostname, "method": "POST" if body else "GET",
-           "request_headers": headers or [], "body": body, "content_type": content_type,
-           "evidence": "peer#1"}  # fmt: skip
+def _requests(
+    url: str, body: bytes | None = None, headers: list[tuple[str, str]] | None = None, content_type: str | None = None
+) -> pd.DataFrame:
+    row = {
+        "url": url,
+        "host": urlsplit(url).hostname,
+        "method": "POST" if body else "GET",
+        "request_headers": headers or [],
+        "body": body,
+        "content_type": content_type,
+        "evidence": "peer#1",
+    }
     return TABLES["requests"].frame({k: [v] for k, v in row.items()})
 
 
@@ -100,16 +107,33 @@ def _hexdigest(name: str) -> Callable[[bytes], str]:
 
 #: LeakDetector's hash functions as it writes them (decimal strings for MurmurHash3 and checksums).
 LEAKDETECTOR_HASHES: dict[str, Callable[[bytes], str]] = {
-    **{name: _hexdigest(name) for name in (
-        "md2", "md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512",
-        "sha3_224", "sha3_256", "sha3_384", "sha3_512", "ripemd160", "blake2b", "blake2s")},
+    **{
+        name: _hexdigest(name)
+        for name in (
+            "md2",
+            "md4",
+            "md5",
+            "sha1",
+            "sha224",
+            "sha256",
+            "sha384",
+            "sha512",
+            "sha3_224",
+            "sha3_256",
+            "sha3_384",
+            "sha3_512",
+            "ripemd160",
+            "blake2b",
+            "blake2s",
+        )
+    },
     "mmh3_32": lambda data: str(mmh3.hash(data)),
     "mmh3_64_1": lambda data: str(mmh3.hash64(data)[0]),
     "mmh3_64_2": lambda data: str(mmh3.hash64(data)[1]),
     "mmh3_128": lambda data: str(mmh3.hash128(data)),
     "crc32": lambda data: str(zlib.crc32(data)),
     "adler32": lambda data: str(zlib.adler32(data)),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", sorted(LEAKDETECTOR_HASHES))
@@ -124,9 +148,18 @@ def test_leakdetector_hashes(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("inner", "outer"),
-    [("md5", "sha256"), ("sha1", "md5"), ("md4", "sha1"), ("ripemd160", "sha512"), ("md2", "md5"),
-     ("md5", "mmh3_128"), ("mmh3_128", "md5"), ("crc32", "sha1"), ("sha256", "mmh3_64_1")],
-)  # fmt: skip
+    [
+        ("md5", "sha256"),
+        ("sha1", "md5"),
+        ("md4", "sha1"),
+        ("ripemd160", "sha512"),
+        ("md2", "md5"),
+        ("md5", "mmh3_128"),
+        ("mmh3_128", "md5"),
+        ("crc32", "sha1"),
+        ("sha256", "mmh3_64_1"),
+    ],
+)
 def test_leakdetector_two_hash_layers(inner: str, outer: str) -> None:
     digest = LEAKDETECTOR_HASHES[outer](LEAKDETECTOR_HASHES[inner](_E).encode())
     found = _found(_requests("https://t.tracker.example/c", body=json.dumps({"h": digest}).encode()))
@@ -207,8 +240,10 @@ def test_leakdetector_encodings(name: str) -> None:
 def test_leakdetector_locations(where: str) -> None:
     # it searches URLs, Cookie headers, Referer headers and POST bodies
     token = base64.b64encode(hashlib.sha256(_E).hexdigest().encode()).decode()
-    headers = {"cookie": [("Cookie", f"_t={token}; x=1")],
-               "referer": [("Referer", f"https://shop.example/?e={token}")]}.get(where, [])  # fmt: skip
+    headers = {
+        "cookie": [("Cookie", f"_t={token}; x=1")],
+        "referer": [("Referer", f"https://shop.example/?e={token}")],
+    }.get(where, [])
     body = f"a=1&e={token}".encode() if where == "post" else None
     found = _found(_requests("https://t.tracker.example/p", body, headers, "application/x-www-form-urlencoded"))
     assert list(found.matched_form) == ["sha256(email)"]
@@ -219,20 +254,40 @@ def test_leakdetector_locations(where: str) -> None:
 _RAW = hashlib.sha256(_E).digest()
 RAW_DIGEST_CASES: dict[str, tuple[str, bytes | None, str, str]] = {
     # name: (URL, body, expected matched form, expected chain)
-    "base64(sha256)": (f"https://t.example/p?h={quote(base64.b64encode(_RAW).decode(), safe='')}", None,
-                       "sha256_raw(email)", "urldecode > base64"),
-    "base64url(sha256)": (f"https://t.example/p?h={base64.urlsafe_b64encode(_RAW).decode().rstrip('=')}", None,
-                          "sha256_raw(email)", "base64"),
+    "base64(sha256)": (
+        f"https://t.example/p?h={quote(base64.b64encode(_RAW).decode(), safe='')}",
+        None,
+        "sha256_raw(email)",
+        "urldecode > base64",
+    ),
+    "base64url(sha256)": (
+        f"https://t.example/p?h={base64.urlsafe_b64encode(_RAW).decode().rstrip('=')}",
+        None,
+        "sha256_raw(email)",
+        "base64",
+    ),
     "binary body": ("https://t.example/p", b"\x00\x07" + _RAW + b"\xff", "sha256_raw(email)", ""),
-    "hash of base64": (f"https://t.example/p?h={base64.b64encode(hashlib.md5(base64.b64encode(_E)).digest()).decode()}",
-                       None, "md5_raw(base64(email))", "base64"),
+    "hash of base64": (
+        f"https://t.example/p?h={base64.b64encode(hashlib.md5(base64.b64encode(_E)).digest()).decode()}",
+        None,
+        "md5_raw(base64(email))",
+        "base64",
+    ),
     # gzip as zlib (and Node's zlib.gzipSync) writes it: level 6, zlib's own header
-    "hash of gzip": (f"https://t.example/p?h={hashlib.sha1(zlib.compress(_E, wbits=31)).hexdigest()}", None,
-                     "sha1(gzip(email))", ""),
-    "raw of raw": (f"https://t.example/p?h={base64.b64encode(hashlib.sha256(_RAW).digest()).decode()}", None,
-                   "sha256_raw(sha256_raw(email))", "base64"),
+    "hash of gzip": (
+        f"https://t.example/p?h={hashlib.sha1(zlib.compress(_E, wbits=31)).hexdigest()}",
+        None,
+        "sha1(gzip(email))",
+        "",
+    ),
+    "raw of raw": (
+        f"https://t.example/p?h={base64.b64encode(hashlib.sha256(_RAW).digest()).decode()}",
+        None,
+        "sha256_raw(sha256_raw(email))",
+        "base64",
+    ),
     "base58(sha1)": (f"https://t.example/p?h={_b58(hashlib.sha1(_E).digest())}", None, "sha1_raw(email)", "base58"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", sorted(RAW_DIGEST_CASES))
@@ -265,19 +320,26 @@ def _vs(name: str) -> Callable[[bytes], bytes]:
         "url": lambda b: f"https://example.com/?stuff={_js_component(_str(b))}&more=idk".encode(),
         "urlForm": lambda b: f"stuff={_js_component(_str(b)).replace('%20', '+')}&more=idk".encode(),
         "json": lambda b: json.dumps({"stuff": b.decode(), "more": "idk"}, ensure_ascii=False).encode(),
-        "htmlElem": lambda b: b"<stuff>" + b.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
-        + b"</stuff><more>idk</more>",
-        "htmlAttr": lambda b: b'<elem stuff="' + html.escape(b.decode()).replace("&#x27;", "&apos;").encode()
-        + b'" more="idk"/>',
+        "htmlElem": lambda b: (
+            b"<stuff>"
+            + b.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
+            + b"</stuff><more>idk</more>"
+        ),
+        "htmlAttr": lambda b: (
+            b'<elem stuff="' + html.escape(b.decode()).replace("&#x27;", "&apos;").encode() + b'" more="idk"/>'
+        ),
         "lzText": lambda b: lzstring.compress_to_uint8array(b.decode()),
         "utf16LzText": lambda b: lzstring.compress_to_utf16(b.decode()).encode("utf-8", "surrogatepass"),
         "base64LzText": lambda b: lzstring.compress_to_base64(b.decode()).encode(),
         "gzip": lambda b: gzip.compress(b, mtime=0),
         "deflateRaw": lambda b: zlib.compress(b, wbits=-15),
         "surrounded": lambda b: b"stuff=" + b + b"; more=idk",
-        "multipartTextForm": lambda b: b"--0.5\r\nContent-Disposition: form-data; name=stuff\r\n\r\n" + b
-        + b"\r\n--0.5\r\nContent-Disposition: form-data; name=more\r\n\r\nidk\r\n--0.5--",
-    }  # fmt: skip
+        "multipartTextForm": lambda b: (
+            b"--0.5\r\nContent-Disposition: form-data; name=stuff\r\n\r\n"
+            + b
+            + b"\r\n--0.5\r\nContent-Disposition: form-data; name=more\r\n\r\nidk\r\n--0.5--"
+        ),
+    }
     return encoders[name]
 
 
@@ -286,18 +348,45 @@ def _vs(name: str) -> Callable[[bytes], bytes]:
 #: htmlAttr] (a binary multipart part, h-bodies) and [hex, hash, base64, hash, gzip] (a hash of an
 #: encoding of a hash: beyond the needle side's chains).
 VALUE_SEARCHER_CASES = [
-    [], ["base64"], ["hex"], ["url"], ["urlForm"], ["json"], ["htmlElem"], ["htmlAttr"],
-    ["lzText"], ["utf16LzText"], ["base64LzText"], ["gzip"], ["deflateRaw"],
-    ["surrounded", "base64"], ["surrounded", "hex"], ["surrounded", "url"], ["surrounded", "urlForm"],
-    ["surrounded", "json"], ["surrounded", "htmlElem"], ["surrounded", "htmlAttr"], ["surrounded", "base64LzText"],
-    ["gzip", "json"], ["base64", "lzText", "url", "json"], ["base64LzText", "url", "json"],
-    ["base64", "lzText", "json", "htmlAttr"], ["urlForm", "utf16LzText", "url", "json"],
-    ["multipartTextForm", "utf16LzText", "json", "htmlElem"], ["surrounded", "url", "surrounded", "json"],
+    [],
+    ["base64"],
+    ["hex"],
+    ["url"],
+    ["urlForm"],
+    ["json"],
+    ["htmlElem"],
+    ["htmlAttr"],
+    ["lzText"],
+    ["utf16LzText"],
+    ["base64LzText"],
+    ["gzip"],
+    ["deflateRaw"],
+    ["surrounded", "base64"],
+    ["surrounded", "hex"],
+    ["surrounded", "url"],
+    ["surrounded", "urlForm"],
+    ["surrounded", "json"],
+    ["surrounded", "htmlElem"],
+    ["surrounded", "htmlAttr"],
+    ["surrounded", "base64LzText"],
+    ["gzip", "json"],
+    ["base64", "lzText", "url", "json"],
+    ["base64LzText", "url", "json"],
+    ["base64", "lzText", "json", "htmlAttr"],
+    ["urlForm", "utf16LzText", "url", "json"],
+    ["multipartTextForm", "utf16LzText", "json", "htmlElem"],
+    ["surrounded", "url", "surrounded", "json"],
     # with its hash (SHA-256, raw bytes) among the layers
-    ["hash"], ["hex", "hash"], ["gzip", "base64", "hash"], ["hash", "base64"], ["hex", "hash", "base64"],
-    ["base64", "hash", "deflateRaw"], ["base64", "hash", "lzText"], ["base64", "hash", "base64LzText"],
+    ["hash"],
+    ["hex", "hash"],
+    ["gzip", "base64", "hash"],
+    ["hash", "base64"],
+    ["hex", "hash", "base64"],
+    ["base64", "hash", "deflateRaw"],
+    ["base64", "hash", "lzText"],
+    ["base64", "hash", "base64LzText"],
     ["hash", "hash"],
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("encoders", VALUE_SEARCHER_CASES, ids=lambda e: "-".join(e) or "direct")
@@ -313,14 +402,32 @@ def test_value_searcher_cases(encoders: list[str]) -> None:
 def test_cli_salt_option(tmp_path: Path) -> None:
     digest = hashlib.md5(b"pepper" + _E).hexdigest()
     entry = {
-        "startedDateTime": "2024-01-01T00:00:00Z", "time": 1,
-        "request": {"method": "GET", "url": f"https://t.tracker.example/p?e={digest}", "httpVersion": "HTTP/1.1",
-                    "headers": [], "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0},
-        "response": {"status": 204, "statusText": "", "httpVersion": "HTTP/1.1", "headers": [], "cookies": [],
-                     "content": {"size": 0, "mimeType": "text/plain"}, "redirectURL": "", "headersSize": -1,
-                     "bodySize": 0},
-        "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0},
-    }  # fmt: skip
+        "startedDateTime": "2024-01-01T00:00:00Z",
+        "time": 1,
+        "request": {
+            "method": "GET",
+            "url": f"https://t.tracker.example/p?e={digest}",
+            "httpVersion": "HTTP/1.1",
+            "headers": [],
+            "queryString": [],
+            "cookies": [],
+            "headersSize": -1,
+            "bodySize": 0,
+        },
+        "response": {
+            "status": 204,
+            "statusText": "",
+            "httpVersion": "HTTP/1.1",
+            "headers": [],
+            "cookies": [],
+            "content": {"size": 0, "mimeType": "text/plain"},
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": 0,
+        },
+        "cache": {},
+        "timings": {"send": 0, "wait": 0, "receive": 0},
+    }
     har = tmp_path / "salted.har"
     har.write_text(
         json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": [entry]}})

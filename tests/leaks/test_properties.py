@@ -28,18 +28,40 @@ from toolkit.leaks.needles import Expansion
 from toolkit.leaks.transforms import HASHES, TRANSFORMS
 from toolkit.schema import TABLES
 
-TEXT_ENCODINGS = ["quote", "quote_plus", "quote_lower", "quote_all", "quote_twice", "html", "html_numeric",
-                  "json_escape", "lzstring_base64", "lzstring_uri"]  # fmt: skip
-BYTE_ENCODINGS = ["base64", "base64_nopad", "base64url", "base64url_nopad", "base64_mime", "base32", "hex",
-                  "hex_upper", "gzip", "zlib", "deflate", "brotli", "zstd"]  # fmt: skip
+TEXT_ENCODINGS = [
+    "quote",
+    "quote_plus",
+    "quote_lower",
+    "quote_all",
+    "quote_twice",
+    "html",
+    "html_numeric",
+    "json_escape",
+    "lzstring_base64",
+    "lzstring_uri",
+]
+BYTE_ENCODINGS = [
+    "base64",
+    "base64_nopad",
+    "base64url",
+    "base64url_nopad",
+    "base64_mime",
+    "base32",
+    "hex",
+    "hex_upper",
+    "gzip",
+    "zlib",
+    "deflate",
+    "brotli",
+    "zstd",
+]
 COMPRESSIONS = {"gzip", "zlib", "deflate", "brotli", "zstd"}
 #: Last layers that a decoder cannot find inside a longer text (no delimiting alphabet).
 WHOLE_ONLY = {"lzstring_uri", "base64_mime", "html_numeric"}
 
 label = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=3, max_size=10)
 unicode_label = st.text("abcdéüßçñ日本", min_size=2, max_size=6)
-segment = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~é ", min_size=1,
-                  max_size=12)  # fmt: skip
+segment = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~é ", min_size=1, max_size=12)
 
 
 @st.composite
@@ -131,37 +153,52 @@ def _request(**fields: object) -> pd.DataFrame:
 def embed_query(value: str, pre: str, post: str) -> tuple[dict[str, object], str, list[str]]:
     whole = pre + value + post
     encoded = quote(whole, safe="")
-    return ({"url": f"https://collector.tracker-example.net/v1/e?a=1&data={encoded}"}, "query:data",
-            ["percent"] if encoded != whole else [])  # fmt: skip
+    return (
+        {"url": f"https://collector.tracker-example.net/v1/e?a=1&data={encoded}"},
+        "query:data",
+        ["percent"] if encoded != whole else [],
+    )
 
 
 def embed_path(value: str, pre: str, post: str) -> tuple[dict[str, object], str, list[str]]:
     whole = pre + value + post
     encoded = quote(whole, safe="")
-    return ({"url": f"https://collector.tracker-example.net/v1/{encoded}/e"}, "url_path",
-            ["percent"] if encoded != whole else [])  # fmt: skip
+    return (
+        {"url": f"https://collector.tracker-example.net/v1/{encoded}/e"},
+        "url_path",
+        ["percent"] if encoded != whole else [],
+    )
 
 
 def embed_header(value: str, pre: str, post: str) -> tuple[dict[str, object], str, list[str]]:
     whole = pre + value + post
     encoded = whole if whole.isascii() and "\n" not in whole else quote(whole, safe="")
-    return ({"request_headers": [("user-agent", "test"), ("X-Payload", encoded)]}, "header:x-payload",
-            ["percent"] if encoded != whole else [])  # fmt: skip
+    return (
+        {"request_headers": [("user-agent", "test"), ("X-Payload", encoded)]},
+        "header:x-payload",
+        ["percent"] if encoded != whole else [],
+    )
 
 
 def embed_cookie(value: str, pre: str, post: str) -> tuple[dict[str, object], str, list[str]]:
     whole = pre + value + post
     encoded = quote(whole, safe="")
-    return ({"request_headers": [("Cookie", f"sid=1; track={encoded}; z=2")]}, "cookie:track",
-            ["percent"] if encoded != whole else [])  # fmt: skip
+    return (
+        {"request_headers": [("Cookie", f"sid=1; track={encoded}; z=2")]},
+        "cookie:track",
+        ["percent"] if encoded != whole else [],
+    )
 
 
 def embed_form(value: str, pre: str, post: str) -> tuple[dict[str, object], str, list[str]]:
     whole = pre + value + post
     encoded = quote_plus(whole, safe="")
     body = f"crc=12&gzip=1&data_list={encoded}".encode()
-    return ({"body": body, "content_type": "application/x-www-form-urlencoded"}, "body",
-            ["percent"] if encoded != whole else [])  # fmt: skip
+    return (
+        {"body": body, "content_type": "application/x-www-form-urlencoded"},
+        "body",
+        ["percent"] if encoded != whole else [],
+    )
 
 
 def embed_json(value: str, pre: str, post: str) -> tuple[dict[str, object], str, list[str]]:
@@ -170,8 +207,10 @@ def embed_json(value: str, pre: str, post: str) -> tuple[dict[str, object], str,
 
 
 def embed_multipart(value: str, pre: str, post: str) -> tuple[dict[str, object], str, list[str]]:
-    body = (f"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ\r\nContent-Disposition: "
-            f"form-data; name=\"payload\"\r\n\r\n{pre}{value}{post}\r\n--XyZ--\r\n").encode()  # fmt: skip
+    body = (
+        f'--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--XyZ\r\nContent-Disposition: '
+        f'form-data; name="payload"\r\n\r\n{pre}{value}{post}\r\n--XyZ--\r\n'
+    ).encode()
     return {"body": body, "content_type": "multipart/form-data; boundary=XyZ"}, "body", []
 
 
@@ -186,8 +225,17 @@ def embed_text(value: str, pre: str, post: str) -> tuple[dict[str, object], str,
     return {"body": f"{pre}{value}{post}".encode(), "content_type": "text/plain"}, "body", []
 
 
-TEXT_EMBEDDINGS = [embed_query, embed_path, embed_header, embed_cookie, embed_form, embed_json, embed_multipart,
-                   embed_xml, embed_text]  # fmt: skip
+TEXT_EMBEDDINGS = [
+    embed_query,
+    embed_path,
+    embed_header,
+    embed_cookie,
+    embed_form,
+    embed_json,
+    embed_multipart,
+    embed_xml,
+    embed_text,
+]
 SEPARATORS = st.tuples(st.sampled_from(["", "v2|", "id: ", "x=1;"]), st.sampled_from(["", "|end", " ok", ";"]))
 
 
@@ -205,8 +253,9 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
-def check(needle_value: str, kind: str, chain: list[str], embedding_index: int, separators: tuple[str, str],
-          wrap: str) -> None:  # fmt: skip
+def check(
+    needle_value: str, kind: str, chain: list[str], embedding_index: int, separators: tuple[str, str], wrap: str
+) -> None:
     encoded, families = expected_layers(needle_value.encode(), chain)
     if _is_text(encoded):
         embedding = TEXT_EMBEDDINGS[embedding_index % len(TEXT_EMBEDDINGS)]
@@ -222,8 +271,11 @@ def check(needle_value: str, kind: str, chain: list[str], embedding_index: int, 
     else:
         leaks = find_leaks(requests, visited=[], identifiers=[f"ID={needle_value}"])
     expected = families + extra
-    found = [effective_layers(c, m) for c, m, loc in zip(leaks.chain, leaks.matched_form, leaks.location, strict=True)
-             if loc == location]  # fmt: skip
+    found = [
+        effective_layers(c, m)
+        for c, m, loc in zip(leaks.chain, leaks.matched_form, leaks.location, strict=True)
+        if loc == location
+    ]
     alternatives = [expected]
     if _case_fold_only_touches_escapes(needle_value.encode(), chain):
         # e.g. lower("/%C3%A9") == "/%c3%a9": the same bytes as lower-hex percent-encoding, so
@@ -267,8 +319,13 @@ def test_identifiers_through_chains_are_found_with_their_chain(
 
 def test_mint_browser_chain_is_named_exactly() -> None:
     url = "https://www.example-news.com/a/b.html"
-    fields, _, _ = embed_form(TRANSFORMS["base64"].encode(TRANSFORMS["gzip"].encode(
-        json.dumps([{"properties": {"url": url}}]).encode())).decode(), "", "")  # fmt: skip
+    fields, _, _ = embed_form(
+        TRANSFORMS["base64"]
+        .encode(TRANSFORMS["gzip"].encode(json.dumps([{"properties": {"url": url}}]).encode()))
+        .decode(),
+        "",
+        "",
+    )
     leaks = find_leaks(_request(**fields), visited=[url])
     assert leaks.chain.tolist() == ["form:data_list > urldecode > base64 > gzip > json:[0].properties.url"]
     assert leaks.matched_form.tolist() == ["url"]

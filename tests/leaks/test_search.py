@@ -28,8 +28,14 @@ def test_engines_agree_with_bytes_find(engine: str, patterns: list[bytes], text:
 def test_high_bytes_and_overlaps() -> None:
     for engine in available_engines():
         matcher = build_matcher([b"\xff\xfe", b"aa", b"aaa"], engine)
-        assert sorted(matcher.find(b"\xff\xfeaaaa")) == [(0, 0, 2), (1, 2, 4), (1, 3, 5), (1, 4, 6),
-                                                         (2, 2, 5), (2, 3, 6)], engine  # fmt: skip
+        assert sorted(matcher.find(b"\xff\xfeaaaa")) == [
+            (0, 0, 2),
+            (1, 2, 4),
+            (1, 3, 5),
+            (1, 4, 6),
+            (2, 2, 5),
+            (2, 3, 6),
+        ], engine
 
 
 def test_bad_engine_and_empty_pattern() -> None:

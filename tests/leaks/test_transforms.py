@@ -101,9 +101,15 @@ def test_checksums_as_trackers_and_leakdetector_write_them() -> None:
 
 def test_base58_bitcoin_alphabet() -> None:
     # Vectors of the Bitcoin Core base58 tests (src/test/data/base58_encode_decode.json).
-    for raw, text in [("", ""), ("61", "2g"), ("626262", "a3gV"), ("636363", "aPEr"),
-                      ("00000000000000000000", "1111111111"), ("572e4794", "3EFU7m"),
-                      ("73696d706c792061206c6f6e6720737472696e67", "2cFupjhnEsSn59qHXstmK2ffpLv2")]:  # fmt: skip
+    for raw, text in [
+        ("", ""),
+        ("61", "2g"),
+        ("626262", "a3gV"),
+        ("636363", "aPEr"),
+        ("00000000000000000000", "1111111111"),
+        ("572e4794", "3EFU7m"),
+        ("73696d706c792061206c6f6e6720737472696e67", "2cFupjhnEsSn59qHXstmK2ffpLv2"),
+    ]:
         assert TRANSFORMS["base58"].encode(bytes.fromhex(raw)) == text.encode()
         assert TRANSFORMS["base58"].decode(text.encode()) == bytes.fromhex(raw)  # type: ignore[misc]
     with pytest.raises(ValueError):

@@ -30,9 +30,12 @@ def located(items: list[Located], needle: bytes) -> set[tuple[str, str]]:
 def test_url_parts_headers_and_cookies() -> None:
     items = texts(
         url="https://t.example/v1/aHR0cHM6Ly9hLmV4YW1wbGUveA/e?u=https%3A%2F%2Fa.example%2Fx&k=1#frag-a.example",
-        headers=[("Cookie", "sid=1; last=https%3A%2F%2Fa.example%2Fx"), ("Referer", "https://a.example/x"),
-                 (":path", "/ignored")],
-    )  # fmt: skip
+        headers=[
+            ("Cookie", "sid=1; last=https%3A%2F%2Fa.example%2Fx"),
+            ("Referer", "https://a.example/x"),
+            (":path", "/ignored"),
+        ],
+    )
     assert located(items, b"https://a.example/x") >= {
         ("url_path", "segment:2 > base64"),
         ("query:u", "urldecode"),
@@ -58,8 +61,10 @@ def test_nested_json_base64_json() -> None:
 
 
 def test_multipart_xml_and_protobuf() -> None:
-    multipart = (b"--b0undary\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n"
-                 b"<e><u>https://a.example/x</u></e>\r\n--b0undary--\r\n")  # fmt: skip
+    multipart = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="meta"\r\n\r\n'
+        b"<e><u>https://a.example/x</u></e>\r\n--b0undary--\r\n"
+    )
     found = located(
         texts(body=multipart, content_type="multipart/form-data; boundary=b0undary"), b"https://a.example/x"
     )
@@ -75,16 +80,26 @@ def test_compressed_blobs_by_magic_and_by_trying() -> None:
 
     import brotli
 
-    for blob, step in ((gzip.compress(b"https://a.example/x"), "gzip"), (zlib.compress(b"https://a.example/x"), "zlib"),
-                       (brotli.compress(b"https://a.example/x"), "brotli")):  # fmt: skip
+    for blob, step in (
+        (gzip.compress(b"https://a.example/x"), "gzip"),
+        (zlib.compress(b"https://a.example/x"), "zlib"),
+        (brotli.compress(b"https://a.example/x"), "brotli"),
+    ):
         assert ("body", step) in located(texts(body=blob), b"https://a.example/x")
 
 
 def test_gzip_bomb_is_a_problem_not_an_outage() -> None:
     bomb = gzip.compress(b"\0" * 20_000_000)
     problems: list[str] = []
-    items = list(unwrap_request(url="https://t.example/", headers=[], body=base64.b64encode(bomb),
-                                limits=Limits(max_decoded_bytes=5_000_000), on_problem=problems.append))  # fmt: skip
+    items = list(
+        unwrap_request(
+            url="https://t.example/",
+            headers=[],
+            body=base64.b64encode(bomb),
+            limits=Limits(max_decoded_bytes=5_000_000),
+            on_problem=problems.append,
+        )
+    )
     assert any("decompression bomb" in p for p in problems)
     assert sum(len(t.data) for t in items) < 10_000_000
 
@@ -152,14 +167,21 @@ def test_json_cursor_agrees_with_the_parsed_document() -> None:
 def test_covered_texts_are_slices_of_a_placed_text_before_them() -> None:
     inner = base64.b64encode(json.dumps({"page": {"href": "https://a.example/x"}}).encode()).decode()
     body = json.dumps({"events": [{"p": inner, "q": "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQ"}]}).encode()
-    items = texts(url="https://t.example/v1/aHR0cHM6Ly9hLmV4YW1wbGUveA/e?a=1", body=body,
-                  content_type="application/json")  # fmt: skip
+    items = texts(
+        url="https://t.example/v1/aHR0cHM6Ly9hLmV4YW1wbGUveA/e?a=1", body=body, content_type="application/json"
+    )
     covered = [t for t in items if t.covered]
     assert covered
     for text in covered:
         before = items[: items.index(text)]
-        assert any(text.data in t.data and t.location == text.location and not t.covered
-                   and (t.where is not None or t.parts is not None) and not t.search_parts for t in before)  # fmt: skip
+        assert any(
+            text.data in t.data
+            and t.location == text.location
+            and not t.covered
+            and (t.where is not None or t.parts is not None)
+            and not t.search_parts
+            for t in before
+        )
 
 
 def test_texts_are_freed_without_the_cycle_collector() -> None:
@@ -197,8 +219,12 @@ def test_headerless_attempts_agree_with_the_bounded_decompressors() -> None:
     walker = _Unwrapper(Limits(max_decoded_bytes=1_000_000), lambda message: None)
     rng = random.Random(4)
     samples = [bytes(rng.randrange(256) for _ in range(rng.randrange(8, 40))) for _ in range(3000)]
-    samples += [zlib.compress(b"https://a.example/x", wbits=-15), brotli.compress(b"https://a.example/x"),
-                zlib.compress(b"x", wbits=-15) + b"tail", zlib.compress(b"", wbits=-15)]  # fmt: skip
+    samples += [
+        zlib.compress(b"https://a.example/x", wbits=-15),
+        brotli.compress(b"https://a.example/x"),
+        zlib.compress(b"x", wbits=-15) + b"tail",
+        zlib.compress(b"", wbits=-15),
+    ]
     for data in samples:
         expected = reference(inflate_raw, data)
         assert (walker._headerless("deflate", data) if _may_be_deflate(data) else None) == expected
@@ -254,8 +280,9 @@ def test_a_single_field_form_is_split_into_its_field_whatever_its_value() -> Non
             found = located(texts(body=body, content_type=content_type), b"https://a.example/x")
             assert ("body", chain) in found, (body[:20], content_type, found)
             if b" " not in body:  # with a second field (as before): the single field reads the same way
-                assert ("body", chain) in located(texts(body=body + b"&v=1", content_type=content_type),
-                                                  b"https://a.example/x")  # fmt: skip
+                assert ("body", chain) in located(
+                    texts(body=body + b"&v=1", content_type=content_type), b"https://a.example/x"
+                )
 
 
 def test_base64_with_its_padding_is_not_a_form() -> None:
@@ -265,8 +292,9 @@ def test_base64_with_its_padding_is_not_a_form() -> None:
         assert found == {("body", "base64")}, (content_type, found)
     # base64 cut before its padding and text after it: a token, not a field named after the token
     token = base64.b64encode(b"000@000000.org")  # MDAwQDAwMDAwMC5vcmc=
-    found = located(texts(url="https://t.example/e?d=" + token.decode().replace("=", "%3D") + "%7Cend"),
-                    b"000@000000.org")  # fmt: skip
+    found = located(
+        texts(url="https://t.example/e?d=" + token.decode().replace("=", "%3D") + "%7Cend"), b"000@000000.org"
+    )
     assert ("query:d", "urldecode > base64") in found
 
 
@@ -281,11 +309,13 @@ def test_binary_multipart_parts_are_split_and_decoded() -> None:
     import zlib
 
     deflated = zlib.compress(_EVENT, wbits=-15)
-    body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n{\"v\": 1}\r\n"
-            b"--XyZ\r\nContent-Disposition: form-data; name=\"blob\"; filename=\"e.bin\"\r\n"
-            b"Content-Type: application/octet-stream\r\n\r\n" + deflated + b"\r\n"
-            b"--XyZ\r\nContent-Disposition: form-data; name=\"gz\"\r\n\r\n" + gzip.compress(_EVENT, mtime=0) + b"\r\n"
-            b"--XyZ--\r\n")  # fmt: skip
+    body = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="meta"\r\n\r\n{"v": 1}\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="blob"; filename="e.bin"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n" + deflated + b"\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="gz"\r\n\r\n' + gzip.compress(_EVENT, mtime=0) + b"\r\n"
+        b"--XyZ--\r\n"
+    )
     for content_type in ("multipart/form-data; boundary=XyZ", None):  # declared, or read from the body
         found = located(texts(body=body, content_type=content_type), b"https://a.example/x")
         assert ("body", "multipart:blob > deflate > json:properties.url") in found, found
@@ -293,32 +323,41 @@ def test_binary_multipart_parts_are_split_and_decoded() -> None:
 
 
 def test_a_multipart_part_is_read_under_its_own_content_type() -> None:
-    body = (b"--b\r\nContent-Disposition: form-data; name=\"p\"\r\n"
-            b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
-            b"data=" + base64.b64encode(_EVENT) + b"\r\n--b--\r\n")  # fmt: skip
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="p"\r\n'
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        b"data=" + base64.b64encode(_EVENT) + b"\r\n--b--\r\n"
+    )
     found = located(texts(body=body, content_type="multipart/form-data; boundary=b"), b"https://a.example/x")
     assert ("body", "multipart:p > form:data > base64 > json:properties.url") in found
 
 
 def test_form_text_inside_json_and_text_bodies() -> None:
     form = "a=1&q=privacy+tools+now&u=https%3A%2F%2Fa.example%2Fx"
-    in_json = located(texts(body=json.dumps({"payload": form}).encode(), content_type="application/json"),
-                      b"privacy tools now")  # fmt: skip
+    in_json = located(
+        texts(body=json.dumps({"payload": form}).encode(), content_type="application/json"), b"privacy tools now"
+    )
     assert ("body", "json:payload > form:q > urldecode") in in_json
     in_text = located(texts(body=form.encode(), content_type="text/plain"), b"privacy tools now")
     assert ("body", "form:q > urldecode") in in_text
-    url = located(texts(body=json.dumps({"payload": form}).encode(), content_type="application/json"),
-                  b"https://a.example/x")  # fmt: skip
+    url = located(
+        texts(body=json.dumps({"payload": form}).encode(), content_type="application/json"), b"https://a.example/x"
+    )
     assert ("body", "json:payload > form:u > urldecode") in url
 
 
 def test_response_headers_set_cookie_and_location() -> None:
     from toolkit.leaks.unwrap import unwrap_response
 
-    items = list(unwrap_response([
-        ("Set-Cookie", "uid=c3f1b0de6a474b3e; Path=/; HttpOnly"), ("Server", "c3f1b0de6a474b3e"),
-        ("Location", "https://r.example/v1/aHR0cHM6Ly9hLmV4YW1wbGUveA/e?u=https%3A%2F%2Fa.example%2Fx#f"),
-    ]))  # fmt: skip
+    items = list(
+        unwrap_response(
+            [
+                ("Set-Cookie", "uid=c3f1b0de6a474b3e; Path=/; HttpOnly"),
+                ("Server", "c3f1b0de6a474b3e"),
+                ("Location", "https://r.example/v1/aHR0cHM6Ly9hLmV4YW1wbGUveA/e?u=https%3A%2F%2Fa.example%2Fx#f"),
+            ]
+        )
+    )
     assert located(items, b"c3f1b0de6a474b3e") == {("set-cookie:uid", "")}  # other headers are not read
     assert located(items, b"https://a.example/x") == {
         ("response_header:location", "url_path > segment:2 > base64"),

@@ -21,13 +21,23 @@ from toolkit.sdk.vocabulary import DATATYPES
 # Sensors Analytics preset properties (sensorsdata/sa-sdk-android, manual.sensorsdata.cn) that the
 # lab's SDK sends, with their data type: the table must hold each of them, with the value sent.
 _SENSORS_SENT = {
-    "distinct_id": "user_id", "event": "event", "$device_id": "android_id", "$model": "device_model",
-    "$manufacturer": "device_manufacturer", "$os": "os", "$os_version": "os_version", "$app_version": "app_version",
-    "$lib_version": "sdk_version", "$screen_width": "screen", "$screen_height": "screen",
-    "$network_type": "network_type", "$wifi": "network_type",
+    "distinct_id": "user_id",
+    "event": "event",
+    "$device_id": "android_id",
+    "$model": "device_model",
+    "$manufacturer": "device_manufacturer",
+    "$os": "os",
+    "$os_version": "os_version",
+    "$app_version": "app_version",
+    "$lib_version": "sdk_version",
+    "$screen_width": "screen",
+    "$screen_height": "screen",
+    "$network_type": "network_type",
+    "$wifi": "network_type",
     # The browser's own event properties (the published Mi Browser finding): visited URL, search words.
-    "url": "url", "search_word": "search_term",
-}  # fmt: skip
+    "url": "url",
+    "search_word": "search_term",
+}
 
 
 def _leaves(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
@@ -48,9 +58,11 @@ def test_lab_sensors_every_sent_type_found_and_no_wrong_row(scenario: str) -> No
     table = find_datatypes(load(DATA / "lab" / f"{scenario}.har").requests)
     expected = {
         (_SENSORS_SENT[key], _as_sent(value))
-        for post in truth["telemetry"] for event in post["events"] for key, value in _leaves(event)
+        for post in truth["telemetry"]
+        for event in post["events"]
+        for key, value in _leaves(event)
         if key in _SENSORS_SENT
-    }  # fmt: skip
+    }
     found = set(zip(table["datatype"], table["value"], strict=True))
     assert expected and expected <= found, sorted(expected - found)
     # No row a person would call wrong: every row is a Sensors post, and its value is what the truth
@@ -109,18 +121,30 @@ def _multi_sdk_requests() -> list[tuple[str, dict[str, Any], set[str]]]:
         b'"os":{"name":"Android","version":"14"}},"user":{"email":"peter@example.com"}}'
     )
     return [
-        ("https://app.adjust.com/event", {"body": f"gps_adid={adid}&event_token=abc123&os_name=android".encode()},
-         {"advertising_id", "event", "os"}),
-        ("https://api2.amplitude.com/2/httpapi",
-         {"body": b'{"events":[{"device_id":"d-77125","event_type":"open",'
-                  b'"location_lat":48.13743,"location_lng":11.57549}]}'},
-         {"device_id", "event", "precise_location"}),
-        ("https://o1.ingest.sentry.io/api/2/envelope/", {"body": sentry},
-         {"device_model", "device_manufacturer", "memory", "os", "os_version", "email"}),
-        ("https://api.segment.io/v1/batch",
-         {"body": b'{"batch":[{"userId":"user-1","context":{"locale":"de-DE","network":{"carrier":"Telekom"}}}]}'},
-         {"user_id", "locale", "carrier"}),
-    ]  # fmt: skip
+        (
+            "https://app.adjust.com/event",
+            {"body": f"gps_adid={adid}&event_token=abc123&os_name=android".encode()},
+            {"advertising_id", "event", "os"},
+        ),
+        (
+            "https://api2.amplitude.com/2/httpapi",
+            {
+                "body": b'{"events":[{"device_id":"d-77125","event_type":"open",'
+                b'"location_lat":48.13743,"location_lng":11.57549}]}'
+            },
+            {"device_id", "event", "precise_location"},
+        ),
+        (
+            "https://o1.ingest.sentry.io/api/2/envelope/",
+            {"body": sentry},
+            {"device_model", "device_manufacturer", "memory", "os", "os_version", "email"},
+        ),
+        (
+            "https://api.segment.io/v1/batch",
+            {"body": b'{"batch":[{"userId":"user-1","context":{"locale":"de-DE","network":{"carrier":"Telekom"}}}]}'},
+            {"user_id", "locale", "carrier"},
+        ),
+    ]
 
 
 @pytest.mark.parametrize(("url", "parts", "types"), _multi_sdk_requests())
@@ -134,8 +158,11 @@ def test_gzip_body_field_in_chain_notation() -> None:
     body = gzip.compress(json.dumps({"events": [{"device": {"model": "Redmi Note 8"}}]}).encode())
     (found,) = request_datatypes("https://collector.example/v1", body=body)
     assert (found.field, found.value, found.datatype, found.method) == (
-        "body > gzip > json:events[0].device.model", "Redmi Note 8", "device_model", "field name"
-    )  # fmt: skip
+        "body > gzip > json:events[0].device.model",
+        "Redmi Note 8",
+        "device_model",
+        "field name",
+    )
 
 
 def test_encrypted_payload_is_said_plainly() -> None:

@@ -36,63 +36,157 @@ def _entry(
     mime: str = "application/json",
 ) -> dict[str, Any]:
     request: dict[str, Any] = {
-        "method": "POST" if body is not None else "GET", "url": url, "httpVersion": "HTTP/1.1",
-        "headers": [{"name": n, "value": v} for n, v in headers or []], "queryString": [],
-        "cookies": [{"name": n, "value": v} for n, v in cookies or []], "headersSize": -1, "bodySize": -1,
-    }  # fmt: skip
+        "method": "POST" if body is not None else "GET",
+        "url": url,
+        "httpVersion": "HTTP/1.1",
+        "headers": [{"name": n, "value": v} for n, v in headers or []],
+        "queryString": [],
+        "cookies": [{"name": n, "value": v} for n, v in cookies or []],
+        "headersSize": -1,
+        "bodySize": -1,
+    }
     if body is not None:
         request["postData"] = {"mimeType": mime, "text": base64.b64encode(body).decode(), "encoding": "base64"}
     return {
-        "startedDateTime": "2026-11-30T10:00:00.000Z", "time": 10, "request": request,
-        "response": {"status": 200, "statusText": "", "httpVersion": "HTTP/1.1", "cookies": [], "headers": [],
-                     "content": {"size": 2, "mimeType": "application/json", "text": "{}"}, "redirectURL": "",
-                     "headersSize": -1, "bodySize": -1},
-        "cache": {}, "timings": {"send": 0, "wait": 10, "receive": 0},
-    }  # fmt: skip
+        "startedDateTime": "2026-11-30T10:00:00.000Z",
+        "time": 10,
+        "request": request,
+        "response": {
+            "status": 200,
+            "statusText": "",
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": [],
+            "content": {"size": 2, "mimeType": "application/json", "text": "{}"},
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": -1,
+        },
+        "cache": {},
+        "timings": {"send": 0, "wait": 10, "receive": 0},
+    }
 
 
 _APPLOVIN = {
-    "device_info": {"brand": "Xiaomi", "brand_name": "Redmi", "model": "Redmi Note 8", "os": "10", "api_level": 29,
-                    "platform": "android", "locale": "de_DE", "tz_offset": 1.0, "carrier": "Telekom.de",
-                    "sim": False, "idfa": ADID, "dnt": False, "fs": 21474836480, "fm": 1532215296,
-                    "screen_size_in": 6.3, "bt_ms": 1764489600000, "network": "wifi"},
+    "device_info": {
+        "brand": "Xiaomi",
+        "brand_name": "Redmi",
+        "model": "Redmi Note 8",
+        "os": "10",
+        "api_level": 29,
+        "platform": "android",
+        "locale": "de_DE",
+        "tz_offset": 1.0,
+        "carrier": "Telekom.de",
+        "sim": False,
+        "idfa": ADID,
+        "dnt": False,
+        "fs": 21474836480,
+        "fm": 1532215296,
+        "screen_size_in": 6.3,
+        "bt_ms": 1764489600000,
+        "network": "wifi",
+    },
     "app_info": {"package_name": "com.example.game", "app_version": "1.4.2", "sdk_version": "12.6.0"},
-}  # fmt: skip
+}
 
 #: (request, data types the SDK's documentation says it sends in it, by the adapter).
 _SENT: list[tuple[dict[str, Any], set[str]]] = [
-    (_entry("https://ms.applovin.com/1.0/mediate", body=json.dumps(_APPLOVIN).encode()),
-     {"device_manufacturer", "device_model", "os_version", "os", "locale", "timezone", "carrier", "emulator",
-      "advertising_id", "tracking_consent", "storage", "memory", "screen", "uptime", "network_type", "app_id",
-      "app_version", "sdk_version"}),
-    (_entry("https://rt.applovin.com/4.0/pix?event=landing&platform=android&model=Redmi%20Note%208"
-            f"&idfa={ADID}&package_name=com.example.game"),
-     {"os", "device_model", "advertising_id", "app_id"}),
+    (
+        _entry("https://ms.applovin.com/1.0/mediate", body=json.dumps(_APPLOVIN).encode()),
+        {
+            "device_manufacturer",
+            "device_model",
+            "os_version",
+            "os",
+            "locale",
+            "timezone",
+            "carrier",
+            "emulator",
+            "advertising_id",
+            "tracking_consent",
+            "storage",
+            "memory",
+            "screen",
+            "uptime",
+            "network_type",
+            "app_id",
+            "app_version",
+            "sdk_version",
+        },
+    ),
+    (
+        _entry(
+            "https://rt.applovin.com/4.0/pix?event=landing&platform=android&model=Redmi%20Note%208"
+            f"&idfa={ADID}&package_name=com.example.game"
+        ),
+        {"os", "device_model", "advertising_id", "app_id"},
+    ),
     (_entry("https://ms.applovin.com/1.0/mediate", body=_ENCRYPTED, mime="application/octet-stream"), set()),
-    (_entry("https://metrics2.data.hicloud.com:6447/webv4", body=_ENCRYPTED, mime="application/octet-stream",
-            headers=[("App-Id", "102345678"), ("App-Ver", "2.1.0"), ("Sdk-Name", "hianalytics"),
-                     ("Sdk-Ver", "6.9.0.302"), ("Device-Type", "ELS-NX9"), ("servicetag", "_openness_log_tag")]),
-     {"app_id", "app_version", "sdk_version", "device_model"}),
-    (_entry("https://googleads.g.doubleclick.net/mads/gma?platform=Xiaomi&submodel=Redmi%20Note%208"
+    (
+        _entry(
+            "https://metrics2.data.hicloud.com:6447/webv4",
+            body=_ENCRYPTED,
+            mime="application/octet-stream",
+            headers=[
+                ("App-Id", "102345678"),
+                ("App-Ver", "2.1.0"),
+                ("Sdk-Name", "hianalytics"),
+                ("Sdk-Ver", "6.9.0.302"),
+                ("Device-Type", "ELS-NX9"),
+                ("servicetag", "_openness_log_tag"),
+            ],
+        ),
+        {"app_id", "app_version", "sdk_version", "device_model"},
+    ),
+    (
+        _entry(
+            "https://googleads.g.doubleclick.net/mads/gma?platform=Xiaomi&submodel=Redmi%20Note%208"
             "&sys_name=android&os_version=10&hl=de&net=wi&msid=com.example.game&dtsdk=221310999&vnm=1.4.2"
-            f"&rdid={ADID}&is_lat=0", cookies=[("IDE", "AHWqTUk3nN2Xc0m5")]),
-     {"device_manufacturer", "device_model", "os", "os_version", "language", "network_type", "app_id",
-      "sdk_version", "app_version", "advertising_id", "tracking_consent", "device_id"}),
-    (_entry("https://inapps.appsflyersdk.com/api/v6.9/androidevent?app_id=com.example.game&buildnumber=6.9.4",
-            body=_ENCRYPTED, mime="application/octet-stream"),
-     {"app_id", "sdk_version"}),
-    (_entry("https://app.adjust.com/session", mime="application/x-www-form-urlencoded",
+            f"&rdid={ADID}&is_lat=0",
+            cookies=[("IDE", "AHWqTUk3nN2Xc0m5")],
+        ),
+        {
+            "device_manufacturer",
+            "device_model",
+            "os",
+            "os_version",
+            "language",
+            "network_type",
+            "app_id",
+            "sdk_version",
+            "app_version",
+            "advertising_id",
+            "tracking_consent",
+            "device_id",
+        },
+    ),
+    (
+        _entry(
+            "https://inapps.appsflyersdk.com/api/v6.9/androidevent?app_id=com.example.game&buildnumber=6.9.4",
+            body=_ENCRYPTED,
+            mime="application/octet-stream",
+        ),
+        {"app_id", "sdk_version"},
+    ),
+    (
+        _entry(
+            "https://app.adjust.com/session",
+            mime="application/x-www-form-urlencoded",
             body=f"gps_adid={ADID}&package_name=com.example.game&os_name=android&device_name=Redmi%20Note%208"
-                 "&tracking_enabled=1&country=DE".encode()),
-     {"advertising_id", "app_id", "os", "device_model", "tracking_consent", "locale"}),
-]  # fmt: skip
+            "&tracking_enabled=1&country=DE".encode(),
+        ),
+        {"advertising_id", "app_id", "os", "device_model", "tracking_consent", "locale"},
+    ),
+]
 
 
 def _har(folder: Path) -> Path:
     path = folder / "several-sdks.har"
     entries = [entry for entry, _types in _SENT]
-    path.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"},
-                                        "entries": entries}}))  # fmt: skip
+    path.write_text(
+        json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": entries}})
+    )
     return path
 
 

@@ -156,9 +156,21 @@ def test_a_failing_classifier_is_reported_not_fatal(monkeypatch: pytest.MonkeyPa
 def test_write_gives_every_table_with_sessions_and_the_claims(study: Study, tmp_path: Path) -> None:
     written = write_study(study, tmp_path, claims=read_claims(MANIFEST, root=DATA))
     names = sorted(p.name for p in written)
-    for name in ("requests.csv", "flows.csv", "dns.csv", "tls.csv", "leaks.csv", "identifiers.csv", "claims.csv",
-                 "claim_evidence.csv", "comparison.csv", "sessions.csv", "endpoints.csv", "problems.csv",
-                 "summary.json"):  # fmt: skip
+    for name in (
+        "requests.csv",
+        "flows.csv",
+        "dns.csv",
+        "tls.csv",
+        "leaks.csv",
+        "identifiers.csv",
+        "claims.csv",
+        "claim_evidence.csv",
+        "comparison.csv",
+        "sessions.csv",
+        "endpoints.csv",
+        "problems.csv",
+        "summary.json",
+    ):
         assert name in names, name
     for name in ("requests", "flows", "dns", "tls", "leaks", "comparison", "problems", "claim_evidence"):
         assert "session" in pd.read_csv(tmp_path / f"{name}.csv").columns, name

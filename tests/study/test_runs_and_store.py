@@ -232,8 +232,10 @@ def test_resume_skips_captures_done_with_the_same_bytes_and_settings(
     first = Study(sessions, workers=1).run(out=folder)
     requests = pd.read_parquet(folder / "requests")  # one dataset, partitioned by session and capture
     assert sorted(requests.groupby(["session", "capture"], observed=True).size().items()) == [
-        (("one", "normal.har"), 18), (("two", "incognito.har"), 18), (("two", "incognito.pcapng"), 18),
-    ]  # fmt: skip
+        (("one", "normal.har"), 18),
+        (("two", "incognito.har"), 18),
+        (("two", "incognito.pcapng"), 18),
+    ]
     assert (folder / "tls" / "session=two" / "capture=incognito.pcapng" / "part-0.parquet").is_file()
 
     analysed = _count_analysed(monkeypatch)
@@ -439,9 +441,13 @@ def test_identifier_candidates_are_found_in_the_workers_and_merged_to_the_same_t
     organisations = dict(zip(serial.endpoints["host"].astype(object), serial.endpoints["organisation"], strict=True))
     organisations = {h: o for h, o in organisations.items() if isinstance(h, str) and isinstance(o, str)}
     from_parent = discover_identifiers(
-        serial.requests, known=serial.known_identifiers, modes=modes, organisations=organisations,
-        masked=serial.mask_identifiers, leaks=serial.leaks,
-    )  # fmt: skip
+        serial.requests,
+        known=serial.known_identifiers,
+        modes=modes,
+        organisations=organisations,
+        masked=serial.mask_identifiers,
+        leaks=serial.leaks,
+    )
     assert len(from_parent) > 0
     pd.testing.assert_frame_equal(serial.identifiers, from_parent)
 

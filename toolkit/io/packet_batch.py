@@ -167,8 +167,16 @@ class BatchTriage:
         not plain are seen anyway.
         """
         if self.tags:
-            _see_tags(self.always, self.columns.plain, self.opens, self.key_of, self.tags, has_uid,
-                      known_apps, known_processes)  # fmt: skip
+            _see_tags(
+                self.always,
+                self.columns.plain,
+                self.opens,
+                self.key_of,
+                self.tags,
+                has_uid,
+                known_apps,
+                known_processes,
+            )
 
     def mostly_seen(self) -> bool:
         """Whether so many packets must be seen anyway that the batch is better read packet by packet."""

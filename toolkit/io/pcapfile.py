@@ -46,9 +46,16 @@ from toolkit.io.sniff import looks_like
 from toolkit.problems import ProblemLog
 
 __all__ = [
-    "MAX_PACKET_SIZE", "MIN_RUN", "PCAPDROID_PEN", "PROCESS_COMMENT_PREFIX", "CaptureFile", "EthernetRun", "Interface",
-    "Packet", "reader_comment",
-]  # fmt: skip
+    "MAX_PACKET_SIZE",
+    "MIN_RUN",
+    "PCAPDROID_PEN",
+    "PROCESS_COMMENT_PREFIX",
+    "CaptureFile",
+    "EthernetRun",
+    "Interface",
+    "Packet",
+    "reader_comment",
+]
 
 #: Largest packet accepted, as in Wireshark (262144 bytes); a larger record is damage.
 MAX_PACKET_SIZE = 262_144

@@ -95,9 +95,18 @@ def internet_checksum(data: bytes) -> int:
 def _ipv4_packet(src: str, dst: str, protocol: int, payload: bytes, ident: int) -> bytes:
     source, destination = ipaddress.IPv4Address(src).packed, ipaddress.IPv4Address(dst).packed
     header = struct.pack(
-        "!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident & 0xFFFF, 0x4000, 64, protocol, 0,
-        source, destination,
-    )  # fmt: skip
+        "!BBHHHBBH4s4s",
+        0x45,
+        0,
+        20 + len(payload),
+        ident & 0xFFFF,
+        0x4000,
+        64,
+        protocol,
+        0,
+        source,
+        destination,
+    )
     header = header[:10] + struct.pack("!H", internet_checksum(header)) + header[12:]
     return header + payload
 
@@ -161,9 +170,12 @@ def _tcp_segment(
 ) -> bytes:
     bits = flags if isinstance(flags, int) else sum(_FLAG_BITS[f] for f in flags)
     offset = (20 + len(options)) // 4
-    header = struct.pack(
-        "!HHIIBBHHH", src.port, dst.port, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, offset << 4, bits, _WINDOW, 0, 0
-    ) + options  # fmt: skip
+    header = (
+        struct.pack(
+            "!HHIIBBHHH", src.port, dst.port, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, offset << 4, bits, _WINDOW, 0, 0
+        )
+        + options
+    )
     length = len(header) + len(payload)
     checksum = internet_checksum(_pseudo_header(src.ip, dst.ip, _PROTO_TCP, length) + header + payload)
     return header[:16] + struct.pack("!H", checksum) + header[18:] + payload

@@ -55,9 +55,26 @@ __all__ = [
 
 #: Query parameter names that carry a search term on common search engines and sites.
 SEARCH_PARAMETERS = frozenset(
-    {"q", "query", "search", "search_query", "searchterm", "keyword", "keywords", "wd", "word",
-     "text", "p", "k", "term", "s", "kw", "qs", "oq"}
-)  # fmt: skip
+    {
+        "q",
+        "query",
+        "search",
+        "search_query",
+        "searchterm",
+        "keyword",
+        "keywords",
+        "wd",
+        "word",
+        "text",
+        "p",
+        "k",
+        "term",
+        "s",
+        "kw",
+        "qs",
+        "oq",
+    }
+)
 
 #: A browsing log larger than this is refused (a log of a million visits is some 100 MB less).
 MAX_VISITED_BYTES = 64 * 1024 * 1024
@@ -143,16 +160,37 @@ class Expansion:
     salts: tuple[str, ...] = ()
     """Researcher-given salts, hashed before and after the value (``sha256(salt_after(email))``)."""
     pre_hash: tuple[tuple[str, ...], ...] = (
-        (), ("lower",), ("upper",), ("base64",), ("base64url_nopad",), ("quote",), ("hex",),
-        ("lower", "base64"), ("gzip",), ("deflate",), ("zlib",), ("lzstring_base64",), ("lzstring_uint8array",),
-    )  # fmt: skip
+        (),
+        ("lower",),
+        ("upper",),
+        ("base64",),
+        ("base64url_nopad",),
+        ("quote",),
+        ("hex",),
+        ("lower", "base64"),
+        ("gzip",),
+        ("deflate",),
+        ("zlib",),
+        ("lzstring_base64",),
+        ("lzstring_uint8array",),
+    )
     """Encodings applied before hashing (hash-of-encoding chains)."""
     url_pre_hash: tuple[tuple[str, ...], ...] = ((), ("lower",), ("quote",), ("base64",))
     """The same for full URLs (there are many more URLs than identifiers)."""
     url_hashes: tuple[str, ...] = (
-        "md5", "sha1", "sha224", "sha256", "sha384", "sha512",
-        "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s",
-    )  # fmt: skip
+        "md5",
+        "sha1",
+        "sha224",
+        "sha256",
+        "sha384",
+        "sha512",
+        "sha3_224",
+        "sha3_256",
+        "sha3_384",
+        "sha3_512",
+        "blake2b",
+        "blake2s",
+    )
     """Hash functions searched for full URLs (md2, md4, ripemd160 are for identifiers: each hash
     costs four patterns per URL form, and there are thousands of URL forms)."""
     url_raw_digests: tuple[str, ...] = ("md5", "sha1", "sha256")
@@ -164,11 +202,27 @@ class Expansion:
 
 
 _TEXT_FORMS: tuple[tuple[str, ...], ...] = (
-    (), ("lower",), ("upper",), ("punycode",), ("quote",), ("quote_plus",), ("quote_uri",),
-    ("quote_lower",), ("quote_all",), ("quote_twice",), ("base32",), ("hex",), ("hex_upper",),
-    ("html",), ("html_numeric",), ("json_escape",), ("lower", "quote"), ("lower", "quote_plus"),
-    ("quote_js",), ("quote_js_plus",),
-)  # fmt: skip
+    (),
+    ("lower",),
+    ("upper",),
+    ("punycode",),
+    ("quote",),
+    ("quote_plus",),
+    ("quote_uri",),
+    ("quote_lower",),
+    ("quote_all",),
+    ("quote_twice",),
+    ("base32",),
+    ("hex",),
+    ("hex_upper",),
+    ("html",),
+    ("html_numeric",),
+    ("json_escape",),
+    ("lower", "quote"),
+    ("lower", "quote_plus"),
+    ("quote_js",),
+    ("quote_js_plus",),
+)
 #: Text forms of identifiers only (a URL's base58 form is long and no sender is known to use it).
 _IDENTIFIER_TEXT_FORMS: tuple[tuple[str, ...], ...] = (("base58",),)
 
@@ -293,13 +347,28 @@ def _add_layers(add: Any, raw: bytes, expansion: Expansion) -> None:
 #: Search parameters whose name alone says "search" (others, such as ``p`` or ``s``, need a search page).
 _STRONG_SEARCH_PARAMETERS = frozenset(
     {"q", "query", "search", "search_query", "searchterm", "keyword", "keywords", "wd", "kw"}
-)  # fmt: skip
+)
 
 #: Hosts of search engines (a label of the host name), whose result pages carry the user's terms.
 _SEARCH_ENGINES = frozenset(
-    {"google", "bing", "duckduckgo", "yahoo", "baidu", "yandex", "ecosia", "startpage", "qwant", "naver",
-     "sogou", "ask", "brave", "seznam", "search"}
-)  # fmt: skip
+    {
+        "google",
+        "bing",
+        "duckduckgo",
+        "yahoo",
+        "baidu",
+        "yandex",
+        "ecosia",
+        "startpage",
+        "qwant",
+        "naver",
+        "sogou",
+        "ask",
+        "brave",
+        "seznam",
+        "search",
+    }
+)
 
 _SEARCH_PATH = re.compile(
     r"(?:^|[/_.-])(?:search|s|find|results?|query|suche|recherche|buscar?|busca|cerca|zoeken|sok|szukaj|poisk)"

@@ -1,5 +1,9 @@
 """The registry of transforms a sender may apply to a value before it leaves the device.
 
+Why one module: it is one table, the registry, and the few lines of each entry's encoder and
+decoder; split by kind, the families that cross kinds (a hash's raw and hex forms, lz-string's
+alphabets) would be spread over several files that all build the same dictionary.
+
 Each transform is small and named; reversible ones carry their decoder. Transforms work on bytes
 (text is UTF-8) so that compressions and hashes chain with text encodings:
 
@@ -273,9 +277,22 @@ def _lz_decode_bytes(decompress: Callable[[bytes], str | None]) -> Callable[[byt
 
 #: Hash functions searched for, by the name used in ``matched_form`` (lower-case hex digests).
 HASHES: tuple[str, ...] = (
-    "md5", "sha1", "sha224", "sha256", "sha384", "sha512",
-    "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s", "md4", "ripemd160", "md2",
-)  # fmt: skip
+    "md5",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "sha3_224",
+    "sha3_256",
+    "sha3_384",
+    "sha3_512",
+    "blake2b",
+    "blake2s",
+    "md4",
+    "ripemd160",
+    "md2",
+)
 
 
 def _digest(name: str) -> Callable[[bytes], bytes]:
@@ -411,21 +428,23 @@ def _registry(transforms: Iterable[Transform]) -> dict[str, Transform]:
 TRANSFORMS: dict[str, Transform] = _registry(
     [
         Transform("quote", "percent", "encoding", lambda d: _bytes(quote(d, safe="")), unquote_bytes),
-        Transform("quote_plus", "percent", "encoding", lambda d: _bytes(quote_plus(d, safe="")),
-                  _unquote_plus),
-        Transform("quote_uri", "percent", "encoding", lambda d: _bytes(quote(d, safe=_URI_SAFE)),
-                  unquote_bytes),
+        Transform("quote_plus", "percent", "encoding", lambda d: _bytes(quote_plus(d, safe="")), _unquote_plus),
+        Transform("quote_uri", "percent", "encoding", lambda d: _bytes(quote(d, safe=_URI_SAFE)), unquote_bytes),
         Transform("quote_lower", "percent", "encoding", _quote_lower, unquote_bytes),
         Transform("quote_all", "percent", "encoding", _quote_all, unquote_bytes),
-        Transform("quote_twice", "percent", "encoding",
-                  lambda d: _bytes(quote(quote(d, safe=""), safe="")),
-                  lambda d: unquote_bytes(unquote_bytes(d))),
+        Transform(
+            "quote_twice",
+            "percent",
+            "encoding",
+            lambda d: _bytes(quote(quote(d, safe=""), safe="")),
+            lambda d: unquote_bytes(unquote_bytes(d)),
+        ),
         Transform("base64", "base64", "encoding", base64.b64encode, b64decode_loose),
-        Transform("base64_nopad", "base64", "encoding", lambda d: base64.b64encode(d).rstrip(b"="),
-                  b64decode_loose),
+        Transform("base64_nopad", "base64", "encoding", lambda d: base64.b64encode(d).rstrip(b"="), b64decode_loose),
         Transform("base64url", "base64", "encoding", base64.urlsafe_b64encode, b64decode_loose),
-        Transform("base64url_nopad", "base64", "encoding",
-                  lambda d: base64.urlsafe_b64encode(d).rstrip(b"="), b64decode_loose),
+        Transform(
+            "base64url_nopad", "base64", "encoding", lambda d: base64.urlsafe_b64encode(d).rstrip(b"="), b64decode_loose
+        ),
         Transform("base64_mime", "base64", "encoding", _b64_mime, b64decode_loose),
         Transform("base32", "base32", "encoding", base64.b32encode, _b32decode),
         Transform("hex", "hex", "encoding", lambda d: d.hex().encode(), _hexdecode),
@@ -440,23 +459,38 @@ TRANSFORMS: dict[str, Transform] = _registry(
         Transform("zlib", "zlib", "compression", zlib.compress, unzlib),
         Transform("deflate", "deflate", "compression", lambda d: _deflate_raw(d), inflate_raw),
         Transform("brotli", "brotli", "compression", brotli.compress, unbrotli),
-        Transform("zstd", "zstd", "compression", lambda d: zstandard.ZstdCompressor().compress(d),
-                  unzstd),
-        Transform("lzstring_base64", "lzstring", "compression",
-                  lambda d: lzstring.compress_to_base64(_text(d)).encode(),
-                  _lz_decode(lzstring.decompress_from_base64)),
-        Transform("lzstring_uri", "lzstring", "compression",
-                  lambda d: lzstring.compress_to_uri_component(_text(d)).encode(),
-                  _lz_decode(lzstring.decompress_from_uri_component)),
+        Transform("zstd", "zstd", "compression", lambda d: zstandard.ZstdCompressor().compress(d), unzstd),
+        Transform(
+            "lzstring_base64",
+            "lzstring",
+            "compression",
+            lambda d: lzstring.compress_to_base64(_text(d)).encode(),
+            _lz_decode(lzstring.decompress_from_base64),
+        ),
+        Transform(
+            "lzstring_uri",
+            "lzstring",
+            "compression",
+            lambda d: lzstring.compress_to_uri_component(_text(d)).encode(),
+            _lz_decode(lzstring.decompress_from_uri_component),
+        ),
         Transform("quote_js", "percent", "encoding", _quote_js, unquote_bytes),
         Transform("quote_js_plus", "percent", "encoding", _quote_js_plus, _unquote_plus),
         Transform("base58", "base58", "encoding", base58_encode, base58_decode),
-        Transform("lzstring_utf16", "lzstring", "compression",
-                  lambda d: lzstring.compress_to_utf16(_text(d)).encode("utf-8", "surrogatepass"),
-                  _lz_decode_text(lzstring.decompress_from_utf16)),
-        Transform("lzstring_uint8array", "lzstring", "compression",
-                  lambda d: lzstring.compress_to_uint8array(_text(d)),
-                  _lz_decode_bytes(lzstring.decompress_from_uint8array)),
+        Transform(
+            "lzstring_utf16",
+            "lzstring",
+            "compression",
+            lambda d: lzstring.compress_to_utf16(_text(d)).encode("utf-8", "surrogatepass"),
+            _lz_decode_text(lzstring.decompress_from_utf16),
+        ),
+        Transform(
+            "lzstring_uint8array",
+            "lzstring",
+            "compression",
+            lambda d: lzstring.compress_to_uint8array(_text(d)),
+            _lz_decode_bytes(lzstring.decompress_from_uint8array),
+        ),
         *(Transform(name, name, "hash", _hex_of(_digest(name))) for name in HASHES),
         *(Transform(RAW_DIGESTS[name], name, "hash", _digest(name)) for name in HASHES),
         *(Transform(name, name, "hash", function) for name, function in _CHECKSUM_FUNCTIONS.items()),
@@ -464,7 +498,7 @@ TRANSFORMS: dict[str, Transform] = _registry(
         salted("", "before"),
         salted("", "after"),
     ]
-)  # fmt: skip
+)
 
 
 def zlib_gzip(data: bytes) -> bytes:

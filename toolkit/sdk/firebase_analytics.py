@@ -41,6 +41,12 @@ SDK = Sdk(
     hosts=_HOSTS,
     labeller=_label,
     source="field numbers as read by TrackHAR's google.ts (app-measurement adapter); schema not public",
-    fields={"1.8": "os", "1.9": "os_version", "1.14": "app_id", "1.16": "app_version",
-            "1.19": "advertising_id", "1.27": "vendor_id"},
-)  # fmt: skip
+    fields={
+        "1.8": "os",
+        "1.9": "os_version",
+        "1.14": "app_id",
+        "1.16": "app_version",
+        "1.19": "advertising_id",
+        "1.27": "vendor_id",
+    },
+)

@@ -21,6 +21,5 @@ SDK = Sdk(
     "Firebase Installations",
     hosts=("firebaseinstallations.googleapis.com",),
     source="github.com/firebase/firebase-android-sdk firebase-installations FirebaseInstallationServiceClient",
-    fields={"fid": "install_id", "appId": "app_id", "sdkVersion": "sdk_version",
-            "x-android-package": "app_id"},
-)  # fmt: skip
+    fields={"fid": "install_id", "appId": "app_id", "sdkVersion": "sdk_version", "x-android-package": "app_id"},
+)

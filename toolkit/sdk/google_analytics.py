@@ -21,15 +21,40 @@ import re
 from toolkit.sdk.adapter import Sdk, described, host_under, leak_parameter
 
 _FIELDS = {
-    "cid": "install_id", "client_id": "install_id", "app_instance_id": "install_id", "_gid": "install_id",
-    "uid": "user_id", "user_id": "user_id", "sid": "session_id",
-    "dl": "url", "dp": "url", "dt": "page_title", "dr": "referrer", "ul": "language",
-    "sr": "screen", "vp": "screen", "sd": "screen", "uip": "ip_address", "geoid": "coarse_location",
-    "t": "event", "en": "event", "ea": "event", "name": "event", "_v": "sdk_version",
-    "an": "app_id", "aid": "app_id", "av": "app_version",
-    "ti": "purchase", "tr": "purchase", "cu": "purchase", "ip": "purchase",
-    "cs": "referrer", "cm": "referrer", "cn": "referrer", "gclid": "referrer",
-}  # fmt: skip
+    "cid": "install_id",
+    "client_id": "install_id",
+    "app_instance_id": "install_id",
+    "_gid": "install_id",
+    "uid": "user_id",
+    "user_id": "user_id",
+    "sid": "session_id",
+    "dl": "url",
+    "dp": "url",
+    "dt": "page_title",
+    "dr": "referrer",
+    "ul": "language",
+    "sr": "screen",
+    "vp": "screen",
+    "sd": "screen",
+    "uip": "ip_address",
+    "geoid": "coarse_location",
+    "t": "event",
+    "en": "event",
+    "ea": "event",
+    "name": "event",
+    "_v": "sdk_version",
+    "an": "app_id",
+    "aid": "app_id",
+    "av": "app_version",
+    "ti": "purchase",
+    "tr": "purchase",
+    "cu": "purchase",
+    "ip": "purchase",
+    "cs": "referrer",
+    "cm": "referrer",
+    "cn": "referrer",
+    "gclid": "referrer",
+}
 _SOURCE = "developers.google.com Measurement Protocol parameter reference (UA) and GA4 Measurement Protocol reference"
 
 _HOSTS = ("google-analytics.com", "analytics.google.com")
@@ -72,7 +97,11 @@ def _label(host: str | None, path: str | None, body: bytes | None, location: str
 
 SDKS = (
     Sdk("Google Analytics", hosts=_HOSTS, fields=_FIELDS, source=_SOURCE, labeller=_label),
-    Sdk("Google Analytics", hosts=("stats.g.doubleclick.net",), path=r"/(j/|g/|r/)?collect",
+    Sdk(
+        "Google Analytics",
+        hosts=("stats.g.doubleclick.net",),
+        path=r"/(j/|g/|r/)?collect",
         fields={k: v for k, v in _FIELDS.items() if k != "t"},  # its hit type is "dc", no event of the person
-        source=_SOURCE),
-)  # fmt: skip
+        source=_SOURCE,
+    ),
+)

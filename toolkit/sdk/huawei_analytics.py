@@ -26,12 +26,21 @@ from toolkit.sdk.adapter import Sdk
 
 SDK = Sdk(
     "Huawei HiAnalytics",
-    hosts=("data.hicloud.com", "metrics-dra.dt.hicloud.com", "metrics-drcn.dt.hicloud.com",
-           "metrics-dre.dt.hicloud.com", "metrics-drru.dt.hicloud.com"),
+    hosts=(
+        "data.hicloud.com",
+        "metrics-dra.dt.hicloud.com",
+        "metrics-drcn.dt.hicloud.com",
+        "metrics-dre.dt.hicloud.com",
+        "metrics-drru.dt.hicloud.com",
+    ),
     source="header names of the HMS analytics SDK (decompiled copies on GitHub); upload hosts from blocklists",
     encrypted="the HiAnalytics SDK encrypts its event body; its data types cannot be read",
     fields={
-        "app-id": "app_id", "x-hasdk-productid": "app_id", "x-hasdk-clientid": "app_id",
-        "app-ver": "app_version", "sdk-ver": "sdk_version", "device-type": "device_model",
+        "app-id": "app_id",
+        "x-hasdk-productid": "app_id",
+        "x-hasdk-clientid": "app_id",
+        "app-ver": "app_version",
+        "sdk-ver": "sdk_version",
+        "device-type": "device_model",
     },
-)  # fmt: skip
+)

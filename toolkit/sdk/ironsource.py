@@ -21,9 +21,15 @@ SDK = Sdk(
     hosts=("ironsrc.mobi", "ironsrc.com", "supersonicads.com", "supersonic.com"),
     source="TrackHAR ironsource.ts field map",
     fields={
-        "deviceoem": "device_manufacturer", "devicemodel": "device_model", "deviceos": "os",
-        "deviceosversion": "os_version", "deviceapilevel": "os_version", "deviceid": "advertising_id",
-        "connectiontype": "network_type", "bundleid": "app_id", "appversion": "app_version",
+        "deviceoem": "device_manufacturer",
+        "devicemodel": "device_model",
+        "deviceos": "os",
+        "deviceosversion": "os_version",
+        "deviceapilevel": "os_version",
+        "deviceid": "advertising_id",
+        "connectiontype": "network_type",
+        "bundleid": "app_id",
+        "appversion": "app_version",
         "sdkversion": "sdk_version",
     },
-)  # fmt: skip
+)

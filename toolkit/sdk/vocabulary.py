@@ -69,7 +69,15 @@ DATATYPES: dict[str, str] = {
 #: Data types that are identifiers: identifier discovery takes a value an adapter names so as one.
 IDENTIFIER_TYPES = frozenset(
     {
-        "advertising_id", "vendor_id", "android_id", "imei", "mac_address", "serial_number",
-        "install_id", "device_id", "user_id", "session_id",
+        "advertising_id",
+        "vendor_id",
+        "android_id",
+        "imei",
+        "mac_address",
+        "serial_number",
+        "install_id",
+        "device_id",
+        "user_id",
+        "session_id",
     }
-)  # fmt: skip
+)

@@ -15,7 +15,15 @@ from toolkit.sdk.adapter import Sdk
 
 SDK = Sdk(
     "Xiaomi telemetry",
-    hosts=("tracking.miui.com", "tracking.intl.miui.com", "tracking.rus.miui.com", "tracking.india.miui.com",
-           "mistat.xiaomi.com", "mistat.intl.xiaomi.com", "mistat.rus.xiaomi.com", "mistat.india.xiaomi.com"),
+    hosts=(
+        "tracking.miui.com",
+        "tracking.intl.miui.com",
+        "tracking.rus.miui.com",
+        "tracking.india.miui.com",
+        "mistat.xiaomi.com",
+        "mistat.intl.xiaomi.com",
+        "mistat.rus.xiaomi.com",
+        "mistat.india.xiaomi.com",
+    ),
     source="hosts from the 2020 Mi Browser finding; field names not public",
-)  # fmt: skip
+)
