@@ -94,6 +94,7 @@ def analyse_capture(job: CaptureJob) -> CaptureResult:
 
     A capture that cannot be read gives a result with ``failed`` set and a note (unless ``strict``).
 
+    >>> from pathlib import Path
     >>> result = analyse_capture(CaptureJob("normal", CaptureSpec(Path("data/lab/normal.har"))))
     >>> len(result.tables["requests"]), set(result.tables["requests"]["session"]), len(result.tables["leaks"]) > 0
     (18, {'normal'}, True)
