@@ -115,6 +115,8 @@ class _Reader:
         self.unsupported_links: dict[int, list[int]] = {}
         self.header_budget = Budget(MAX_DECODED_HEADERS)
         """Decoded HTTP/2 header lists, all connections of the capture together."""
+        self.bodies: dict[bytes, bytes] = {}
+        """Bodies of the closed TLS connections' messages, each distinct one once (see :meth:`closing`)."""
 
     # -- the packet loop -------------------------------------------------------------------------
     def run(self, capture: CaptureFile) -> None:
@@ -215,6 +217,8 @@ class _Reader:
                     flow.closed = "rst"
                 elif flow.closed is None:
                     flow.closed = "fin"
+                if flow.https is not None:
+                    self.closing(flow, entry[1], flags)
         elif protocol == 17 and (flow.protocol == "other" or flow.quic_done):
             payload = total - 28
         else:
@@ -322,6 +326,14 @@ class _Reader:
             flow.closed = "rst"
         elif flags & 0x01 and flow.closed is None:
             flow.closed = "fin"
+        self.tcp_payload(flow, up, l4, flags, payload, frame, ts)
+        if flags & 0x05 and flow.https is not None:
+            self.closing(flow, up, flags)
+
+    def tcp_payload(
+        self, flow: Flow, up: bool, l4: bytes, flags: int, payload: bytes, frame: int, ts: int | None
+    ) -> None:
+        """The SYN and the payload of a TCP segment (counted already)."""
         if flags & 0x02:
             if not flags & 0x10:
                 flow.syn_seen = True
@@ -344,6 +356,28 @@ class _Reader:
                 self.release_held(flow)
             return
         self.segment(flow, up, seq, payload, frame, ts)
+
+    def closing(self, flow: Flow, up: bool, flags: int) -> None:
+        """A FIN or RST of a flow being decrypted: once both ends are done and no segment waits for a
+        retransmission, its exchanges are read and its TLS and HTTP state dropped (not kept to the
+        end of the capture: memory follows the open connections, not the file)."""
+        if not flags & 0x04:
+            flow.fins |= 1 if up else 2
+            if flow.fins != 3:
+                return
+        https, streams = flow.https, flow.streams
+        if https is None or (streams is not None and (streams[0].holding or streams[1].holding)):
+            return
+        flow.https_result, flow.https = https.finish(), None
+        flow.mode = None
+        flow.streams = flow.tls_readers = None
+        kept = self.bodies
+        for request, response in flow.https_result.exchanges:
+            for message in (request, response):
+                if message is not None and message.body:
+                    message.body = kept.setdefault(message.body, message.body)
+        starts = {request.frames[0] for request, _ in flow.https_result.exchanges if request.frames}
+        flow.http_ts = {frame: ts for frame, ts in flow.http_ts.items() if frame in starts}
 
     def segment(self, flow: Flow, up: bool, seq: int, payload: bytes, frame: int, ts: int | None) -> None:
         assert flow.streams is not None
