@@ -98,7 +98,7 @@ CSV_ROWS_AT_ONCE = 20_000
 PARQUET_ROWS_AT_ONCE = 5_000
 #: ... and the body bytes of a row group at most (Arrow holds a copy of each row's body, even of
 #: bodies that are one object in the table).
-PARQUET_BYTES_AT_ONCE = 8 * 1024 * 1024
+PARQUET_BYTES_AT_ONCE = 2 * 1024 * 1024
 #: Tables whose CSV holds each distinct finding once, and the columns that may differ between the
 #: rows folded into one (their first values are shown): see :func:`fold_repeats`.
 FOLDED_IN_CSV: dict[str, tuple[str, ...]] = {
