@@ -539,6 +539,7 @@ def find_datatypes(
     columns: dict[str, list[Any]] = {name: [] for name in TABLES["datatypes"].names}
     unread: dict[tuple[str, str], list[Any]] = {}  # (capture, notice) -> [requests, first evidence]
     rows = _records(requests[present]) if present else iter(())
+    fields: dict[str, str] = {}  # each distinct field path once: a long capture repeats them (issue 20)
     for row in counted(rows, len(requests) if present else 0, "data types", "request", progress):
         url, headers, body, content_type, cookies = (_cell(row, n) for n in _REQUEST_PARTS)
         body = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else None
@@ -551,7 +552,7 @@ def find_datatypes(
             for name in _ROW_FACTS:
                 columns[name].append(_cell(row, name))
             columns["sdk"].append(item.sdk)
-            columns["field"].append(item.field)
+            columns["field"].append(fields.setdefault(item.field, item.field))
             columns["value"].append(item.value)
             columns["datatype"].append(item.datatype)
             columns["method"].append(item.method)

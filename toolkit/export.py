@@ -93,7 +93,7 @@ CSV_CELL_LIMIT = 256
 #: The former name of :data:`CSV_CELL_LIMIT` (bodies only).
 CSV_BODY_LIMIT = CSV_CELL_LIMIT
 #: Rows turned into CSV text at a time.
-CSV_ROWS_AT_ONCE = 20_000
+CSV_ROWS_AT_ONCE = 5_000
 #: Rows of a Parquet row group at most (bodies whole: fewer rows at a time) ...
 PARQUET_ROWS_AT_ONCE = 5_000
 #: ... and the body bytes of a row group at most (Arrow holds a copy of each row's body, even of
@@ -132,21 +132,15 @@ def _csv_list(value: Any, parquet_name: str, row: int) -> Any:
 def fold_repeats(frame: pd.DataFrame, varying: Sequence[str]) -> pd.DataFrame:
     """One row per group of rows equal in every column but ``varying``, in order of first appearance:
     the first row's values, ``count`` (rows in the group) and ``ts_last`` (the group's last ``ts``)."""
-    keys = [name for name in frame.columns if name not in varying]
-    if not len(frame):
-        return frame.assign(count=pd.array([], dtype="Int64"), ts_last=frame["ts"])
-    key_frame = pd.DataFrame(
-        {name: _hashable(frame[name]) for name in keys} if keys else {"_": [0] * len(frame)}, index=frame.index
-    )
-    group = key_frame.groupby(list(key_frame.columns), dropna=False, sort=False).ngroup().to_numpy()
-    _, first = np.unique(group, return_index=True)
-    first.sort()
-    order = group[first]  # group numbers in order of first appearance
-    counts = np.bincount(group)[order]
-    last = frame["ts"].groupby(group).max()
+    group = np.zeros(len(frame), dtype=np.int64)
+    for name in frame.columns:  # one group number per row, column by column (no copy of the table)
+        if name not in varying:
+            codes, uniques = pd.factorize(_hashable(frame[name]), use_na_sentinel=False)
+            group, _ = pd.factorize(group * max(len(uniques), 1) + codes)
+    first = np.unique(group, return_index=True)[1]  # group numbers follow the first appearances
     out = frame.iloc[first].reset_index(drop=True)
-    out["count"] = pd.array(counts, dtype="Int64")
-    out["ts_last"] = last.loc[order].to_numpy()
+    out["count"] = pd.array(np.bincount(group, minlength=len(first)), dtype="Int64")
+    out["ts_last"] = frame["ts"].groupby(group).max().to_numpy() if len(frame) else frame["ts"].to_numpy()
     return out
 
 
