@@ -27,7 +27,7 @@ import os
 import struct
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -889,6 +889,11 @@ def _cookies(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return found
 
 
+def _shared(text: str, same: dict[str, str]) -> str:
+    """``text``, or the equal text seen before (the same object: kept once in memory)."""
+    return same.setdefault(text, text)
+
+
 def _once(body: bytes | None, kept: dict[bytes, bytes]) -> bytes | None:
     """``body``, or the equal body seen before (the same object: kept once in memory)."""
     return kept.setdefault(body, body) if body else body
@@ -910,9 +915,16 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
     for flow, message, ts in reader.http_datagrams:
         items.append((flow, message, None, ts, "httpu"))
     items.sort(key=lambda item: item[1].frames[0])
+    items.reverse()  # popped from the end: in frame order, and in reading order within a frame
+    for flow in reader.flows:  # the messages are in ``items`` only: each is dropped once its row is made
+        flow.http_requests, flow.http_responses = [], []
+        if flow.https_result is not None:
+            flow.https_result.exchanges = []
     decoding = Budget(MAX_DECODED_PER_CAPTURE)  # all bodies of the capture together
     kept: dict[bytes, bytes] = {}  # each distinct body once: a capture fetches the same script again and again
-    for flow, request, response, ts, scheme in items:
+    same: dict[str, str] = {}  # each distinct address, host, method ... once
+    while items:
+        flow, request, response, ts, scheme = items.pop()
         where = f"frame {request.frames[0]}"
         request_decoding = Budget(MAX_DECODED_SIZE)  # the request's two bodies together
         host = _host_of(request) or address_text(flow.server)
@@ -933,13 +945,13 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
         rows["capture"].append(reader.capture)
         rows["app"].append(reader.apps.get(flow.uid) if flow.uid is not None else None)
         rows["flow_id"].append(flow.id)
-        rows["client"].append(address_text(flow.client))
-        rows["server_ip"].append(address_text(flow.server))
+        rows["client"].append(_shared(address_text(flow.client), same))
+        rows["server_ip"].append(_shared(address_text(flow.server), same))
         rows["server_port"].append(flow.server_port)
         rows["scheme"].append(scheme)
-        rows["host"].append(host)
+        rows["host"].append(_shared(host, same))
         rows["sni"].append(flow.sni)
-        rows["method"].append(request.method.upper())
+        rows["method"].append(_shared(request.method.upper(), same))
         rows["url"].append(url)
         rows["path"].append(path)
         rows["query"].append(query)
@@ -1033,7 +1045,19 @@ def read_pcap(
             rows, or raises when ``problems`` is strict).
     """
     with _collector_paused():
-        return _read_pcap(os.fspath(path), stream, problems, keys, batched)
+        contents = _read_pcap(os.fspath(path), stream, problems, keys, batched)
+    _release_freed_memory()
+    return contents
+
+
+def _release_freed_memory() -> None:
+    """Give what the reader freed back to the system: glibc's ``malloc`` keeps freed blocks for its own
+    reuse, while what comes next (Arrow's tables, Python's object arenas) asks the system for more, so
+    a large capture's reading state would stay in the peak (issue 20). Elsewhere, nothing is done."""
+    import ctypes
+
+    with suppress(AttributeError, OSError):  # not glibc
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 @contextmanager
