@@ -637,11 +637,11 @@ def _find_leaks(
     lookup = _endpoint_lookup(endpoints)
     source_domain: dict[str, str | None] = {}
     rows: dict[tuple[Any, ...], tuple[tuple[int, ...], dict[str, Any]]] = {}
-    records = _request_rows(requests)
-    work = [tuple(_value(row, name) for name in _REQUEST_PARTS) for row in records]
+    request_rows = _request_rows(requests)
+    work = [tuple(_value(row, name) for name in _REQUEST_PARTS) for row in request_rows]
     for position, (row, (hits, messages)) in enumerate(
         zip(
-            records,
+            request_rows,
             counted(_hits_of_requests(index, limits, work, workers), len(work), "leak search", "request", progress),
             strict=True,
         )
