@@ -82,6 +82,7 @@ def analyze(
         OSError, ValueError: an unreadable browsing log, a malformed identifier.
     """
     from toolkit.datatypes import find_datatypes
+    from toolkit.freed_memory import release_freed_memory
     from toolkit.leaks import find_leaks
 
     context = Context(vendors=tuple(vendors)) if vendors else None
@@ -91,6 +92,7 @@ def analyze(
     leaks = find_leaks(
         capture, visited=visited, identifiers=identifiers or None, workers=workers, salts=salts, progress=progress
     )
+    release_freed_memory()  # what the search freed, before the data types (issue 20)
     note = str(leaks.attrs.get("visited", ""))
     leaks.attrs.clear()
     capture.tables["leaks"] = leaks

@@ -27,13 +27,14 @@ import os
 import struct
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 import pandas as pd
 
+from toolkit.freed_memory import release_freed_memory
 from toolkit.io.budget import Budget
 from toolkit.io.content_encoding import (
     MAX_DECODED_PER_CAPTURE,
@@ -1046,18 +1047,8 @@ def read_pcap(
     """
     with _collector_paused():
         contents = _read_pcap(os.fspath(path), stream, problems, keys, batched)
-    _release_freed_memory()
+    release_freed_memory()
     return contents
-
-
-def _release_freed_memory() -> None:
-    """Give what the reader freed back to the system: glibc's ``malloc`` keeps freed blocks for its own
-    reuse, while what comes next (Arrow's tables, Python's object arenas) asks the system for more, so
-    a large capture's reading state would stay in the peak (issue 20). Elsewhere, nothing is done."""
-    import ctypes
-
-    with suppress(AttributeError, OSError):  # not glibc
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 @contextmanager
@@ -1079,6 +1070,7 @@ def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog 
     reader = _Reader(path, problems, keys, batched)
     reader.run(capture)
     reader.finish()
+    release_freed_memory()  # what reading freed, before the tables are built on top of it
     for uid, (package, _app) in capture.uid_map.items():
         reader.apps[uid] = package
     meta: dict[str, Any] = {
