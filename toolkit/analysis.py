@@ -98,6 +98,7 @@ def analyze(
     capture.tables["leaks"] = leaks
     unread: list[tuple[str, str, str]] = []  # SDK payloads that are encrypted: said in problems
     capture.tables["datatypes"] = find_datatypes(capture.requests, unread, progress=progress)
+    release_freed_memory()  # the data types' row lists, before the tables are written
     if unread:
         from toolkit.datatypes import problem_rows
         from toolkit.study.columns import concat_tables

@@ -47,6 +47,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from toolkit.freed_memory import release_freed_memory
 from toolkit.output_folder import replace_file
 
 __all__ = [
@@ -321,6 +322,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFo
         replace_file(target, write_csv)
         if cut[0]:
             write_table(whole, beside, "parquet")
+        release_freed_memory()  # the text of the slices, before the next table
     elif fmt == "parquet":
         replace_file(target, lambda temporary: _write_parquet(frame, temporary))
     else:
