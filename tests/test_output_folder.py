@@ -37,6 +37,7 @@ def test_a_har_run_after_a_pcapng_run_leaves_only_its_own_tables(
         "leaks.csv",
         "problems.csv",
         "requests.csv",
+        "requests.parquet",
         "summary.json",
         "notes.txt",
         "my-flows.csv",

@@ -102,6 +102,7 @@ def analyze(
         OSError, ValueError: an unreadable browsing log, a malformed identifier.
     """
     from toolkit.datatypes import find_datatypes
+    from toolkit.freed_memory import release_freed_memory
     from toolkit.leaks.needles import parse_identifiers, read_visited
 
     unknown = set(find) - set(FINDINGS)
@@ -128,8 +129,10 @@ def analyze(
         extra.append(leaks.attrs.get("problems"))
         leaks.attrs.clear()
         capture.tables["leaks"] = leaks
+        release_freed_memory()  # what the search freed, before the data types (issue 20)
     if lane is not None:
         capture.tables["datatypes"], unread = lane()
+        release_freed_memory()  # the data types' row lists, before the tables are written
         if unread:
             from toolkit.datatypes import problem_rows
 

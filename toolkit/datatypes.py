@@ -622,6 +622,7 @@ def find_datatypes(
     unread: dict[tuple[str, str], list[Any]] = {}  # (capture, notice) -> [requests, first evidence]
     rows = _records(requests[present]) if present else iter(())
     repeats = _Repeats()
+    fields: dict[str, str] = {}  # each distinct field path once: a long capture repeats them (issue 20)
     for row in counted(rows, len(requests) if present else 0, "data types", "request", progress):
         url, headers, body, content_type, cookies = (_cell(row, n) for n in _REQUEST_PARTS)
         body = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else None
@@ -634,7 +635,10 @@ def find_datatypes(
             for name in _ROW_FACTS:  # the request's facts, on each of its rows
                 columns[name].extend(repeat(_cell(row, name), len(found)))
             for name in _FOUND_FACTS:
-                columns[name].extend(getattr(item, name) for item in found)
+                if name == "field":
+                    columns[name].extend(fields.setdefault(item.field, item.field) for item in found)
+                else:
+                    columns[name].extend(getattr(item, name) for item in found)
     if problems is not None:
         for (capture, notice), (count, first) in unread.items():
             plural = "request" if count == 1 else "requests"

@@ -16,13 +16,23 @@ Parquet and JSON keep the values as they are.
 >>> neutralise_formula("=1+2"), neutralise_formula("@SUM(A1)"), neutralise_formula("GET")
 ("'=1+2", "'@SUM(A1)", 'GET')
 
-CSV is for people: a body (a column of bytes) longer than :data:`CSV_BODY_LIMIT` as text is not
-written into it (megabytes of pages, scripts and base64 images), only its size and where it is:
-the table's Parquet file, written beside the CSV, row for row, with every body whole. Parquet is
-the lossless format.
+CSV is for people: a body (a column of bytes) or a header list longer than :data:`CSV_CELL_LIMIT`
+as text is not written into it (megabytes of pages, scripts, base64 images and the same headers in
+every row), only its size and where it is: the row of the table's Parquet file, written beside the
+CSV, row for row, with every value whole. Parquet is the lossless format.
 
->>> csv_body(b"crc=1&v=2", "requests.parquet"), csv_body(b"x" * 5000, "requests.parquet")
-('crc=1&v=2', '(5,000 bytes: in requests.parquet)')
+>>> csv_body(b"crc=1&v=2", "requests.parquet"), csv_body(b"x" * 5000, "requests.parquet", 7)
+('crc=1&v=2', '(5,000 bytes: requests.parquet row 7)')
+
+Findings repeated in a long capture (the same value sent to the same place in every beacon) are one
+CSV row each in :data:`FOLDED_IN_CSV`'s tables: the first time and evidence, ``count`` rows alike
+and the time of the last one (``ts_last``); every row is in the Parquet file beside the CSV.
+
+>>> leaks = pd.DataFrame({"ts": pd.to_datetime([1, 2, 3], unit="s", utc=True), "needle": ["a", "b", "a"],
+...                       "evidence": ["f#frames=1", "f#frames=2", "f#frames=3"]})
+>>> folded = fold_repeats(leaks, ("ts", "evidence"))
+>>> folded[["needle", "evidence", "count"]].values.tolist(), folded["ts_last"].dt.second.tolist()
+([['a', 'f#frames=1', 2], ['b', 'f#frames=2', 1]], [3, 2])
 """
 
 from __future__ import annotations
@@ -30,18 +40,24 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
+from toolkit.freed_memory import release_freed_memory
 from toolkit.output_folder import replace_file
 
 __all__ = [
     "CSV_BODY_LIMIT",
+    "CSV_CELL_LIMIT",
+    "FOLDED_IN_CSV",
     "FORMULA_TRIGGERS",
     "ExportFormat",
     "csv_body",
+    "fold_repeats",
     "neutralise_formula",
     "portable",
     "write_table",
@@ -83,23 +99,68 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-#: The longest body (as text: UTF-8, or ``base64:`` and base64) a CSV cell holds; a longer one is
-#: in the Parquet file beside the CSV.
-CSV_BODY_LIMIT = 1024
+#: The longest body (as text: UTF-8, or ``base64:`` and base64) or header list (as JSON text) a CSV
+#: cell holds; a longer one is in the Parquet file beside the CSV.
+CSV_CELL_LIMIT = 256
+#: The former name of :data:`CSV_CELL_LIMIT` (bodies only).
+CSV_BODY_LIMIT = CSV_CELL_LIMIT
 #: Rows turned into CSV text at a time.
-CSV_ROWS_AT_ONCE = 20_000
-#: Rows of a Parquet row group (bodies whole: fewer rows at a time).
+CSV_ROWS_AT_ONCE = 5_000
+#: Rows of a Parquet row group at most (bodies whole: fewer rows at a time) ...
 PARQUET_ROWS_AT_ONCE = 5_000
+#: ... and the body bytes of a row group at most (Arrow holds a copy of each row's body, even of
+#: bodies that are one object in the table).
+PARQUET_BYTES_AT_ONCE = 2 * 1024 * 1024
+#: Tables whose CSV holds each distinct finding once, and the columns that may differ between the
+#: rows folded into one (their first values are shown): see :func:`fold_repeats`.
+FOLDED_IN_CSV: dict[str, tuple[str, ...]] = {
+    "leaks": ("ts", "evidence"),
+    "datatypes": ("ts", "evidence"),
+    "dns": ("ts", "flow_id", "evidence"),
+    "tls": ("ts", "flow_id", "evidence"),
+}
+#: Columns of object lists that go to the Parquet file when long (the header lists of requests).
+_LISTS_REFERENCED = ("request_headers", "cookies", "response_headers")
 
 
-def csv_body(value: bytes | bytearray | memoryview, parquet_name: str) -> str:
-    """A body as a CSV cell: its text when short, else its size and the Parquet file holding it."""
+def csv_body(value: bytes | bytearray | memoryview, parquet_name: str, row: int | None = None) -> str:
+    """A body as a CSV cell: its text when short, else its size and the Parquet file (and row) holding it."""
     data = bytes(value)
-    if len(data) <= CSV_BODY_LIMIT:
+    if len(data) <= CSV_CELL_LIMIT:
         text = _bytes_text(data)
-        if len(text) <= CSV_BODY_LIMIT:
+        if len(text) <= CSV_CELL_LIMIT:
             return text
-    return f"({len(data):,} bytes: in {parquet_name})"
+    return f"({len(data):,} bytes: {parquet_name}{'' if row is None else f' row {row}'})"
+
+
+def _csv_list(value: Any, parquet_name: str, row: int) -> Any:
+    """A header or cookie list as a CSV cell: JSON text when short, else how many and where."""
+    if not isinstance(value, list | tuple):
+        return value
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= CSV_CELL_LIMIT else f"({len(value)} pairs: {parquet_name} row {row})"
+
+
+def fold_repeats(frame: pd.DataFrame, varying: Sequence[str]) -> pd.DataFrame:
+    """One row per group of rows equal in every column but ``varying``, in order of first appearance:
+    the first row's values, ``count`` (rows in the group) and ``ts_last`` (the group's last ``ts``)."""
+    group = np.zeros(len(frame), dtype=np.int64)
+    for name in frame.columns:  # one group number per row, column by column (no copy of the table)
+        if name not in varying:
+            codes, uniques = pd.factorize(_hashable(frame[name]), use_na_sentinel=False)
+            group, _ = pd.factorize(group * max(len(uniques), 1) + codes)
+    first = np.unique(group, return_index=True)[1]  # group numbers follow the first appearances
+    out = frame.iloc[first].reset_index(drop=True)
+    out["count"] = pd.array(np.bincount(group, minlength=len(first)), dtype="Int64")
+    out["ts_last"] = frame["ts"].groupby(group).max().to_numpy() if len(frame) else frame["ts"].to_numpy()
+    return out
+
+
+def _hashable(column: pd.Series) -> Any:
+    """``column`` as values a group-by takes: lists (answers, offered versions) as JSON text."""
+    if column.dtype != object:
+        return column
+    return pd.array([_portable_value(v) for v in column.tolist()], dtype="string")
 
 
 def _bytes_columns(frame: pd.DataFrame) -> list[str]:
@@ -116,16 +177,26 @@ def _bytes_columns(frame: pd.DataFrame) -> list[str]:
     return found
 
 
-def _without_long_bodies(frame: pd.DataFrame, parquet_name: str) -> tuple[pd.DataFrame, bool]:
-    """``frame`` with its bodies as CSV cells (:func:`csv_body`), and whether any was left out."""
+def _without_long_cells(frame: pd.DataFrame, parquet_name: str, first_row: int) -> tuple[pd.DataFrame, bool]:
+    """``frame`` (rows from ``first_row`` on) with its bodies and header lists as CSV cells
+    (:func:`csv_body`, :func:`_csv_list`), and whether any was left out."""
     columns = _bytes_columns(frame)
-    if not columns:
+    lists = [name for name in _LISTS_REFERENCED if name in frame.columns and frame[name].dtype == object]
+    if not columns and not lists:
         return frame, False
     out, cut = frame.copy(deep=False), False
     for name in columns:
-        cells = [None if v is None or v is pd.NA else csv_body(v, parquet_name) for v in frame[name].tolist()]
-        cut = cut or any(c is not None and c.endswith(f"in {parquet_name})") for c in cells)
+        cells = [
+            None if v is None or v is pd.NA else csv_body(v, parquet_name, first_row + i)
+            for i, v in enumerate(frame[name].tolist())
+        ]
+        cut = cut or any(c is not None and c.endswith(")") and f": {parquet_name} row " in c for c in cells)
         out[name] = pd.array(cells, dtype="string")
+    for name in lists:
+        listed = [_csv_list(v, parquet_name, first_row + i) for i, v in enumerate(frame[name].tolist())]
+        cut = cut or any(isinstance(c, str) and c.endswith(f": {parquet_name} row {first_row + i})")
+                         for i, c in enumerate(listed))  # fmt: skip
+        out[name] = pd.array([None if v is None or v is pd.NA else v for v in listed], dtype=object)
     return out, cut
 
 
@@ -229,13 +300,32 @@ def _times_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _row_groups(frame: pd.DataFrame) -> list[tuple[int, int]]:
+    """(start, stop) of the Parquet row groups: :data:`PARQUET_ROWS_AT_ONCE` rows at most, and no
+    more body bytes than :data:`PARQUET_BYTES_AT_ONCE` (but at least one row)."""
+    sizes = np.zeros(len(frame), dtype=np.int64)
+    for name in _bytes_columns(frame):
+        sizes += np.fromiter(
+            (len(v) if isinstance(v, bytes) else 0 for v in frame[name].tolist()), np.int64, len(frame)
+        )
+    groups, start, total = [], 0, 0
+    for row, size in enumerate(sizes.tolist()):
+        if row > start and (row - start >= PARQUET_ROWS_AT_ONCE or total + size > PARQUET_BYTES_AT_ONCE):
+            groups.append((start, row))
+            start, total = row, 0
+        total += size
+    groups.append((start, len(frame)))
+    return groups
+
+
 def _write_parquet(frame: pd.DataFrame, path: str) -> None:
     """``frame`` as Parquet, one row group per slice of rows (memory follows the slice)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    first = portable(frame.iloc[:PARQUET_ROWS_AT_ONCE], keep_bytes=True)
-    if len(frame) <= PARQUET_ROWS_AT_ONCE:
+    groups = _row_groups(frame)
+    first = portable(frame.iloc[groups[0][0] : groups[0][1]], keep_bytes=True)
+    if len(groups) == 1:
         first.to_parquet(path, index=False)
         return
     table = pa.Table.from_pandas(first, preserve_index=False)
@@ -245,9 +335,11 @@ def _write_parquet(frame: pd.DataFrame, path: str) -> None:
             schema = schema.set(index, field.with_type(pa.binary() if field.name in binary else pa.string()))
     with pq.ParquetWriter(path, schema) as writer:
         writer.write_table(table.cast(schema))
-        for start in range(PARQUET_ROWS_AT_ONCE, len(frame), PARQUET_ROWS_AT_ONCE):
-            part = portable(frame.iloc[start : start + PARQUET_ROWS_AT_ONCE], keep_bytes=True)
+        del first, table
+        for start, stop in groups[1:]:
+            part = portable(frame.iloc[start:stop], keep_bytes=True)
             writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+    pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed memory otherwise
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFormat = "csv") -> Path:
@@ -255,8 +347,10 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFo
 
     The file is written whole or not at all (:func:`toolkit.output_folder.replace_file`); a
     symbolic link at ``path`` is replaced, not followed. CSV cells that a spreadsheet would run
-    as formulas are neutralised (:func:`neutralise_formula`). A CSV whose long bodies are left
-    out (:func:`csv_body`) gets the whole table as Parquet beside it (same name, ``.parquet``).
+    as formulas are neutralised (:func:`neutralise_formula`). A CSV whose long bodies or header
+    lists are left out (:func:`csv_body`), or whose repeated findings are folded (a file named after
+    a table of :data:`FOLDED_IN_CSV`: :func:`fold_repeats`), gets the whole table as Parquet beside
+    it (same name, ``.parquet``).
     """
     if fmt not in ("csv", "parquet", "json"):
         raise ValueError(f"unknown export format {fmt!r}; use csv, parquet or json")
@@ -265,8 +359,12 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFo
         target = target.with_name(target.name + f".{fmt}")
     if fmt == "csv":
         beside = target.with_suffix(".parquet")
-        cut = [False]
-
+        whole = frame
+        varying = FOLDED_IN_CSV.get(target.stem, ())
+        folded = bool(varying) and {"ts", *varying} <= set(frame.columns)
+        if folded:
+            frame = fold_repeats(frame, varying)
+        cut = [folded and len(frame) < len(whole)]
         frame = _times_as_text(frame)  # formatted once for the whole column, as one to_csv would
 
         def write_csv(temporary: str) -> None:
@@ -274,7 +372,8 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFo
             # the slice, not the table)
             with open(temporary, "w", encoding="utf-8", newline="") as handle:
                 for start in range(0, max(len(frame), 1), CSV_ROWS_AT_ONCE):
-                    shown, slice_cut = _without_long_bodies(frame.iloc[start : start + CSV_ROWS_AT_ONCE], beside.name)
+                    rows = frame.iloc[start : start + CSV_ROWS_AT_ONCE]
+                    shown, slice_cut = _without_long_cells(rows, beside.name, start)
                     cut[0] = cut[0] or slice_cut
                     # CRLF ends rows (RFC 4180), so a cell holding a lone CR is quoted too: unquoted,
                     # a reader would end the row there and start a new one with the rest of the cell
@@ -282,7 +381,8 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: ExportFo
 
         replace_file(target, write_csv)
         if cut[0]:
-            write_table(frame, beside, "parquet")
+            write_table(whole, beside, "parquet")
+        release_freed_memory()  # the text of the slices, before the next table
     elif fmt == "parquet":
         replace_file(target, lambda temporary: _write_parquet(frame, temporary))
     else:

@@ -122,3 +122,31 @@ def test_decrypted_flows_have_no_reason_and_requests_point_at_frames() -> None:
     evidence = capture.requests["evidence"]
     assert evidence.str.match(r"incognito\.pcapng#frames=\d+(,\d+)*$").all()
     assert pd.api.types.is_datetime64_any_dtype(capture.requests["ts"]) and capture.requests["ts"].notna().all()
+
+
+@pytest.mark.parametrize("scenario", ["normal", "incognito"])
+def test_a_connection_is_read_when_both_ends_close_it_with_the_same_tables(
+    scenario: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decrypted connection is read, and its TLS and HTTP state dropped, once both ends closed it
+    (issue 20: memory follows the open connections, not the file); the tables are the same as when
+    every connection is read at the end of the capture."""
+    from toolkit.io import pcap
+
+    closed: dict[int, object] = {}
+    original = pcap._Reader.closing
+
+    def watched(self: pcap._Reader, flow: pcap.Flow, up: bool, flags: int) -> None:
+        original(self, flow, up, flags)
+        if flow.https is None and flow.https_result is not None:
+            closed[flow.id] = (flow.streams, flow.tls_readers, flow.mode)
+
+    monkeypatch.setattr(pcap._Reader, "closing", watched)
+    early = toolkit.load(LAB / f"{scenario}.pcap", classify=False)
+    decrypted = early.flows[early.flows["decrypted"].fillna(False).astype(bool)]
+    assert len(closed) == len(decrypted[decrypted["closed"].notna()]) > 0
+    assert set(closed.values()) == {(None, None, None)}
+    monkeypatch.setattr(pcap._Reader, "closing", lambda *args: None)  # every connection read at the end
+    late = toolkit.load(LAB / f"{scenario}.pcap", classify=False)
+    for name in ("requests", "flows", "dns", "tls", "problems"):
+        pd.testing.assert_frame_equal(early.tables[name], late.tables[name], obj=name)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.paths import ROOT
 from tests.report.hostile import ANDROID_ID, PAYLOADS, hostile_provenance, hostile_tables
-from toolkit.export import CSV_BODY_LIMIT, FORMULA_TRIGGERS
+from toolkit.export import CSV_CELL_LIMIT, FORMULA_TRIGGERS
 from toolkit.report import export_tables, write_report
 from toolkit.schema import TABLES
 
@@ -33,25 +33,70 @@ def test_every_format_keeps_full_values(tmp_path: Path) -> None:
 
 
 def test_csv_leaves_long_bodies_to_the_parquet_beside_it(tmp_path: Path) -> None:
-    long_text, long_binary = b"x" * (CSV_BODY_LIMIT + 1), bytes(range(256)) * 4  # base64 of 1 kB: too long
+    long_text, long_binary = b"x" * (CSV_CELL_LIMIT + 1), bytes(range(256))  # base64 of 256 bytes: too long
     bodies = [b"crc=1&v=2", long_text, long_binary, None, b"=1+2"]
-    requests = TABLES["requests"].frame({"url": [f"https://a.example/{i}" for i in range(5)], "body": bodies})
+    many = [(f"X-Header-{i}", "v" * 20) for i in range(20)]  # 20 pairs: longer than a cell as JSON
+    headers = [[("Host", "a.example")], many, [], [], [("A", "=1")]]
+    ts = pd.to_datetime([1, 2, 3, 4, 5], unit="s", utc=True)
+    requests = TABLES["requests"].frame(
+        {"ts": ts, "url": [f"https://a.example/{i}" for i in range(5)], "body": bodies, "request_headers": headers}
+    )
     [path] = export_tables({"requests": requests}, tmp_path, formats=("csv",))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.csv", "requests.parquet"]
     cells = [row["body"] for row in _cells(path)]
     assert cells == [
         "crc=1&v=2",
-        f"({CSV_BODY_LIMIT + 1:,} bytes: in requests.parquet)",
-        "(1,024 bytes: in requests.parquet)",
+        f"({CSV_CELL_LIMIT + 1:,} bytes: requests.parquet row 1)",
+        "(256 bytes: requests.parquet row 2)",
         "",
         "'=1+2",
     ]
+    listed = [row["request_headers"] for row in _cells(path)]
+    assert listed == ['[["Host", "a.example"]]', "(20 pairs: requests.parquet row 1)", "[]", "[]", '[["A", "=1"]]']
     whole = pd.read_parquet(tmp_path / "requests.parquet")
     assert whole["body"].tolist() == bodies and whole["url"].tolist() == requests["url"].tolist()
+    assert [[tuple(pair) for pair in json.loads(h)] for h in whole["request_headers"]] == headers
+    assert whole["ts"].tolist() == ts.tolist()  # times stay times in the Parquet file, not their CSV text
+
+
+def test_csv_folds_repeated_findings_and_parquet_keeps_every_row(tmp_path: Path) -> None:
+    values = ["a", "b", "a", "a", "=c"]
+    leaks = TABLES["leaks"].frame(
+        {
+            "ts": pd.to_datetime([5, 1, 9, 7, 3], unit="s", utc=True),
+            "needle": values,
+            "host": ["t.example"] * 5,
+            "evidence": [f"x.pcap#frames={i}" for i in range(5)],
+        }
+    )
+    [path] = export_tables({"leaks": leaks}, tmp_path, formats=("csv",))
+    rows = _cells(path)
+    assert [(r["needle"], r["count"], r["evidence"]) for r in rows] == [
+        ("a", "3", "x.pcap#frames=0"), ("b", "1", "x.pcap#frames=1"), ("'=c", "1", "x.pcap#frames=4"),
+    ]  # fmt: skip
+    assert [r["ts_last"][:19] for r in rows] == ["1970-01-01 00:00:09", "1970-01-01 00:00:01", "1970-01-01 00:00:03"]
+    whole = pd.read_parquet(tmp_path / "leaks.parquet")
+    assert whole["needle"].tolist() == values and whole["evidence"].tolist() == leaks["evidence"].tolist()
+    # nothing folded: no Parquet file needed
+    [again] = export_tables({"leaks": leaks.iloc[:2]}, tmp_path / "two", formats=("csv",))
+    assert [r["count"] for r in _cells(again)] == ["1", "1"] and not (tmp_path / "two" / "leaks.parquet").exists()
+
+
+def test_parquet_row_groups_hold_a_bounded_size_of_bodies(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from toolkit import export
+
+    body = b"y" * (export.PARQUET_BYTES_AT_ONCE // 3)
+    requests = TABLES["requests"].frame({"url": ["https://a.example/"] * 7, "body": [body] * 7})
+    [path] = export_tables({"requests": requests}, tmp_path, formats=("parquet",))
+    groups = pq.ParquetFile(path).metadata
+    assert [groups.row_group(i).num_rows for i in range(groups.num_row_groups)] == [3, 3, 1]
+    assert pd.read_parquet(path)["body"].tolist() == [body] * 7
 
 
 def test_short_bodies_need_no_parquet_beside_the_csv(tmp_path: Path) -> None:
-    requests = TABLES["requests"].frame({"url": ["https://a.example/"], "body": [bytes(range(200))]})
+    requests = TABLES["requests"].frame({"url": ["https://a.example/"], "body": [bytes(range(150))]})
     [path] = export_tables({"requests": requests}, tmp_path, formats=("csv",))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["requests.csv"]
     assert _cells(path)[0]["body"].startswith("base64:AAECAw")

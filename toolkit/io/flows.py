@@ -105,6 +105,7 @@ class Flow:
         "dns_buffers",
         "dns_frame",
         "dns_name",
+        "fins",
         "first_frame",
         "h2c",
         "handshake",
@@ -168,6 +169,8 @@ class Flow:
         self.syn_seen = False
         self.handshake = False
         self.closed: str | None = None
+        self.fins = 0
+        """FINs seen: 1 from the client, 2 from the server (3: both ends closed)."""
         self.protocol: str | None = None
         self.mode: str | None = "?" if transport == "tcp" else None
         """TCP payload handling: ``?`` undecided, ``tls``, ``http``, ``dns``, or None (counted only)."""

@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from toolkit.freed_memory import release_freed_memory
 from toolkit.io.budget import Budget
 from toolkit.io.content_encoding import (
     MAX_DECODED_PER_CAPTURE,
@@ -132,6 +133,8 @@ class _Reader:
         self.unsupported_links: dict[int, list[int]] = {}
         self.header_budget = Budget(MAX_DECODED_HEADERS)
         """Decoded HTTP/2 header lists, all connections of the capture together."""
+        self.bodies: dict[bytes, bytes] = {}
+        """Bodies of the closed TLS connections' messages, each distinct one once (see :meth:`closing`)."""
 
     # -- the packet loop -------------------------------------------------------------------------
     def run(self, capture: CaptureFile) -> None:
@@ -349,6 +352,8 @@ class _Reader:
                     flow.closed = "rst"
                 elif flow.closed is None:
                     flow.closed = "fin"
+                if flow.https is not None:
+                    self.closing(flow, entry[1], flags)
         elif protocol == 17 and (flow.protocol == "other" or flow.quic_done):
             payload = total - 28
         else:
@@ -454,6 +459,14 @@ class _Reader:
             flow.closed = "rst"
         elif flags & 0x01 and flow.closed is None:
             flow.closed = "fin"
+        self.tcp_payload(flow, up, seq, flags, payload, frame, ts)
+        if flags & 0x05 and flow.https is not None:
+            self.closing(flow, up, flags)
+
+    def tcp_payload(
+        self, flow: Flow, up: bool, seq: int, flags: int, payload: bytes, frame: int, ts: int | None
+    ) -> None:
+        """The SYN and the payload (sequence number ``seq``) of a TCP segment (counted already)."""
         if flags & 0x02:
             if not flags & 0x10:
                 flow.syn_seen = True
@@ -475,6 +488,28 @@ class _Reader:
                 self.release_held(flow)
             return
         self.segment(flow, up, seq, payload, frame, ts)
+
+    def closing(self, flow: Flow, up: bool, flags: int) -> None:
+        """A FIN or RST of a flow being decrypted: once both ends are done and no segment waits for a
+        retransmission, its exchanges are read and its TLS and HTTP state dropped (not kept to the
+        end of the capture: memory follows the open connections, not the file)."""
+        if not flags & 0x04:
+            flow.fins |= 1 if up else 2
+            if flow.fins != 3:
+                return
+        https, streams = flow.https, flow.streams
+        if https is None or (streams is not None and (streams[0].holding or streams[1].holding)):
+            return
+        flow.https_result, flow.https = https.finish(), None
+        flow.mode = None
+        flow.streams = flow.tls_readers = None
+        kept = self.bodies
+        for request, response in flow.https_result.exchanges:
+            for message in (request, response):
+                if message is not None and message.body:
+                    message.body = kept.setdefault(message.body, message.body)
+        starts = {request.frames[0] for request, _ in flow.https_result.exchanges if request.frames}
+        flow.http_ts = {frame: ts for frame, ts in flow.http_ts.items() if frame in starts}
 
     def segment(self, flow: Flow, up: bool, seq: int, payload: bytes, frame: int, ts: int | None) -> None:
         assert flow.streams is not None
@@ -991,6 +1026,11 @@ def _cookies(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return found
 
 
+def _shared(text: str, same: dict[str, str]) -> str:
+    """``text``, or the equal text seen before (the same object: kept once in memory)."""
+    return same.setdefault(text, text)
+
+
 def _once(body: bytes | None, kept: dict[bytes, bytes]) -> bytes | None:
     """``body``, or the equal body seen before (the same object: kept once in memory)."""
     return kept.setdefault(body, body) if body else body
@@ -1012,9 +1052,16 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
     for flow, message, ts in reader.http_datagrams:
         items.append((flow, message, None, ts, "httpu"))
     items.sort(key=lambda item: item[1].frames[0])
+    items.reverse()  # popped from the end: in frame order, and in reading order within a frame
+    for flow in reader.flows:  # the messages are in ``items`` only: each is dropped once its row is made
+        flow.http_requests, flow.http_responses = [], []
+        if flow.https_result is not None:
+            flow.https_result.exchanges = []
     decoding = Budget(MAX_DECODED_PER_CAPTURE)  # all bodies of the capture together
     kept: dict[bytes, bytes] = {}  # each distinct body once: a capture fetches the same script again and again
-    for flow, request, response, ts, scheme in items:
+    same: dict[str, str] = {}  # each distinct address, host, method ... once
+    while items:
+        flow, request, response, ts, scheme = items.pop()
         where = f"frame {request.frames[0]}"
         request_decoding = Budget(MAX_DECODED_SIZE)  # the request's two bodies together
         host = _host_of(request) or address_text(flow.server)
@@ -1035,13 +1082,13 @@ def _requests_table(reader: _Reader) -> pd.DataFrame:
         rows["capture"].append(reader.capture)
         rows["app"].append(reader.apps.get(flow.uid) if flow.uid is not None else None)
         rows["flow_id"].append(flow.id)
-        rows["client"].append(address_text(flow.client))
-        rows["server_ip"].append(address_text(flow.server))
+        rows["client"].append(_shared(address_text(flow.client), same))
+        rows["server_ip"].append(_shared(address_text(flow.server), same))
         rows["server_port"].append(flow.server_port)
         rows["scheme"].append(scheme)
-        rows["host"].append(host)
+        rows["host"].append(_shared(host, same))
         rows["sni"].append(flow.sni)
-        rows["method"].append(request.method.upper())
+        rows["method"].append(_shared(request.method.upper(), same))
         rows["url"].append(url)
         rows["path"].append(path)
         rows["query"].append(query)
@@ -1135,7 +1182,9 @@ def read_pcap(
             rows, or raises when ``problems`` is strict).
     """
     with _collector_paused():
-        return _read_pcap(os.fspath(path), stream, problems, keys, batched)
+        contents = _read_pcap(os.fspath(path), stream, problems, keys, batched)
+    release_freed_memory()
+    return contents
 
 
 @contextmanager
@@ -1157,6 +1206,7 @@ def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog 
     reader = _Reader(path, problems, keys, batched)
     reader.run(capture)
     reader.finish()
+    release_freed_memory()  # what reading freed, before the tables are built on top of it
     for uid, (package, _app) in capture.uid_map.items():
         reader.apps[uid] = package
     meta: dict[str, Any] = {

@@ -81,6 +81,11 @@ class StreamReassembler:
         seen there are none; without it, they were sent before the segment taken as the start."""
 
     @property
+    def holding(self) -> bool:
+        """Whether segments past a hole wait for the bytes before them."""
+        return bool(self._pending)
+
+    @property
     def next_offset(self) -> int:
         """Offset of the next byte expected."""
         return self._next

@@ -522,6 +522,42 @@ def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit, log: ProblemLog, ev
     return f"; {label}" if label else ""
 
 
+#: The request columns the leak search reads (the others are never turned into Python objects).
+_ROW_COLUMNS = (*_REQUEST_PARTS, "evidence", "host", "path", "ts", "capture", "session")
+
+
+class _RequestRow(Mapping[str, Any]):
+    """One request as the search reads it: a view of the columns it needs, at one position (a dict of
+    every column per request, ``to_dict("records")``, held the whole table twice over: issue 20)."""
+
+    __slots__ = ("_columns", "_position")
+
+    def __init__(self, columns: Mapping[str, list[Any]], position: int) -> None:
+        self._columns, self._position = columns, position
+
+    def __getitem__(self, name: str) -> Any:
+        return self._columns[name][self._position]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
+def _request_rows(requests: pd.DataFrame) -> list[_RequestRow]:
+    """The rows of ``requests`` as :class:`_RequestRow` views (values as ``to_dict("records")`` gives them).
+
+    >>> frame = pd.DataFrame({"url": ["https://a.example/", "https://b.example/"], "status": [200, 404]})
+    >>> rows = _request_rows(frame)
+    >>> rows[1]["url"], rows[1].get("status"), dict(rows[0])
+    ('https://b.example/', None, {'url': 'https://a.example/'})
+    """
+    names = [name for name in _ROW_COLUMNS if name in requests.columns]
+    columns = {name: list(requests[name].astype(object)) for name in names}
+    return [_RequestRow(columns, position) for position in range(len(requests))]
+
+
 def _missing_to_none(value: Any) -> Any:
     return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
 
@@ -630,7 +666,7 @@ def _find_leaks(
     limits = index.limits(limits or Limits())
     if endpoints is None:
         endpoints = endpoints_in_context(requests, visited=urls)
-    records = requests.to_dict("records")
+    records = _request_rows(requests)
     work = [tuple(_value(row, name) for name in _REQUEST_PARTS) for row in records]
     found = counted(_hits_of_requests(index, limits, work, workers), len(work), "leak search", "request", progress)
     rows = _leak_rows(records, found, capture, log, _endpoint_lookup(endpoints))
@@ -648,7 +684,7 @@ the rank that chose it among the hits of that key (the lowest wins)."""
 
 
 def _leak_rows(
-    records: list[dict[str, Any]],
+    records: Sequence[Mapping[str, Any]],
     found: Iterable[tuple[list[_Hit], list[str]]],
     capture: str,
     log: ProblemLog,
