@@ -101,7 +101,7 @@ def read_name(data: bytes, offset: int) -> tuple[str, int]:
     Raises:
         DnsError: a label runs past the message, a pointer loops, the name is too long.
     """
-    labels: list[str] = []
+    labels: list[bytes] = []
     start = offset
     end_offset = -1
     length = 0
@@ -134,9 +134,18 @@ def read_name(data: bytes, offset: int) -> tuple[str, int]:
         length += size + 1
         if length > 255:
             raise DnsError(f"name at offset {start}: longer than 255 bytes")
-        labels.append(label.decode("utf-8", "backslashreplace").lower())
+        labels.append(label)
         offset += 1 + size
-    return ".".join(labels), (end_offset if end_offset >= 0 else offset)
+    return _name_text(labels), (end_offset if end_offset >= 0 else offset)
+
+
+def _name_text(labels: list[bytes]) -> str:
+    """The labels as lower-case text joined by dots: one decode for an ASCII name (the usual case),
+    else label by label (``str.lower`` of a whole name could differ at a Greek final sigma)."""
+    raw = b".".join(labels)
+    if raw.isascii():
+        return raw.decode("ascii").lower()
+    return ".".join(label.decode("utf-8", "backslashreplace").lower() for label in labels)
 
 
 def parse_dns(data: bytes) -> DnsMessage:
