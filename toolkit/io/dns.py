@@ -149,11 +149,32 @@ def _name_text(labels: list[bytes]) -> str:
 
 
 def parse_dns(data: bytes) -> DnsMessage:
-    """Read a DNS message.
+    """Read a DNS message. A message equal to one read before but for its ID (the same query
+    again, its same answer) is not read twice: the earlier result is copied with this ID.
 
     Raises:
         DnsError: the header or a question cannot be read.
     """
+    if len(data) > _MAX_CACHED_SIZE:
+        return _parse_dns(data)
+    key = bytes(data[2:])
+    known = _PARSED.get(key)
+    if known is None:
+        known = _parse_dns(data)  # a DnsError is raised each time, not remembered
+        if len(_PARSED) >= _MAX_CACHED:
+            _PARSED.clear()
+        _PARSED[key] = known
+    ident = (data[0] << 8) | data[1]
+    return known._replace(id=ident, questions=list(known.questions), answers=list(known.answers))
+
+
+_MAX_CACHED = 4096
+_MAX_CACHED_SIZE = 512
+_PARSED: dict[bytes, DnsMessage] = {}
+"""Messages read, by their bytes after the ID (bounded: emptied when full)."""
+
+
+def _parse_dns(data: bytes) -> DnsMessage:
     if len(data) < 12:
         raise DnsError(f"message of {len(data)} bytes is shorter than a DNS header")
     ident = (data[0] << 8) | data[1]
