@@ -68,3 +68,21 @@ def test_damaged_answers_keep_the_question() -> None:
 def test_garbage_parses_or_raises_dns_error(data: bytes) -> None:
     with contextlib.suppress(DnsError):
         parse_dns(data)
+
+
+def test_repeated_message_keeps_its_own_id_and_lists() -> None:
+    message = dns_message("repeat.example", response=True, answers=["192.0.2.7"])
+    first = parse_dns(message)
+    again = parse_dns(b"\xbe\xef" + message[2:])  # the same message under another ID
+    assert again.id == 0xBEEF and first.id == (message[0] << 8) | message[1]
+    assert again.answers == first.answers and again.questions == first.questions
+    again.answers.clear()  # the copies are the caller's own
+    assert parse_dns(message).answers == first.answers != []
+
+
+def test_non_ascii_names_lowered_label_by_label() -> None:
+    # "ΑΣ" then "b": lowered whole, the sigma would not be final; label by label it is (as before).
+    labels = ["ΑΣ".encode(), b"B"]
+    data = HEADER[:4] + struct.pack("!HHHH", 1, 0, 0, 0)
+    data += b"".join(bytes([len(label)]) + label for label in labels) + b"\x00" + struct.pack("!HH", 1, 1)
+    assert parse_dns(data).questions == [("ας.b", "A")]

@@ -101,7 +101,7 @@ def read_name(data: bytes, offset: int) -> tuple[str, int]:
     Raises:
         DnsError: a label runs past the message, a pointer loops, the name is too long.
     """
-    labels: list[str] = []
+    labels: list[bytes] = []
     start = offset
     end_offset = -1
     length = 0
@@ -134,17 +134,47 @@ def read_name(data: bytes, offset: int) -> tuple[str, int]:
         length += size + 1
         if length > 255:
             raise DnsError(f"name at offset {start}: longer than 255 bytes")
-        labels.append(label.decode("utf-8", "backslashreplace").lower())
+        labels.append(label)
         offset += 1 + size
-    return ".".join(labels), (end_offset if end_offset >= 0 else offset)
+    return _name_text(labels), (end_offset if end_offset >= 0 else offset)
+
+
+def _name_text(labels: list[bytes]) -> str:
+    """The labels as lower-case text joined by dots: one decode for an ASCII name (the usual case),
+    else label by label (``str.lower`` of a whole name could differ at a Greek final sigma)."""
+    raw = b".".join(labels)
+    if raw.isascii():
+        return raw.decode("ascii").lower()
+    return ".".join(label.decode("utf-8", "backslashreplace").lower() for label in labels)
 
 
 def parse_dns(data: bytes) -> DnsMessage:
-    """Read a DNS message.
+    """Read a DNS message. A message equal to one read before but for its ID (the same query
+    again, its same answer) is not read twice: the earlier result is copied with this ID.
 
     Raises:
         DnsError: the header or a question cannot be read.
     """
+    if len(data) > _MAX_CACHED_SIZE:
+        return _parse_dns(data)
+    key = bytes(data[2:])
+    known = _PARSED.get(key)
+    if known is None:
+        known = _parse_dns(data)  # a DnsError is raised each time, not remembered
+        if len(_PARSED) >= _MAX_CACHED:
+            _PARSED.clear()
+        _PARSED[key] = known
+    ident = (data[0] << 8) | data[1]
+    return known._replace(id=ident, questions=list(known.questions), answers=list(known.answers))
+
+
+_MAX_CACHED = 4096
+_MAX_CACHED_SIZE = 512
+_PARSED: dict[bytes, DnsMessage] = {}
+"""Messages read, by their bytes after the ID (bounded: emptied when full)."""
+
+
+def _parse_dns(data: bytes) -> DnsMessage:
     if len(data) < 12:
         raise DnsError(f"message of {len(data)} bytes is shorter than a DNS header")
     ident = (data[0] << 8) | data[1]

@@ -94,8 +94,10 @@ class HttpMessage:
     def header(self, name: str) -> str | None:
         """First value of header ``name`` (case-insensitive)."""
         name = name.lower()
+        size = len(name)
         for key, value in self.headers:
-            if key.lower() == name:
+            # ``lower`` keeps an ASCII name's length: names of another length are passed over unlowered.
+            if (len(key) == size or not key.isascii()) and key.lower() == name:
                 return value
         return None
 
@@ -118,18 +120,36 @@ def _parse_head(head: bytes, is_request: bool) -> HttpMessage:
             raise ValueError(f"bad status line {start[:80]!r}")
         message.version, message.status = parts[0], int(parts[1])
         message.reason = parts[2] if len(parts) > 2 else ""
+    headers = message.headers
     for line in lines[1:]:
         line = line.rstrip("\r")
         if not line:
             continue
-        if line[0] in " \t" and message.headers:  # obsolete line folding
-            name, value = message.headers[-1]
-            message.headers[-1] = (name, value + " " + line.strip())
+        if line[0] in " \t" and headers:  # obsolete line folding
+            name, value = headers[-1]
+            headers[-1] = (name, value + " " + line.strip())
             continue
         name, sep, value = line.partition(":")
         if sep:
-            message.headers.append(shared_pair(name.strip(), value.strip()))
+            headers.append(shared_pair(name.strip(), value.strip()))
     return message
+
+
+def _framing_headers(headers: list[tuple[str, str]]) -> tuple[str | None, str | None]:
+    """The first Transfer-Encoding and Content-Length values, in one pass over the headers.
+
+    >>> _framing_headers([("Host", "a"), ("Content-Length", "5"), ("content-length", "6")])
+    (None, '5')
+    """
+    encoding = length = None
+    for key, value in headers:
+        if len(key) in (14, 17) or not key.isascii():
+            lowered = key.lower()
+            if encoding is None and lowered == "transfer-encoding":
+                encoding = value
+            elif length is None and lowered == "content-length":
+                length = value
+    return encoding, length
 
 
 class HttpParser:
@@ -286,8 +306,8 @@ class HttpParser:
             if method == "HEAD" or status in (204, 304):
                 self._finish(out)
                 return
-        encoding = (message.header("transfer-encoding") or "").lower()
-        length = message.header("content-length")
+        encoding, length = _framing_headers(message.headers)
+        encoding = (encoding or "").lower()
         if "chunked" in encoding:
             self._state = "chunk_size"
         elif length is not None:

@@ -213,30 +213,47 @@ class _Cursor:
         self.end = len(data) if end is None else end
 
     def take(self, n: int) -> bytes:
-        if self.pos + n > self.end:
+        pos = self.pos
+        if pos + n > self.end:
             raise TlsError(f"field of {n} bytes runs past the message")
-        value = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return value
+        self.pos = pos + n
+        return self.data[pos : pos + n]
 
     def u8(self) -> int:
-        return self.take(1)[0]
+        pos = self.pos
+        if pos + 1 > self.end:
+            raise TlsError("field of 1 bytes runs past the message")
+        self.pos = pos + 1
+        return self.data[pos]
 
     def u16(self) -> int:
-        return int.from_bytes(self.take(2), "big")
+        pos, data = self.pos, self.data
+        if pos + 2 > self.end:
+            raise TlsError("field of 2 bytes runs past the message")
+        self.pos = pos + 2
+        return (data[pos] << 8) | data[pos + 1]
 
     def vector(self, size_bytes: int) -> bytes:
-        return self.take(int.from_bytes(self.take(size_bytes), "big"))
+        """A field after its length of ``size_bytes`` (1 or 2) big-endian bytes."""
+        return self.take(self.u8() if size_bytes == 1 else self.u16())
 
 
 def _extensions(cursor: _Cursor) -> list[tuple[int, bytes]]:
+    """(type, data) of each extension in the block at the cursor (read by index, no cursor per field)."""
     if cursor.pos >= cursor.end:
         return []
-    block = _Cursor(cursor.vector(2))
+    block = cursor.vector(2)
     found = []
-    while block.pos < block.end:
-        kind = block.u16()
-        found.append((kind, block.vector(2)))
+    pos, end = 0, len(block)
+    while pos < end:
+        if pos + 4 > end:
+            raise TlsError("field of 2 bytes runs past the message")
+        kind = (block[pos] << 8) | block[pos + 1]
+        size = (block[pos + 2] << 8) | block[pos + 3]
+        if pos + 4 + size > end:
+            raise TlsError(f"field of {size} bytes runs past the message")
+        found.append((kind, block[pos + 4 : pos + 4 + size]))
+        pos += 4 + size
     return found
 
 
@@ -259,7 +276,7 @@ def parse_client_hello(body: bytes) -> ClientHello:
     cursor.take(32)
     cursor.vector(1)  # session id
     suites = cursor.vector(2)
-    ciphers = [int.from_bytes(suites[i : i + 2], "big") for i in range(0, len(suites) - 1, 2)]
+    ciphers = list(struct.unpack_from(f"!{len(suites) // 2}H", suites))
     cursor.vector(1)  # compression methods
     sni = None
     versions: list[str] = []

@@ -387,9 +387,17 @@ _TLS13_HEADER = struct.Struct("!BHH")  # the additional data: an application_dat
 
 def hkdf_expand_label(secret: bytes, label: str, context: bytes, length: int, hash_name: str) -> bytes:
     """HKDF-Expand-Label of RFC 8446 §7.1."""
-    full = b"tls13 " + label.encode()
-    info = struct.pack("!HB", length, len(full)) + full + struct.pack("!B", len(context)) + context
+    info = _LABEL_INFO.get((label, length)) if not context else None
+    if info is None:
+        full = b"tls13 " + label.encode()
+        info = struct.pack("!HB", length, len(full)) + full + struct.pack("!B", len(context)) + context
+        if not context and len(_LABEL_INFO) < 64:
+            _LABEL_INFO[(label, length)] = info
     return _hkdf_expand(secret, info, length, hash_name)
+
+
+_LABEL_INFO: dict[tuple[str, int], bytes] = {}
+"""HkdfLabel bytes of the context-free labels (``key``, ``iv``, ``traffic upd``), made once."""
 
 
 def _hkdf_expand(secret: bytes, info: bytes, length: int, hash_name: str) -> bytes:
@@ -400,7 +408,10 @@ def _hkdf_expand(secret: bytes, info: bytes, length: int, hash_name: str) -> byt
     >>> _hkdf_expand(b"k" * 32, b"info", 80, "sha256") == HKDFExpand(SHA256(), 80, b"info").derive(b"k" * 32)
     True
     """
-    out, block, counter = b"", b"", 1
+    block = hmac.digest(secret, info + b"\x01", hash_name)
+    if len(block) >= length:  # one block: every TLS key and IV
+        return block[:length]
+    out, counter = block, 2
     while len(out) < length:
         block = hmac.digest(secret, block + info + bytes([counter]), hash_name)
         out += block
@@ -532,7 +543,8 @@ class RecordKeys:
     def open_tls13(self, fragment: bytes, seq: int) -> tuple[int, bytes]:
         """Decrypt a TLS 1.3 record's fragment; return (inner content type, content)."""
         try:
-            inner = self._cipher.decrypt(self._nonce(seq), fragment, _TLS13_HEADER.pack(23, 0x0303, len(fragment)))
+            nonce = (self._iv_number ^ seq).to_bytes(len(self.iv), "big")  # as _nonce, without the call
+            inner = self._cipher.decrypt(nonce, fragment, _TLS13_HEADER.pack(23, 0x0303, len(fragment)))
         except (InvalidTag, ValueError):
             raise DecryptError("record does not decrypt with this key") from None
         if inner[-1:] not in (b"\x00", b""):  # no padding: the usual case, one copy fewer

@@ -128,10 +128,17 @@ class TlsDecryptor:
             if size < end:
                 break
             fragment = data[pos + 5 : end]
-            frames = self._frames(d, 5 + length)
+            spans = d.spans
+            if spans and spans[0][0] <= d.consumed and d.consumed + 5 + length < spans[0][1]:
+                frames: tuple[int, ...] = (spans[0][2],)  # inside one segment: the usual case, no call
+            else:
+                frames = self._frames(d, 5 + length)
             d.consumed += 5 + length
             pos = end
-            self._record(direction, ctype, version, fragment, frames)
+            if ctype == 23 and d.keys is not None and (d.encrypted or self._tls13):
+                self._open(direction, ctype, version, fragment, frames)  # application data: as _record would
+            else:
+                self._record(direction, ctype, version, fragment, frames)
         if pos < size:
             d.buf += data[pos:] if pos else data
         out, self._out = self._out, []
