@@ -1,7 +1,7 @@
 """The house rules the code base can check about itself: no import cycle between toolkit's modules at load
 time (package __init__ re-exports and imports inside functions aside), no function over 80 lines (but
-the few still being split, a list that may only shrink), and a module over 500 lines says in its
-docstring why it stays one module."""
+the few still being split, a list that may only shrink), a module over 500 lines says in its
+docstring why it stays one module, and no code opts out of ``ruff format``."""
 
 from __future__ import annotations
 
@@ -134,3 +134,25 @@ def test_the_reason_finder_finds_a_long_module_without_one(tmp_path: Path) -> No
     )
     (package / "short.py").write_text('"""Short."""\n')
     assert _without_reason(package) == {"toolkit/silent.py"}
+
+
+def _format_opt_outs(root: Path) -> list[str]:
+    marks = ("# fmt: " + "skip", "# fmt: " + "off")  # (split, so that this file is not one of them)
+    found = []
+    for folder in ("toolkit", "tests", "bench", "scripts"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if line.rstrip().endswith(marks):
+                    found.append(f"{path.relative_to(root)}:{number}")
+    return found
+
+
+def test_no_code_opts_out_of_the_formatter() -> None:
+    """``make lint`` checks the format; a ``# fmt: skip`` would exempt a line from it."""
+    assert _format_opt_outs(ROOT) == []
+
+
+def test_the_opt_out_finder_finds_one(tmp_path: Path) -> None:
+    (tmp_path / "toolkit").mkdir()
+    (tmp_path / "toolkit" / "x.py").write_text("table = [1,2]  # fmt: " + "skip\n")
+    assert _format_opt_outs(tmp_path) == ["toolkit/x.py:1"]

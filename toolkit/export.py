@@ -194,8 +194,9 @@ def _without_long_cells(frame: pd.DataFrame, parquet_name: str, first_row: int) 
         out[name] = pd.array(cells, dtype="string")
     for name in lists:
         listed = [_csv_list(v, parquet_name, first_row + i) for i, v in enumerate(frame[name].tolist())]
-        cut = cut or any(isinstance(c, str) and c.endswith(f": {parquet_name} row {first_row + i})")
-                         for i, c in enumerate(listed))  # fmt: skip
+        cut = cut or any(
+            isinstance(c, str) and c.endswith(f": {parquet_name} row {first_row + i})") for i, c in enumerate(listed)
+        )
         out[name] = pd.array([None if v is None or v is pd.NA else v for v in listed], dtype=object)
     return out, cut
 

@@ -221,8 +221,12 @@ def test_fifo_as_a_capture_on_the_command_line(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     done = subprocess.run(
         [sys.executable, "-m", "toolkit", "analyze", str(fifo), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=60, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 2 and "session.har: not a regular file (a FIFO" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -411,10 +415,21 @@ def test_flow_whose_first_segment_came_too_late_gets_a_row() -> None:
 
 
 def test_cleartext_http2_with_prior_knowledge() -> None:
-    client = PREFACE + h2_frame(4, 0, 0, b"") + h2_frame(1, 0x5, 1, b"\x82\x86\x84" + hpack_integer(1, 4, 0)
-                                                          + hpack_string(b"h2c.example"))  # fmt: skip
-    client += h2_frame(1, 0x4, 3, b"\x83\x86" + hpack_integer(4, 4, 0) + hpack_string(b"/send")
-                       + hpack_integer(1, 4, 0) + hpack_string(b"h2c.example"))  # fmt: skip
+    client = (
+        PREFACE
+        + h2_frame(4, 0, 0, b"")
+        + h2_frame(1, 0x5, 1, b"\x82\x86\x84" + hpack_integer(1, 4, 0) + hpack_string(b"h2c.example"))
+    )
+    client += h2_frame(
+        1,
+        0x4,
+        3,
+        b"\x83\x86"
+        + hpack_integer(4, 4, 0)
+        + hpack_string(b"/send")
+        + hpack_integer(1, 4, 0)
+        + hpack_string(b"h2c.example"),
+    )
     client += h2_frame(0, 0x1, 3, b"id=8e5fbce04dc91566")
     server = h2_frame(4, 0, 0, b"") + h2_frame(1, 0x5, 1, b"\x88") + h2_frame(1, 0x5, 3, b"\x8d")  # 200, 404
     builder = PcapBuilder()

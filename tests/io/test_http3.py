@@ -38,10 +38,20 @@ def test_dynamic_table_blocked_streams_and_bodies() -> None:
     client_setup = client.apply_settings(4096, 16)  # what the server's SETTINGS allows
     server = pylsqpack.Encoder()
     server_setup = server.apply_settings(4096, 16)
-    first = [(b":method", b"POST"), (b":scheme", b"https"), (b":authority", b"t.example"),
-             (b":path", b"/collect?v=1"), (b"x-device-id", b"abc-123-def")]  # fmt: skip
-    second = [(b":method", b"GET"), (b":scheme", b"https"), (b":authority", b"t.example"),
-              (b":path", b"/pixel"), (b"x-device-id", b"abc-123-def")]  # fmt: skip
+    first = [
+        (b":method", b"POST"),
+        (b":scheme", b"https"),
+        (b":authority", b"t.example"),
+        (b":path", b"/collect?v=1"),
+        (b"x-device-id", b"abc-123-def"),
+    ]
+    second = [
+        (b":method", b"GET"),
+        (b":scheme", b"https"),
+        (b":authority", b"t.example"),
+        (b":path", b"/pixel"),
+        (b"x-device-id", b"abc-123-def"),
+    ]
     _, block_0 = client.encode(0, first)
     inserts, block_4 = client.encode(4, second)
     assert inserts and block_4[0] != 0  # the block needs entries only the encoder stream brings
@@ -64,11 +74,20 @@ def test_dynamic_table_blocked_streams_and_bodies() -> None:
     assert connection.problems == []
     (post, answer), (get, no_answer) = exchanges
     assert (post.method, post.target, post.version, post.body) == (
-        "POST", "https://t.example/collect?v=1", "HTTP/3", b"id=abc-123")  # fmt: skip
+        "POST",
+        "https://t.example/collect?v=1",
+        "HTTP/3",
+        b"id=abc-123",
+    )
     assert post.header("x-device-id") == "abc-123-def" and post.frames == [2, 3, 4, 8, 9]
     assert answer is not None and (answer.status, answer.body, answer.header("x-checksum")) == (200, b"ok", "42")
     assert (get.method, get.target, get.header("x-device-id"), get.frames, no_answer) == (
-        "GET", "https://t.example/pixel", "abc-123-def", [5], None)  # fmt: skip
+        "GET",
+        "https://t.example/pixel",
+        "abc-123-def",
+        [5],
+        None,
+    )
 
 
 def test_settings_after_the_headers_and_damage() -> None:
@@ -106,8 +125,16 @@ def test_http3_telemetry_reaches_the_leak_search(tmp_path: Path) -> None:
     page = "https://news.example/world/2026/story.html"
     builder = QuicConnectionBuilder(bytes(range(32)), seed=3, sni="t.tracker.example")
     encoder = pylsqpack.Encoder()
-    _, block = encoder.encode(0, [(b":method", b"POST"), (b":scheme", b"https"), (b":authority", b"t.tracker.example"),
-                                  (b":path", b"/v1/events"), (b"content-type", b"application/json")])  # fmt: skip
+    _, block = encoder.encode(
+        0,
+        [
+            (b":method", b"POST"),
+            (b":scheme", b"https"),
+            (b":authority", b"t.tracker.example"),
+            (b":path", b"/v1/events"),
+            (b"content-type", b"application/json"),
+        ],
+    )
     body = b'{"event":"page_view","p":"' + base64.b64encode(page.encode()) + b'"}'
     datagrams = builder.handshake() + [
         (True, d) for d in builder.send(True, 0, _frame(0x01, block) + _frame(0x00, body), fin=True)
@@ -124,7 +151,11 @@ def test_http3_telemetry_reaches_the_leak_search(tmp_path: Path) -> None:
     capture = toolkit.load(path)  # the key log beside the capture is found by its name
     row = capture.requests.iloc[0]
     assert (row["http_version"], row["method"], row["url"], row["decrypted"]) == (
-        "HTTP/3", "POST", "https://t.tracker.example/v1/events", True)  # fmt: skip
+        "HTTP/3",
+        "POST",
+        "https://t.tracker.example/v1/events",
+        True,
+    )
     leaks = find_leaks(capture, visited=[page])
     assert len(leaks) == 1
     leak = leaks.iloc[0]

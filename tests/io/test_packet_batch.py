@@ -160,8 +160,9 @@ def test_pcapdroid_app_name_learnt_from_a_packet_inside_another_flow() -> None:
     builder.tls_connection("10.0.0.2", "192.0.2.1", "a.example", records=300)
     second = len(builder.packets)
     builder.tls_connection("10.0.0.3", "192.0.2.1", "b.example", records=50)
-    first, odd, nameless = (trailer_for_tests(uid, name) for uid, name in
-                            ((10401, "com.example.a"), (10402, "com.example.b"), (10402, "")))  # fmt: skip
+    first, odd, nameless = (
+        trailer_for_tests(uid, name) for uid, name in ((10401, "com.example.a"), (10402, "com.example.b"), (10402, ""))
+    )
     builder.packets = [
         (ts, frame + (odd if i == second // 2 else first if i < second else nameless))
         for i, (ts, frame) in enumerate(builder.packets)

@@ -26,12 +26,19 @@ import toolkit
 KEYED = [
     ("illustrated-quic__capture.pcap", "illustrated-quic__capture.keys", 2, [], []),
     ("hotplace__http3.pcapng", "hotplace__http3.keys", 28, [0], [("GET", "https://www.google.com/", 200)]),
-    ("ja4__chrome-cloudflare-quic-with-secrets.pcapng", None, 18, [0],
-     [("GET", "https://cloudflare-quic.com/", 200)]),
-    ("ndpi__quic-v2.pcapng", None, 17, [0, 4, 8],
-     [("GET", "https://test/index.html", 200), ("GET", "https://test/test.html", 404),
-      ("GET", "https://test/1234567", None)]),
-]  # fmt: skip
+    ("ja4__chrome-cloudflare-quic-with-secrets.pcapng", None, 18, [0], [("GET", "https://cloudflare-quic.com/", 200)]),
+    (
+        "ndpi__quic-v2.pcapng",
+        None,
+        17,
+        [0, 4, 8],
+        [
+            ("GET", "https://test/index.html", 200),
+            ("GET", "https://test/test.html", 404),
+            ("GET", "https://test/1234567", None),
+        ],
+    ),
+]
 
 
 @pytest.mark.parametrize(("name", "keys", "stream_frames", "request_streams", "requests"), KEYED)
@@ -75,7 +82,10 @@ def test_quic_without_keys_gives_the_reason(corpus: Path, name: str, reason: str
 
 
 def test_malformed_quic_gives_problem_rows(corpus: Path) -> None:
-    for name in ("ndpi__quic-fuzz-overflow.malformed.pcapng", "zeek__quic-vector-max-size-crash.malformed.pcap",
-                 "tcpdump__quic_handshake_truncated.malformed.pcap"):  # fmt: skip
+    for name in (
+        "ndpi__quic-fuzz-overflow.malformed.pcapng",
+        "zeek__quic-vector-max-size-crash.malformed.pcap",
+        "tcpdump__quic_handshake_truncated.malformed.pcap",
+    ):
         capture = toolkit.load(corpus / "pcap" / name, keylog=corpus / "keys/hotplace__http3.keys")
         assert len(capture.problems) > 0

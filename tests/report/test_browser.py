@@ -121,10 +121,19 @@ def _measure(page: Path, work: Path) -> dict[str, object]:
     probe = work / f"{page.stem}-measured.html"
     probe.write_text(text.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
     command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-        "--disable-background-networking", "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={work / 'm'}",
-        f"--window-size={WIDTH},1000", "--dump-dom", probe.resolve().as_uri(),
-    ]  # fmt: skip
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-background-networking",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={work / 'm'}",
+        f"--window-size={WIDTH},1000",
+        "--dump-dom",
+        probe.resolve().as_uri(),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     found = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout, re.S)
     assert found is not None, done.stderr[-2000:]

@@ -142,9 +142,14 @@ def test_provenance_of_a_study_names_format_tool_and_key_logs() -> None:
 
 def test_inferred_findings_are_shown_apart() -> None:
     leaks = TABLES["leaks"].frame(
-        {"needle_kind": ["url", "url"], "needle": ["https://a.example/1", "https://a.example/2"],
-         "host": ["t.example", "t.example"], "kind": ["leak", "leak"], "needle_source": ["inferred", "given"]}
-    )  # fmt: skip
+        {
+            "needle_kind": ["url", "url"],
+            "needle": ["https://a.example/1", "https://a.example/2"],
+            "host": ["t.example", "t.example"],
+            "kind": ["leak", "leak"],
+            "needle_source": ["inferred", "given"],
+        }
+    )
     report = build_report({"leaks": leaks}, figures=False)
     texts = [getattr(b, "text", "") for s in report.sections for b in s.blocks]
     assert any(t.startswith("1 of 2 findings rest on visited URLs or search terms inferred") for t in texts)

@@ -72,8 +72,10 @@ def test_csv_folds_repeated_findings_and_parquet_keeps_every_row(tmp_path: Path)
     [path] = export_tables({"leaks": leaks}, tmp_path, formats=("csv",))
     rows = _cells(path)
     assert [(r["needle"], r["count"], r["evidence"]) for r in rows] == [
-        ("a", "3", "x.pcap#frames=0"), ("b", "1", "x.pcap#frames=1"), ("'=c", "1", "x.pcap#frames=4"),
-    ]  # fmt: skip
+        ("a", "3", "x.pcap#frames=0"),
+        ("b", "1", "x.pcap#frames=1"),
+        ("'=c", "1", "x.pcap#frames=4"),
+    ]
     assert [r["ts_last"][:19] for r in rows] == ["1970-01-01 00:00:09", "1970-01-01 00:00:01", "1970-01-01 00:00:03"]
     whole = pd.read_parquet(tmp_path / "leaks.parquet")
     assert whole["needle"].tolist() == values and whole["evidence"].tolist() == leaks["evidence"].tolist()
@@ -270,8 +272,14 @@ def test_a_hostile_capture_opened_in_a_spreadsheet_runs_no_formula(tmp_path: Pat
         }
         for i, formula in enumerate(FORMULAS)
     ]
-    har = {"log": {"version": "1.2", "creator": {"name": "=cmd|' /C calc'!A0", "version": "-1"},
-                   "pages": [], "entries": entries}}  # fmt: skip
+    har = {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "=cmd|' /C calc'!A0", "version": "-1"},
+            "pages": [],
+            "entries": entries,
+        }
+    }
     capture = tmp_path / "hostile.har"
     capture.write_text(json.dumps(har))
     out = tmp_path / "out"

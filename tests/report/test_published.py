@@ -51,9 +51,18 @@ def _rows(page: Page, caption: str) -> list[dict[str, int]]:
 def test_the_page_opens_with_the_finding_then_evidence_then_method(demo: tuple[Page, str, Path]) -> None:
     page, _text, _out = demo
     assert _sections(page) == [
-        "summary", "claims", "leaks", "identifiers", "datatypes", "timeline", "endpoints", "decryption", "problems",
-        "method", "provenance",
-    ]  # fmt: skip
+        "summary",
+        "claims",
+        "leaks",
+        "identifiers",
+        "datatypes",
+        "timeline",
+        "endpoints",
+        "decryption",
+        "problems",
+        "method",
+        "provenance",
+    ]
     lead = page.find("p", "lead")
     assert len(lead) == 1 and lead[0] < page.find("section")[1]
     sentences = re.findall(r"[^.]+\.(?:\s|$)", page.text_of(lead[0]))

@@ -1217,8 +1217,11 @@ def _read_pcap(path: str, stream: IO[bytes], problems: ProblemLog, keys: KeyLog 
         "decryption_secrets_blocks": len(capture.decryption_secrets),
         "uid_map": {uid: list(names) for uid, names in capture.uid_map.items()},
     }
-    stream_frames = {flow.id: flow.https_result.stream_frames for flow in reader.flows
-                     if flow.protocol == "quic" and flow.https_result is not None}  # fmt: skip
+    stream_frames = {
+        flow.id: flow.https_result.stream_frames
+        for flow in reader.flows
+        if flow.protocol == "quic" and flow.https_result is not None
+    }
     if stream_frames:
         meta["quic_stream_frames"] = stream_frames  # STREAM frames read per QUIC flow (to compare with tshark)
     return PcapContents(

@@ -18,6 +18,7 @@ section 4.1; extensions from the IANA registry). The same ClientHello parser ser
 
 from __future__ import annotations
 
+import struct
 from typing import NamedTuple
 
 __all__ = [

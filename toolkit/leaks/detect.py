@@ -324,9 +324,14 @@ def _request_hits(
     its texts are searched in one call, and only texts with a hit are located further."""
     url, headers, body, content_type, cookies, response_headers = request
     unwrapped = unwrap_request(
-        url=url, headers=headers, body=body, content_type=content_type, cookies=cookies,
-        limits=limits, on_problem=on_problem,
-    )  # fmt: skip
+        url=url,
+        headers=headers,
+        body=body,
+        content_type=content_type,
+        cookies=cookies,
+        limits=limits,
+        on_problem=on_problem,
+    )
     texts = [text for text in unwrapped if not text.covered]
     sent = len(texts)
     if response_headers:
@@ -514,8 +519,7 @@ def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit, log: ProblemLog, ev
         with contextlib.suppress(ValueError):
             path = urlsplit(str(url)).path
     try:
-        label = sdk_label(host, path, body if isinstance(body, bytes) else None, hit.location,
-                          " > ".join(hit.chain))  # fmt: skip
+        label = sdk_label(host, path, body if isinstance(body, bytes) else None, hit.location, " > ".join(hit.chain))
     except Exception as exc:  # an adapter only labels a finding: its failure is reported, never fatal
         log.add(evidence, "decode", f"SDK adapter failed on this request: {type(exc).__name__}: {exc}", "warning")
         return ""
