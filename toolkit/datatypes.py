@@ -39,6 +39,7 @@ import pandas as pd
 
 from toolkit.leaks.unwrap import Limits, Located, json_path, unwrap_request
 from toolkit.progress import counted
+from toolkit.request_key import hashable_part
 from toolkit.schema import TABLES
 from toolkit.sdk import Sdk, identify
 from toolkit.sdk.adapter import key_path
@@ -536,26 +537,6 @@ def _records(frame: pd.DataFrame, at_once: int = 5000) -> Iterator[dict[str, Any
 _REPEATS_KEPT = 50_000
 
 
-def _hashable(value: Any) -> Any:
-    """A hashable copy of a request part (header and cookie lists become tuples); TypeError if none.
-
-    >>> _hashable([("a", "1")]), _hashable(None), _hashable(bytearray(b"x"))
-    ((('a', '1'),), None, b'x')
-    """
-    if value is None or isinstance(value, str | bytes):
-        return value
-    if isinstance(value, bytearray | memoryview):
-        return bytes(value)
-    if isinstance(value, dict):
-        raise TypeError("a mapping")
-    items = tuple(value)
-    try:
-        hash(items)  # (name, value) pairs of text: hashable as they are
-    except TypeError:
-        return tuple(_hashable(item) for item in items)
-    return items
-
-
 class _Repeats:
     """The data types of the requests read so far, by what the search reads of them (URL, headers,
     body, content type, cookies): a request sent again (a retry, a beacon, a capture that repeats a
@@ -581,7 +562,7 @@ class _Repeats:
     ) -> tuple[list[Found], str | None]:
         """:func:`_request_datatypes` of the request (without problems), searched once."""
         try:
-            key: Any = _hashable((url, headers, body, content_type, cookies))
+            key: Any = hashable_part((url, headers, body, content_type, cookies))
             result = self.known.get(key)
         except TypeError:  # a part with no hashable form: searched on its own
             key, result = None, None

@@ -62,6 +62,7 @@ from toolkit.leaks.transforms import TRANSFORMS
 from toolkit.leaks.unwrap import Limits, Located, unwrap_request, unwrap_response
 from toolkit.problems import ProblemLog
 from toolkit.progress import counted
+from toolkit.request_key import hashable_part
 from toolkit.schema import TABLES
 
 if TYPE_CHECKING:
@@ -370,22 +371,6 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
-def _frozen(value: Any) -> Any:
-    """A hashable copy of a request part (header lists become tuples); TypeError if there is none."""
-    if value is None or isinstance(value, str | bytes | int | float):
-        return value
-    if isinstance(value, bytearray | memoryview):
-        return bytes(value)
-    if isinstance(value, dict):
-        raise TypeError("a mapping")
-    items = tuple(value)
-    try:
-        hash(items)  # (name, value) pairs of text: hashable as they are
-    except TypeError:
-        return tuple(_frozen(item) for item in items)
-    return items
-
-
 def _distinct(work: Sequence[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[int]]:
     """The distinct requests of ``work`` (first occurrences, in order) and, for each request, the
     number of its distinct one: a request sent again with the same URL, headers and body (a retry,
@@ -399,7 +384,7 @@ def _distinct(work: Sequence[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], l
     which: list[int] = []
     for request in work:
         try:
-            key = _frozen(request)
+            key = hashable_part(request)
             number = first.setdefault(key, len(distinct))
         except TypeError:  # a part with no hashable form: searched on its own
             number = len(distinct)
