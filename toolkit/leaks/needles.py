@@ -38,6 +38,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 from toolkit.leaks.transforms import CHECKSUMS, HASHES, RAW_DIGESTS, TRANSFORMS, salted
 from toolkit.userfiles import read_user_bytes
 
+_IDENTIFIER_ONLY_HASHES = ("md4", "ripemd160", "md2")  # each hash costs patterns per URL form
+
 __all__ = [
     "MAX_VISITED_BYTES",
     "SEARCH_PARAMETERS",
@@ -177,20 +179,7 @@ class Expansion:
     """Encodings applied before hashing (hash-of-encoding chains)."""
     url_pre_hash: tuple[tuple[str, ...], ...] = ((), ("lower",), ("quote",), ("base64",))
     """The same for full URLs (there are many more URLs than identifiers)."""
-    url_hashes: tuple[str, ...] = (
-        "md5",
-        "sha1",
-        "sha224",
-        "sha256",
-        "sha384",
-        "sha512",
-        "sha3_224",
-        "sha3_256",
-        "sha3_384",
-        "sha3_512",
-        "blake2b",
-        "blake2s",
-    )
+    url_hashes: tuple[str, ...] = tuple(name for name in HASHES if name not in _IDENTIFIER_ONLY_HASHES)
     """Hash functions searched for full URLs (md2, md4, ripemd160 are for identifiers: each hash
     costs four patterns per URL form, and there are thousands of URL forms)."""
     url_raw_digests: tuple[str, ...] = ("md5", "sha1", "sha256")
