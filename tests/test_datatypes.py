@@ -9,6 +9,7 @@ import json
 import pandas as pd
 import pytest
 
+from tests.paths import DATA
 from toolkit.datatypes import FIELD_NAMES, find_datatypes, request_datatypes
 from toolkit.schema import TABLES
 from toolkit.sdk.vocabulary import DATATYPES
@@ -195,3 +196,15 @@ def test_repeated_requests_are_searched_once_and_give_the_rows_of_each(monkeypat
         f"c.pcap#frame={n}" for n in range(len(order)) for _ in range(len(one_by_one[n]))
     ]
     assert len(table) == 3 * len(one_by_one[0]) + 2 * len(one_by_one[1]) and len(one_by_one[1]) >= 2
+
+
+def test_the_table_built_in_parts_is_the_table_built_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows become table parts every ``_ROWS_PER_PART`` rows (memory, issue 20): same table."""
+    import toolkit.datatypes
+
+    requests = toolkit.load(DATA / "lab" / "normal.har").requests
+    whole = toolkit.datatypes.find_datatypes(requests)
+    monkeypatch.setattr(toolkit.datatypes, "_ROWS_PER_PART", 3)
+    parts = toolkit.datatypes.find_datatypes(requests)
+    assert len(whole) > 3 * 3
+    pd.testing.assert_frame_equal(parts, whole)

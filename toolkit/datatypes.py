@@ -518,6 +518,8 @@ def _request_datatypes(
 _REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies")
 _ROW_FACTS = ("ts", "capture", "session", "host", "organisation", "role", "evidence")
 _FOUND_FACTS = ("sdk", "field", "value", "datatype", "method", "confidence")
+#: Rows gathered as Python lists before they become a part of the table (then concatenated once).
+_ROWS_PER_PART = 50_000
 
 
 def _cell(row: Mapping[str, Any], name: str) -> Any:
@@ -599,7 +601,9 @@ def find_datatypes(
       cannot be read (2 requests, first a.pcap#frame=4)")])
     """
     present = [n for n in (*_REQUEST_PARTS, *_ROW_FACTS) if n in requests.columns]
-    columns: dict[str, list[Any]] = {name: [] for name in TABLES["datatypes"].names}
+    table = TABLES["datatypes"]
+    columns: dict[str, list[Any]] = {name: [] for name in table.names}
+    parts: list[pd.DataFrame] = []  # the rows as table parts: lists of Python objects cost more (issue 20)
     unread: dict[tuple[str, str], list[Any]] = {}  # (capture, notice) -> [requests, first evidence]
     rows = _records(requests[present]) if present else iter(())
     repeats = _Repeats()
@@ -620,12 +624,16 @@ def find_datatypes(
                     columns[name].extend(fields.setdefault(item.field, item.field) for item in found)
                 else:
                     columns[name].extend(getattr(item, name) for item in found)
+            if len(columns["sdk"]) >= _ROWS_PER_PART:
+                parts.append(table.frame(columns))
+                columns = {name: [] for name in table.names}
     if problems is not None:
         for (capture, notice), (count, first) in unread.items():
             plural = "request" if count == 1 else "requests"
             message = f"{notice} ({count} {plural}, first {first})"
             problems.append((capture, "encrypted", message))
-    return TABLES["datatypes"].validate(TABLES["datatypes"].frame(columns))
+    parts.append(table.frame(columns))
+    return table.validate(table.concat(parts))
 
 
 def problem_rows(problems: Sequence[tuple[str, str, str]]) -> pd.DataFrame:

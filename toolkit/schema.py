@@ -122,6 +122,23 @@ class Table:
         cols = {c.name: _coerce(data.get(c.name), c.dtype, n) for c in self.columns}
         return pd.DataFrame(cols, index=pd.RangeIndex(n))
 
+    def concat(self, parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+        """Parts of this table one after the other, with the schema's dtypes (a category column whose
+        parts differ in their categories is made again, as :meth:`frame` makes it).
+
+        >>> problems = TABLES["problems"]
+        >>> both = problems.concat([problems.frame({"kind": ["decode"]}), problems.frame({"kind": ["missing"]})])
+        >>> both["kind"].tolist(), str(both["kind"].dtype)
+        (['decode', 'missing'], 'category')
+        """
+        if len(parts) == 1:
+            return parts[0]
+        frame = pd.concat(parts, ignore_index=True)
+        for column in self.columns:
+            if column.dtype == "category" and not isinstance(frame[column.name].dtype, pd.CategoricalDtype):
+                frame[column.name] = frame[column.name].astype("string").astype("category")
+        return frame
+
     def validate(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Check that ``frame`` has exactly this table's columns, in order, with their dtypes.
 
