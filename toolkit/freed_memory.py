@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import sys
 from collections.abc import Callable
 
 __all__ = ["release_freed_memory"]
@@ -28,7 +29,12 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 def release_freed_memory() -> bool:
-    """Return the C heap's free memory to the system; whether that could be asked (glibc)."""
+    """Return the C heap's free memory to the system, and what Arrow's memory pool keeps for reuse
+    (pandas' Arrow-backed columns allocate there: mimalloc or jemalloc, which hold freed pages);
+    whether the C heap could be asked (glibc)."""
+    arrow = sys.modules.get("pyarrow")  # only if loaded: never imported for this
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is None:
         return False
