@@ -160,7 +160,7 @@ def _hashable(column: pd.Series) -> Any:
     """``column`` as values a group-by takes: lists (answers, offered versions) as JSON text."""
     if column.dtype != object:
         return column
-    return pd.array([_portable_value(v) for v in column.tolist()], dtype="string")
+    return pd.array(_portable_values(column.tolist()), dtype="string")
 
 
 def _bytes_columns(frame: pd.DataFrame) -> list[str]:
