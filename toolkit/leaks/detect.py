@@ -659,7 +659,8 @@ def _find_leaks(
     work = [tuple(_value(row, name) for name in _REQUEST_PARTS) for row in records]
     found = counted(_hits_of_requests(index, limits, work, workers), len(work), "leak search", "request", progress)
     rows = _leak_rows(records, found, capture, log, _endpoint_lookup(endpoints))
-    columns = {name: [r[name] for r in _kept_rows(rows)] for name in TABLES["leaks"].names}
+    kept = _kept_rows(rows)
+    columns = {name: [r[name] for r in kept] for name in TABLES["leaks"].names}
     table = TABLES["leaks"].validate(TABLES["leaks"].frame(columns))
     table.attrs["problems"] = log.frame()
     table.attrs["needle_patterns"] = len(index)
