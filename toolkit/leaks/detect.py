@@ -32,12 +32,14 @@ import contextlib
 import dataclasses
 import functools
 import gc
+import operator
 import os
 import zlib
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, compress, repeat
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -73,7 +75,7 @@ __all__ = ["NeedleIndex", "effective_layers", "find_leaks"]
 #: Magic numbers of gzip, zstd and zlib (default, best, fastest) streams.
 _COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd", b"\x78\x9c", b"\x78\xda", b"\x78\x01")
 
-#: Columns of a ``requests`` row that are unwrapped, in the order :func:`_request_hits` takes them
+#: Columns of a ``requests`` row that are unwrapped, in the order :func:`_request_texts` takes them
 #: (the response's headers last: a needle the server sends back is a ``response`` finding).
 _REQUEST_PARTS = ("url", "request_headers", "body", "content_type", "cookies", "response_headers")
 
@@ -156,8 +158,18 @@ class NeedleIndex:
             return []
         return self._confirm(data, [*self.matcher.find(data), *self._binary_matches(data)], 0)
 
+    @functools.cached_property
+    def _shortest_binary(self) -> int:
+        """Length of the shortest pattern with a binary key: no shorter text can hold one in full."""
+        return min((len(p.data) for group in self.patterns[self._offset :] for p in group), default=0)
+
     def _binary_matches(self, data: bytes) -> list[tuple[int, int, int]]:
-        if self.binary_matcher is None or data.isascii() or data.startswith(_COMPRESSED):
+        if (
+            self.binary_matcher is None
+            or len(data) < self._shortest_binary
+            or data.isascii()
+            or data.startswith(_COMPRESSED)
+        ):
             return []
         return [(index + self._offset, start, end) for index, start, end in self.binary_matcher.find(data)]
 
@@ -169,38 +181,65 @@ class NeedleIndex:
         >>> [[p.matched_form for p in found] for found in index.find_each([b"a", b"id=9774d56d682e549c", b""])]
         [[], ['ANDROID_ID'], []]
         """
+        out: list[list[Pattern]] = [[] for _ in texts]
+        for number, found in self.found_in(texts).items():
+            out[number] = found
+        return out
+
+    def found_in(self, texts: Sequence[bytes]) -> dict[int, list[Pattern]]:
+        """:meth:`find_each`'s non-empty results, by the number of their text (in text order).
+
+        The texts are joined by :attr:`separator` and searched in one call of each matcher: the
+        work per text is C calls (lengths, offsets), the Python work is per match.
+
+        >>> from toolkit.leaks.needles import identifier_needles
+        >>> index = NeedleIndex(identifier_needles("ANDROID_ID", "9774d56d682e549c"))
+        >>> {n: [p.matched_form for p in found] for n, found in index.found_in([b"a", b"9774d56d682e549c"]).items()}
+        {1: ['ANDROID_ID']}
+        """
         if len(texts) < 2:
-            return [self.find(text) for text in texts]
-        starts: list[int] = []
-        position = 0
-        for text in texts:
-            starts.append(position)
-            position += len(text) + 1
+            return {n: found for n, text in enumerate(texts) if (found := self.find(text))}
+        lengths = list(map(len, texts))
+        # starts[n]: where text n begins in the joined texts; starts[n + 1] - 1: where it ends
+        starts = list(accumulate(map((1).__add__, lengths), initial=0))
         joined = self.separator.join(texts)
         by_text: dict[int, list[tuple[int, int, int]]] = {}
         for match in self.matcher.find(joined):
             number = bisect_right(starts, match[1]) - 1
-            if match[2] <= starts[number] + len(texts[number]):
+            if match[2] < starts[number + 1]:  # a match running past the end of its text is dropped
                 by_text.setdefault(number, []).append(match)
-        # compressed containers are searched in their decompressed form: not for raw digests as such
-        binary = [n for n, text in enumerate(texts) if not text.isascii() and not text.startswith(_COMPRESSED)]
-        if self.binary_matcher is not None and binary:
-            # the same join over the texts with a byte above 0x7F, mapped back to ``joined``'s offsets
-            inner: list[int] = []
-            position = 0
-            for number in binary:
-                inner.append(position)
-                position += len(texts[number]) + 1
-            for index, start, end in self.binary_matcher.find(self.separator.join([texts[n] for n in binary])):
-                slot = bisect_right(inner, start) - 1
+        if self.binary_matcher is not None:
+            self._add_binary(texts, lengths, starts, by_text)
+        return {
+            number: found
+            for number in sorted(by_text)
+            if (found := self._confirm(joined, by_text[number], starts[number]))
+        }
+
+    def _add_binary(
+        self,
+        texts: Sequence[bytes],
+        lengths: list[int],
+        starts: list[int],
+        by_text: dict[int, list[tuple[int, int, int]]],
+    ) -> None:
+        """Add to ``by_text`` the matches of the binary keys, at their offsets in the joined ``texts``.
+
+        Only texts long enough for a binary pattern, with a byte above 0x7F, are searched (joined
+        the same way); compressed containers are searched in their decompressed form, not as such.
+        """
+        assert self.binary_matcher is not None
+        long_enough = compress(range(len(texts)), map(operator.ge, lengths, repeat(self._shortest_binary)))
+        binary = [n for n in long_enough if not texts[n].isascii() and not texts[n].startswith(_COMPRESSED)]
+        if not binary:
+            return
+        inner = list(accumulate((lengths[n] + 1 for n in binary), initial=0))
+        for index, start, end in self.binary_matcher.find(self.separator.join([texts[n] for n in binary])):
+            slot = bisect_right(inner, start) - 1
+            if end < inner[slot + 1]:
                 number = binary[slot]
-                if end - inner[slot] <= len(texts[number]):
-                    shift = starts[number] - inner[slot]
-                    by_text.setdefault(number, []).append((index + self._offset, start + shift, end + shift))
-        out: list[list[Pattern]] = [[] for _ in texts]
-        for number, matches in by_text.items():
-            out[number] = self._confirm(joined, matches, starts[number])
-        return out
+                shift = starts[number] - inner[slot]
+                by_text.setdefault(number, []).append((index + self._offset, start + shift, end + shift))
 
     def _confirm(self, data: bytes, matches: Iterable[tuple[int, int, int]], lowest: int) -> list[Pattern]:
         """The patterns of ``matches`` in ``data`` (keys of long patterns confirmed in full, not before
@@ -318,11 +357,16 @@ def _locate(index: NeedleIndex, text: Located, found: list[Pattern]) -> list[_Hi
     return hits
 
 
-def _request_hits(
-    index: NeedleIndex, limits: Limits, request: tuple[Any, ...], on_problem: Callable[[str], None]
-) -> list[_Hit]:
-    """Every hit in one request (``url, headers, body, content_type, cookies, response_headers``):
-    its texts are searched in one call, and only texts with a hit are located further."""
+#: Bytes of unwrapped text searched in one call of the matcher (requests are taken whole): a call per
+#: request leaves the automaton's states out of the CPU cache after each request's unwrapping.
+_BATCH_BYTES = 1 << 20
+
+
+def _request_texts(
+    limits: Limits, request: tuple[Any, ...], on_problem: Callable[[str], None]
+) -> tuple[list[Located], int]:
+    """The texts to search in one request (``url, headers, body, content_type, cookies,
+    response_headers``), and how many of them the device sent (the response's headers come last)."""
     url, headers, body, content_type, cookies, response_headers = request
     unwrapped = unwrap_request(
         url=url,
@@ -337,14 +381,61 @@ def _request_hits(
     sent = len(texts)
     if response_headers:
         texts += [t for t in unwrap_response(response_headers, limits=limits, on_problem=on_problem) if not t.covered]
-    hits: list[_Hit] = []
-    for number, (text, found) in enumerate(zip(texts, index.find_each([text.data for text in texts]), strict=True)):
-        if found or (text.search_parts and text.parts is not None):
-            located = _locate(index, text, found)
-            if number >= sent:
+    return texts, sent
+
+
+def _batch_hits(index: NeedleIndex, batch: Sequence[tuple[list[Located], int]]) -> list[list[_Hit]]:
+    """The hits of each request of ``batch`` (its texts and how many the device sent): the texts of
+    all of them are searched in one call, and only texts with a hit are located further."""
+    texts = [text for request_texts, _sent in batch for text in request_texts]
+    found_in = index.found_in([text.data for text in texts])
+    # texts whose leaves differ from them (escapes) are located even with no hit of their own
+    located_too = [n for n, text in enumerate(texts) if text.search_parts and text.parts is not None]
+    numbers = sorted(found_in.keys() | located_too) if located_too else list(found_in)
+    out: list[list[_Hit]] = []
+    first = 0
+    at = 0  # numbers[at:] are of this request or after it
+    for request_texts, sent in batch:
+        hits: list[_Hit] = []
+        end = first + len(request_texts)
+        while at < len(numbers) and numbers[at] < end:
+            number = numbers[at]
+            located = _locate(index, texts[number], found_in.get(number, []))
+            if located and number - first >= sent:
                 located = [dataclasses.replace(hit, direction="response") for hit in located]
             hits.extend(located)
-    return hits
+            at += 1
+        out.append(hits)
+        first = end
+    return out
+
+
+def _batches(
+    limits: Limits, work: Iterable[tuple[Any, ...]]
+) -> Iterator[tuple[list[tuple[list[Located], int]], list[list[str]]]]:
+    """The requests of ``work`` unwrapped, in batches of about :data:`_BATCH_BYTES` of text (each
+    request's texts, how many the device sent, and its problem messages)."""
+    batch: list[tuple[list[Located], int]] = []
+    messages: list[list[str]] = []
+    size = 0
+    for request in work:
+        messages.append([])
+        texts, sent = _request_texts(limits, request, messages[-1].append)
+        batch.append((texts, sent))
+        size += sum(len(text.data) for text in texts)
+        if size >= _BATCH_BYTES:
+            yield batch, messages
+            batch, messages, size = [], [], 0
+    if batch:
+        yield batch, messages
+
+
+def _hits_of_work(
+    index: NeedleIndex, limits: Limits, work: Iterable[tuple[Any, ...]]
+) -> Iterator[tuple[list[_Hit], list[str]]]:
+    """The hits and problem messages of every request of ``work``, in order, searched in batches."""
+    for batch, messages in _batches(limits, work):
+        yield from zip(_batch_hits(index, batch), messages, strict=True)
 
 
 _Found = tuple[list[tuple[int, str, tuple[str, ...], str]], list[str]]
@@ -357,12 +448,10 @@ def _hits_of_slice(bounds: tuple[int, int]) -> list[_Found]:
     """In a forked worker: the hits of the requests ``bounds`` of the inherited work."""
     assert _FORKED is not None
     index, limits, work, numbers = _FORKED
-    out: list[_Found] = []
-    for request in work[bounds[0] : bounds[1]]:
-        messages: list[str] = []
-        hits = _request_hits(index, limits, request, messages.append)
-        out.append(([(numbers[id(h.pattern)], h.location, h.chain, h.direction) for h in hits], messages))
-    return out
+    return [
+        ([(numbers[id(h.pattern)], h.location, h.chain, h.direction) for h in hits], messages)
+        for hits, messages in _hits_of_work(index, limits, work[bounds[0] : bounds[1]])
+    ]
 
 
 def _can_fork() -> bool:
@@ -426,9 +515,7 @@ def _hits_of_distinct(
     """The hits and problem messages of every request, in order; with ``workers`` > 1 the requests
     are unwrapped and searched in that many forked processes (the index is inherited, not copied)."""
     if workers <= 1 or len(work) < 64 or not _can_fork():
-        for request in work:
-            messages: list[str] = []
-            yield _request_hits(index, limits, request, messages.append), messages
+        yield from _hits_of_work(index, limits, work)
         return
     import multiprocessing
 
