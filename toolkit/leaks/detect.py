@@ -39,7 +39,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, chain, compress, count, filterfalse, repeat
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -229,8 +229,9 @@ class NeedleIndex:
         the same way); compressed containers are searched in their decompressed form, not as such.
         """
         assert self.binary_matcher is not None
-        long_enough = compress(range(len(texts)), map(operator.ge, lengths, repeat(self._shortest_binary)))
-        binary = [n for n in long_enough if not texts[n].isascii() and not texts[n].startswith(_COMPRESSED)]
+        long_enough = list(compress(range(len(texts)), map(operator.ge, lengths, repeat(self._shortest_binary))))
+        not_ascii = compress(long_enough, map(operator.not_, map(bytes.isascii, map(texts.__getitem__, long_enough))))
+        binary = [n for n in not_ascii if not texts[n].startswith(_COMPRESSED)]
         if not binary:
             return
         inner = list(accumulate((lengths[n] + 1 for n in binary), initial=0))
@@ -331,7 +332,8 @@ def _locate(index: NeedleIndex, text: Located, found: list[Pattern]) -> list[_Hi
         return tuple(item.resolve(step) for step in item.chain)
 
     if text.parts is None:
-        return [_Hit(p, text.location, steps(text)) for p in found]
+        resolved = steps(text)
+        return [_Hit(p, text.location, resolved) for p in found]
     if text.where is not None and not text.search_parts:  # JSON: place each occurrence by its offset
         occurrences: list[tuple[int, int, Pattern]] = []
         for number, pattern in enumerate(found):
@@ -341,8 +343,8 @@ def _locate(index: NeedleIndex, text: Located, found: list[Pattern]) -> list[_Hi
                 start = text.data.find(pattern.data, start + 1)
         placed_hits: dict[tuple[int, tuple[str, ...]], _Hit] = {}
         for start, number, pattern in sorted(occurrences, key=lambda o: o[:2]):  # one pass of the cursor
-            chain = tuple(text.resolve(step) for step in text.where(start))
-            placed_hits.setdefault((number, chain), _Hit(pattern, text.location, chain))
+            resolved = tuple(text.resolve(step) for step in text.where(start))
+            placed_hits.setdefault((number, resolved), _Hit(pattern, text.location, resolved))
         return list(placed_hits.values())
     hits: list[_Hit] = []
     placed: set[Needle] = set()
@@ -350,13 +352,19 @@ def _locate(index: NeedleIndex, text: Located, found: list[Pattern]) -> list[_Hi
         # Leaves that differ from the raw text (escapes) are searched in full; otherwise only what
         # the raw text holds can be in a leaf.
         in_part = index.find(part.data) if text.search_parts else [p for p in found if p.data in part.data]
-        for pattern in in_part:
-            hits.append(_Hit(pattern, part.location, steps(part)))
-            placed.add(pattern.needle)
-    hits.extend(_Hit(p, text.location, steps(text)) for p in found if p.needle not in placed)
+        if in_part:
+            resolved = steps(part)
+            hits.extend(_Hit(pattern, part.location, resolved) for pattern in in_part)
+            placed.update(pattern.needle for pattern in in_part)
+    unplaced = [p for p in found if p.needle not in placed]
+    if unplaced:
+        resolved = steps(text)
+        hits.extend(_Hit(p, text.location, resolved) for p in unplaced)
     return hits
 
 
+_COVERED, _DATA, _SEARCH_PARTS = (operator.attrgetter(name) for name in ("covered", "data", "search_parts"))
+"""Attributes of :class:`Located` texts, read by C calls over a request's texts."""
 #: Bytes of unwrapped text searched in one call of the matcher (requests are taken whole): a call per
 #: request leaves the automaton's states out of the CPU cache after each request's unwrapping.
 _BATCH_BYTES = 1 << 20
@@ -377,20 +385,20 @@ def _request_texts(
         limits=limits,
         on_problem=on_problem,
     )
-    texts = [text for text in unwrapped if not text.covered]
+    texts = list(filterfalse(_COVERED, unwrapped))
     sent = len(texts)
     if response_headers:
-        texts += [t for t in unwrap_response(response_headers, limits=limits, on_problem=on_problem) if not t.covered]
+        texts += filterfalse(_COVERED, unwrap_response(response_headers, limits=limits, on_problem=on_problem))
     return texts, sent
 
 
 def _batch_hits(index: NeedleIndex, batch: Sequence[tuple[list[Located], int]]) -> list[list[_Hit]]:
     """The hits of each request of ``batch`` (its texts and how many the device sent): the texts of
     all of them are searched in one call, and only texts with a hit are located further."""
-    texts = [text for request_texts, _sent in batch for text in request_texts]
-    found_in = index.found_in([text.data for text in texts])
+    texts = list(chain.from_iterable(request_texts for request_texts, _sent in batch))
+    found_in = index.found_in(list(map(_DATA, texts)))
     # texts whose leaves differ from them (escapes) are located even with no hit of their own
-    located_too = [n for n, text in enumerate(texts) if text.search_parts and text.parts is not None]
+    located_too = [n for n in compress(count(), map(_SEARCH_PARTS, texts)) if texts[n].parts is not None]
     numbers = sorted(found_in.keys() | located_too) if located_too else list(found_in)
     out: list[list[_Hit]] = []
     first = 0
@@ -422,7 +430,7 @@ def _batches(
         messages.append([])
         texts, sent = _request_texts(limits, request, messages[-1].append)
         batch.append((texts, sent))
-        size += sum(len(text.data) for text in texts)
+        size += sum(map(len, map(_DATA, texts)))
         if size >= _BATCH_BYTES:
             yield batch, messages
             batch, messages, size = [], [], 0

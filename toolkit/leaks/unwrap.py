@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import functools
 import html
 import json
 import re
@@ -233,6 +234,7 @@ class JsonCursor:
         """Depth of the deepest path given shortened (deeper than twice :data:`_PATH_DEPTH_SHOWN`), or 0."""
         self.reported = False
         """For the owner: whether the shortened paths were reported."""
+        self._paths: dict[int, str] = {}  # path_at's answers, by offset
         """A container nested deeper than the C parser goes was met: stepping over containers would
         fail again for each one inside it, so the walk goes token by token (linear) from then on."""
 
@@ -254,50 +256,71 @@ class JsonCursor:
 
     def path_at(self, offset: int) -> str:
         """The JSON path of the value that starts at ``offset``."""
+        known = self._paths.get(offset)
+        if known is not None:  # asked again (a lazy step resolved for each hit of its text)
+            return known
         if offset < self.position:
             self.position, self.stack, self.last = 0, [], b""
         position = self.position
         stack = self.stack
+        document = self.document
+        search = _JSON_TOKEN.search
         while True:
-            match = _JSON_TOKEN.search(self.document, position)
-            if match is None or match.end() > offset:  # the token holding ``offset`` (or one after it)
+            match = search(document, position)
+            if match is None:
                 break
-            token = match.group()
-            first = token[:1]
-            if first == b"{" or first == b"[":
-                start = match.start()
-                skip = start and offset - start > 64 and not self._too_deep  # not the document
-                end = self._closing(start, offset) if skip else -1
-                if 0 < end <= offset:  # closed before ``offset``: its tokens leave the stack as it is
-                    position = end
-                    continue
-                stack.append(["object", None] if first == b"{" else ["array", 0])
-            elif first == b"}" or first == b"]":
-                if stack:
-                    stack.pop()
-            elif first == b",":
+            end = match.end()
+            if end > offset:  # the token holding ``offset`` (or one after it)
+                break
+            first = document[match.start()]
+            if first == 0x22:  # '"': a key or a string value
+                self.last = match.group()
+            elif first == 0x2C:  # ','
                 if stack and stack[-1][0] == "array":
                     stack[-1][1] += 1
-            elif first == b":":
+            elif first == 0x3A:  # ':'
                 if stack and stack[-1][0] == "object":
                     stack[-1][1] = self.last
-            else:
-                self.last = token
-            position = match.end()
+            elif first == 0x7B or first == 0x5B:  # '{' or '['
+                start = match.start()
+                skip = start and offset - start > 64 and not self._too_deep  # not the document
+                closing = self._closing(start, offset) if skip else -1
+                if 0 < closing <= offset:  # closed before ``offset``: its tokens leave the stack as it is
+                    position = closing
+                    continue
+                stack.append(["object", None] if first == 0x7B else ["array", 0])
+            elif stack:  # '}' or ']'
+                stack.pop()
+            position = end
         self.position = position
-        steps = [(kind, key) for kind, key in stack]
+        steps = stack
         if len(steps) > 2 * _PATH_DEPTH_SHOWN:  # absurd nesting: the path's ends, the levels between counted
             hidden = len(steps) - 2 * _PATH_DEPTH_SHOWN
             self.shortened_depth = max(self.shortened_depth, len(steps))
-            steps = [*steps[:_PATH_DEPTH_SHOWN], ("elided", hidden), *steps[-_PATH_DEPTH_SHOWN:]]
-        parts = []
-        for kind, key in steps:  # joined once: a path built by concatenation costs its depth squared
-            if kind == "elided":
-                parts.append(f"[…{key} levels…]")
-                continue
-            part = json_path("_", key if kind == "array" else _json_key(key))[1:]
-            parts.append(part if parts or not part.startswith(".") else part[1:])
-        return "".join(parts)
+            steps = [*steps[:_PATH_DEPTH_SHOWN], ["elided", hidden], *steps[-_PATH_DEPTH_SHOWN:]]
+        # joined once: a path built by concatenation costs its depth squared
+        path = "".join(
+            f"[{key}]" if kind == "array" else f"[…{key} levels…]" if kind == "elided" else _member_step(key)
+            for kind, key in steps
+        )
+        path = path[1:] if path.startswith(".") else path
+        self._paths[offset] = path
+        return path
+
+
+def _member_step(token: bytes | None) -> str:
+    """The step of a JSON path into the member named by the string token ``token``: ``.name`` or
+    ``["a b"]`` (object keys repeat from document to document: short ones are worked out once).
+
+    >>> _member_step(b'"name"'), _member_step(b'"a b"'), _member_step(None)
+    ('.name', '["a b"]', '["?"]')
+    """
+    return _short_member_step(token) if token is None or len(token) <= 256 else json_path("_", _json_key(token))[1:]
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_member_step(token: bytes | None) -> str:
+    return json_path("_", _json_key(token))[1:]
 
 
 _PATH_DEPTH_SHOWN = 64  # levels shown at each end of a JSON path nested deeper than twice this
