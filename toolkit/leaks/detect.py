@@ -590,18 +590,47 @@ def _endpoint_lookup(endpoints: pd.DataFrame) -> Callable[[str], tuple[Any, Any]
     return lookup
 
 
-def _sdk_label(row: Mapping[str, Any], host: str, hit: _Hit, log: ProblemLog, evidence: str) -> str:
-    """``; Sensors Analytics event search (track)`` where an adapter knows the format, else ``""``
-    (an adapter that fails gives ``""`` and a ``decode`` problem row naming the request)."""
+@dataclass(frozen=True)
+class _Sender:
+    """What the leak rows of one request share: its evidence, the SDK labels' inputs, and the
+    columns that are the same in each (``ts``, ``capture``, ``session``, ``host``, ``organisation``, ``role``)."""
+
+    evidence: str
+    host: str
+    path: str | None
+    body: bytes | None
+    shared: dict[str, Any]
+
+
+def _sender(
+    row: Mapping[str, Any], capture: str, host: str, evidence: str, lookup: Callable[[str], tuple[Any, Any]]
+) -> _Sender:
+    """The :class:`_Sender` of the request ``row``, worked out once for all its rows."""
     body = _value(row, "body")
     path = _value(row, "path")
     if path is None and (url := _value(row, "url")):
         with contextlib.suppress(ValueError):
             path = urlsplit(str(url)).path
+    organisation, role = lookup(host)
+    shared = {
+        "ts": _value(row, "ts"),
+        "capture": _value(row, "capture") or capture,
+        "session": _value(row, "session"),
+        "host": host or None,
+        "organisation": organisation,
+        "role": role,
+    }
+    return _Sender(evidence, host, path, body if isinstance(body, bytes) else None, shared)
+
+
+def _sdk_label(sender: _Sender, location: str, chain: str, log: ProblemLog) -> str:
+    """``; Sensors Analytics event search (track)`` where an adapter knows the format, else ``""``
+    (an adapter that fails gives ``""`` and a ``decode`` problem row naming the request)."""
     try:
-        label = sdk_label(host, path, body if isinstance(body, bytes) else None, hit.location, " > ".join(hit.chain))
+        label = sdk_label(sender.host, sender.path, sender.body, location, chain)
     except Exception as exc:  # an adapter only labels a finding: its failure is reported, never fatal
-        log.add(evidence, "decode", f"SDK adapter failed on this request: {type(exc).__name__}: {exc}", "warning")
+        message = f"SDK adapter failed on this request: {type(exc).__name__}: {exc}"
+        log.add(sender.evidence, "decode", message, "warning")
         return ""
     return f"; {label}" if label else ""
 
@@ -778,6 +807,7 @@ def _leak_rows(
     """One row per request, needle source, location and structural chain: the best-ranked hit
     (severity, fewest needle-side transforms, hex before raw, longest value, most decodings)."""
     source_domain: dict[str, str | None] = {}
+    structures: dict[tuple[str, ...], tuple[str, ...]] = {}  # chains repeat from hit to hit
     rows: _Rows = {}
     for position, (row, (hits, messages)) in enumerate(zip(records, found, strict=True)):
         evidence = _value(row, "evidence") or f"{capture}#row={position}"
@@ -787,6 +817,7 @@ def _leak_rows(
             continue
         host = _value(row, "host") or _host_of(str(_value(row, "url") or "")) or ""
         destination = _registrable(host)
+        sender = _sender(row, capture, host, evidence, lookup)
         for hit in hits:
             needle = hit.pattern.needle
             if needle.kind != "identifier":
@@ -794,7 +825,9 @@ def _leak_rows(
                     source_domain[needle.source] = _registrable(_host_of(needle.source))
                 if destination is not None and source_domain[needle.source] == destination:
                     continue
-            structural = tuple(s for s in hit.chain if s not in _DECODING_STEPS)
+            structural = structures.get(hit.chain)
+            if structural is None:
+                structural = structures[hit.chain] = tuple(s for s in hit.chain if s not in _DECODING_STEPS)
             key = (position, needle.source, hit.location, structural, hit.direction)
             rank = (
                 _SEVERITY_RANK.get(needle.severity, 9),
@@ -804,40 +837,27 @@ def _leak_rows(
                 -(len(hit.chain) - len(structural)),
             )
             if key not in rows or rows[key][0] > rank:
-                rows[key] = (rank, _leak_record(row, capture, host, hit, log, evidence, lookup))
+                rows[key] = (rank, _leak_record(sender, hit, log))
     return rows
 
 
-def _leak_record(
-    row: Mapping[str, Any],
-    capture: str,
-    host: str,
-    hit: _Hit,
-    log: ProblemLog,
-    evidence: str,
-    lookup: Callable[[str], tuple[Any, Any]],
-) -> dict[str, Any]:
-    """The ``leaks`` row of one hit in the request ``row``."""
+def _leak_record(sender: _Sender, hit: _Hit, log: ProblemLog) -> dict[str, Any]:
+    """The ``leaks`` row of one hit in the request of ``sender``."""
     needle = hit.pattern.needle
-    organisation, role = lookup(host)
+    chain = " > ".join(hit.chain)
     return {
-        "ts": _value(row, "ts"),
-        "capture": _value(row, "capture") or capture,
-        "session": _value(row, "session"),
+        **sender.shared,
         "kind": "referer" if hit.location == "header:referer" and needle.kind != "identifier" else "leak",
         "needle_kind": needle.kind,
         "needle": needle.value,
         "matched_form": hit.pattern.matched_form,
         "location": hit.location,
-        "chain": " > ".join(hit.chain),
-        "host": host or None,
-        "organisation": organisation,
-        "role": role,
+        "chain": chain,
         "severity": needle.severity,
         "direction": hit.direction,
         "needle_source": "inferred" if needle.inferred else "given",
-        "evidence": evidence
-        + _sdk_label(row, host, hit, log, evidence)
+        "evidence": sender.evidence
+        + _sdk_label(sender, hit.location, chain, log)
         + ("; inferred needle" if needle.inferred else ""),
     }
 
@@ -846,8 +866,9 @@ def _kept_rows(rows: _Rows) -> list[dict[str, Any]]:
     """The rows left once redundant findings are dropped: a domain-level finding where a URL of that
     domain was found at the same place, and a finding at a structured leaf (a form field holding
     JSON, searched on its own) where the same needle was placed deeper inside it."""
+    hosts = {source: _host_of(source) for source in {key[1] for key in rows}}
     covered = {
-        (key[0], key[2], key[3], _host_of(key[1]))
+        (key[0], key[2], key[3], hosts[key[1]])
         for key, (_rank, record) in rows.items()
         if record["severity"] != "domain" and record["needle_kind"] != "identifier"
     }
