@@ -286,6 +286,42 @@ def test_texts_searched_together_find_what_each_finds_alone() -> None:
         assert together == [[p.matched_form for p in index.find(text)] for text in texts]
 
 
+def test_raw_digests_searched_together_are_found_as_each_text_alone_finds_them() -> None:
+    # binary keys are searched in one call over the texts long enough to hold one, with a byte above 0x7F
+    from toolkit.leaks.detect import NeedleIndex
+    from toolkit.leaks.needles import identifier_needles
+
+    index = NeedleIndex(identifier_needles("ID", "9774d56d682e549c"))
+    raw = [pattern.data for pattern in index.every if not pattern.data[-index.KEY_BYTES :].isascii()]
+    rng = random.Random(7)
+    pieces = [*rng.sample(raw, 6), b"\x1f\x8b\x08", b"\xff\xfe", b"9774d56d682e549c", b"abc", b""]
+    found_raw = 0
+    for _ in range(300):
+        texts = [b"".join(rng.choices(pieces, k=rng.randrange(4))) for _ in range(rng.randrange(1, 8))]
+        digest = rng.choice(raw)
+        split = rng.randrange(1, len(digest))
+        texts += [digest[:split], digest[split:], digest[1:], digest]  # split across two texts, cut short, whole
+        rng.shuffle(texts)
+        together = {n: [p.matched_form for p in found] for n, found in index.found_in(texts).items()}
+        alone = {n: [p.matched_form for p in index.find(text)] for n, text in enumerate(texts)}
+        assert together == {n: forms for n, forms in alone.items() if forms}
+        assert index.find_each(texts) == [index.find(text) for text in texts]
+        found_raw += sum("_raw(" in form for forms in together.values() for form in forms)
+    assert found_raw >= 300  # each round has a whole digest at least
+
+
+def test_requests_searched_in_batches_give_the_table_of_one_request_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolkit.leaks.detect as detect
+
+    capture = toolkit.load(LAB / "normal.har")
+    together = find_leaks(capture, identifiers={"ANDROID_ID": "8e5fbce04dc91566"})
+    monkeypatch.setattr(detect, "_BATCH_BYTES", 1)  # every request in a batch of its own
+    alone = find_leaks(capture, identifiers={"ANDROID_ID": "8e5fbce04dc91566"})
+    assert {"url", "identifier"} <= set(together.needle_kind)
+    pd.testing.assert_frame_equal(together, alone)
+    pd.testing.assert_frame_equal(together.attrs["problems"], alone.attrs["problems"])
+
+
 def test_sensors_single_event_post_is_found_in_its_field() -> None:
     # sa-sdk-javascript posts one event as data=<base64>; the form: data=<base64(gzip(JSON))>
     event = {"event": "search", "type": "track", "distinct_id": "d1", "properties": {"url": "https://a.example/x"}}

@@ -51,3 +51,13 @@ def test_path_just_below_the_shortening_depth_is_whole() -> None:
     doc = b"[" * 128 + b'"x"' + b"]" * 128
     cursor = JsonCursor(doc)
     assert cursor.path_at(doc.index(b'"x"')) == "[0]" * 128 and cursor.shortened_depth == 0
+
+
+def test_paths_asked_again_in_any_order_are_the_paths_of_a_fresh_cursor() -> None:
+    doc = b'{"a": {"b c": ["x", "y"]}, "d": [{"e": "z"}, "w"], "a b": {"c": "v"}}'
+    offsets = [doc.index(value) for value in (b'"x"', b'"y"', b'"z"', b'"w"', b'"v"')]
+    fresh = [JsonCursor(doc).path_at(offset) for offset in offsets]
+    assert fresh == ['a["b c"][0]', 'a["b c"][1]', "d[0].e", "d[1]", '["a b"].c']
+    cursor = JsonCursor(doc)
+    asked = offsets + offsets[::-1] + offsets[1::2] + offsets
+    assert [cursor.path_at(offset) for offset in asked] == [fresh[offsets.index(offset)] for offset in asked]
