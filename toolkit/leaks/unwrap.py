@@ -265,6 +265,8 @@ class JsonCursor:
         stack = self.stack
         document = self.document
         search = _JSON_TOKEN.search
+        begin = position
+        last_closing: dict[int, int] = {}  # the last '}' and ']' between ``begin`` and ``offset``, when asked
         while True:
             match = search(document, position)
             if match is None:
@@ -284,6 +286,10 @@ class JsonCursor:
             elif first == 0x7B or first == 0x5B:  # '{' or '['
                 start = match.start()
                 skip = start and offset - start > 64 and not self._too_deep  # not the document
+                if skip:  # a container with no closing bracket before ``offset`` holds it: nothing to parse
+                    if first not in last_closing:
+                        last_closing[first] = document.rfind(b"}" if first == 0x7B else b"]", begin, offset)
+                    skip = last_closing[first] > start
                 closing = self._closing(start, offset) if skip else -1
                 if 0 < closing <= offset:  # closed before ``offset``: its tokens leave the stack as it is
                     position = closing
