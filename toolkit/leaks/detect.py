@@ -332,6 +332,7 @@ def _request_hits(
         cookies=cookies,
         limits=limits,
         on_problem=on_problem,
+        keep_covered=False,
     )
     texts = [text for text in unwrapped if not text.covered]
     sent = len(texts)
