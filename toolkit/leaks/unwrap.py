@@ -201,11 +201,16 @@ def _json_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
 _SKIPPER = json.JSONDecoder(strict=False)
-# String literals worth decoding, found in the raw document without parsing it: a run of base64/hex
-# characters, or text holding a percent-escape, an HTML entity, a JSON escape or nested JSON.
+# String literals worth decoding, found in the raw document without parsing it (group 1): a run of
+# base64/hex characters, or text holding a percent-escape, an HTML entity, a JSON escape or nested
+# JSON. Every other literal is matched whole (group 1 missing), so that the scan stays between the
+# quotes of a literal: a long number between two literals (``"p": 0.7726218108121796}, {"sku"``) is
+# not taken for a literal's text. Loops are unrolled (``[^"\\]*(?:\\.[^"\\]*)*``): twice as fast.
 _JSON_CANDIDATE = re.compile(
-    rb'"([A-Za-z0-9+/_$=-]{8,}|\s*[{\[<](?:[^"\\]|\\.)*'
-    rb'|(?:[^"\\]|\\.)*?(?:%[0-9A-Fa-f]{2}|&#|&amp;|\\.|[A-Za-z0-9+/_$-]{16,})(?:[^"\\]|\\.)*)"'
+    rb'"([A-Za-z0-9+/_$=-]{8,}|\s*[{\[<][^"\\]*(?:\\.[^"\\]*)*'
+    rb'|[^"\\%&A-Za-z0-9+/_$-]*(?:(?:[A-Za-z0-9+/_$-]{1,15}(?![A-Za-z0-9+/_$-])|%(?![0-9A-Fa-f]{2})|&(?!#|amp;))'
+    rb'[^"\\%&A-Za-z0-9+/_$-]*)*(?:%[0-9A-Fa-f]{2}|&#|&amp;|\\.|[A-Za-z0-9+/_$-]{16,})[^"\\]*(?:\\.[^"\\]*)*)"'
+    rb'|"[^"\\]*(?:\\.[^"\\]*)*"'
 )
 
 
@@ -650,6 +655,8 @@ class _Unwrapper:
         cursor: JsonCursor | None = None
         for match in _JSON_CANDIDATE.finditer(document):
             content = match.group(1)
+            if content is None:  # a literal not worth decoding
+                continue
             if len(content) < 16 and not _short_token(content):
                 continue
             verbatim = b"\\" not in content
