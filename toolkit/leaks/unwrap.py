@@ -504,7 +504,7 @@ _DECOMPRESSORS: dict[str, Callable[[bytes, int], bytes]] = {
 
 _NOISE_TOKENS: dict[Limits, set[tuple[bytes, int, bool]]] = {}
 """:attr:`_Unwrapper.noise` by limits, kept across requests (a search of many requests meets the same ids)."""
-_NOISE_KEPT = 65_536
+_NOISE_KEPT = 32_768
 """Tokens kept in each set at most (it starts again when full): a few megabytes."""
 
 
