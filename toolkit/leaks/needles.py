@@ -236,9 +236,17 @@ def _base64_aligned(data: bytes, urlsafe: bool) -> list[bytes]:
 _Form = tuple[tuple[str, ...], bool]
 """How a pattern is made: its needle-side transforms and whether it is ``bounded``."""
 
-#: The text forms with their (shared) forms, for needles of other kinds and for identifiers.
-_TEXT: tuple[tuple[tuple[str, ...], _Form], ...] = tuple((chain, (chain, False)) for chain in _TEXT_FORMS)
-_IDENTIFIER_TEXT = _TEXT + tuple((chain, (chain, False)) for chain in _IDENTIFIER_TEXT_FORMS)
+_TextForm = tuple[tuple[str, ...], _Form, Callable[[bytes], bytes] | None]
+"""A text form's chain, its (shared) form, and its transform if it is one step."""
+
+
+def _text_forms(chains: Sequence[tuple[str, ...]]) -> tuple[_TextForm, ...]:
+    return tuple((chain, (chain, False), TRANSFORMS[chain[0]].encode if len(chain) == 1 else None) for chain in chains)
+
+
+#: The text forms of needles of other kinds and of identifiers.
+_TEXT = _text_forms(_TEXT_FORMS)
+_IDENTIFIER_TEXT = _text_forms((*_TEXT_FORMS, *_IDENTIFIER_TEXT_FORMS))
 _BASE64_FORMS: tuple[tuple[bool, _Form], ...] = ((False, (("base64",), False)), (True, (("base64url",), False)))
 _FOLDS = ("lower", "upper", "punycode")
 
@@ -261,10 +269,13 @@ def _forms(kind: str, raw: bytes, expansion: Expansion) -> tuple[list[bytes], li
     the order of preference (simplest first), duplicates included."""
     datas: list[bytes] = []
     forms: list[_Form] = []
-    encoded = _chain_encoder(raw)
+    encoded, done = _chain_encoder(raw)
     identifier = kind == "identifier"
-    for chain, form in _IDENTIFIER_TEXT if identifier else _TEXT:
-        data = encoded(chain)
+    for chain, form, step in _IDENTIFIER_TEXT if identifier else _TEXT:
+        if step is not None:
+            data = done[chain] = step(raw)
+        else:
+            data = encoded(chain)
         if chain and chain[-1] in _FOLDS and data == raw:
             continue
         datas.append(data)
@@ -297,24 +308,24 @@ def _forms(kind: str, raw: bytes, expansion: Expansion) -> tuple[list[bytes], li
     return datas, forms
 
 
-def _chain_encoder(raw: bytes) -> Callable[[tuple[str, ...]], bytes]:
-    """``encoded(chain)``: ``raw`` through the transforms of ``chain``, each step done once for
-    each input (chains share their first steps, and a fold often leaves the value as it is)."""
+def _chain_encoder(raw: bytes) -> tuple[Callable[[tuple[str, ...]], bytes], dict[tuple[str, ...], bytes]]:
+    """``encoded(chain)``: ``raw`` through the transforms of ``chain``, each chain once (chains share
+    their first steps), and a step after a fold that left the value as it is not done again; and
+    the chains done so far, by chain (for the caller to add to)."""
     done: dict[tuple[str, ...], bytes] = {(): raw}
-    steps: dict[tuple[str, bytes], bytes] = {}
 
     def encoded(chain: tuple[str, ...]) -> bytes:
         data = done.get(chain)
         if data is None:
-            source = encoded(chain[:-1])
-            step = (chain[-1], source)
-            data = steps.get(step)
-            if data is None:
-                data = steps[step] = TRANSFORMS[chain[-1]].encode(source)
+            if len(chain) == 1:
+                data = TRANSFORMS[chain[0]].encode(raw)
+            else:
+                source = encoded(chain[:-1])  # a fold that changed nothing: the last step as done on raw
+                data = encoded(chain[-1:]) if source == raw else TRANSFORMS[chain[-1]].encode(source)
             done[chain] = data
         return data
 
-    return encoded
+    return encoded, done
 
 
 _HashStep = tuple[Callable[[bytes], bytes], bool, _Form, _Form | None, _Form | None]
