@@ -106,9 +106,13 @@ class Needle:
     """The visited URL was inferred from the capture, not given by the user."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Pattern:
-    """One byte string to search for, and how it was made from its needle."""
+    """One byte string to search for, and how it was made from its needle.
+
+    A value, hashed by its fields, never changed once made; not a frozen dataclass only because an
+    index makes some 10^5 of them and a frozen one's ``__init__`` takes three times as long.
+    """
 
     data: bytes
     needle: Needle
