@@ -315,18 +315,27 @@ def _forms(kind: str, raw: bytes, expansion: Expansion) -> tuple[list[bytes], li
 def _chain_encoder(raw: bytes) -> tuple[Callable[[tuple[str, ...]], bytes], dict[tuple[str, ...], bytes]]:
     """``encoded(chain)``: ``raw`` through the transforms of ``chain``, each chain once (chains share
     their first steps), and a step after a fold that left the value as it is not done again; and
-    the chains done so far, by chain (for the caller to add to)."""
+    the chains done so far, by chain (for the caller to add to). Not recursive: a closure that
+    calls itself is a reference cycle, left to the cyclic collector (paused while an index is built)."""
     done: dict[tuple[str, ...], bytes] = {(): raw}
 
     def encoded(chain: tuple[str, ...]) -> bytes:
         data = done.get(chain)
-        if data is None:
-            if len(chain) == 1:
-                data = TRANSFORMS[chain[0]].encode(raw)
+        if data is not None:
+            return data
+        start = len(chain) - 1
+        while chain[:start] not in done:
+            start -= 1
+        data = done[chain[:start]]
+        for end in range(start + 1, len(chain) + 1):
+            step = chain[end - 1]
+            if end > 1 and data == raw:  # a fold that changed nothing: the step as done on raw
+                single = done.get((step,))
+                data = single if single is not None else TRANSFORMS[step].encode(raw)
+                done[(step,)] = data
             else:
-                source = encoded(chain[:-1])  # a fold that changed nothing: the last step as done on raw
-                data = encoded(chain[-1:]) if source == raw else TRANSFORMS[chain[-1]].encode(source)
-            done[chain] = data
+                data = TRANSFORMS[step].encode(data)
+            done[chain[:end]] = data
         return data
 
     return encoded, done

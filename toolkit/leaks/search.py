@@ -47,11 +47,10 @@ class _RustMatcher:
         # its trie is built in a quarter less time (states made one after another are near in
         # memory); matches are numbered back to the order given (the order of the matches of one
         # position comes from the trie, the same in any order).
-        order = sorted(range(len(patterns)), key=patterns.__getitem__)
+        self._numbers = array("I", sorted(range(len(patterns)), key=patterns.__getitem__))
         self._automaton: Any = ahocorasick_rs.BytesAhoCorasick(
-            list(map(patterns.__getitem__, order)), implementation=ahocorasick_rs.Implementation.ContiguousNFA
+            list(map(patterns.__getitem__, self._numbers)), implementation=ahocorasick_rs.Implementation.ContiguousNFA
         )
-        self._numbers = array("I", order)
 
     def find(self, data: bytes) -> list[Match]:
         numbers = self._numbers
