@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import base64
+import binascii
 import csv
 import functools
 import io
@@ -221,20 +222,23 @@ _TEXT_FORMS: tuple[tuple[str, ...], ...] = (
 _IDENTIFIER_TEXT_FORMS: tuple[tuple[str, ...], ...] = (("base58",),)
 
 
-def _base64_aligned(data: bytes, urlsafe: bool) -> list[bytes]:
+def _base64_aligned(data: bytes) -> list[bytes]:
     """The base64 text of ``data`` at each of the 3 byte offsets inside a longer base64 text.
 
     Characters that depend on unknown neighbouring bytes are cut off both ends.
     """
-    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
     out = []
     for offset in range(3):
-        text = encode(b"\0" * offset + data)
+        text = base64.b64encode(b"\0" * offset + data)
         start = (offset * 4 + 2) // 3
         end = (offset + len(data)) // 3 * 4
         if end - start >= 4:
             out.append(text[start:end])
     return out
+
+
+#: base64 to base64url (RFC 4648 section 5): the same text but for these two characters.
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 _Form = tuple[tuple[str, ...], bool]
@@ -251,7 +255,8 @@ def _text_forms(chains: Sequence[tuple[str, ...]]) -> tuple[_TextForm, ...]:
 #: The text forms of needles of other kinds and of identifiers.
 _TEXT = _text_forms(_TEXT_FORMS)
 _IDENTIFIER_TEXT = _text_forms((*_TEXT_FORMS, *_IDENTIFIER_TEXT_FORMS))
-_BASE64_FORMS: tuple[tuple[bool, _Form], ...] = ((False, (("base64",), False)), (True, (("base64url",), False)))
+_BASE64_FORM: _Form = (("base64",), False)
+_BASE64URL_FORM: _Form = (("base64url",), False)
 _FOLDS = ("lower", "upper", "punycode")
 
 
@@ -284,10 +289,11 @@ def _forms(kind: str, raw: bytes, expansion: Expansion) -> tuple[list[bytes], li
             continue
         datas.append(data)
         forms.append(form)
-    for urlsafe, form in _BASE64_FORMS:
-        for data in _base64_aligned(raw, urlsafe):
-            datas.append(data)
-            forms.append(form)
+    aligned = _base64_aligned(raw)
+    datas += aligned
+    forms += [_BASE64_FORM] * len(aligned)
+    datas += [text.translate(_URLSAFE) for text in aligned]
+    forms += [_BASE64URL_FORM] * len(aligned)
     if kind in expansion.hashed_kinds:
         for chain in expansion.pre_hash if identifier else expansion.url_pre_hash:
             data = encoded(chain)
@@ -382,7 +388,7 @@ def _add_hashes(datas: list[bytes], forms: list[_Form], data: bytes, steps: list
     """Hex, upper-case hex and raw digests of ``data`` (see :func:`_hash_steps`)."""
     for digest_of, raw, hex_form, upper_form, raw_form in steps:
         digest = digest_of(data)
-        text = digest.hex().encode() if raw else digest
+        text = binascii.hexlify(digest) if raw else digest
         datas.append(text)
         forms.append(hex_form)
         if upper_form is not None:
