@@ -235,30 +235,42 @@ def test_headerless_attempts_agree_with_the_bounded_decompressors() -> None:
 def test_alphanumeric_tokens_take_a_shortcut_to_the_same_texts() -> None:
     import random
     import string
+    import uuid
     import zlib
 
     from toolkit.leaks.unwrap import _Unwrapper
 
     rng = random.Random(8)
-    alphabets = (string.ascii_letters + string.digits, "0123456789abcdef", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    alphabets = (
+        string.ascii_letters + string.digits,
+        "0123456789abcdef",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+        "0123456789abcdefABCDEF-",
+    )
     tokens = [
         zlib.compress(b"https://a.example/x").hex(),
         base64.b32encode(b"https://a.example/x").decode().rstrip("="),
     ]
     tokens += ["".join(rng.choices(alphabet, k=rng.randrange(4, 60))) for alphabet in alphabets for _ in range(300)]
+    tokens += [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(20)] + ["--a1-b2", "-", "9-"]
     limits = Limits(shortest_text=7)
     for _round in ("first", "again"):  # the second time, noise tokens are known as such
         for token in tokens:
             data = token.encode()
             for layers in (0, 4, 5):
                 for chain in (("json:@0",), ("segment:1",)):  # (base58 is not tried in JSON values)
-                    general, shortcut = _Unwrapper(limits, print), _Unwrapper(limits, print)
-                    general.texts += 1  # as text() counts it before taking the general way
-                    general._any_text(data, "body", chain, layers, None, True, None)
-                    shortcut._alphanumeric(data, "body", chain, layers, True)
+                    general = _Unwrapper(limits, print)
+                    general.texts += 1  # as text() counts it (and drops a short one) before the general way
+                    if len(data) >= limits.shortest_text:
+                        general._any_text(data, "body", chain, layers, None, True, None)
                     expected = [(t.chain, t.data, t.covered) for t in general.out]
-                    assert [(t.chain, t.data, t.covered) for t in shortcut.out] == expected
-                    assert (shortcut.texts, shortcut.decoded) == (general.texts, general.decoded)
+                    shortcuts = (_Unwrapper(limits, print), _Unwrapper(limits, print))
+                    shortcuts[0].text(data, "body", chain, layers, covered=True)
+                    if token.isalnum():
+                        shortcuts[1]._alphanumeric(data, "body", chain, layers, True)
+                    for shortcut in shortcuts[: 1 + token.isalnum()]:
+                        assert [(t.chain, t.data, t.covered) for t in shortcut.out] == expected
+                        assert (shortcut.texts, shortcut.decoded) == (general.texts, general.decoded)
 
 
 # --- single-field forms, multipart parts, form text inside other bodies (issue 15) --------------

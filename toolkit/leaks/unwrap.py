@@ -563,10 +563,16 @@ class _Unwrapper:
         self.texts += 1
         if len(data) < self.shortest:  # holds no needle, and decodes into nothing that could (see _child)
             return
-        if data.isalnum() and len(data) >= 4 and (hint is None or "multipart" not in hint.lower()):
-            # ASCII letters and digits: not binary, no structure, no escape (what _any_text would find)
-            self._token(data, location, chain, layers, covered)
-            return
+        if hint is None or "multipart" not in hint.lower():
+            if data.isalnum() and len(data) >= 4:
+                # ASCII letters and digits: not binary, no structure, no escape (what _any_text would find)
+                self._token(data, location, chain, layers, covered)
+                return
+            if b"-" in data and _HEXISH.fullmatch(data):
+                # hex digits and dashes (a UUID, a dashed id): nothing to decode, as _decodings finds
+                if covered is False or self.keep_covered:
+                    self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
+                return
         self._any_text(data, location, chain, layers, hint, covered, binary)
 
     def _any_text(
@@ -674,7 +680,7 @@ class _Unwrapper:
     def _alphanumeric(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, covered: bool) -> None:
         """:meth:`text` of an ASCII letters-and-digits token below a JSON string, without the tests that
         such a token fails: not binary, no structure, no escape, no UUID, no form "+", base64-like."""
-        if self.texts >= self.limits.max_texts or len(data) < 4:
+        if self.texts >= self.limits.max_texts or len(data) < 4 or len(data) < self.shortest:
             self.text(data, location, chain, layers, covered=covered)  # the general way (and its report)
             return
         self.texts += 1
