@@ -21,7 +21,8 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import binascii
+from collections.abc import Callable, Iterator
 
 __all__ = [
     "compress_to_base64",
@@ -122,21 +123,35 @@ def _compress_with(text: str, writer: _BitWriter) -> str:
     return writer.finish()
 
 
-def _bit_table(values: dict[str, int]) -> dict[int, str]:
-    """Each character of an alphabet as its 6 bits, in the order the decoder reads them."""
-    return {ord(c): format(v & 0b111111, "06b") for c, v in values.items()}
+#: Each byte with its bits in reverse order: the stream is read from each byte's high bit down, and
+#: reversing the bits of every byte turns it into a little-endian number read from its low bit up.
+_REVERSED_BITS = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))
 
 
-def _decompress(text: str, bits_of: dict[int, str], slack: int) -> str | None:
-    if not text:
-        return None
-    # The stream as a string of "0"/"1" in reading order (one C call); a code of ``width`` bits is
-    # read least significant bit first, so its slice is reversed. Bits past the end read as 0.
-    bits = text.translate(bits_of)
-    if len(bits) != 6 * len(text):  # a character outside the alphabet
-        return None
-    return _decompress_bits(bits, slack)
+def _as_base64(alphabet: str) -> bytes:
+    """A ``bytes.translate`` table: each character of ``alphabet`` to the base64 character of the
+    same 6-bit value (the 65th, ``=`` or ``$``, reads as 0), anything else to ``*``."""
+    table = bytearray(b"*" * 256)
+    for value, char in enumerate(alphabet):
+        table[ord(char)] = ord(_BASE64[value & 0b111111])
+    return bytes(table)
 
+
+_BASE64_TABLE = _as_base64(_BASE64)
+_URI_TABLE = _as_base64(_URI)
+#: Base64 text padded to whole bytes with "A" (0) rather than "=", which would drop the last bits.
+_ZERO_PADDING = (b"", b"AAA", b"AA", b"A")
+
+#: A stream is read as one number while it has at most this many bits, and a longer one as numbers
+#: of this many bits, one after the other, so that reading a code stays a shift of a small number.
+_CHUNK_BYTES = 128
+_CHUNK_BITS = 8 * _CHUNK_BYTES
+#: A step of the decoder reads at most 24 + 16 bits (a code and a literal; the dictionary cannot
+#: outgrow 24-bit codes before the output outgrows MAX_OUTPUT); a long stream loads more below this.
+_STEP_BITS = 64
+#: MAX_OUTPUT cannot be reached from a stream of _CHUNK_BITS: each of its (at most 1024 / 3) codes
+#: gives at most one character more than the one before.
+assert (_CHUNK_BITS // 3 + 2) ** 2 < MAX_OUTPUT
 
 #: Where the end code may come in a stream of 6-bit characters: the compressor pads the stream only
 #: to the end of its last character (1 to 6 bits). Noise that reads as a stream ending earlier, as
@@ -145,64 +160,196 @@ _SLACK_URI = 6 + 1
 #: The same in the base64 form, which is also the base64 text of the Uint8Array form (16-bit
 #: characters, 1 to 16 bits of padding, and up to 4 bits that fill base64's last character).
 _SLACK_BASE64 = 16 + 4 + 1
+#: No rule on where the end code comes (the UTF-16 form without its closing space).
+_ANYWHERE = 1 << 62
 
 
-def _decompress_bits(bits: str, slack: int | None = None) -> str | None:
-    """Decompress a bit string; with ``slack``, the end code must come within the last ``slack``
-    bits (the padding of the last character): a random blob rarely ends its stream there."""
-    end = len(bits)
-    position = 0
+def _opening(codes: int) -> int:
+    """What the first :data:`_OPENING_BITS` bits after a stream's first literal say: -1, a code
+    beyond the dictionary; ``n``, the end code ends the stream after ``n`` bits; 0, no verdict (a
+    literal, or the codes so far are valid).
 
-    def read(width: int) -> int:
-        nonlocal position
-        start = position
+    >>> _opening(0b111), _opening(0b010), _opening(0b001), _opening(0b100_011)
+    (-1, 3, 0, 0)
+    """
+    size, limit, width, position = 4, 8, 3, 0
+    while position + width <= _OPENING_BITS:
+        code = codes >> position & (limit - 1)
         position += width
-        return int(bits[start:position][::-1] or "0", 2)
+        if code == 2:
+            return position
+        if code < 2:
+            return 0
+        if code > size:
+            return -1
+        size += 1
+        if size == limit:
+            width, limit = width + 1, limit << 1
+    return 0
 
-    dictionary: list[str] = ["", "", ""]
-    first = read(2)
+
+#: The verdict of :func:`_opening` on each value of the 12 bits after the first literal (four
+#: codes of 3 bits, unless a literal comes first): 3 random blobs in 4 that pass the first code
+#: fail there.
+_OPENING_BITS = 12
+_OPENING_MASK = (1 << _OPENING_BITS) - 1
+_OPENINGS = [_opening(codes) for codes in range(1 << _OPENING_BITS)]
+
+
+def _decompress_6bit(text: str, table: bytes, slack: int) -> str | None:
+    """A stream of 6-bit characters (``table``: see :func:`_as_base64`), whose values base64's
+    decoder packs high bit first."""
+    standard = text.encode().translate(table)
+    if not standard or 42 in standard:  # empty, or a character outside the alphabet ("*")
+        return None
+    data = binascii.a2b_base64(standard + _ZERO_PADDING[len(standard) % 4])
+    return _decompress_bytes(data, 6 * len(standard), slack)
+
+
+def _decompress_bytes(data: bytes, end: int, slack: int) -> str | None:
+    """The first ``end`` bits of ``data``, read from each byte's high bit down."""
+    data = data.translate(_REVERSED_BITS)
+    if len(data) <= _CHUNK_BYTES:
+        return _decompress_stream(int.from_bytes(data, "little"), iter(()), end, slack)
+    chunks = (int.from_bytes(data[i : i + _CHUNK_BYTES], "little") for i in range(0, len(data), _CHUNK_BYTES))
+    return _decompress_stream(next(chunks), chunks, end, slack)
+
+
+def _decompress_stream(head: int, rest: Iterator[int], end: int, slack: int) -> str | None:
+    """Decompress a stream whose bit ``i`` (in reading order) is bit ``i`` of ``head`` and then of
+    ``rest`` (numbers of :data:`_CHUNK_BITS` bits, when ``end`` is more than that), ``end`` bits
+    long; bits past the end read as 0. The end code must come within the last ``slack`` bits (the
+    padding of the last character): a random blob rarely ends its stream there.
+
+    A stream opens with a literal (code 0 or 1 of 2 bits, then 8 or 16 bits) and the codes after
+    it have 3 bits: most random blobs fail within them (see :data:`_OPENINGS`), before any list is
+    made.
+    """
+    first = head & 3
     if first == 2:
         return ""
     if first == 3:
         return None
-    word = chr(read(8 if first == 0 else 16))
-    dictionary.append(word)
+    literal_bits = 16 if first else 8
+    left = end - 2 - literal_bits  # bits left to read (negative past the end)
+    if left >= _OPENING_BITS:
+        opening = _OPENINGS[head >> (2 + literal_bits) & _OPENING_MASK]
+        if opening < 0 or (opening and left - opening >= slack):
+            return None
+    elif left <= 0:
+        return None
+    word = chr(head >> 2 & ((1 << literal_bits) - 1))
+    if end <= _CHUNK_BITS:
+        # A guard bit ``_STEP_BITS`` past the end: the stream is read out when the buffer falls below
+        # ``1 << _STEP_BITS + 1``, and its end code must come while the buffer is below ``1 << slack + _STEP_BITS``.
+        buffer = (head | 1 << (end + _STEP_BITS)) >> (2 + literal_bits)
+        return _decompress_short(word, buffer, 1 << (min(slack, end + 1) + _STEP_BITS))
+    return _decompress_long(word, head >> (2 + literal_bits), rest, left, end, slack)
+
+
+def _decompress_short(word: str, buffer: int, end_below: int) -> str | None:
+    """:func:`_decompress_stream` after its first literal ``word``, for a stream of at most
+    :data:`_CHUNK_BITS`: ``buffer`` holds the bits from the reading position on, lowest first,
+    and the guard bit (see there); the end code is valid while ``buffer < end_below``."""
+    dictionary = ["", "", "", word]
+    add = dictionary.append
     out = [word]
-    total = 1
-    width, grow_in = 3, 4
+    keep = out.append
+    size, limit, width, mask = 4, 8, 3, 7  # the code width grows when the dictionary reaches ``limit``
+    read_out = 1 << (_STEP_BITS + 1)
     while True:
-        if position >= end:
+        if buffer < read_out:
             return None
-        code = read(width)
-        if code == 2:
-            if slack is not None and end - position >= slack:
+        code = buffer & mask
+        buffer >>= width
+        if code > 2:
+            if code < size:
+                entry = dictionary[code]
+            elif code == size:
+                entry = word + word[0]
+            else:
                 return None
-            return "".join(out)
-        if code in (0, 1):
-            dictionary.append(chr(read(8 if code == 0 else 16)))
-            code = len(dictionary) - 1
-            grow_in -= 1
-            if grow_in == 0:
-                grow_in, width = 1 << width, width + 1
-        if code < len(dictionary):
-            entry = dictionary[code]
-        elif code == len(dictionary):
-            entry = word + word[0]
+        elif code == 2:
+            return "".join(out) if buffer < end_below else None
         else:
+            if code:
+                entry = chr(buffer & 0xFFFF)
+                buffer >>= 16
+            else:
+                entry = chr(buffer & 0xFF)
+                buffer >>= 8
+            add(entry)
+            size += 1
+            if size == limit:
+                width += 1
+                limit <<= 1
+                mask = limit - 1
+        keep(entry)
+        add(word + entry[0])
+        size += 1
+        word = entry
+        if size == limit:
+            width += 1
+            limit <<= 1
+            mask = limit - 1
+
+
+def _decompress_long(word: str, buffer: int, rest: Iterator[int], left: int, end: int, slack: int) -> str | None:
+    """:func:`_decompress_short` for a stream of more than :data:`_CHUNK_BITS`, loading ``rest``
+    as it goes and counting the output against MAX_OUTPUT; ``left`` bits are still to read."""
+    ahead = _CHUNK_BITS - end  # bits loaded into ``buffer`` past the end (negative: not all loaded)
+    refill_below = _STEP_BITS - ahead if ahead < 0 else 0  # a ``left`` below which to load more
+    dictionary = ["", "", "", word]
+    add = dictionary.append
+    out = [word]
+    keep = out.append
+    total = 1
+    size, limit, width, mask = 4, 8, 3, 7
+    while True:
+        if left <= 0:
             return None
-        out.append(entry)
+        if left < refill_below:
+            buffer |= next(rest) << (left + ahead)
+            ahead += _CHUNK_BITS
+            refill_below = _STEP_BITS - ahead if ahead < 0 else 0
+        code = buffer & mask
+        buffer >>= width
+        left -= width
+        if code > 2:
+            if code < size:
+                entry = dictionary[code]
+            elif code == size:
+                entry = word + word[0]
+            else:
+                return None
+        elif code == 2:
+            return None if left >= slack else "".join(out)
+        else:
+            if code:
+                entry = chr(buffer & 0xFFFF)
+                buffer >>= 16
+                left -= 16
+            else:
+                entry = chr(buffer & 0xFF)
+                buffer >>= 8
+                left -= 8
+            add(entry)
+            size += 1
+            if size == limit:
+                width += 1
+                limit <<= 1
+                mask = limit - 1
+        keep(entry)
         total += len(entry)
         if total > MAX_OUTPUT:
             return None
-        dictionary.append(word + entry[0])
-        grow_in -= 1
+        add(word + entry[0])
+        size += 1
         word = entry
-        if grow_in == 0:
-            grow_in, width = 1 << width, width + 1
-
-
-_BASE64_BITS = _bit_table(_BASE64_VALUES)
-_URI_BITS = _bit_table(_URI_VALUES)
+        if size == limit:
+            width += 1
+            limit <<= 1
+            mask = limit - 1
 
 
 def _to_utf16_units(text: str) -> str:
@@ -214,10 +361,10 @@ def _to_utf16_units(text: str) -> str:
 
 
 def _from_utf16_units(units: str | None) -> str | None:
+    # The decoder's characters are all below U+10000 (16-bit literals), each one UTF-16 code unit.
     if units is None or units.isascii():
         return units
-    data = b"".join(ord(u).to_bytes(2, "little") if ord(u) < 0x10000 else b"??" for u in units)
-    return data.decode("utf-16-le", "surrogatepass")
+    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def compress_to_base64(text: str) -> str:
@@ -228,7 +375,7 @@ def compress_to_base64(text: str) -> str:
 
 def decompress_from_base64(text: str) -> str | None:
     """lz-string ``decompressFromBase64``; ``None`` when ``text`` is not such a stream."""
-    return _from_utf16_units(_decompress(text.rstrip("="), _BASE64_BITS, _SLACK_BASE64))
+    return _from_utf16_units(_decompress_6bit(text.rstrip("="), _BASE64_TABLE, _SLACK_BASE64))
 
 
 def compress_to_uri_component(text: str) -> str:
@@ -238,7 +385,7 @@ def compress_to_uri_component(text: str) -> str:
 
 def decompress_from_uri_component(text: str) -> str | None:
     """lz-string ``decompressFromEncodedURIComponent``; ``None`` when not such a stream."""
-    return _from_utf16_units(_decompress(text.replace(" ", "+"), _URI_BITS, _SLACK_URI))
+    return _from_utf16_units(_decompress_6bit(text.replace(" ", "+"), _URI_TABLE, _SLACK_URI))
 
 
 def compress_to_utf16(text: str) -> str:
@@ -250,8 +397,12 @@ def decompress_from_utf16(text: str) -> str | None:
     """lz-string ``decompressFromUTF16``; ``None`` when ``text`` is not such a stream."""
     if not text or any(not 32 <= ord(c) < 32 + 32768 for c in text):
         return None
-    bits = "".join([format(ord(c) - 32, "015b") for c in text.rstrip(" ")])
-    return _from_utf16_units(_decompress_bits(bits, 15 + 32 if text.endswith(" ") else None))
+    units = text.rstrip(" ")
+    if not units:
+        return None
+    bits = "".join([format(ord(c) - 32, "015b") for c in units])
+    data = int(bits + "0" * (-len(bits) % 8), 2).to_bytes((len(bits) + 7) // 8, "big")
+    return _from_utf16_units(_decompress_bytes(data, len(bits), 15 + 32 if text.endswith(" ") else _ANYWHERE))
 
 
 def compress_to_uint8array(text: str) -> bytes:
@@ -265,5 +416,4 @@ def decompress_from_uint8array(data: bytes) -> str | None:
     length, or an end code before the padding of the last character)."""
     if not data or len(data) % 2:
         return None
-    bits = format(int.from_bytes(data, "big"), f"0{8 * len(data)}b")
-    return _from_utf16_units(_decompress_bits(bits, 16 + 16))
+    return _from_utf16_units(_decompress_bytes(data, 8 * len(data), 16 + 16))
