@@ -149,6 +149,7 @@ _CHUNK_BITS = 8 * _CHUNK_BYTES
 #: A step of the decoder reads at most 24 + 16 bits (a code and a literal; the dictionary cannot
 #: outgrow 24-bit codes before the output outgrows MAX_OUTPUT); a long stream loads more below this.
 _STEP_BITS = 64
+_NO_MORE: Iterator[int] = iter(())  # the rest of a stream read as one number
 #: MAX_OUTPUT cannot be reached from a stream of _CHUNK_BITS: each of its (at most 1024 / 3) codes
 #: gives at most one character more than the one before.
 assert (_CHUNK_BITS // 3 + 2) ** 2 < MAX_OUTPUT
@@ -164,36 +165,47 @@ _SLACK_BASE64 = 16 + 4 + 1
 _ANYWHERE = 1 << 62
 
 
-def _opening(codes: int) -> int:
-    """What the first :data:`_OPENING_BITS` bits after a stream's first literal say: -1, a code
-    beyond the dictionary; ``n``, the end code ends the stream after ``n`` bits; 0, no verdict (a
-    literal, or the codes so far are valid).
+def _opening(codes: int, size: int) -> int:
+    """What the next :data:`_OPENING_BITS` bits of a stream (``codes``, lowest first) say to a
+    decoder whose dictionary has ``size`` entries: 0, a code beyond the dictionary (the stream is
+    not one); else ``bits << 16 | size << 1 | ended``: the codes that come before a literal (which
+    it counts in), the end code or the window's end are valid and take ``bits``, leaving the
+    dictionary with ``size`` entries; ``ended``, the last of them is the end code.
 
-    >>> _opening(0b111), _opening(0b010), _opening(0b001), _opening(0b100_011)
-    (-1, 3, 0, 0)
+    >>> _opening(0b111, 4), _opening(0b010_100, 4) >> 16, _opening(0b001, 4) >> 16, _opening(0b001, 4) >> 1 & 0x7FFF
+    (0, 6, 19, 6)
     """
-    size, limit, width, position = 4, 8, 3, 0
-    while position + width <= _OPENING_BITS:
-        code = codes >> position & (limit - 1)
+    position = 0
+    while position + size.bit_length() <= _OPENING_BITS:
+        width = size.bit_length()  # the code width grows when the dictionary reaches 1 << width
+        code = codes >> position & ((1 << width) - 1)
         position += width
         if code == 2:
-            return position
-        if code < 2:
-            return 0
+            return position << 16 | size << 1 | 1
+        if code < 2:  # a literal, then the entry it ends: two entries more
+            return (position + (16 if code else 8)) << 16 | (size + 2) << 1
         if code > size:
-            return -1
+            return 0
         size += 1
-        if size == limit:
-            width, limit = width + 1, limit << 1
-    return 0
+    return position << 16 | size << 1
 
 
-#: The verdict of :func:`_opening` on each value of the 12 bits after the first literal (four
-#: codes of 3 bits, unless a literal comes first): 3 random blobs in 4 that pass the first code
-#: fail there.
+class _Openings(dict[int, list[int]]):
+    """:func:`_opening` of every value of :data:`_OPENING_BITS` bits, by dictionary size, each
+    made when first needed."""
+
+    def __missing__(self, size: int) -> list[int]:
+        table = self[size] = [_opening(codes, size) for codes in range(1 << _OPENING_BITS)]
+        return table
+
+
+#: Random blobs read as a stream mostly fail within their first few codes: checking them a window
+#: of 12 bits at a time from a table, before the decoder makes any list, rejects all but 1 in
+#: 30 of the tokens that the leak walk tries (bench/README.md, issue 20).
 _OPENING_BITS = 12
 _OPENING_MASK = (1 << _OPENING_BITS) - 1
-_OPENINGS = [_opening(codes) for codes in range(1 << _OPENING_BITS)]
+_OPENING_SIZES = 32  # checked while the dictionary is smaller (tables of at most 5-bit codes)
+_OPENINGS = _Openings()
 
 
 def _decompress_6bit(text: str, table: bytes, slack: int) -> str | None:
@@ -203,6 +215,10 @@ def _decompress_6bit(text: str, table: bytes, slack: int) -> str | None:
     if not standard or 42 in standard:  # empty, or a character outside the alphabet ("*")
         return None
     data = binascii.a2b_base64(standard + _ZERO_PADDING[len(standard) % 4])
+    if len(data) <= _CHUNK_BYTES:  # most: read as one number here, without another call
+        return _decompress_stream(
+            int.from_bytes(data.translate(_REVERSED_BITS), "little"), _NO_MORE, 6 * len(standard), slack
+        )
     return _decompress_bytes(data, 6 * len(standard), slack)
 
 
@@ -210,7 +226,7 @@ def _decompress_bytes(data: bytes, end: int, slack: int) -> str | None:
     """The first ``end`` bits of ``data``, read from each byte's high bit down."""
     data = data.translate(_REVERSED_BITS)
     if len(data) <= _CHUNK_BYTES:
-        return _decompress_stream(int.from_bytes(data, "little"), iter(()), end, slack)
+        return _decompress_stream(int.from_bytes(data, "little"), _NO_MORE, end, slack)
     chunks = (int.from_bytes(data[i : i + _CHUNK_BYTES], "little") for i in range(0, len(data), _CHUNK_BYTES))
     return _decompress_stream(next(chunks), chunks, end, slack)
 
@@ -221,9 +237,8 @@ def _decompress_stream(head: int, rest: Iterator[int], end: int, slack: int) -> 
     long; bits past the end read as 0. The end code must come within the last ``slack`` bits (the
     padding of the last character): a random blob rarely ends its stream there.
 
-    A stream opens with a literal (code 0 or 1 of 2 bits, then 8 or 16 bits) and the codes after
-    it have 3 bits: most random blobs fail within them (see :data:`_OPENINGS`), before any list is
-    made.
+    A stream opens with a literal (code 0 or 1 of 2 bits, then 8 or 16 bits); the codes after it
+    are first checked from :data:`_OPENINGS`, before any list is made.
     """
     first = head & 3
     if first == 2:
@@ -232,12 +247,20 @@ def _decompress_stream(head: int, rest: Iterator[int], end: int, slack: int) -> 
         return None
     literal_bits = 16 if first else 8
     left = end - 2 - literal_bits  # bits left to read (negative past the end)
-    if left >= _OPENING_BITS:
-        opening = _OPENINGS[head >> (2 + literal_bits) & _OPENING_MASK]
-        if opening < 0 or (opening and left - opening >= slack):
-            return None
-    elif left <= 0:
+    if left <= 0:
         return None
+    position, size = 2 + literal_bits, 4
+    checked = min(end, _CHUNK_BITS) - _OPENING_BITS  # windows starting here or before are in ``head``
+    while position <= checked and size < _OPENING_SIZES:
+        opening = _OPENINGS[size][head >> position & _OPENING_MASK]
+        if not opening:
+            return None
+        position += opening >> 16
+        if opening & 1:  # the end code: it must come in the padding of the last character
+            if end - position >= slack:
+                return None
+            break
+        size = opening >> 1 & 0x7FFF
     word = chr(head >> 2 & ((1 << literal_bits) - 1))
     if end <= _CHUNK_BITS:
         # A guard bit ``_STEP_BITS`` past the end: the stream is read out when the buffer falls below
@@ -270,7 +293,7 @@ def _decompress_short(word: str, buffer: int, end_below: int) -> str | None:
             else:
                 return None
         elif code == 2:
-            return "".join(out) if buffer < end_below else None
+            return _from_utf16_units("".join(out)) if buffer < end_below else None
         else:
             if code:
                 entry = chr(buffer & 0xFFFF)
@@ -323,7 +346,7 @@ def _decompress_long(word: str, buffer: int, rest: Iterator[int], left: int, end
             else:
                 return None
         elif code == 2:
-            return None if left >= slack else "".join(out)
+            return None if left >= slack else _from_utf16_units("".join(out))
         else:
             if code:
                 entry = chr(buffer & 0xFFFF)
@@ -360,9 +383,9 @@ def _to_utf16_units(text: str) -> str:
     return "".join(chr(int.from_bytes(data[i : i + 2], "little")) for i in range(0, len(data), 2))
 
 
-def _from_utf16_units(units: str | None) -> str | None:
+def _from_utf16_units(units: str) -> str:
     # The decoder's characters are all below U+10000 (16-bit literals), each one UTF-16 code unit.
-    if units is None or units.isascii():
+    if units.isascii():
         return units
     return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
@@ -375,7 +398,7 @@ def compress_to_base64(text: str) -> str:
 
 def decompress_from_base64(text: str) -> str | None:
     """lz-string ``decompressFromBase64``; ``None`` when ``text`` is not such a stream."""
-    return _from_utf16_units(_decompress_6bit(text.rstrip("="), _BASE64_TABLE, _SLACK_BASE64))
+    return _decompress_6bit(text.rstrip("="), _BASE64_TABLE, _SLACK_BASE64)
 
 
 def compress_to_uri_component(text: str) -> str:
@@ -385,7 +408,7 @@ def compress_to_uri_component(text: str) -> str:
 
 def decompress_from_uri_component(text: str) -> str | None:
     """lz-string ``decompressFromEncodedURIComponent``; ``None`` when not such a stream."""
-    return _from_utf16_units(_decompress_6bit(text.replace(" ", "+"), _URI_TABLE, _SLACK_URI))
+    return _decompress_6bit(text.replace(" ", "+"), _URI_TABLE, _SLACK_URI)
 
 
 def compress_to_utf16(text: str) -> str:
@@ -402,7 +425,7 @@ def decompress_from_utf16(text: str) -> str | None:
         return None
     bits = "".join([format(ord(c) - 32, "015b") for c in units])
     data = int(bits + "0" * (-len(bits) % 8), 2).to_bytes((len(bits) + 7) // 8, "big")
-    return _from_utf16_units(_decompress_bytes(data, len(bits), 15 + 32 if text.endswith(" ") else _ANYWHERE))
+    return _decompress_bytes(data, len(bits), 15 + 32 if text.endswith(" ") else _ANYWHERE)
 
 
 def compress_to_uint8array(text: str) -> bytes:
@@ -416,4 +439,4 @@ def decompress_from_uint8array(data: bytes) -> str | None:
     length, or an end code before the padding of the last character)."""
     if not data or len(data) % 2:
         return None
-    return _from_utf16_units(_decompress_bytes(data, 8 * len(data), 16 + 16))
+    return _decompress_bytes(data, 8 * len(data), 16 + 16)
