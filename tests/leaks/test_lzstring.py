@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -128,12 +129,14 @@ def _mutants(rng: random.Random, packed: str, alphabet: str) -> list[str]:
     cut = packed[: rng.randint(1, len(packed))]
     at = rng.randrange(len(packed))
     changed = packed[:at] + rng.choice(alphabet) + packed[at + 1 :]
-    return [packed, cut, changed, packed + _token(rng, alphabet, 1, 3)]
+    return [packed, packed[:-1], packed[:-2], cut, changed, packed + _token(rng, alphabet, 1, 3)]
 
 
 def _texts(rng: random.Random, count: int) -> list[str]:
     words = ["https://", "a.example", "/path", "?id=", "123", "ü", "€", "😎", "\ud800", " ", "&x=%20"]
     texts = ["a", "aa", "ab" * 40, "x" * 3000]
+    # many 16-bit literals: long steps (a wide code and 16 bits) at every place in the stream
+    texts += ["".join(rng.sample([chr(0x4E00 + i) for i in range(700)], k)) for k in (150, 400, 700)]
     for _ in range(count):
         texts.append("".join(rng.choices(words, k=rng.randint(1, 400))))
     return texts
@@ -217,6 +220,19 @@ def _growing_stream(codes: int) -> str:
             width += 1
     writer.write(2, width)
     return writer.finish()
+
+
+def test_output_is_counted_as_it_grows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bomb is stopped soon after MAX_OUTPUT (within one load of the stream), not at its end.
+    monkeypatch.setattr(lzstring, "MAX_OUTPUT", 60_030)
+    stream = _growing_stream(2000)  # 2 million characters if read to the end
+    tracemalloc.start()
+    try:
+        assert lzstring.decompress_from_base64(stream) is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000
 
 
 def test_output_beyond_max_output_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

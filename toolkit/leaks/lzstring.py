@@ -149,10 +149,9 @@ _CHUNK_BITS = 8 * _CHUNK_BYTES
 #: A step of the decoder reads at most 24 + 16 bits (a code and a literal; the dictionary cannot
 #: outgrow 24-bit codes before the output outgrows MAX_OUTPUT); a long stream loads more below this.
 _STEP_BITS = 64
+#: The decoder's buffer has a 1 this far above the bits loaded: bits read past them read as 0.
+_GUARD_BITS = 64
 _NO_MORE: Iterator[int] = iter(())  # the rest of a stream read as one number
-#: MAX_OUTPUT cannot be reached from a stream of _CHUNK_BITS: each of its (at most 1024 / 3) codes
-#: gives at most one character more than the one before.
-assert (_CHUNK_BITS // 3 + 2) ** 2 < MAX_OUTPUT
 
 #: Where the end code may come in a stream of 6-bit characters: the compressor pads the stream only
 #: to the end of its last character (1 to 6 bits). Noise that reads as a stream ending earlier, as
@@ -262,27 +261,37 @@ def _decompress_stream(head: int, rest: Iterator[int], end: int, slack: int) -> 
             break
         size = opening >> 1 & 0x7FFF
     word = chr(head >> 2 & ((1 << literal_bits) - 1))
-    if end <= _CHUNK_BITS:
-        # A guard bit ``_STEP_BITS`` past the end: the stream is read out when the buffer falls below
-        # ``1 << _STEP_BITS + 1``, and its end code must come while the buffer is below ``1 << slack + _STEP_BITS``.
-        buffer = (head | 1 << (end + _STEP_BITS)) >> (2 + literal_bits)
-        return _decompress_short(word, buffer, 1 << (min(slack, end + 1) + _STEP_BITS))
-    return _decompress_long(word, head >> (2 + literal_bits), rest, left, end, slack)
+    loaded = min(end, _CHUNK_BITS)  # the bits of ``head``; the others are in ``rest``
+    buffer = (head | 1 << (loaded + _GUARD_BITS)) >> (2 + literal_bits)
+    return _decompress_codes(word, buffer, rest, end - loaded, min(slack, end + 1))
 
 
-def _decompress_short(word: str, buffer: int, end_below: int) -> str | None:
-    """:func:`_decompress_stream` after its first literal ``word``, for a stream of at most
-    :data:`_CHUNK_BITS`: ``buffer`` holds the bits from the reading position on, lowest first,
-    and the guard bit (see there); the end code is valid while ``buffer < end_below``."""
+def _decompress_codes(word: str, buffer: int, rest: Iterator[int], unloaded: int, slack: int) -> str | None:
+    """:func:`_decompress_stream` after its first literal ``word``. ``buffer`` holds the bits from
+    the reading position to the end of those loaded, lowest first, and a guard bit
+    :data:`_GUARD_BITS` above them: how far it is tells the bits left without counting them at
+    each step. ``unloaded`` bits of the stream are still in ``rest``."""
     dictionary = ["", "", "", word]
     add = dictionary.append
     out = [word]
     keep = out.append
     size, limit, width, mask = 4, 8, 3, 7  # the code width grows when the dictionary reaches ``limit``
-    read_out = 1 << (_STEP_BITS + 1)
+    read_out, end_below = _bounds(unloaded, slack)
+    total = counted = 0  # the output's length, counted as far as ``out[counted]`` at each load
     while True:
-        if buffer < read_out:
-            return None
+        if buffer < read_out:  # the stream is read out, or what is loaded of it nearly
+            if not unloaded:
+                return None
+            total += sum(map(len, out[counted:]))
+            counted = len(out)
+            if total > MAX_OUTPUT:
+                return None
+            loaded = buffer.bit_length() - 1 - _GUARD_BITS
+            chunk = min(unloaded, _CHUNK_BITS)
+            unloaded -= chunk
+            buffer = buffer & ((1 << loaded) - 1) | (next(rest) | 1 << (chunk + _GUARD_BITS)) << loaded
+            read_out, end_below = _bounds(unloaded, slack)
+            continue
         code = buffer & mask
         buffer >>= width
         if code > 2:
@@ -293,7 +302,10 @@ def _decompress_short(word: str, buffer: int, end_below: int) -> str | None:
             else:
                 return None
         elif code == 2:
-            return _from_utf16_units("".join(out)) if buffer < end_below else None
+            if buffer >= end_below:  # more of the stream than the padding of its last character
+                return None
+            text = "".join(out)
+            return _from_utf16_units(text) if len(text) <= MAX_OUTPUT else None
         else:
             if code:
                 entry = chr(buffer & 0xFFFF)
@@ -317,62 +329,12 @@ def _decompress_short(word: str, buffer: int, end_below: int) -> str | None:
             mask = limit - 1
 
 
-def _decompress_long(word: str, buffer: int, rest: Iterator[int], left: int, end: int, slack: int) -> str | None:
-    """:func:`_decompress_short` for a stream of more than :data:`_CHUNK_BITS`, loading ``rest``
-    as it goes and counting the output against MAX_OUTPUT; ``left`` bits are still to read."""
-    ahead = _CHUNK_BITS - end  # bits loaded into ``buffer`` past the end (negative: not all loaded)
-    refill_below = _STEP_BITS - ahead if ahead < 0 else 0  # a ``left`` below which to load more
-    dictionary = ["", "", "", word]
-    add = dictionary.append
-    out = [word]
-    keep = out.append
-    total = 1
-    size, limit, width, mask = 4, 8, 3, 7
-    while True:
-        if left <= 0:
-            return None
-        if left < refill_below:
-            buffer |= next(rest) << (left + ahead)
-            ahead += _CHUNK_BITS
-            refill_below = _STEP_BITS - ahead if ahead < 0 else 0
-        code = buffer & mask
-        buffer >>= width
-        left -= width
-        if code > 2:
-            if code < size:
-                entry = dictionary[code]
-            elif code == size:
-                entry = word + word[0]
-            else:
-                return None
-        elif code == 2:
-            return None if left >= slack else _from_utf16_units("".join(out))
-        else:
-            if code:
-                entry = chr(buffer & 0xFFFF)
-                buffer >>= 16
-                left -= 16
-            else:
-                entry = chr(buffer & 0xFF)
-                buffer >>= 8
-                left -= 8
-            add(entry)
-            size += 1
-            if size == limit:
-                width += 1
-                limit <<= 1
-                mask = limit - 1
-        keep(entry)
-        total += len(entry)
-        if total > MAX_OUTPUT:
-            return None
-        add(word + entry[0])
-        size += 1
-        word = entry
-        if size == limit:
-            width += 1
-            limit <<= 1
-            mask = limit - 1
+def _bounds(unloaded: int, slack: int) -> tuple[int, int]:
+    """Below which value of the decoder's buffer (guard bit included) the stream is read out, or
+    more must be loaded; and below which an end code ends it within its last ``slack`` bits."""
+    if unloaded:
+        return 1 << (_GUARD_BITS + _STEP_BITS), 1 << (_GUARD_BITS + slack - unloaded) if slack > unloaded else 0
+    return 1 << (_GUARD_BITS + 1), 1 << (_GUARD_BITS + slack)
 
 
 def _to_utf16_units(text: str) -> str:
