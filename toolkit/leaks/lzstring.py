@@ -380,14 +380,19 @@ def compress_to_utf16(text: str) -> str:
 
 def decompress_from_utf16(text: str) -> str | None:
     """lz-string ``decompressFromUTF16``; ``None`` when ``text`` is not such a stream."""
-    if not text or any(not 32 <= ord(c) < 32 + 32768 for c in text):
+    if not text or min(text) < " " or max(text) > "\u801f":  # each character 15 bits offset by 32
         return None
     units = text.rstrip(" ")
     if not units:
         return None
-    bits = "".join([format(ord(c) - 32, "015b") for c in units])
-    data = int(bits + "0" * (-len(bits) % 8), 2).to_bytes((len(bits) + 7) // 8, "big")
-    return _decompress_bytes(data, len(bits), 15 + 32 if text.endswith(" ") else _ANYWHERE)
+    # The characters' values in 16 bits each (none carries into the next: all are 32 or more),
+    # as "0"/"1" without the top bit of each, which is 0: the 15-bit stream, high bit first.
+    values = int.from_bytes(units.encode("utf-16-be"), "big") - int.from_bytes(b"\0 " * len(units), "big")
+    bits = bytearray(format(values, f"0{16 * len(units)}b"), "ascii")
+    del bits[::16]
+    end = len(bits)
+    data = (int(bits, 2) << (-end % 8)).to_bytes((end + 7) // 8, "big")
+    return _decompress_bytes(data, end, 15 + 32 if text.endswith(" ") else _ANYWHERE)
 
 
 def compress_to_uint8array(text: str) -> bytes:
