@@ -247,3 +247,27 @@ def test_output_beyond_max_output_is_refused(monkeypatch: pytest.MonkeyPatch) ->
         assert lzstring.decompress_from_base64(stream) == Reference.base64(stream)
     assert Reference.base64(_growing_stream(344)) == "a" * 59_685
     assert Reference.base64(_growing_stream(345)) is None
+
+
+def _opening(codes: int, size: int, bits: int) -> int:
+    """The verdict of ``lzstring._verdicts`` on one value, worked out code by code."""
+    position = 0
+    while position + size.bit_length() <= bits:
+        width = size.bit_length()
+        code = codes >> position & ((1 << width) - 1)
+        position += width
+        if code == 2:
+            return position << 16 | size << 1 | 1
+        if code < 2:
+            return (position + (16 if code else 8)) << 16 | (size + 2) << 1
+        if code > size:
+            return 0
+        size += 1
+    return position << 16 | size << 1
+
+
+def test_opening_tables_say_what_the_codes_say() -> None:
+    for size in range(4, lzstring._OPENING_SIZES):
+        table = lzstring._OPENINGS[size]
+        assert len(table) == 1 << lzstring._OPENING_BITS
+        assert table == [_opening(codes, size, lzstring._OPENING_BITS) for codes in range(len(table))], size

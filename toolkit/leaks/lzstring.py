@@ -164,37 +164,50 @@ _SLACK_BASE64 = 16 + 4 + 1
 _ANYWHERE = 1 << 62
 
 
-def _opening(codes: int, size: int) -> int:
-    """What the next :data:`_OPENING_BITS` bits of a stream (``codes``, lowest first) say to a
-    decoder whose dictionary has ``size`` entries: 0, a code beyond the dictionary (the stream is
-    not one); else ``bits << 16 | size << 1 | ended``: the codes that come before a literal (which
-    it counts in), the end code or the window's end are valid and take ``bits``, leaving the
-    dictionary with ``size`` entries; ``ended``, the last of them is the end code.
+def _verdicts(size: int, bits: int) -> list[int]:
+    """What each value of ``bits`` bits (the next ones of a stream, lowest first) says to a decoder
+    whose dictionary has ``size`` entries: 0, a code beyond the dictionary (the stream is not one);
+    else ``taken << 16 | size << 1 | ended``: the codes up to a literal (counted in), the end code
+    or the last whole code in the window are valid and take ``taken`` bits, leaving the dictionary
+    with ``size`` entries; ``ended``, the last of them is the end code. Made from the verdicts on
+    the bits after the first code.
 
-    >>> _opening(0b111, 4), _opening(0b010_100, 4) >> 16, _opening(0b001, 4) >> 16, _opening(0b001, 4) >> 1 & 0x7FFF
+    >>> verdicts = _verdicts(4, 12)
+    >>> verdicts[0b111], verdicts[0b010_100] >> 16, verdicts[0b001] >> 16, verdicts[0b001] >> 1 & 0x7FFF
     (0, 6, 19, 6)
     """
-    position = 0
-    while position + size.bit_length() <= _OPENING_BITS:
-        width = size.bit_length()  # the code width grows when the dictionary reaches 1 << width
-        code = codes >> position & ((1 << width) - 1)
-        position += width
-        if code == 2:
-            return position << 16 | size << 1 | 1
-        if code < 2:  # a literal, then the entry it ends: two entries more
-            return (position + (16 if code else 8)) << 16 | (size + 2) << 1
-        if code > size:
-            return 0
-        size += 1
-    return position << 16 | size << 1
+    known = _VERDICTS.get((size, bits))
+    if known is not None:
+        return known
+    width = size.bit_length()  # the code width grows when the dictionary reaches 1 << width
+    if width > bits:
+        return [size << 1] * (1 << bits)
+    firsts: list[int | None] = [
+        width << 16 | size << 1 | 1
+        if code == 2
+        else (width + (16 if code else 8)) << 16 | (size + 2) << 1  # a literal, and the entry it ends
+        if code < 2
+        else 0
+        if code > size
+        else None  # an entry: the verdict is the next bits'
+        for code in range(1 << width)
+    ]
+    verdicts: list[int] = []
+    for after in _verdicts(size + 1, bits - width):
+        then = after + (width << 16) if after else 0
+        verdicts.extend(then if first is None else first for first in firsts)
+    _VERDICTS[size, bits] = verdicts
+    return verdicts
+
+
+_VERDICTS: dict[tuple[int, int], list[int]] = {}
 
 
 class _Openings(dict[int, list[int]]):
-    """:func:`_opening` of every value of :data:`_OPENING_BITS` bits, by dictionary size, each
-    made when first needed."""
+    """:func:`_verdicts` on :data:`_OPENING_BITS` bits by dictionary size, made when first needed."""
 
     def __missing__(self, size: int) -> list[int]:
-        table = self[size] = [_opening(codes, size) for codes in range(1 << _OPENING_BITS)]
+        table = self[size] = _verdicts(size, _OPENING_BITS)
         return table
 
 
@@ -210,7 +223,7 @@ _OPENINGS = _Openings()
 def _decompress_6bit(text: str, table: bytes, slack: int) -> str | None:
     """A stream of 6-bit characters (``table``: see :func:`_as_base64`), whose values base64's
     decoder packs high bit first."""
-    standard = text.encode().translate(table)
+    standard = text.encode().translate(table)  # non-ASCII text: bytes of 128 and up, all "*"
     if not standard or 42 in standard:  # empty, or a character outside the alphabet ("*")
         return None
     data = binascii.a2b_base64(standard + _ZERO_PADDING[len(standard) % 4])
@@ -245,13 +258,13 @@ def _decompress_stream(head: int, rest: Iterator[int], end: int, slack: int) -> 
     if first == 3:
         return None
     literal_bits = 16 if first else 8
-    left = end - 2 - literal_bits  # bits left to read (negative past the end)
-    if left <= 0:
+    position = 2 + literal_bits
+    if end <= position:
         return None
-    position, size = 2 + literal_bits, 4
-    checked = min(end, _CHUNK_BITS) - _OPENING_BITS  # windows starting here or before are in ``head``
-    while position <= checked and size < _OPENING_SIZES:
-        opening = _OPENINGS[size][head >> position & _OPENING_MASK]
+    loaded = end if end < _CHUNK_BITS else _CHUNK_BITS  # the bits of ``head``; the others are in ``rest``
+    checked, size, openings = loaded - _OPENING_BITS, 4, _OPENINGS
+    while position <= checked:  # each window in ``head``
+        opening = openings[size][head >> position & _OPENING_MASK]
         if not opening:
             return None
         position += opening >> 16
@@ -260,8 +273,9 @@ def _decompress_stream(head: int, rest: Iterator[int], end: int, slack: int) -> 
                 return None
             break
         size = opening >> 1 & 0x7FFF
+        if size >= _OPENING_SIZES:
+            break
     word = chr(head >> 2 & ((1 << literal_bits) - 1))
-    loaded = min(end, _CHUNK_BITS)  # the bits of ``head``; the others are in ``rest``
     buffer = (head | 1 << (loaded + _GUARD_BITS)) >> (2 + literal_bits)
     return _decompress_codes(word, buffer, rest, end - loaded, min(slack, end + 1))
 
@@ -275,7 +289,7 @@ def _decompress_codes(word: str, buffer: int, rest: Iterator[int], unloaded: int
     add = dictionary.append
     out = [word]
     keep = out.append
-    size, limit, width, mask = 4, 8, 3, 7  # the code width grows when the dictionary reaches ``limit``
+    width, mask, grow_in = 3, 7, 4  # the code width grows when ``grow_in`` more entries are made
     read_out, end_below = _bounds(unloaded, slack)
     total = counted = 0  # the output's length, counted as far as ``out[counted]`` at each load
     while True:
@@ -295,12 +309,12 @@ def _decompress_codes(word: str, buffer: int, rest: Iterator[int], unloaded: int
         code = buffer & mask
         buffer >>= width
         if code > 2:
-            if code < size:
+            try:
                 entry = dictionary[code]
-            elif code == size:
+            except IndexError:
+                if code != len(dictionary):
+                    return None
                 entry = word + word[0]
-            else:
-                return None
         elif code == 2:
             if buffer >= end_below:  # more of the stream than the padding of its last character
                 return None
@@ -314,19 +328,19 @@ def _decompress_codes(word: str, buffer: int, rest: Iterator[int], unloaded: int
                 entry = chr(buffer & 0xFF)
                 buffer >>= 8
             add(entry)
-            size += 1
-            if size == limit:
+            grow_in -= 1
+            if not grow_in:
+                grow_in = mask + 1
                 width += 1
-                limit <<= 1
-                mask = limit - 1
+                mask = mask << 1 | 1
         keep(entry)
         add(word + entry[0])
-        size += 1
         word = entry
-        if size == limit:
+        grow_in -= 1
+        if not grow_in:
+            grow_in = mask + 1
             width += 1
-            limit <<= 1
-            mask = limit - 1
+            mask = mask << 1 | 1
 
 
 def _bounds(unloaded: int, slack: int) -> tuple[int, int]:
