@@ -145,8 +145,8 @@ def _texts(rng: random.Random, count: int) -> list[str]:
 def _check(cases: int, seed: int) -> None:
     rng = random.Random(seed)
     forms = [
-        (lzstring.decompress_from_base64, Reference.base64, _BASE64, "+/"),
-        (lzstring.decompress_from_uri_component, Reference.uri, _URI, " ."),
+        (lzstring.decompress_from_base64, Reference.base64, _BASE64, "+/-_ .é\ud800"),
+        (lzstring.decompress_from_uri_component, Reference.uri, _URI, " ./=_é\ud800"),
     ]
     for new, old, alphabet, extra in forms:
         for _ in range(cases):

@@ -221,7 +221,7 @@ _OPENINGS = _Openings()
 def _decompress_6bit(text: str, table: bytes, slack: int) -> str | None:
     """A stream of 6-bit characters (``table``: see :func:`_as_base64`), whose values base64's
     decoder packs high bit first."""
-    standard = text.encode().translate(table)  # non-ASCII text: bytes of 128 and up, all "*"
+    standard = text.encode("utf-8", "surrogatepass").translate(table)  # not ASCII: bytes of 128 and up, all "*"
     if not standard or 42 in standard:  # empty, or a character outside the alphabet ("*")
         return None
     data = binascii.a2b_base64(standard + _ZERO_PADDING[len(standard) % 4])
