@@ -275,7 +275,7 @@ def _decompress_stream(head: int, rest: Iterator[int], end: int, slack: int) -> 
             break
     word = chr(head >> 2 & ((1 << literal_bits) - 1))
     buffer = (head | 1 << (loaded + _GUARD_BITS)) >> (2 + literal_bits)
-    return _decompress_codes(word, buffer, rest, end - loaded, min(slack, end + 1))
+    return _decompress_codes(word, buffer, rest, end - loaded, slack)
 
 
 def _decompress_codes(word: str, buffer: int, rest: Iterator[int], unloaded: int, slack: int) -> str | None:
@@ -344,9 +344,10 @@ def _decompress_codes(word: str, buffer: int, rest: Iterator[int], unloaded: int
 def _bounds(unloaded: int, slack: int) -> tuple[int, int]:
     """Below which value of the decoder's buffer (guard bit included) the stream is read out, or
     more must be loaded; and below which an end code ends it within its last ``slack`` bits."""
-    if unloaded:
-        return 1 << (_GUARD_BITS + _STEP_BITS), 1 << (_GUARD_BITS + slack - unloaded) if slack > unloaded else 0
-    return 1 << (_GUARD_BITS + 1), 1 << (_GUARD_BITS + slack)
+    # The buffer never holds more than a piece and a step: a bound past that takes any end code.
+    ends_within = min(slack - unloaded, _CHUNK_BITS + _STEP_BITS + 1)
+    end_below = 1 << (_GUARD_BITS + ends_within) if ends_within > 0 else 0
+    return 1 << (_GUARD_BITS + (_STEP_BITS if unloaded else 1)), end_below
 
 
 def _to_utf16_units(text: str) -> str:
