@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
 
 from toolkit.leaks.unwrap import Limits, Located, unwrap_request
 
@@ -234,25 +235,42 @@ def test_headerless_attempts_agree_with_the_bounded_decompressors() -> None:
 def test_alphanumeric_tokens_take_a_shortcut_to_the_same_texts() -> None:
     import random
     import string
+    import uuid
     import zlib
 
     from toolkit.leaks.unwrap import _Unwrapper
 
     rng = random.Random(8)
-    alphabets = (string.ascii_letters + string.digits, "0123456789abcdef", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    alphabets = (
+        string.ascii_letters + string.digits,
+        "0123456789abcdef",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+        "0123456789abcdefABCDEF-",
+    )
     tokens = [
         zlib.compress(b"https://a.example/x").hex(),
         base64.b32encode(b"https://a.example/x").decode().rstrip("="),
     ]
     tokens += ["".join(rng.choices(alphabet, k=rng.randrange(4, 60))) for alphabet in alphabets for _ in range(300)]
-    for token in tokens:
-        data = token.encode()
-        for layers in (0, 4, 5):
-            general, shortcut = _Unwrapper(Limits(), print), _Unwrapper(Limits(), print)
-            general.text(data, "body", ("json:@0",), layers, covered=True)
-            shortcut._alphanumeric(data, "body", ("json:@0",), layers, True)
-            expected = [(t.chain, t.data, t.covered) for t in general.out]
-            assert [(t.chain, t.data, t.covered) for t in shortcut.out] == expected
+    tokens += [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(20)] + ["--a1-b2", "-", "9-"]
+    limits = Limits(shortest_text=7)
+    for _round in ("first", "again"):  # the second time, noise tokens are known as such
+        for token in tokens:
+            data = token.encode()
+            for layers in (0, 4, 5):
+                for chain in (("json:@0",), ("segment:1",)):  # (base58 is not tried in JSON values)
+                    general = _Unwrapper(limits, print)
+                    general.texts += 1  # as text() counts it (and drops a short one) before the general way
+                    if len(data) >= limits.shortest_text:
+                        general._any_text(data, "body", chain, layers, None, True, None)
+                    expected = [(t.chain, t.data, t.covered) for t in general.out]
+                    shortcuts = (_Unwrapper(limits, print), _Unwrapper(limits, print))
+                    shortcuts[0].text(data, "body", chain, layers, covered=True)
+                    if token.isalnum():
+                        shortcuts[1]._alphanumeric(data, "body", chain, layers, True)
+                    for shortcut in shortcuts[: 1 + token.isalnum()]:
+                        assert [(t.chain, t.data, t.covered) for t in shortcut.out] == expected
+                        assert (shortcut.texts, shortcut.decoded) == (general.texts, general.decoded)
 
 
 # --- single-field forms, multipart parts, form text inside other bodies (issue 15) --------------
@@ -374,3 +392,39 @@ def test_values_of_hex_digits_and_dashes_are_ids_not_base64() -> None:
     encoded = base64.b64encode(b"9774d56d682e549c").decode()
     texts = list(unwrap_request(url=None, headers=[("X-Id", encoded)], body=None))
     assert (b"9774d56d682e549c", ("base64",)) in [(t.data, t.chain) for t in texts]
+
+
+# --- string literals of a JSON document (issue 20) ------------------------------------------------
+
+
+def test_json_literals_worth_decoding_are_found_between_their_own_quotes() -> None:
+    from toolkit.leaks.unwrap import _JSON_CANDIDATE
+
+    document = (
+        b'{"items": [{"sku": "Zq81LmA0", "price": 0.7726218108121796}, {"sku": "short"}],'
+        b' "n": 12345678901234567890, "u": "https://a.example/news/sport/AbCd1234.html",'
+        b' "q": "a%20b", "e": "x\\"y", "j": " {\\"k\\": 1}", "t": "the news of the day"}'
+    )
+    found = [m.group(1) for m in _JSON_CANDIDATE.finditer(document) if m.group(1) is not None]
+    # long numbers between literals are not read as a literal's text, and every literal is read whole
+    assert found == [b"Zq81LmA0", b"https://a.example/news/sport/AbCd1234.html", b"a%20b", b'x\\"y', b' {\\"k\\": 1}']
+
+
+def test_json_literal_scan_agrees_with_a_literal_by_literal_reading() -> None:
+    import random
+
+    from toolkit.leaks.unwrap import _JSON_CANDIDATE
+
+    token, inner = re.compile(rb"[A-Za-z0-9+/_$=-]{8,}"), re.compile(rb"\s*[{\[<]")
+    trigger = re.compile(rb"%[0-9A-Fa-f]{2}|&#|&amp;|\\.|[A-Za-z0-9+/_$-]{16,}", re.DOTALL)
+    pieces = ["a", "Z9", "%2F", "%zz", "&#", "&amp;", "&x", "\\\\", '\\"', "\\n", " ", "{", "<", "+/", "-_$", "é"]
+    rng = random.Random(20)
+    values = ["".join(rng.choices(pieces, k=rng.randrange(0, 12))) for _ in range(3000)]
+    values += ["x" * n for n in (7, 8, 15, 16)] + ["ab " * 6 + "c" * 16]
+    # (the pieces are JSON string text: escapes as a sender writes them; long numbers between literals)
+    fields = [f'"k{i}": "{value}", "n{i}": {rng.randrange(10**20)}' for i, value in enumerate(values)]
+    data = ("{" + ", ".join(fields) + "}").encode()
+    literals = re.findall(rb'"((?:[^"\\]|\\.)*)"', data)
+    expected = [c for c in literals if token.fullmatch(c) or inner.match(c) or trigger.search(c)]
+    found = [m.group(1) for m in _JSON_CANDIDATE.finditer(data) if m.group(1) is not None]
+    assert found == expected

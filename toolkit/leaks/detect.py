@@ -32,6 +32,7 @@ import contextlib
 import dataclasses
 import functools
 import gc
+import itertools
 import operator
 import os
 import zlib
@@ -39,7 +40,6 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain, compress, count, filterfalse, repeat
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -103,24 +103,22 @@ class NeedleIndex:
     """16 measured best on the bench_leaks traffic: a faster search and a smaller automaton than 24, 12 or 8."""
 
     def __init__(self, needles: Iterable[Needle], expansion: Expansion | None = None, engine: str = "auto") -> None:
-        expansion = expansion or Expansion()
-        by_key: dict[bytes, list[Pattern]] = {}
-        count = 0
-        for needle in needles:
-            for pattern in expand(needle, expansion):
-                by_key.setdefault(pattern.data[-self.KEY_BYTES :], []).append(pattern)
-                count += 1
-        self.count = count
-        self.shortest = min((len(pattern.data) for group in by_key.values() for pattern in group), default=0)
+        with _cyclic_gc_paused():  # some 10^5 patterns, no cycles: each collection would scan them all
+            by_key, values = _patterns_by_key(needles, expansion or Expansion(), self.KEY_BYTES)
+        self.count = sum(map(len, by_key.values()))
+        shortest = min(map(len, by_key), default=0)  # a key is a pattern's last KEY_BYTES bytes
+        if shortest == self.KEY_BYTES:
+            shortest = min(len(pattern.data) for group in by_key.values() for pattern in group)
+        self.shortest = shortest
         """Length of the shortest pattern: a shorter text holds no hit."""
-        self.shortest_deflate = _shortest_deflate(by_key.values())
+        self.shortest_deflate = _shortest_deflate(values)
         """Length of the shortest raw deflate stream of a needle or pattern (see :func:`_shortest_deflate`)."""
         # Keys with a byte above 0x7F (raw digests, non-ASCII needles) can only occur in a text that
         # has one: they get an automaton of their own, run on such texts only. Random bytes in the
         # keys would otherwise keep the main automaton off its root state and slow every search.
-        text_keys = [key for key in by_key if key.isascii()]
-        binary_keys = [key for key in by_key if not key.isascii()]
-        self.patterns: list[list[Pattern]] = [by_key[key] for key in (*text_keys, *binary_keys)]
+        text_keys = list(filter(bytes.isascii, by_key))
+        binary_keys = list(itertools.filterfalse(bytes.isascii, by_key))
+        self.patterns: list[list[Pattern]] = list(map(by_key.__getitem__, itertools.chain(text_keys, binary_keys)))
         """Patterns by key: those of the text keys (numbered as :attr:`matcher` numbers them), then
         those of the binary keys (:attr:`binary_matcher`'s numbers, offset by the text keys)."""
         self.matcher: Matcher = build_matcher(text_keys, engine)
@@ -128,7 +126,8 @@ class NeedleIndex:
         self._offset = len(text_keys)
         # Texts are searched together, joined by a byte that no key holds if there is one: a match
         # that runs past the end of its text is dropped.
-        self.separator = next((bytes([b]) for b in (0, 1, 0xFF) if all(bytes([b]) not in k for k in text_keys)), b"\0")
+        joined = b"".join(text_keys)
+        self.separator = next((bytes([b]) for b in (0, 1, 0xFF) if bytes([b]) not in joined), b"\0")
 
     def __len__(self) -> int:
         return self.count
@@ -201,7 +200,7 @@ class NeedleIndex:
             return {n: found for n, text in enumerate(texts) if (found := self.find(text))}
         lengths = list(map(len, texts))
         # starts[n]: where text n begins in the joined texts; starts[n + 1] - 1: where it ends
-        starts = list(accumulate(map((1).__add__, lengths), initial=0))
+        starts = list(itertools.accumulate(map((1).__add__, lengths), initial=0))
         joined = self.separator.join(texts)
         by_text: dict[int, list[tuple[int, int, int]]] = {}
         for match in self.matcher.find(joined):
@@ -229,12 +228,16 @@ class NeedleIndex:
         the same way); compressed containers are searched in their decompressed form, not as such.
         """
         assert self.binary_matcher is not None
-        long_enough = list(compress(range(len(texts)), map(operator.ge, lengths, repeat(self._shortest_binary))))
-        not_ascii = compress(long_enough, map(operator.not_, map(bytes.isascii, map(texts.__getitem__, long_enough))))
+        long_enough = list(
+            itertools.compress(range(len(texts)), map(operator.ge, lengths, itertools.repeat(self._shortest_binary)))
+        )
+        not_ascii = itertools.compress(
+            long_enough, map(operator.not_, map(bytes.isascii, map(texts.__getitem__, long_enough)))
+        )
         binary = [n for n in not_ascii if not texts[n].startswith(_COMPRESSED)]
         if not binary:
             return
-        inner = list(accumulate((lengths[n] + 1 for n in binary), initial=0))
+        inner = list(itertools.accumulate((lengths[n] + 1 for n in binary), initial=0))
         for index, start, end in self.binary_matcher.find(self.separator.join([texts[n] for n in binary])):
             slot = bisect_right(inner, start) - 1
             if end < inner[slot + 1]:
@@ -262,7 +265,28 @@ class NeedleIndex:
         return out
 
 
-def _shortest_deflate(groups: Iterable[list[Pattern]]) -> int:
+def _patterns_by_key(
+    needles: Iterable[Needle], expansion: Expansion, key_bytes: int
+) -> tuple[dict[bytes, list[Pattern]], list[str]]:
+    """The patterns of ``needles`` by their last ``key_bytes`` bytes (keys in the order of their first
+    pattern), and the values of the needles that have a pattern."""
+    by_key: dict[bytes, list[Pattern]] = {}
+    values: list[str] = []
+    for needle in needles:
+        patterns = expand(needle, expansion)
+        if patterns:
+            values.append(needle.value)
+        for pattern in patterns:
+            key = pattern.data[-key_bytes:]
+            group = by_key.get(key)
+            if group is None:
+                by_key[key] = [pattern]
+            else:
+                group.append(pattern)
+    return by_key, values
+
+
+def _shortest_deflate(values: Iterable[str]) -> int:
     """One byte less than the shortest raw deflate stream (zlib, level 9) of a needle's value. Its
     patterns are made from the value by case folds, escapes, encodings and digests, which make it no
     more compressible; short checksums (8 to 15 characters, matched where nothing touches them) are
@@ -270,11 +294,11 @@ def _shortest_deflate(groups: Iterable[list[Pattern]]) -> int:
     and is not tried (bench/README.md, issue 20).
 
     >>> from toolkit.leaks.needles import identifier_needles
-    >>> _shortest_deflate([expand(identifier_needles("ANDROID_ID", "9774d56d682e549c")[0])])
+    >>> _shortest_deflate([identifier_needles("ANDROID_ID", "9774d56d682e549c")[0].value])
     17
     """
-    values = {pattern.needle.value for group in groups for pattern in group}
-    return max(0, min((len(zlib.compress(value.encode("utf-8"), 9, -15)) for value in values), default=1) - 1)
+    shortest = min((len(zlib.compress(value.encode("utf-8"), 9, -15)) for value in set(values)), default=1)
+    return max(0, shortest - 1)
 
 
 _LAST_INDEX: list[tuple[tuple[Any, ...], NeedleIndex]] = []
@@ -388,21 +412,26 @@ def _request_texts(
         cookies=cookies,
         limits=limits,
         on_problem=on_problem,
+        keep_covered=False,
     )
-    texts = list(filterfalse(_COVERED, unwrapped))
+    texts = list(itertools.filterfalse(_COVERED, unwrapped))
     sent = len(texts)
     if response_headers:
-        texts += filterfalse(_COVERED, unwrap_response(response_headers, limits=limits, on_problem=on_problem))
+        texts += itertools.filterfalse(
+            _COVERED, unwrap_response(response_headers, limits=limits, on_problem=on_problem)
+        )
     return texts, sent
 
 
 def _batch_hits(index: NeedleIndex, batch: Sequence[tuple[list[Located], int]]) -> list[list[_Hit]]:
     """The hits of each request of ``batch`` (its texts and how many the device sent): the texts of
     all of them are searched in one call, and only texts with a hit are located further."""
-    texts = list(chain.from_iterable(request_texts for request_texts, _sent in batch))
+    texts = list(itertools.chain.from_iterable(request_texts for request_texts, _sent in batch))
     found_in = index.found_in(list(map(_DATA, texts)))
     # texts whose leaves differ from them (escapes) are located even with no hit of their own
-    located_too = [n for n in compress(count(), map(_SEARCH_PARTS, texts)) if texts[n].parts is not None]
+    located_too = [
+        n for n in itertools.compress(itertools.count(), map(_SEARCH_PARTS, texts)) if texts[n].parts is not None
+    ]
     numbers = sorted(found_in.keys() | located_too) if located_too else list(found_in)
     out: list[list[_Hit]] = []
     first = 0

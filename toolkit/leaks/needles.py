@@ -25,12 +25,14 @@ True
 from __future__ import annotations
 
 import base64
+import binascii
 import csv
+import functools
 import io
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
@@ -105,9 +107,13 @@ class Needle:
     """The visited URL was inferred from the capture, not given by the user."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Pattern:
-    """One byte string to search for, and how it was made from its needle."""
+    """One byte string to search for, and how it was made from its needle.
+
+    A value, hashed by its fields, never changed once made; not a frozen dataclass only because an
+    index makes some 10^5 of them and a frozen one's ``__init__`` takes three times as long.
+    """
 
     data: bytes
     needle: Needle
@@ -216,20 +222,42 @@ _TEXT_FORMS: tuple[tuple[str, ...], ...] = (
 _IDENTIFIER_TEXT_FORMS: tuple[tuple[str, ...], ...] = (("base58",),)
 
 
-def _base64_aligned(data: bytes, urlsafe: bool) -> list[bytes]:
+def _base64_aligned(data: bytes) -> list[bytes]:
     """The base64 text of ``data`` at each of the 3 byte offsets inside a longer base64 text.
 
     Characters that depend on unknown neighbouring bytes are cut off both ends.
     """
-    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
     out = []
     for offset in range(3):
-        text = encode(b"\0" * offset + data)
+        text = base64.b64encode(b"\0" * offset + data)
         start = (offset * 4 + 2) // 3
         end = (offset + len(data)) // 3 * 4
         if end - start >= 4:
             out.append(text[start:end])
     return out
+
+
+#: base64 to base64url (RFC 4648 section 5): the same text but for these two characters.
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+_Form = tuple[tuple[str, ...], bool]
+"""How a pattern is made: its needle-side transforms and whether it is ``bounded``."""
+
+_TextForm = tuple[tuple[str, ...], _Form, Callable[[bytes], bytes] | None]
+"""A text form's chain, its (shared) form, and its transform if it is one step."""
+
+
+def _text_forms(chains: Sequence[tuple[str, ...]]) -> tuple[_TextForm, ...]:
+    return tuple((chain, (chain, False), TRANSFORMS[chain[0]].encode if len(chain) == 1 else None) for chain in chains)
+
+
+#: The text forms of needles of other kinds and of identifiers.
+_TEXT = _text_forms(_TEXT_FORMS)
+_IDENTIFIER_TEXT = _text_forms((*_TEXT_FORMS, *_IDENTIFIER_TEXT_FORMS))
+_BASE64_FORM: _Form = (("base64",), False)
+_BASE64URL_FORM: _Form = (("base64url",), False)
+_FOLDS = ("lower", "upper", "punycode")
 
 
 def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
@@ -238,71 +266,140 @@ def expand(needle: Needle, expansion: Expansion = Expansion()) -> list[Pattern]:
     >>> [p.matched_form for p in expand(Needle("identifier", "ab cd", "x", "x", "identifier"))][:4]
     ['x', 'upper(x)', 'quote(x)', 'quote_plus(x)']
     """
-    raw = needle.value.encode("utf-8")
-    seen: dict[bytes, Pattern] = {}
+    datas, forms = _forms(needle.kind, needle.value.encode("utf-8"), expansion)
+    # the first of equal byte strings wins: the index of each one's first occurrence, in their order
+    first = dict(zip(reversed(datas), range(len(datas) - 1, -1, -1), strict=True))
+    order = sorted(first.values()) if len(first) < len(datas) else range(len(datas))
+    return [Pattern(datas[i], needle, *forms[i]) for i in order if len(datas[i]) >= MIN_NEEDLE_LENGTH]
 
-    def add(data: bytes, transforms: tuple[str, ...], bounded: bool = False) -> None:
-        if len(data) >= MIN_NEEDLE_LENGTH and data not in seen:
-            seen[data] = Pattern(data, needle, transforms, bounded)
 
-    done: dict[tuple[str, ...], bytes] = {(): raw}
-
-    def encoded(chain: tuple[str, ...]) -> bytes:
-        if chain not in done:  # chains share their first steps (lower; lower, quote ...): each once
-            done[chain] = TRANSFORMS[chain[-1]].encode(encoded(chain[:-1]))
-        return done[chain]
-
-    text_forms = (*_TEXT_FORMS, *_IDENTIFIER_TEXT_FORMS) if needle.kind == "identifier" else _TEXT_FORMS
-    for chain in text_forms:
-        data = encoded(chain)
-        if chain and chain[-1] in ("lower", "upper", "punycode") and data == raw:
+def _forms(kind: str, raw: bytes, expansion: Expansion) -> tuple[list[bytes], list[_Form]]:
+    """The byte strings searched for a needle of ``kind`` and value ``raw``, each with its form, in
+    the order of preference (simplest first), duplicates included."""
+    datas: list[bytes] = []
+    forms: list[_Form] = []
+    encoded, done = _chain_encoder(raw)
+    identifier = kind == "identifier"
+    for chain, form, step in _IDENTIFIER_TEXT if identifier else _TEXT:
+        if step is not None:
+            data = done[chain] = step(raw)
+        else:
+            data = encoded(chain)
+        if chain and chain[-1] in _FOLDS and data == raw:
             continue
-        add(data, chain)
-    for urlsafe, name in ((False, "base64"), (True, "base64url")):
-        for data in _base64_aligned(raw, urlsafe):
-            add(data, (name,))
-    if needle.kind in expansion.hashed_kinds:
-        identifier = needle.kind == "identifier"
-        pre_hash = expansion.pre_hash if identifier else expansion.url_pre_hash
-        for chain in pre_hash:
+        datas.append(data)
+        forms.append(form)
+    aligned = _base64_aligned(raw)
+    datas += aligned
+    forms += [_BASE64_FORM] * len(aligned)
+    datas += [text.translate(_URLSAFE) for text in aligned]
+    forms += [_BASE64URL_FORM] * len(aligned)
+    if kind in expansion.hashed_kinds:
+        for chain in expansion.pre_hash if identifier else expansion.url_pre_hash:
             data = encoded(chain)
             if chain and data == raw:
                 continue
-            _add_hashes(add, data, chain, expansion, identifier, identifier or not chain)
+            _add_hashes(datas, forms, data, _hash_steps(expansion, chain, identifier, identifier or not chain))
         if identifier:
-            _add_layers(add, raw, expansion)
+            _add_layers(datas, forms, raw, expansion)
             for salt in expansion.salts:
                 for position in ("before", "after"):
                     fold = salted(salt, position)
-                    _add_hashes(add, fold.encode(raw), (fold.name,), expansion, True, True)
+                    steps = _hash_steps(expansion, (fold.name,), True, True)
+                    _add_hashes(datas, forms, fold.encode(raw), steps)
             for chain in ((), ("lower",), ("upper",)):
                 data = encoded(chain)
                 if chain and data == raw:
                     continue
                 for name in expansion.checksums:
                     digest = TRANSFORMS[name].encode(data)
-                    add(digest, (*chain, name), bounded=len(digest) < 16)
-    return list(seen.values())
+                    datas.append(digest)
+                    forms.append(((*chain, name), len(digest) < 16))
+    return datas, forms
 
 
-def _add_hashes(
-    add: Any, data: bytes, chain: tuple[str, ...], expansion: Expansion, all_raw: bool, some_raw: bool
-) -> None:
-    """Hex, upper-case hex and raw digests of ``data``: with ``all_raw`` (identifiers) of every hash
-    and all raw; else of the ``url_hashes``, raw the ``url_raw_digests`` with ``some_raw``."""
+def _chain_encoder(raw: bytes) -> tuple[Callable[[tuple[str, ...]], bytes], dict[tuple[str, ...], bytes]]:
+    """``encoded(chain)``: ``raw`` through the transforms of ``chain``, each chain once (chains share
+    their first steps), and a step after a fold that left the value as it is not done again; and
+    the chains done so far, by chain (for the caller to add to). Not recursive: a closure that
+    calls itself is a reference cycle, left to the cyclic collector (paused while an index is built)."""
+    done: dict[tuple[str, ...], bytes] = {(): raw}
+
+    def encoded(chain: tuple[str, ...]) -> bytes:
+        data = done.get(chain)
+        if data is not None:
+            return data
+        start = len(chain) - 1
+        while chain[:start] not in done:
+            start -= 1
+        data = done[chain[:start]]
+        for end in range(start + 1, len(chain) + 1):
+            step = chain[end - 1]
+            if end > 1 and data == raw:  # a fold that changed nothing: the step as done on raw
+                single = done.get((step,))
+                data = single if single is not None else TRANSFORMS[step].encode(raw)
+                done[(step,)] = data
+            else:
+                data = TRANSFORMS[step].encode(data)
+            done[chain[:end]] = data
+        return data
+
+    return encoded, done
+
+
+_HashStep = tuple[Callable[[bytes], bytes], bool, _Form, _Form | None, _Form | None]
+"""A hash's digest function, whether it gives the raw digest (hex made from it), and the forms of
+its hex, upper-case hex and raw digest patterns (``None``: not searched)."""
+
+
+def _hash_steps(expansion: Expansion, chain: tuple[str, ...], all_raw: bool, some_raw: bool) -> list[_HashStep]:
+    """:func:`_hash_steps_of`, worked out once for each expansion and chain (not for each needle)."""
+    try:
+        return _cached_hash_steps(expansion, chain, all_raw, some_raw)
+    except TypeError:  # an expansion given with lists cannot be a key
+        return _hash_steps_of(expansion, chain, all_raw, some_raw)
+
+
+def _hash_steps_of(expansion: Expansion, chain: tuple[str, ...], all_raw: bool, some_raw: bool) -> list[_HashStep]:
+    """The hashes of a value made by ``chain``: with ``all_raw`` (identifiers) every hash, all raw
+    digests too; else the ``url_hashes``, raw the ``url_raw_digests`` with ``some_raw``. Hex digests
+    are searched in upper case too, except of a compressed value (as software writes it)."""
+    upper = not any(TRANSFORMS[step].kind == "compression" for step in chain)
+    steps: list[_HashStep] = []
     for name in expansion.hashes if all_raw else expansion.url_hashes:
         raw_name = RAW_DIGESTS.get(name)
-        raw_digest = TRANSFORMS[raw_name].encode(data) if raw_name else None
-        digest = raw_digest.hex().encode() if raw_digest is not None else TRANSFORMS[name].encode(data)
-        add(digest, (*chain, name))
-        if not any(TRANSFORMS[step].kind == "compression" for step in chain):  # hash of gzip: as software writes it
-            add(digest.upper(), (*chain, name, "upper"))
-        if expansion.raw_digests and (all_raw or (some_raw and name in expansion.url_raw_digests)):
-            raw_name = RAW_DIGESTS[name]
-            add(raw_digest if raw_digest is not None else TRANSFORMS[raw_name].encode(data), (*chain, raw_name))
+        with_raw = expansion.raw_digests and (all_raw or (some_raw and name in expansion.url_raw_digests))
+        steps.append(
+            (
+                TRANSFORMS[raw_name].encode if raw_name else TRANSFORMS[name].encode,
+                raw_name is not None,
+                ((*chain, name), False),
+                ((*chain, name, "upper"), False) if upper else None,
+                ((*chain, RAW_DIGESTS[name]), False) if with_raw else None,
+            )
+        )
+    return steps
 
 
-def _add_layers(add: Any, raw: bytes, expansion: Expansion) -> None:
+_cached_hash_steps = functools.lru_cache(maxsize=256)(_hash_steps_of)
+
+
+def _add_hashes(datas: list[bytes], forms: list[_Form], data: bytes, steps: list[_HashStep]) -> None:
+    """Hex, upper-case hex and raw digests of ``data`` (see :func:`_hash_steps`)."""
+    for digest_of, raw, hex_form, upper_form, raw_form in steps:
+        digest = digest_of(data)
+        text = binascii.hexlify(digest) if raw else digest
+        datas.append(text)
+        forms.append(hex_form)
+        if upper_form is not None:
+            datas.append(text.upper())
+            forms.append(upper_form)
+        if raw_form is not None:
+            datas.append(digest)
+            forms.append(raw_form)
+
+
+def _add_layers(datas: list[bytes], forms: list[_Form], raw: bytes, expansion: Expansion) -> None:
     """Nested hashes of an identifier: two layers of any ``hashes`` or ``nested_checksums`` (as text
     inside), and up to ``hash_layers`` of ``nested_hashes`` (hex or raw digests in the first two)."""
     if expansion.hash_layers < 2:
@@ -315,16 +412,18 @@ def _add_layers(add: Any, raw: bytes, expansion: Expansion) -> None:
             if inner in checksums and outer in checksums:
                 continue  # a checksum of a checksum: short, and no tracker is known to send one
             outer_digest = TRANSFORMS[outer].encode(digest)
-            add(outer_digest, (inner, outer), bounded=len(outer_digest) < 16)
+            datas.append(outer_digest)
+            forms.append(((inner, outer), len(outer_digest) < 16))
     names = [n for n in expansion.nested_hashes if n in TRANSFORMS]
-    forms = [*names, *(RAW_DIGESTS[n] for n in names if expansion.raw_digests and n in RAW_DIGESTS)]
-    level: list[tuple[bytes, tuple[str, ...]]] = [(TRANSFORMS[n].encode(raw), (n,)) for n in forms]
+    forms_of = [*names, *(RAW_DIGESTS[n] for n in names if expansion.raw_digests and n in RAW_DIGESTS)]
+    level: list[tuple[bytes, tuple[str, ...]]] = [(TRANSFORMS[n].encode(raw), (n,)) for n in forms_of]
     for depth in range(2, expansion.hash_layers + 1):
         deeper: list[tuple[bytes, tuple[str, ...]]] = []
         for data, chain in level:
-            for name in forms if depth == 2 else names:  # raw digests up to two layers
+            for name in forms_of if depth == 2 else names:  # raw digests up to two layers
                 digest = TRANSFORMS[name].encode(data)
-                add(digest, (*chain, name))
+                datas.append(digest)
+                forms.append(((*chain, name), False))
                 if depth < expansion.hash_layers:
                     deeper.append((digest, (*chain, name)))
         level = deeper

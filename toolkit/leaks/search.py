@@ -13,6 +13,7 @@ pure Python, always available). ``auto`` takes the first one that imports.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -42,13 +43,22 @@ class _RustMatcher:
         import ahocorasick_rs
 
         # The contiguous NFA measured fastest here with ~10^5 patterns and builds with less memory
-        # than the DFA the library may pick by itself (bench/bench_leaks.py).
+        # than the DFA the library may pick by itself (bench/bench_leaks.py). Given in sorted order,
+        # its trie is built in a fifth less time (the bench's 135,365 keys: 1.04 -> 0.83 s); matches
+        # are numbered back to the order given. Their order is the library's for the patterns as
+        # given: the matches of one position come in the trie's order (a stable sort keeps equal
+        # patterns in theirs), tests/leaks/test_needle_index.py.
+        self._numbers = array("I", sorted(range(len(patterns)), key=patterns.__getitem__))
         self._automaton: Any = ahocorasick_rs.BytesAhoCorasick(
-            list(patterns), implementation=ahocorasick_rs.Implementation.ContiguousNFA
+            list(map(patterns.__getitem__, self._numbers)), implementation=ahocorasick_rs.Implementation.ContiguousNFA
         )
 
     def find(self, data: bytes) -> list[Match]:
-        return list(self._automaton.find_matches_as_indexes(data, overlapping=True))
+        numbers = self._numbers
+        return [
+            (numbers[index], start, end)
+            for index, start, end in self._automaton.find_matches_as_indexes(data, overlapping=True)
+        ]
 
 
 class _PyAhoMatcher:
@@ -121,7 +131,7 @@ def build_matcher(patterns: Sequence[bytes], engine: str = "auto") -> Matcher:
     Raises:
         ValueError: an unknown engine name, or an empty pattern.
     """
-    if any(not p for p in patterns):
+    if not all(patterns):
         raise ValueError("empty pattern")
     if not patterns:
         return _EmptyMatcher()

@@ -202,11 +202,16 @@ def _json_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
 _SKIPPER = json.JSONDecoder(strict=False)
-# String literals worth decoding, found in the raw document without parsing it: a run of base64/hex
-# characters, or text holding a percent-escape, an HTML entity, a JSON escape or nested JSON.
+# String literals worth decoding, found in the raw document without parsing it (group 1): a run of
+# base64/hex characters, or text holding a percent-escape, an HTML entity, a JSON escape or nested
+# JSON. Every other literal is matched whole (group 1 missing), so that the scan stays between the
+# quotes of a literal: a long number between two literals (``"p": 0.7726218108121796}, {"sku"``) is
+# not taken for a literal's text. Loops are unrolled (``[^"\\]*(?:\\.[^"\\]*)*``): twice as fast.
 _JSON_CANDIDATE = re.compile(
-    rb'"([A-Za-z0-9+/_$=-]{8,}|\s*[{\[<](?:[^"\\]|\\.)*'
-    rb'|(?:[^"\\]|\\.)*?(?:%[0-9A-Fa-f]{2}|&#|&amp;|\\.|[A-Za-z0-9+/_$-]{16,})(?:[^"\\]|\\.)*)"'
+    rb'"([A-Za-z0-9+/_$=-]{8,}|\s*[{\[<][^"\\]*(?:\\.[^"\\]*)*'
+    rb'|[^"\\%&A-Za-z0-9+/_$-]*(?:(?:[A-Za-z0-9+/_$-]{1,15}(?![A-Za-z0-9+/_$-])|%(?![0-9A-Fa-f]{2})|&(?!#|amp;))'
+    rb'[^"\\%&A-Za-z0-9+/_$-]*)*(?:%[0-9A-Fa-f]{2}|&#|&amp;|\\.|[A-Za-z0-9+/_$-]{16,})[^"\\]*(?:\\.[^"\\]*)*)"'
+    rb'|"[^"\\]*(?:\\.[^"\\]*)*"'
 )
 
 
@@ -526,15 +531,26 @@ _DECOMPRESSORS: dict[str, Callable[[bytes, int], bytes]] = {
 }
 
 
+_NOISE_TOKENS: dict[Limits, set[tuple[bytes, int, bool]]] = {}
+""":attr:`_Unwrapper.noise` by limits, kept across requests (a search of many requests meets the same ids)."""
+_NOISE_KEPT = 32_768
+"""Tokens kept in each set at most (it starts again when full): a few megabytes."""
+
+
 class _Unwrapper:
-    def __init__(self, limits: Limits, on_problem: Callable[[str], None]) -> None:
+    def __init__(self, limits: Limits, on_problem: Callable[[str], None], keep_covered: bool = True) -> None:
         self.limits = limits
         self.shortest = max(1, limits.shortest_text)
         self.on_problem = on_problem
+        self.keep_covered = keep_covered
+        """Whether covered texts are kept (a reader of every value wants them; the leak search skips them)."""
         self.decoded = 0
         self.texts = 0
         self.truncated = False
         self.lazy: list[tuple[JsonCursor, int]] = []
+        self.noise = _NOISE_TOKENS.setdefault(limits, set()) if len(_NOISE_TOKENS) < 8 else set()
+        """Tokens (with their layer and base58 rule) that decode into one base64 text holding nothing
+        more, for these limits: met again (a device id in every event), they are not decoded again."""
         self.out: list[Located] = []
         """The texts found so far, in walk order."""
 
@@ -576,11 +592,35 @@ class _Unwrapper:
         self.texts += 1
         if len(data) < self.shortest:  # holds no needle, and decodes into nothing that could (see _child)
             return
+        if hint is None or "multipart" not in hint.lower():
+            if data.isalnum() and len(data) >= 4:
+                # ASCII letters and digits: not binary, no structure, no escape (what _any_text would find)
+                self._token(data, location, chain, layers, covered)
+                return
+            if b"-" in data and _HEXISH.fullmatch(data):
+                # hex digits and dashes (a UUID, a dashed id): nothing to decode, as _decodings finds
+                if covered is False or self.keep_covered:
+                    self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
+                return
+        self._any_text(data, location, chain, layers, hint, covered, binary)
+
+    def _any_text(
+        self,
+        data: bytes,
+        location: str,
+        chain: tuple[str, ...],
+        layers: int,
+        hint: str | None,
+        covered: bool,
+        binary: bool | None,
+    ) -> None:
+        """The rest of :meth:`text` for a counted text that is not a token of letters and digits."""
         maybe_multipart = (hint is not None and "multipart" in hint.lower()) or data[:2] == b"--" or data[:1].isspace()
         if maybe_multipart and self._multipart(data, location, chain, layers, hint):
             return
         if _is_binary(data) if binary is None else binary:
-            self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
+            if covered is False or self.keep_covered:
+                self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
             self._binary(data, location, chain, layers)
             return
         stripped = data.strip()
@@ -602,7 +642,8 @@ class _Unwrapper:
                     continue
                 self.text(leaf, location, self._join(chain, label), layers, covered=not escaped)
             return
-        self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
+        if covered is False or self.keep_covered:
+            self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
         if layers >= self.limits.max_layers:
             return
         plus = (bool(chain) and chain[-1].startswith("form:")) or (location.startswith("query:") and not chain)
@@ -649,6 +690,8 @@ class _Unwrapper:
         cursor: JsonCursor | None = None
         for match in _JSON_CANDIDATE.finditer(document):
             content = match.group(1)
+            if content is None:  # a literal not worth decoding
+                continue
             if len(content) < 16 and not _short_token(content):
                 continue
             verbatim = b"\\" not in content
@@ -666,19 +709,83 @@ class _Unwrapper:
     def _alphanumeric(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, covered: bool) -> None:
         """:meth:`text` of an ASCII letters-and-digits token below a JSON string, without the tests that
         such a token fails: not binary, no structure, no escape, no UUID, no form "+", base64-like."""
-        if self.texts >= self.limits.max_texts or len(data) < 4:
+        if self.texts >= self.limits.max_texts or len(data) < 4 or len(data) < self.shortest:
             self.text(data, location, chain, layers, covered=covered)  # the general way (and its report)
             return
         self.texts += 1
-        self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
+        self._token(data, location, chain, layers, covered)
+
+    def _token(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, covered: bool) -> None:
+        """The rest of :meth:`text` for a counted token of at least 4 ASCII letters and digits: what
+        :meth:`_decodings` does with it (whole hex, whole base64, whole base32 and base58; no token search)."""
+        keep = covered is False or self.keep_covered
+        base58 = not chain or not chain[-1].startswith("json:")
+        key = (data, layers, base58)
+        noise = self.noise
+        if key in noise and self.texts < self.limits.max_texts:
+            # Seen before in this search: it decodes into one base64 text that holds nothing more.
+            if keep:
+                self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
+            self._base64_again(data, location, chain)
+            return
+        out, texts, decoded = len(self.out) + keep, self.texts, self.decoded
+        self._token_walk(data, location, chain, layers, covered, keep, base58)
+        if self.texts == texts + 1 and len(self.out) == out + 1 and not self.truncated:
+            last = self.out[-1]
+            spent = self.decoded - decoded
+            if last.chain == (*chain, steps.BASE64.name) and last.parts is None and spent == len(last.data):
+                if len(noise) >= _NOISE_KEPT:
+                    noise.clear()
+                noise.add(key)
+
+    def _base64_again(self, data: bytes, location: str, chain: tuple[str, ...]) -> None:
+        """The base64 text of a token that :meth:`_token` found to hold nothing more, counted as then."""
+        decoded = binascii.a2b_base64(data + _PADDING[len(data) % 4], strict_mode=True)
+        self._spend(len(decoded))
+        self.texts += 1
+        self.out.append(Located(location, (*chain, steps.BASE64.name), decoded, resolve=self.resolve))
+
+    def _token_walk(
+        self, data: bytes, location: str, chain: tuple[str, ...], layers: int, covered: bool, keep: bool, base58: bool
+    ) -> None:
+        if keep:
+            self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
         if layers >= self.limits.max_layers:
             return
-        # As in _decodings: whole hex, whole base64 (always, here), whole base32; no token search.
-        if _HEX_WHOLE.fullmatch(data):
-            self._child(steps.HEX.name, bytes.fromhex(data.decode()), data, location, chain, layers)
-        if not _HEXISH.fullmatch(data):
-            self._base64(data, location, chain, layers)
+        if _HEXISH.fullmatch(data):  # all hex digits: an id or a digest, not base64 (see _HEXISH)
+            if _HEX_WHOLE.fullmatch(data):
+                self._child(steps.HEX.name, bytes.fromhex(data.decode()), data, location, chain, layers)
+        else:
+            self._base64_alphanumeric(data, location, chain, layers)
         self._base32_whole(data, location, chain, layers)
+        if base58:
+            self._base58_whole(data, location, chain, layers)
+
+    def _base64_alphanumeric(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
+        """:meth:`_base64` of a token of ASCII letters and digits (nothing to strip or translate; no
+        "/", "=" nor "-": lz-string's URI form reads as its base64 form)."""
+        size = len(data)
+        decoded = b""
+        if size % 4 != 1:  # (a length of 4n+1 is no base64)
+            with contextlib.suppress(binascii.Error):
+                decoded = binascii.a2b_base64(data + _PADDING[size % 4], strict_mode=True)
+        if not decoded:
+            self._lzstring(data, "lzstring_base64", location, chain, layers)
+            return
+        if not _is_binary(decoded):
+            self._child(steps.BASE64.name, decoded, data, location, chain, layers, False)
+            return
+        if len(decoded) >= self.shortest:  # _child of a binary blob, through the part of text() it takes
+            self._spend(len(decoded))
+            if self.texts < self.limits.max_texts and decoded[:2] != b"--" and not decoded[:1].isspace():
+                self.texts += 1
+                step_chain = (*chain, steps.BASE64.name)
+                self.out.append(Located(location, step_chain, decoded, resolve=self.resolve))
+                self._binary(decoded, location, step_chain, layers + 1)
+            else:
+                self.text(decoded, location, (*chain, steps.BASE64.name), layers + 1, binary=True)
+        if not decoded.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)):
+            self._lzstring(data, "lzstring_base64", location, chain, layers)
 
     @staticmethod
     def _join(chain: tuple[str, ...], label: str) -> tuple[str, ...]:
@@ -1008,11 +1115,14 @@ def unwrap_request(
     cookies: Sequence[tuple[str, str]] | None = None,
     limits: Limits = Limits(),
     on_problem: Callable[[str], None] | None = None,
+    keep_covered: bool = True,
 ) -> Iterator[Located]:
     """Every located text of one request: URL path and segments, query names and values,
-    fragment, headers (cookies one by one), and the body, each decoded recursively."""
+    fragment, headers (cookies one by one), and the body, each decoded recursively.
+
+    ``keep_covered=False`` leaves out the covered texts (a search that skips them need not have them made)."""
     problems: list[str] = []
-    walker = _Unwrapper(limits, on_problem or problems.append)
+    walker = _Unwrapper(limits, on_problem or problems.append, keep_covered)
     try:
         _request_texts(walker, url, headers, body, content_type, cookies)
     except _BudgetExceeded:
