@@ -379,19 +379,37 @@ def test_a_failing_sdk_adapter_writes_a_problem_row_and_keeps_the_finding(monkey
 
 
 def test_unwrapping_bounds_follow_the_needles() -> None:
-    # Texts shorter than the shortest pattern are not kept, and raw deflate is not tried on blobs
-    # shorter than any needle's raw deflate stream (issue 20); a needle deflated alone is still found.
+    # Texts shorter than the shortest pattern are not kept (down to 8 bytes, where a headerless stream
+    # could start); raw deflate is tried on any blob: a needle deflated alone is found.
     from toolkit.leaks.detect import NeedleIndex
     from toolkit.leaks.needles import identifier_needles
     from toolkit.leaks.unwrap import Limits
 
     index = NeedleIndex(identifier_needles("ANDROID_ID", "9774d56d682e549c"))
     limits = index.limits(Limits())
-    assert limits.shortest_text == min(len(p.data) for group in index.patterns for p in group)
+    assert limits.shortest_text == min(8, *(len(p.data) for group in index.patterns for p in group))
+    assert limits.shortest_deflate == 0
     deflated = TRANSFORMS["deflate"].encode(b"9774d56d682e549c")
-    assert limits.shortest_deflate == len(deflated) - 1
-    body = json.dumps({"e": base64.b64encode(deflated).decode()}).encode()
-    requests = TABLES["requests"].frame(
+    leaks = find_leaks(
+        _one_request(json.dumps({"e": base64.b64encode(deflated).decode()}).encode()),
+        visited=[],
+        identifiers=["ANDROID_ID=9774d56d682e549c"],
+    )
+    assert list(leaks.chain) == ["json:e > base64 > deflate"]
+
+
+def test_a_digest_of_a_long_value_deflated_is_found() -> None:
+    # The MD2 of a UUID's gzip is 32 hex digits: it deflates shorter than the UUID itself, so a bound
+    # on raw deflate taken from the needles' values missed it (issue 20, found by the property test).
+    uuid = "9ff3078f-cc1b-0c3e-1c07-724e44c5b476"
+    body = TRANSFORMS["deflate"].encode(TRANSFORMS["md2"].encode(TRANSFORMS["gzip"].encode(uuid.encode())))
+    assert len(body) < len(TRANSFORMS["deflate"].encode(uuid.encode()))
+    leaks = find_leaks(_one_request(body), visited=[], identifiers=[f"ID={uuid}"])
+    assert [(m, c) for m, c in zip(leaks.matched_form, leaks.chain, strict=True)] == [("md2(gzip(ID))", "deflate")]
+
+
+def _one_request(body: bytes) -> pd.DataFrame:
+    return TABLES["requests"].frame(
         {
             "url": ["https://t.example/c"],
             "host": ["t.example"],
@@ -401,5 +419,3 @@ def test_unwrapping_bounds_follow_the_needles() -> None:
             "evidence": ["t#0"],
         }
     )
-    leaks = find_leaks(requests, visited=[], identifiers=["ANDROID_ID=9774d56d682e549c"])
-    assert list(leaks.chain) == ["json:e > base64 > deflate"]

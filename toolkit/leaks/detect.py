@@ -35,7 +35,6 @@ import gc
 import itertools
 import operator
 import os
-import zlib
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -104,15 +103,13 @@ class NeedleIndex:
 
     def __init__(self, needles: Iterable[Needle], expansion: Expansion | None = None, engine: str = "auto") -> None:
         with _cyclic_gc_paused():  # some 10^5 patterns, no cycles: each collection would scan them all
-            by_key, values = _patterns_by_key(needles, expansion or Expansion(), self.KEY_BYTES)
+            by_key = _patterns_by_key(needles, expansion or Expansion(), self.KEY_BYTES)
         self.count = sum(map(len, by_key.values()))
         shortest = min(map(len, by_key), default=0)  # a key is a pattern's last KEY_BYTES bytes
         if shortest == self.KEY_BYTES:
             shortest = min(len(pattern.data) for group in by_key.values() for pattern in group)
         self.shortest = shortest
         """Length of the shortest pattern: a shorter text holds no hit."""
-        self.shortest_deflate = _shortest_deflate(values)
-        """Length of the shortest raw deflate stream of a needle or pattern (see :func:`_shortest_deflate`)."""
         # Keys with a byte above 0x7F (raw digests, non-ASCII needles) can only occur in a text that
         # has one: they get an automaton of their own, run on such texts only. Random bytes in the
         # keys would otherwise keep the main automaton off its root state and slow every search.
@@ -134,12 +131,14 @@ class NeedleIndex:
 
     def limits(self, limits: Limits) -> Limits:
         """``limits`` for unwrapping texts to search with this index: no text shorter than its
-        shortest pattern is kept, nor raw deflate tried on blobs shorter than its needles compress to.
-        A blob too short to be a compressed needle is still searched (and read as protobuf ...)."""
-        shortest = max(limits.shortest_text, min(self.shortest, self.shortest_deflate or self.shortest))
-        return dataclasses.replace(
-            limits, shortest_text=shortest, shortest_deflate=max(limits.shortest_deflate, self.shortest_deflate)
-        )
+        shortest pattern is kept (it holds no hit, and decodes into nothing longer; a blob that could
+        be a headerless stream is kept down to 8 bytes, as the walk tries such streams).
+
+        Raw deflate is tried on every blob: a bound taken from the needles' values (issue 20's second
+        pass) missed a digest of a long value, which deflates shorter than the value (bench/README.md).
+        """
+        shortest = max(limits.shortest_text, min(self.shortest, 8))
+        return dataclasses.replace(limits, shortest_text=shortest)
 
     @functools.cached_property
     def every(self) -> list[Pattern]:
@@ -265,40 +264,18 @@ class NeedleIndex:
         return out
 
 
-def _patterns_by_key(
-    needles: Iterable[Needle], expansion: Expansion, key_bytes: int
-) -> tuple[dict[bytes, list[Pattern]], list[str]]:
-    """The patterns of ``needles`` by their last ``key_bytes`` bytes (keys in the order of their first
-    pattern), and the values of the needles that have a pattern."""
+def _patterns_by_key(needles: Iterable[Needle], expansion: Expansion, key_bytes: int) -> dict[bytes, list[Pattern]]:
+    """The patterns of ``needles`` by their last ``key_bytes`` bytes (keys in the order of their first pattern)."""
     by_key: dict[bytes, list[Pattern]] = {}
-    values: list[str] = []
     for needle in needles:
-        patterns = expand(needle, expansion)
-        if patterns:
-            values.append(needle.value)
-        for pattern in patterns:
+        for pattern in expand(needle, expansion):
             key = pattern.data[-key_bytes:]
             group = by_key.get(key)
             if group is None:
                 by_key[key] = [pattern]
             else:
                 group.append(pattern)
-    return by_key, values
-
-
-def _shortest_deflate(values: Iterable[str]) -> int:
-    """One byte less than the shortest raw deflate stream (zlib, level 9) of a needle's value. Its
-    patterns are made from the value by case folds, escapes, encodings and digests, which make it no
-    more compressible; short checksums (8 to 15 characters, matched where nothing touches them) are
-    left aside: no sender compresses one alone. A raw deflate blob shorter than this holds no needle
-    and is not tried (bench/README.md, issue 20).
-
-    >>> from toolkit.leaks.needles import identifier_needles
-    >>> _shortest_deflate([identifier_needles("ANDROID_ID", "9774d56d682e549c")[0].value])
-    17
-    """
-    shortest = min((len(zlib.compress(value.encode("utf-8"), 9, -15)) for value in set(values)), default=1)
-    return max(0, shortest - 1)
+    return by_key
 
 
 _LAST_INDEX: list[tuple[tuple[Any, ...], NeedleIndex]] = []
