@@ -388,7 +388,6 @@ def test_unwrapping_bounds_follow_the_needles() -> None:
     index = NeedleIndex(identifier_needles("ANDROID_ID", "9774d56d682e549c"))
     limits = index.limits(Limits())
     assert limits.shortest_text == min(8, *(len(p.data) for group in index.patterns for p in group))
-    assert limits.shortest_deflate == 0
     deflated = TRANSFORMS["deflate"].encode(b"9774d56d682e549c")
     leaks = find_leaks(
         _one_request(json.dumps({"e": base64.b64encode(deflated).decode()}).encode()),

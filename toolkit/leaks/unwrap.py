@@ -68,10 +68,6 @@ class Limits:
     """Texts (and decodings) shorter than this are not kept: for the leak search, the shortest needle
     pattern, since shorter texts hold no hit and decode into nothing longer; a reader of every value
     (the data types) sets 1."""
-    shortest_deflate: int = 0
-    """Raw deflate, which has no header and is tried on every binary blob, is tried only on blobs at
-    least this long: the leak search sets the shortest raw deflate stream of its needles
-    (:attr:`toolkit.leaks.detect.NeedleIndex.shortest_deflate`); 0 tries every blob."""
 
 
 @dataclass(slots=True, weakref_slot=True)
@@ -1046,7 +1042,7 @@ class _Unwrapper:
                 decoded = self._decompress(name, data[start:])
                 if decoded is not None:
                     self._child(name, decoded, data, location, chain, layers)
-        if len(data) >= self.limits.shortest_deflate and _may_be_deflate(data):
+        if _may_be_deflate(data):
             decoded = self._headerless(steps.DEFLATE.name, data)
             if decoded is not None:
                 self._child(steps.DEFLATE.name, decoded, data, location, chain, layers)
