@@ -26,6 +26,10 @@ places at the same location and chain, so the leak search skips it (its decoding
 
 Depth (decoding layers) and the bytes decoded per request are bounded; a decompression bomb is
 reported through ``on_problem`` and its branch is dropped.
+
+No work twice: a token of letters and digits that decodes into one base64 text holding nothing
+more (a random id) is remembered for the same limits across requests, and met again (the device id
+of every event) gives that text without being decoded again.
 """
 
 from __future__ import annotations
@@ -66,8 +70,8 @@ class Limits:
     """Embedded base64/hex tokens tried per text."""
     shortest_text: int = MIN_NEEDLE_LENGTH
     """Texts (and decodings) shorter than this are not kept: for the leak search, the shortest needle
-    pattern, since shorter texts hold no hit and decode into nothing longer; a reader of every value
-    (the data types) sets 1."""
+    pattern (or 8, below which no headerless stream is tried), since shorter texts hold no hit and
+    decode into nothing longer; a reader of every value (the data types) sets 1."""
 
 
 @dataclass(slots=True, weakref_slot=True)
