@@ -27,9 +27,9 @@ places at the same location and chain, so the leak search skips it (its decoding
 Depth (decoding layers) and the bytes decoded per request are bounded; a decompression bomb is
 reported through ``on_problem`` and its branch is dropped.
 
-No work twice: a token of letters and digits that decodes into one base64 text holding nothing
-more (a random id) is remembered for the same limits across requests, and met again (the device id
-of every event) gives that text without being decoded again.
+No work twice: a base64 token that decodes into one text holding nothing more (a random id, a run
+of a URL's path) is remembered with that text for the same limits across requests, and met again
+(the device id of every event) gives that text without being decoded again.
 """
 
 from __future__ import annotations
@@ -531,7 +531,7 @@ _DECOMPRESSORS: dict[str, Callable[[bytes, int], bytes]] = {
 }
 
 
-_NOISE_TOKENS: dict[Limits, set[tuple[bytes, int, bool]]] = {}
+_NOISE_TOKENS: dict[Limits, dict[tuple[bytes, int], bytes]] = {}
 """:attr:`_Unwrapper.noise` by limits, kept across requests (a search of many requests meets the same ids)."""
 _NOISE_KEPT = 32_768
 """Tokens kept in each set at most (it starts again when full): a few megabytes."""
@@ -548,9 +548,10 @@ class _Unwrapper:
         self.texts = 0
         self.truncated = False
         self.lazy: list[tuple[JsonCursor, int]] = []
-        self.noise = _NOISE_TOKENS.setdefault(limits, set()) if len(_NOISE_TOKENS) < 8 else set()
-        """Tokens (with their layer and base58 rule) that decode into one base64 text holding nothing
-        more, for these limits: met again (a device id in every event), they are not decoded again."""
+        self.noise = _NOISE_TOKENS.setdefault(limits, {}) if len(_NOISE_TOKENS) < 8 else {}
+        """Base64 tokens (with their layer) that decode into one text holding nothing more, and that
+        text, for these limits: met again (a device id in every event, a URL's path in every event),
+        they are not decoded again."""
         self.out: list[Located] = []
         """The texts found so far, in walk order."""
 
@@ -718,37 +719,10 @@ class _Unwrapper:
     def _token(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, covered: bool) -> None:
         """The rest of :meth:`text` for a counted token of at least 4 ASCII letters and digits: what
         :meth:`_decodings` does with it (whole hex, whole base64, whole base32 and base58; no token search)."""
-        keep = covered is False or self.keep_covered
-        base58 = not chain or not chain[-1].startswith("json:")
-        key = (data, layers, base58)
-        noise = self.noise
-        if key in noise and self.texts < self.limits.max_texts:
-            # Seen before in this search: it decodes into one base64 text that holds nothing more.
-            if keep:
-                self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
-            self._base64_again(data, location, chain)
-            return
-        out, texts, decoded = len(self.out) + keep, self.texts, self.decoded
-        self._token_walk(data, location, chain, layers, covered, keep, base58)
-        if self.texts == texts + 1 and len(self.out) == out + 1 and not self.truncated:
-            last = self.out[-1]
-            spent = self.decoded - decoded
-            if last.chain == (*chain, steps.BASE64.name) and last.parts is None and spent == len(last.data):
-                if len(noise) >= _NOISE_KEPT:
-                    noise.clear()
-                noise.add(key)
+        self._token_walk(data, location, chain, layers, covered)
 
-    def _base64_again(self, data: bytes, location: str, chain: tuple[str, ...]) -> None:
-        """The base64 text of a token that :meth:`_token` found to hold nothing more, counted as then."""
-        decoded = binascii.a2b_base64(data + _PADDING[len(data) % 4], strict_mode=True)
-        self._spend(len(decoded))
-        self.texts += 1
-        self.out.append(Located(location, (*chain, steps.BASE64.name), decoded, resolve=self.resolve))
-
-    def _token_walk(
-        self, data: bytes, location: str, chain: tuple[str, ...], layers: int, covered: bool, keep: bool, base58: bool
-    ) -> None:
-        if keep:
+    def _token_walk(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, covered: bool) -> None:
+        if covered is False or self.keep_covered:
             self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
         if layers >= self.limits.max_layers:
             return
@@ -758,12 +732,20 @@ class _Unwrapper:
         else:
             self._base64_alphanumeric(data, location, chain, layers)
         self._base32_whole(data, location, chain, layers)
-        if base58:
+        if not chain or not chain[-1].startswith("json:"):
             self._base58_whole(data, location, chain, layers)
 
     def _base64_alphanumeric(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         """:meth:`_base64` of a token of ASCII letters and digits (nothing to strip or translate; no
         "/", "=" nor "-": lz-string's URI form reads as its base64 form)."""
+        key = (data, layers)
+        if key in self.noise and self._noise_again(key, location, chain):
+            return
+        before = (len(self.out), self.texts, self.decoded)
+        self._base64_alphanumeric_walk(data, location, chain, layers)
+        self._note_noise(key, chain, before)
+
+    def _base64_alphanumeric_walk(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         size = len(data)
         decoded = b""
         if size % 4 != 1:  # (a length of 4n+1 is no base64)
@@ -933,6 +915,41 @@ class _Unwrapper:
         self._child(steps.BASE58.name, decoded, data, location, chain, layers, binary)
 
     def _base64(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
+        key = (data, layers)
+        if key in self.noise and self._noise_again(key, location, chain):
+            return
+        before = (len(self.out), self.texts, self.decoded)
+        self._base64_walk(data, location, chain, layers)
+        self._note_noise(key, chain, before)
+
+    def _noise_again(self, key: tuple[bytes, int], location: str, chain: tuple[str, ...]) -> bool:
+        """Give again the base64 text of a token met before that held nothing more (see :attr:`noise`),
+        counted as then; ``False`` where the request has no room left for a text (the walk reports it)."""
+        if self.texts >= self.limits.max_texts:
+            return False
+        decoded = self.noise[key]
+        self._spend(len(decoded))
+        self.texts += 1
+        self.out.append(Located(location, (*chain, steps.BASE64.name), decoded, resolve=self.resolve))
+        return True
+
+    def _note_noise(self, key: tuple[bytes, int], chain: tuple[str, ...], before: tuple[int, int, int]) -> None:
+        """Remember ``key`` if its walk since ``before`` (texts kept, counted, bytes decoded) gave one
+        base64 text and nothing more."""
+        out, texts, decoded = before
+        if self.texts != texts + 1 or len(self.out) != out + 1 or self.truncated:
+            return
+        last = self.out[-1]
+        if (
+            last.chain == (*chain, steps.BASE64.name)
+            and last.parts is None
+            and self.decoded - decoded == len(last.data)
+        ):
+            if len(self.noise) >= _NOISE_KEPT:
+                self.noise.clear()
+            self.noise[key] = last.data
+
+    def _base64_walk(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         if data.isalnum():  # most tokens: nothing to strip or translate (what b64decode_loose does first)
             try:
                 decoded = binascii.a2b_base64(data + _PADDING[len(data) % 4], strict_mode=True)
