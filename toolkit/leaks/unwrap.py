@@ -738,12 +738,7 @@ class _Unwrapper:
     def _base64_alphanumeric(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         """:meth:`_base64` of a token of ASCII letters and digits (nothing to strip or translate; no
         "/", "=" nor "-": lz-string's URI form reads as its base64 form)."""
-        key = (data, layers)
-        if key in self.noise and self._noise_again(key, location, chain):
-            return
-        before = (len(self.out), self.texts, self.decoded)
-        self._base64_alphanumeric_walk(data, location, chain, layers)
-        self._note_noise(key, chain, before)
+        self._remembered(self._base64_alphanumeric_walk, data, location, chain, layers)
 
     def _base64_alphanumeric_walk(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
         size = len(data)
@@ -915,11 +910,23 @@ class _Unwrapper:
         self._child(steps.BASE58.name, decoded, data, location, chain, layers, binary)
 
     def _base64(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
+        self._remembered(self._base64_walk, data, location, chain, layers)
+
+    def _remembered(
+        self,
+        walk: Callable[[bytes, str, tuple[str, ...], int], None],
+        data: bytes,
+        location: str,
+        chain: tuple[str, ...],
+        layers: int,
+    ) -> None:
+        """``walk`` (a base64 decoding of ``data``), unless ``data`` is known to give one text and
+        nothing more (:attr:`noise`): then that text, counted as then."""
         key = (data, layers)
         if key in self.noise and self._noise_again(key, location, chain):
             return
         before = (len(self.out), self.texts, self.decoded)
-        self._base64_walk(data, location, chain, layers)
+        walk(data, location, chain, layers)
         self._note_noise(key, chain, before)
 
     def _noise_again(self, key: tuple[bytes, int], location: str, chain: tuple[str, ...]) -> bool:
