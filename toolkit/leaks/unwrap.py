@@ -719,9 +719,6 @@ class _Unwrapper:
     def _token(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, covered: bool) -> None:
         """The rest of :meth:`text` for a counted token of at least 4 ASCII letters and digits: what
         :meth:`_decodings` does with it (whole hex, whole base64, whole base32 and base58; no token search)."""
-        self._token_walk(data, location, chain, layers, covered)
-
-    def _token_walk(self, data: bytes, location: str, chain: tuple[str, ...], layers: int, covered: bool) -> None:
         if covered is False or self.keep_covered:
             self.out.append(Located(location, chain, data, resolve=self.resolve, covered=covered))
         if layers >= self.limits.max_layers:
@@ -730,39 +727,10 @@ class _Unwrapper:
             if _HEX_WHOLE.fullmatch(data):
                 self._child(steps.HEX.name, bytes.fromhex(data.decode()), data, location, chain, layers)
         else:
-            self._base64_alphanumeric(data, location, chain, layers)
+            self._base64(data, location, chain, layers)
         self._base32_whole(data, location, chain, layers)
         if not chain or not chain[-1].startswith("json:"):
             self._base58_whole(data, location, chain, layers)
-
-    def _base64_alphanumeric(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
-        """:meth:`_base64` of a token of ASCII letters and digits (nothing to strip or translate; no
-        "/", "=" nor "-": lz-string's URI form reads as its base64 form)."""
-        self._remembered(self._base64_alphanumeric_walk, data, location, chain, layers)
-
-    def _base64_alphanumeric_walk(self, data: bytes, location: str, chain: tuple[str, ...], layers: int) -> None:
-        size = len(data)
-        decoded = b""
-        if size % 4 != 1:  # (a length of 4n+1 is no base64)
-            with contextlib.suppress(binascii.Error):
-                decoded = binascii.a2b_base64(data + _PADDING[size % 4], strict_mode=True)
-        if not decoded:
-            self._lzstring(data, "lzstring_base64", location, chain, layers)
-            return
-        if not _is_binary(decoded):
-            self._child(steps.BASE64.name, decoded, data, location, chain, layers, False)
-            return
-        if len(decoded) >= self.shortest:  # _child of a binary blob, through the part of text() it takes
-            self._spend(len(decoded))
-            if self.texts < self.limits.max_texts and decoded[:2] != b"--" and not decoded[:1].isspace():
-                self.texts += 1
-                step_chain = (*chain, steps.BASE64.name)
-                self.out.append(Located(location, step_chain, decoded, resolve=self.resolve))
-                self._binary(decoded, location, step_chain, layers + 1)
-            else:
-                self.text(decoded, location, (*chain, steps.BASE64.name), layers + 1, binary=True)
-        if not decoded.startswith((_GZIP_MAGIC, _ZSTD_MAGIC)):
-            self._lzstring(data, "lzstring_base64", location, chain, layers)
 
     @staticmethod
     def _join(chain: tuple[str, ...], label: str) -> tuple[str, ...]:
