@@ -227,13 +227,12 @@ class NeedleIndex:
         the same way); compressed containers are searched in their decompressed form, not as such.
         """
         assert self.binary_matcher is not None
-        long_enough = list(
-            itertools.compress(range(len(texts)), map(operator.ge, lengths, itertools.repeat(self._shortest_binary)))
-        )
-        not_ascii = itertools.compress(
-            long_enough, map(operator.not_, map(bytes.isascii, map(texts.__getitem__, long_enough)))
-        )
-        binary = [n for n in not_ascii if not texts[n].startswith(_COMPRESSED)]
+        shortest = self._shortest_binary
+        binary = [
+            n
+            for n, size in enumerate(lengths)
+            if size >= shortest and not texts[n].isascii() and not texts[n].startswith(_COMPRESSED)
+        ]
         if not binary:
             return
         inner = list(itertools.accumulate((lengths[n] + 1 for n in binary), initial=0))
